@@ -1,0 +1,13 @@
+//! Ssgwan's domain: the rules of challenges, schedules and users as pure functions over plain
+//! data. Nothing here performs I/O or reads the system clock; callers pass `now` (see [`clock`]).
+
+pub mod challenge;
+pub mod clock;
+pub mod schedule;
+pub mod user;
+pub mod validation;
+
+pub use challenge::{Category, ChallengeDraft, ChallengeSpec, ChallengeStatus};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use schedule::Schedule;
+pub use validation::{Invalid, Reason};

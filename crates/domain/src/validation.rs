@@ -1,0 +1,78 @@
+//! Validation failures as data: which field, and why. The HTTP edge turns a [`Reason`] into a
+//! localized sentence; the domain only decides what is wrong.
+
+/// Why a field was refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    Required,
+    /// Text length outside `min..=max` characters (after trimming).
+    Length { min: usize, max: usize },
+    /// Number outside `min..=max`.
+    Range { min: i64, max: i64 },
+    /// Not in the expected format (date, time, enum name, URL, …).
+    Format { expected: &'static str },
+    /// A date that lies before today in the challenge's timezone.
+    InPast,
+    /// `endDate` before `startDate`, or `sessionEnd` not after `sessionStart`.
+    NotAfter { other: &'static str },
+    /// Dates more than `max_days` apart.
+    SpanTooLong { max_days: i64 },
+    /// The days of week never fall between start and end date: no session would ever happen.
+    NoSessions,
+    /// A list with the same value twice.
+    Duplicate,
+    /// Capacity lower than the number of people who already hold a place.
+    BelowParticipants { participants: i64 },
+}
+
+/// One refused field. Validation stops at the first one so the message can name it exactly.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Invalid {
+    pub field: &'static str,
+    pub reason: Reason,
+}
+
+impl Invalid {
+    pub fn new(field: &'static str, reason: Reason) -> Self {
+        Self { field, reason }
+    }
+}
+
+impl std::fmt::Display for Invalid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {:?}", self.field, self.reason)
+    }
+}
+
+impl std::error::Error for Invalid {}
+
+/// Trims `value` and checks its length in characters (not bytes: Korean counts one per syllable).
+pub fn text(field: &'static str, value: &str, min: usize, max: usize) -> Result<String, Invalid> {
+    let trimmed = value.trim();
+    let count = trimmed.chars().count();
+    if count < min || count > max {
+        return Err(Invalid::new(field, if count == 0 && min > 0 { Reason::Required } else { Reason::Length { min, max } }));
+    }
+    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        return Err(Invalid::new(field, Reason::Format { expected: "text without control characters" }));
+    }
+    Ok(trimmed.to_owned())
+}
+
+/// Checks `value` lies in `min..=max`.
+pub fn range(field: &'static str, value: i64, min: i64, max: i64) -> Result<i64, Invalid> {
+    if value < min || value > max {
+        return Err(Invalid::new(field, Reason::Range { min, max }));
+    }
+    Ok(value)
+}
+
+/// An image reference: an uploaded file's path on this server or an http(s) URL. Anything
+/// else (`javascript:`, `data:`, markup) could run script in a viewer's browser.
+pub fn image_ref(field: &'static str, value: &str) -> Result<String, Invalid> {
+    let value = value.trim();
+    let ok = value.len() <= 1_000
+        && (value.starts_with("/api/files/") || value.starts_with("https://") || value.starts_with("http://"))
+        && !value.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '\\'));
+    ok.then(|| value.to_owned()).ok_or(Invalid::new(field, Reason::Format { expected: "an uploaded file path or an http(s) URL" }))
+}

@@ -1,0 +1,150 @@
+//! Typed configuration from flags with `SSGWAN_*` environment twins, validated at start.
+//! Secrets are held as [`SecretString`] so they never reach `Debug` output or logs.
+
+use std::{net::SocketAddr, path::PathBuf};
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use secrecy::{ExposeSecret, SecretString};
+use url::Url;
+
+#[derive(Debug, Parser)]
+#[command(name = "ssgwan", version, about = "쓱관 (Ssgwan): habit challenges together, live on camera")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the platform (HTTP API, WebSocket and web app); applies migrations first.
+    Serve(Box<ServeArgs>),
+    /// Apply database migrations and exit.
+    Migrate(MigrateArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct DatabaseArgs {
+    /// Directory for the SQLite database and local files.
+    #[arg(long, env = "SSGWAN_DATA_DIR", default_value = "./data")]
+    pub data_dir: PathBuf,
+    /// Database URL: sqlite://…, postgres://… or mysql://… (default: SQLite in the data directory).
+    #[arg(long, env = "SSGWAN_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<SecretString>,
+    /// Maximum database connections in the pool.
+    #[arg(long, env = "SSGWAN_DATABASE_MAX_CONNECTIONS", default_value_t = 16)]
+    pub database_max_connections: u32,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct MigrateArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[arg(long, env = "SSGWAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "SSGWAN_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// The URL users reach the server at; the Kakao redirect URI is <public-url>/api/auth/kakao/callback.
+    #[arg(long, env = "SSGWAN_PUBLIC_URL", default_value = "http://localhost:8080")]
+    pub public_url: Url,
+    /// Enable the development login (POST /api/auth/dev-login). Never in production.
+    #[arg(long, env = "SSGWAN_DEV_LOGIN", default_value_t = false)]
+    pub dev_login: bool,
+    /// Log output format.
+    #[arg(long, env = "SSGWAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+    /// Directory of the built web app (index.html and assets); unset or missing: API only.
+    #[arg(long, env = "SSGWAN_WEB_DIR", default_value = "web/dist")]
+    pub web_dir: PathBuf,
+    /// How long a login session lasts, in hours.
+    #[arg(long, env = "SSGWAN_SESSION_TTL_HOURS", default_value_t = 24 * 30)]
+    pub session_ttl_hours: u32,
+    #[command(flatten)]
+    pub kakao: KakaoArgs,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct KakaoArgs {
+    /// Kakao REST API key (OAuth client id); unset disables Kakao login.
+    #[arg(long, env = "SSGWAN_KAKAO_CLIENT_ID")]
+    pub kakao_client_id: Option<String>,
+    /// Kakao client secret, when the app has one enabled.
+    #[arg(long, env = "SSGWAN_KAKAO_CLIENT_SECRET", hide_env_values = true)]
+    pub kakao_client_secret: Option<SecretString>,
+    /// Kakao authorization endpoint (the browser is sent here).
+    #[arg(long, env = "SSGWAN_KAKAO_AUTH_URL", default_value = "https://kauth.kakao.com/oauth/authorize")]
+    pub kakao_auth_url: Url,
+    /// Kakao token endpoint (authorization code exchange).
+    #[arg(long, env = "SSGWAN_KAKAO_TOKEN_URL", default_value = "https://kauth.kakao.com/oauth/token")]
+    pub kakao_token_url: Url,
+    /// Kakao user endpoint (profile fetch with the access token).
+    #[arg(long, env = "SSGWAN_KAKAO_USER_URL", default_value = "https://kapi.kakao.com/v2/user/me")]
+    pub kakao_user_url: Url,
+}
+
+/// A configuration error, reported at start with a clear message.
+#[derive(Debug, thiserror::Error)]
+#[error("invalid configuration: {0}")]
+pub struct ConfigError(pub String);
+
+impl DatabaseArgs {
+    /// The database URL to use: the configured one, or SQLite in the data directory.
+    pub fn resolved_url(&self) -> Result<SecretString, ConfigError> {
+        match &self.database_url {
+            Some(url) => {
+                let text = url.expose_secret();
+                if ssgwan_store::Backend::from_url(text).is_none() {
+                    return Err(ConfigError("--database-url must start with sqlite:, postgres:, postgresql:, mysql: or mariadb:".into()));
+                }
+                Ok(url.clone())
+            }
+            None => {
+                let path = self.data_dir.join("ssgwan.db");
+                Ok(SecretString::from(format!("sqlite://{}?mode=rwc", path.display())))
+            }
+        }
+    }
+}
+
+impl ServeArgs {
+    /// Checks what clap cannot: URLs that must be http(s), coherent Kakao settings.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if !matches!(self.public_url.scheme(), "http" | "https") {
+            return Err(ConfigError("--public-url must be an http:// or https:// URL".into()));
+        }
+        for (name, url) in [("--kakao-auth-url", &self.kakao.kakao_auth_url), ("--kakao-token-url", &self.kakao.kakao_token_url), ("--kakao-user-url", &self.kakao.kakao_user_url)] {
+            if !matches!(url.scheme(), "http" | "https") {
+                return Err(ConfigError(format!("{name} must be an http:// or https:// URL")));
+            }
+        }
+        if self.kakao.kakao_client_id.as_deref().is_some_and(str::is_empty) {
+            return Err(ConfigError("SSGWAN_KAKAO_CLIENT_ID is set but empty".into()));
+        }
+        if self.session_ttl_hours == 0 {
+            return Err(ConfigError("--session-ttl-hours must be at least 1".into()));
+        }
+        self.database.resolved_url().map(|_| ())
+    }
+
+    /// Whether cookies must be `Secure` (the public URL is https).
+    pub fn secure_cookies(&self) -> bool {
+        self.public_url.scheme() == "https"
+    }
+
+    /// `<public-url>/api/auth/kakao/callback`.
+    pub fn kakao_redirect_uri(&self) -> String {
+        format!("{}/api/auth/kakao/callback", self.public_url.as_str().trim_end_matches('/'))
+    }
+}

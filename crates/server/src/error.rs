@@ -1,0 +1,216 @@
+//! The one error type at the edge. Every variant has a stable `code`, a status and a message
+//! in Korean and English; [`IntoResponse`] renders `{"code","message","field"?}` in the
+//! request's language.
+
+use axum::{
+    Json,
+    http::StatusCode,
+    response::{IntoResponse, Response},
+};
+use serde::Serialize;
+use ssgwan_domain::{Invalid, Reason};
+use ssgwan_store::{Conflict, StoreError};
+use utoipa::ToSchema;
+
+use crate::i18n::Lang;
+
+/// The error body of every failed request.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `CHALLENGE_FULL`.
+    pub code: &'static str,
+    /// Human-readable message in the language of `Accept-Language` (Korean by default).
+    pub message: String,
+    /// The offending input field, for validation errors.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("unauthorized")]
+    Unauthorized,
+    #[error("forbidden")]
+    Forbidden,
+    #[error("route not found")]
+    NotFound,
+    #[error("user not found")]
+    UserNotFound,
+    #[error("challenge not found")]
+    ChallengeNotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("malformed JSON: {0}")]
+    MalformedJson(String),
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    #[error("payload too large")]
+    PayloadTooLarge,
+    #[error("invalid input: {0}")]
+    Invalid(Invalid),
+    /// A query, path or body value of the wrong type, named by its path (`capacity`, `limit`).
+    #[error("invalid value for {field}")]
+    BadValue { field: String, expected: &'static str },
+    #[error("conflict: {0:?}")]
+    Conflict(Conflict),
+    #[error("rate limited")]
+    RateLimited,
+    #[error("not ready")]
+    NotReady,
+    #[error("internal error: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+impl AppError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::Unauthorized => "UNAUTHORIZED",
+            Self::Forbidden => "FORBIDDEN",
+            Self::NotFound => "NOT_FOUND",
+            Self::UserNotFound => "USER_NOT_FOUND",
+            Self::ChallengeNotFound => "CHALLENGE_NOT_FOUND",
+            Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
+            Self::MalformedJson(_) => "MALFORMED_JSON",
+            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::Invalid(_) | Self::BadValue { .. } => "VALIDATION_FAILED",
+            Self::Conflict(c) => match c {
+                Conflict::NicknameTaken => "NICKNAME_TAKEN",
+                Conflict::ChallengeFull => "CHALLENGE_FULL",
+                Conflict::ChallengeEnded => "CHALLENGE_ENDED",
+                Conflict::AlreadyJoined => "ALREADY_JOINED",
+                Conflict::NotParticipant => "NOT_PARTICIPANT",
+                Conflict::CancellationNotAllowed => "CANCELLATION_NOT_ALLOWED",
+                Conflict::CreatorCannotCancel => "CREATOR_CANNOT_CANCEL",
+                Conflict::AlreadyStarted => "CHALLENGE_ALREADY_STARTED",
+                Conflict::CapacityBelowParticipants => "CAPACITY_BELOW_PARTICIPANTS",
+            },
+            Self::RateLimited => "RATE_LIMITED",
+            Self::NotReady => "NOT_READY",
+            Self::Internal(_) => "INTERNAL",
+        }
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::Unauthorized => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound | Self::UserNotFound | Self::ChallengeNotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::MalformedJson(_) | Self::Invalid(_) | Self::BadValue { .. } => StatusCode::BAD_REQUEST,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Conflict(Conflict::NotParticipant) => StatusCode::NOT_FOUND,
+            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::NotReady => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn field(&self) -> Option<String> {
+        match self {
+            Self::Invalid(invalid) => Some(invalid.field.to_owned()),
+            Self::BadValue { field, .. } => Some(field.clone()),
+            Self::Conflict(Conflict::CapacityBelowParticipants) => Some("capacity".to_owned()),
+            Self::Conflict(Conflict::NicknameTaken) => Some("nickname".to_owned()),
+            _ => None,
+        }
+    }
+
+    pub fn message(&self, lang: Lang) -> String {
+        let fixed = |ko: &'static str, en: &'static str| lang.pick(ko, en).to_owned();
+        match self {
+            Self::Unauthorized => fixed("로그인이 필요합니다.", "You need to sign in."),
+            Self::Forbidden => fixed("이 작업을 할 권한이 없습니다.", "You are not allowed to do that."),
+            Self::NotFound => fixed("요청한 주소를 찾을 수 없습니다.", "There is nothing at this address."),
+            Self::UserNotFound => fixed("사용자를 찾을 수 없습니다.", "No such user."),
+            Self::ChallengeNotFound => fixed("챌린지를 찾을 수 없습니다.", "No such challenge."),
+            Self::MethodNotAllowed => fixed("이 주소에서 허용되지 않는 요청 방식입니다.", "This method is not allowed at this address."),
+            Self::MalformedJson(_) => fixed("요청 본문이 올바른 JSON이 아닙니다.", "The request body is not valid JSON."),
+            Self::UnsupportedMediaType => fixed("요청 본문은 application/json 이어야 합니다.", "The request body must be application/json."),
+            Self::PayloadTooLarge => fixed("요청 본문이 너무 큽니다.", "The request body is too large."),
+            Self::Invalid(invalid) => validation_message(invalid, lang),
+            Self::BadValue { field, expected } => match lang {
+                Lang::Ko => format!("{field} 값이 올바르지 않습니다 (필요한 형식: {expected})."),
+                Lang::En => format!("{field} has an invalid value (expected {expected})."),
+            },
+            Self::Conflict(c) => match c {
+                Conflict::NicknameTaken => fixed("이미 사용 중인 닉네임입니다.", "That nickname is already taken."),
+                Conflict::ChallengeFull => fixed("정원이 가득 찬 챌린지입니다.", "This challenge is full."),
+                Conflict::ChallengeEnded => fixed("이미 종료된 챌린지입니다.", "This challenge has ended."),
+                Conflict::AlreadyJoined => fixed("이미 참여 중인 챌린지입니다.", "You have already joined this challenge."),
+                Conflict::NotParticipant => fixed("참여 중인 챌린지가 아닙니다.", "You have not joined this challenge."),
+                Conflict::CancellationNotAllowed => fixed("시작된 챌린지는 참여를 취소할 수 없습니다.", "You cannot cancel once the challenge has started."),
+                Conflict::CreatorCannotCancel => fixed(
+                    "개설자는 참여를 취소할 수 없습니다. 시작 전이라면 챌린지를 삭제할 수 있습니다.",
+                    "The creator cannot cancel; delete the challenge before it starts instead.",
+                ),
+                Conflict::AlreadyStarted => fixed("시작된 챌린지는 수정하거나 삭제할 수 없습니다.", "A challenge cannot be edited or deleted once it has started."),
+                Conflict::CapacityBelowParticipants => fixed("정원은 현재 참여 인원보다 적을 수 없습니다.", "Capacity cannot be lower than the number of participants."),
+            },
+            Self::RateLimited => fixed("요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.", "Too many requests; please try again shortly."),
+            Self::NotReady => fixed("서비스가 아직 준비되지 않았습니다.", "The service is not ready."),
+            Self::Internal(_) => fixed("서버에서 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.", "Something went wrong on our side; please try again."),
+        }
+    }
+
+    /// The JSON body in the current request's language.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody { code: self.code(), message: self.message(Lang::current()), field: self.field() }
+    }
+}
+
+fn validation_message(invalid: &Invalid, lang: Lang) -> String {
+    let f = invalid.field;
+    match (lang, &invalid.reason) {
+        (Lang::Ko, Reason::Required) => format!("{f} 값을 입력해 주세요."),
+        (Lang::En, Reason::Required) => format!("{f} is required."),
+        (Lang::Ko, Reason::Length { min, max }) => format!("{f}은(는) {min}자 이상 {max}자 이하로 입력해 주세요."),
+        (Lang::En, Reason::Length { min, max }) => format!("{f} must be {min} to {max} characters long."),
+        (Lang::Ko, Reason::Range { min, max }) => format!("{f}은(는) {min} 이상 {max} 이하여야 합니다."),
+        (Lang::En, Reason::Range { min, max }) => format!("{f} must be between {min} and {max}."),
+        (Lang::Ko, Reason::Format { expected }) => format!("{f} 형식이 올바르지 않습니다 (필요한 형식: {expected})."),
+        (Lang::En, Reason::Format { expected }) => format!("{f} is not in the right format (expected {expected})."),
+        (Lang::Ko, Reason::InPast) => format!("{f}은(는) 과거일 수 없습니다."),
+        (Lang::En, Reason::InPast) => format!("{f} cannot be in the past."),
+        (Lang::Ko, Reason::NotAfter { other }) => format!("{f}은(는) {other}보다 뒤여야 합니다."),
+        (Lang::En, Reason::NotAfter { other }) => format!("{f} must come after {other}."),
+        (Lang::Ko, Reason::SpanTooLong { max_days }) => format!("{f}: 기간은 최대 {max_days}일입니다."),
+        (Lang::En, Reason::SpanTooLong { max_days }) => format!("{f}: a challenge lasts at most {max_days} days."),
+        (Lang::Ko, Reason::NoSessions) => format!("{f}: 기간 안에 진행되는 요일이 하루도 없습니다."),
+        (Lang::En, Reason::NoSessions) => format!("{f}: no session falls between the start and end dates."),
+        (Lang::Ko, Reason::Duplicate) => format!("{f}에 같은 값이 두 번 있습니다."),
+        (Lang::En, Reason::Duplicate) => format!("{f} contains the same value twice."),
+        (Lang::Ko, Reason::BelowParticipants { participants }) => format!("{f}은(는) 현재 참여 인원({participants}명)보다 적을 수 없습니다."),
+        (Lang::En, Reason::BelowParticipants { participants }) => format!("{f} cannot be lower than the {participants} people already in."),
+    }
+}
+
+impl From<Invalid> for AppError {
+    fn from(invalid: Invalid) -> Self {
+        Self::Invalid(invalid)
+    }
+}
+
+impl From<StoreError> for AppError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::Conflict(c) => Self::Conflict(c),
+            StoreError::NotFound => Self::NotFound,
+            other => Self::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if let Self::Internal(err) = &self {
+            tracing::error!(error = %err, "request failed");
+        }
+        (status, Json(self.body())).into_response()
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;

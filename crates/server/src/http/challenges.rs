@@ -1,0 +1,255 @@
+//! Challenges: create, read, search, edit and delete; join and cancel; participants.
+
+use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use ssgwan_domain::{Category, ChallengeDraft, ChallengeStatus, Invalid, Reason, validation};
+use ssgwan_store::{ChallengeCursor, ChallengeQuery, ChallengeRecord, ChallengeSort, MyChallengesState};
+
+use super::{
+    dto::{ChallengeDto, ChallengeInput, ChallengeList, ChallengePage, ListParams, MyChallengesParams, ParticipantDto, ParticipantList},
+    extract::{ApiJson, ApiQuery, CurrentUser, MaybeUser, PathId},
+};
+use crate::{
+    error::{AppError, AppResult, ErrorBody},
+    state::AppState,
+};
+
+async fn load(state: &AppState, id: i64, viewer: Option<i64>) -> AppResult<ChallengeRecord> {
+    state.store.challenge(id, viewer).await?.ok_or(AppError::ChallengeNotFound)
+}
+
+/// Creates a challenge; the creator joins it at once.
+#[utoipa::path(
+    post, path = "/api/challenges", tag = "challenges", request_body = ChallengeInput,
+    responses((status = 201, body = ChallengeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody))
+)]
+pub async fn create(State(state): State<AppState>, current: CurrentUser, ApiJson(input): ApiJson<ChallengeInput>) -> AppResult<impl IntoResponse> {
+    let now = state.now();
+    let spec = ChallengeDraft::from(input).validate(now)?;
+    let joined_on = spec.schedule.local_date(now);
+    let id = state.store.create_challenge(current.user.id, &spec, joined_on, now).await?;
+    let record = load(&state, id, Some(current.user.id)).await?;
+    tracing::info!(challenge_id = id, user_id = current.user.id, "challenge created");
+    Ok((StatusCode::CREATED, Json(ChallengeDto::new(record, now))))
+}
+
+/// Searches and lists challenges, a page at a time.
+#[utoipa::path(
+    get, path = "/api/challenges", tag = "challenges", params(ListParams),
+    responses((status = 200, body = ChallengePage), (status = 400, body = ErrorBody))
+)]
+pub async fn list(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, ApiQuery(params): ApiQuery<ListParams>) -> AppResult<Json<ChallengePage>> {
+    let query = list_query(&params)?;
+    let now = state.now();
+    // One extra row tells whether another page exists without a COUNT query.
+    let mut probe = query.clone();
+    probe.limit += 1;
+    let mut records = state.store.list_challenges(&probe, viewer.as_ref().map(|u| u.id), now).await?;
+    let has_more = records.len() as i64 > query.limit;
+    records.truncate(query.limit as usize);
+    let next_cursor = if has_more { records.last().map(|r| encode_cursor(query.sort, r.cursor(query.sort))) } else { None };
+    let items = records.into_iter().map(|r| ChallengeDto::new(r, now)).collect();
+    Ok(Json(ChallengePage { items, next_cursor }))
+}
+
+fn list_query(params: &ListParams) -> Result<ChallengeQuery, AppError> {
+    let text = match params.q.as_deref().map(str::trim) {
+        None | Some("") => None,
+        Some(q) => Some(validation::text("q", q, 1, 100)?.to_lowercase()),
+    };
+    let category = params
+        .category
+        .as_deref()
+        .filter(|c| !c.is_empty())
+        .map(|c| Category::parse(c).ok_or(Invalid::new("category", Reason::Format { expected: "STUDY|WORKOUT|MORNING|READING|HOBBY|ETC" })))
+        .transpose()?;
+    let status = params
+        .status
+        .as_deref()
+        .filter(|s| !s.is_empty())
+        .map(|s| ChallengeStatus::parse(s).ok_or(Invalid::new("status", Reason::Format { expected: "RECRUITING|IN_PROGRESS|ENDED" })))
+        .transpose()?;
+    let sort = match params.sort.as_deref() {
+        None | Some("") | Some("new") => ChallengeSort::New,
+        Some("popular") => ChallengeSort::Popular,
+        Some("startingSoon") => ChallengeSort::StartingSoon,
+        Some(_) => return Err(Invalid::new("sort", Reason::Format { expected: "new|popular|startingSoon" }).into()),
+    };
+    let limit = match params.limit.as_deref() {
+        None | Some("") => 20,
+        Some(l) => l.parse::<i64>().ok().filter(|l| (1..=100).contains(l)).ok_or(Invalid::new("limit", Reason::Range { min: 1, max: 100 }))?,
+    };
+    let after = match params.cursor.as_deref() {
+        None | Some("") => None,
+        Some(c) => Some(decode_cursor(sort, c).ok_or(Invalid::new("cursor", Reason::Format { expected: "a nextCursor from the previous page with the same sort" }))?),
+    };
+    Ok(ChallengeQuery { text, category, status, sort, limit, after })
+}
+
+fn sort_tag(sort: ChallengeSort) -> &'static str {
+    match sort {
+        ChallengeSort::New => "n",
+        ChallengeSort::Popular => "p",
+        ChallengeSort::StartingSoon => "s",
+    }
+}
+
+/// Cursors are opaque to clients: base64url of `<sort>.<key>.<id>`.
+fn encode_cursor(sort: ChallengeSort, cursor: ChallengeCursor) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{}.{}.{}", sort_tag(sort), cursor.key, cursor.id))
+}
+
+fn decode_cursor(sort: ChallengeSort, text: &str) -> Option<ChallengeCursor> {
+    if text.len() > 200 {
+        return None;
+    }
+    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
+    let mut parts = raw.split('.');
+    let (tag, key, id) = (parts.next()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    (tag == sort_tag(sort) && parts.next().is_none()).then_some(ChallengeCursor { key, id })
+}
+
+/// One challenge, with `joined` for the caller.
+#[utoipa::path(
+    get, path = "/api/challenges/{id}", tag = "challenges", params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = ChallengeDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn detail(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, PathId(id): PathId) -> AppResult<Json<ChallengeDto>> {
+    let record = load(&state, id, viewer.map(|u| u.id)).await?;
+    Ok(Json(ChallengeDto::new(record, state.now())))
+}
+
+/// Edits a challenge: creator only, before it starts. Fields absent from the body stay as they are.
+#[utoipa::path(
+    patch, path = "/api/challenges/{id}", tag = "challenges", params(("id" = i64, Path, minimum = 1)), request_body = ChallengeInput,
+    responses(
+        (status = 200, body = ChallengeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)
+    )
+)]
+pub async fn update(State(state): State<AppState>, current: CurrentUser, PathId(id): PathId, ApiJson(input): ApiJson<ChallengeInput>) -> AppResult<Json<ChallengeDto>> {
+    let now = state.now();
+    let record = load(&state, id, Some(current.user.id)).await?;
+    if record.creator.id != current.user.id {
+        return Err(AppError::Forbidden);
+    }
+    if record.spec.schedule.status_at(now) != ChallengeStatus::Recruiting {
+        return Err(AppError::Conflict(ssgwan_store::Conflict::AlreadyStarted));
+    }
+    let spec = record.spec.to_draft().overlay(input.into()).validate(now)?;
+    if spec.capacity < record.participant_count {
+        return Err(Invalid::new("capacity", Reason::BelowParticipants { participants: record.participant_count }).into());
+    }
+    state.store.update_challenge(id, &spec, now).await?;
+    Ok(Json(ChallengeDto::new(load(&state, id, Some(current.user.id)).await?, now)))
+}
+
+/// Deletes a challenge: creator only, before it starts.
+#[utoipa::path(
+    delete, path = "/api/challenges/{id}", tag = "challenges", params(("id" = i64, Path, minimum = 1)),
+    responses((status = 204, description = "Deleted"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody))
+)]
+pub async fn delete(State(state): State<AppState>, current: CurrentUser, PathId(id): PathId) -> AppResult<StatusCode> {
+    let record = load(&state, id, None).await?;
+    if record.creator.id != current.user.id {
+        return Err(AppError::Forbidden);
+    }
+    state.store.delete_challenge(id, state.now()).await.map_err(|e| match e {
+        ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
+        other => other.into(),
+    })?;
+    tracing::info!(challenge_id = id, user_id = current.user.id, "challenge deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Joins a challenge. Refused when it has ended, is full, or the caller already holds a place.
+#[utoipa::path(
+    post, path = "/api/challenges/{id}/participants", tag = "challenges", params(("id" = i64, Path, minimum = 1)),
+    responses((status = 201, body = ChallengeDto, description = "Joined; the challenge as it is now"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody))
+)]
+pub async fn join(State(state): State<AppState>, current: CurrentUser, PathId(id): PathId) -> AppResult<impl IntoResponse> {
+    let now = state.now();
+    let record = load(&state, id, Some(current.user.id)).await?;
+    let joined_on = record.spec.schedule.local_date(now);
+    let outcome = state.store.join_challenge(id, current.user.id, joined_on, now).await;
+    let label = match &outcome {
+        Ok(()) => "won",
+        Err(ssgwan_store::StoreError::Conflict(ssgwan_store::Conflict::ChallengeFull)) => "full",
+        Err(ssgwan_store::StoreError::Conflict(_)) => "refused",
+        Err(_) => "error",
+    };
+    metrics::counter!("ssgwan_joins_total", "outcome" => label).increment(1);
+    outcome.map_err(|e| match e {
+        ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
+        other => other.into(),
+    })?;
+    Ok((StatusCode::CREATED, Json(ChallengeDto::new(load(&state, id, Some(current.user.id)).await?, now))))
+}
+
+/// Gives the caller's place back; only before the challenge starts.
+#[utoipa::path(
+    delete, path = "/api/challenges/{id}/participants/me", tag = "challenges", params(("id" = i64, Path, minimum = 1)),
+    responses((status = 204, description = "Cancelled"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody))
+)]
+pub async fn cancel(State(state): State<AppState>, current: CurrentUser, PathId(id): PathId) -> AppResult<StatusCode> {
+    state.store.cancel_participation(id, current.user.id, state.now()).await.map_err(|e| match e {
+        ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
+        other => other.into(),
+    })?;
+    metrics::counter!("ssgwan_cancellations_total").increment(1);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Everyone holding a place, with sessions achieved and scheduled so far.
+#[utoipa::path(
+    get, path = "/api/challenges/{id}/participants", tag = "challenges", params(("id" = i64, Path, minimum = 1)),
+    responses((status = 200, body = ParticipantList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
+)]
+pub async fn participants(State(state): State<AppState>, PathId(id): PathId) -> AppResult<Json<ParticipantList>> {
+    let record = load(&state, id, None).await?;
+    let schedule = &record.spec.schedule;
+    let today = schedule.local_date(state.now());
+    let items = state
+        .store
+        .participants(id)
+        .await?
+        .into_iter()
+        .map(|p| {
+            let scheduled = schedule.count_sessions(p.joined_on, today);
+            ParticipantDto::new(p, scheduled)
+        })
+        .collect();
+    Ok(Json(ParticipantList { items }))
+}
+
+/// My page lists: challenges I am in (`active`), finished successfully (`completed`) or created.
+#[utoipa::path(
+    get, path = "/api/me/challenges", tag = "challenges", params(MyChallengesParams),
+    responses((status = 200, body = ChallengeList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody))
+)]
+pub async fn mine(State(state): State<AppState>, current: CurrentUser, ApiQuery(params): ApiQuery<MyChallengesParams>) -> AppResult<Json<ChallengeList>> {
+    let which = match params.state.as_deref() {
+        None | Some("") | Some("active") => MyChallengesState::Active,
+        Some("completed") => MyChallengesState::Completed,
+        Some("created") => MyChallengesState::Created,
+        Some(_) => return Err(Invalid::new("state", Reason::Format { expected: "active|completed|created" }).into()),
+    };
+    let now = state.now();
+    let items = state.store.my_challenges(current.user.id, which).await?.into_iter().map(|r| ChallengeDto::new(r, now)).collect();
+    Ok(Json(ChallengeList { items }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_reject_other_sorts_and_junk() {
+        let cursor = ChallengeCursor { key: -5, id: 42 };
+        let text = encode_cursor(ChallengeSort::Popular, cursor);
+        assert_eq!(decode_cursor(ChallengeSort::Popular, &text), Some(cursor));
+        assert_eq!(decode_cursor(ChallengeSort::New, &text), None);
+        assert_eq!(decode_cursor(ChallengeSort::New, "!!!"), None);
+        assert_eq!(decode_cursor(ChallengeSort::New, &URL_SAFE_NO_PAD.encode("n.1.2.3")), None);
+    }
+}

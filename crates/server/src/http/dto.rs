@@ -1,0 +1,285 @@
+//! The API's JSON shapes (camelCase), documented for OpenAPI, and their conversions from store
+//! records. Inputs deny unknown fields so a typo is an error, not silently ignored.
+
+use jiff::Timestamp;
+use serde::{Deserialize, Deserializer, Serialize};
+use ssgwan_domain::{ChallengeDraft, ChallengeStatus};
+use ssgwan_store::{ChallengeRecord, ParticipantRecord, User, UserSummary};
+use utoipa::ToSchema;
+
+fn rfc3339(ts: Timestamp) -> String {
+    ts.to_string()
+}
+
+/// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
+fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(de: D) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(de).map(Some)
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserDto {
+    pub id: i64,
+    pub nickname: String,
+    pub profile_image: Option<String>,
+    pub bio: String,
+    /// RFC 3339 instant.
+    pub created_at: String,
+}
+
+impl From<User> for UserDto {
+    fn from(u: User) -> Self {
+        Self { id: u.id, nickname: u.nickname, profile_image: u.profile_image, bio: u.bio, created_at: rfc3339(u.created_at) }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UserSummaryDto {
+    pub id: i64,
+    pub nickname: String,
+    pub profile_image: Option<String>,
+}
+
+impl From<UserSummary> for UserSummaryDto {
+    fn from(u: UserSummary) -> Self {
+        Self { id: u.id, nickname: u.nickname, profile_image: u.profile_image }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DevLoginRequest {
+    /// 2–20 characters; an existing nickname signs in as that user, a new one creates it.
+    #[schema(min_length = 2, max_length = 20)]
+    pub nickname: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginResponse {
+    /// The session token, for `Authorization: Bearer` (the cookie carries the same session).
+    pub token: String,
+    pub user: UserDto,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProvidersDto {
+    /// Kakao login is configured.
+    pub kakao: bool,
+    /// The development login is enabled.
+    pub dev_login: bool,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateMeRequest {
+    #[schema(min_length = 2, max_length = 20)]
+    pub nickname: Option<String>,
+    #[schema(max_length = 300)]
+    pub bio: Option<String>,
+    /// An uploaded image path or an http(s) URL; `null` removes the image.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 1000)]
+    pub profile_image: Option<Option<String>>,
+}
+
+/// A challenge definition. Every field is required on create except those with defaults;
+/// on edit (PATCH) only the fields present change.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ChallengeInput {
+    #[schema(min_length = 1, max_length = 100)]
+    pub title: Option<String>,
+    #[schema(max_length = 5000)]
+    pub description: Option<String>,
+    #[schema(example = "STUDY", pattern = "^(STUDY|WORKOUT|MORNING|READING|HOBBY|ETC)$")]
+    pub category: Option<String>,
+    /// An uploaded image path (`/api/files/…`) or an http(s) URL; `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 1000)]
+    pub thumbnail: Option<Option<String>>,
+    #[schema(minimum = 2, maximum = 50)]
+    pub capacity: Option<i64>,
+    /// First day, `YYYY-MM-DD`, not before today in the challenge's timezone.
+    #[schema(format = Date, example = "2026-12-01")]
+    pub start_date: Option<String>,
+    /// Last day (inclusive), at most 100 days after the start.
+    #[schema(format = Date, example = "2026-12-14")]
+    pub end_date: Option<String>,
+    /// Weekdays with a session; default all seven.
+    #[schema(example = json!(["MON", "WED", "FRI"]), min_items = 1, max_items = 7)]
+    pub days_of_week: Option<Vec<String>>,
+    /// Local session start, `HH:MM`.
+    #[schema(example = "06:00", pattern = "^[0-2][0-9]:[0-5][0-9]$")]
+    pub session_start: Option<String>,
+    /// Local session end, `HH:MM`, after the start on the same day.
+    #[schema(example = "07:00", pattern = "^[0-2][0-9]:[0-5][0-9]$")]
+    pub session_end: Option<String>,
+    /// IANA timezone; default `Asia/Seoul`.
+    #[schema(example = "Asia/Seoul", max_length = 64)]
+    pub timezone: Option<String>,
+    /// Minutes on camera that make a session attended, 1..=session length.
+    #[schema(minimum = 1, maximum = 1440)]
+    pub min_minutes: Option<i64>,
+    /// Percent of scheduled sessions to attend to complete; default 80.
+    #[schema(minimum = 1, maximum = 100)]
+    pub success_rate: Option<i64>,
+}
+
+impl From<ChallengeInput> for ChallengeDraft {
+    fn from(i: ChallengeInput) -> Self {
+        ChallengeDraft {
+            title: i.title,
+            description: i.description,
+            category: i.category,
+            thumbnail: i.thumbnail,
+            capacity: i.capacity,
+            start_date: i.start_date,
+            end_date: i.end_date,
+            days_of_week: i.days_of_week,
+            session_start: i.session_start,
+            session_end: i.session_end,
+            timezone: i.timezone,
+            min_minutes: i.min_minutes,
+            success_rate: i.success_rate,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChallengeDto {
+    pub id: i64,
+    pub title: String,
+    pub description: String,
+    #[schema(example = "STUDY")]
+    pub category: String,
+    pub thumbnail: Option<String>,
+    pub capacity: i64,
+    pub participant_count: i64,
+    #[schema(format = Date)]
+    pub start_date: String,
+    #[schema(format = Date)]
+    pub end_date: String,
+    pub days_of_week: Vec<String>,
+    pub session_start: String,
+    pub session_end: String,
+    pub timezone: String,
+    pub min_minutes: i64,
+    pub success_rate: i64,
+    /// `RECRUITING`, `IN_PROGRESS` or `ENDED`, from the clock in the challenge's timezone.
+    #[schema(example = "RECRUITING")]
+    pub status: String,
+    pub creator: UserSummaryDto,
+    /// Whether the caller holds a place.
+    pub joined: bool,
+    pub created_at: String,
+}
+
+impl ChallengeDto {
+    pub fn new(record: ChallengeRecord, now: Timestamp) -> Self {
+        let spec = record.spec;
+        let s = &spec.schedule;
+        let status: ChallengeStatus = s.status_at(now);
+        Self {
+            id: record.id,
+            category: spec.category.as_str().to_owned(),
+            thumbnail: spec.thumbnail.clone(),
+            capacity: spec.capacity,
+            participant_count: record.participant_count,
+            start_date: s.start_date.to_string(),
+            end_date: s.end_date.to_string(),
+            days_of_week: s.days.names().into_iter().map(str::to_owned).collect(),
+            session_start: ssgwan_domain::schedule::format_time_of_day(s.session_start),
+            session_end: ssgwan_domain::schedule::format_time_of_day(s.session_end),
+            timezone: s.timezone_name.clone(),
+            min_minutes: spec.min_minutes,
+            success_rate: spec.success_rate,
+            status: status.as_str().to_owned(),
+            creator: record.creator.into(),
+            joined: record.joined,
+            created_at: rfc3339(record.created_at),
+            title: spec.title,
+            description: spec.description,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ChallengePage {
+    pub items: Vec<ChallengeDto>,
+    /// Pass as `cursor` to get the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChallengeList {
+    pub items: Vec<ChallengeDto>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ParticipantDto {
+    pub user: UserSummaryDto,
+    /// `ACTIVE`, `COMPLETED` or `FAILED`.
+    pub status: String,
+    pub joined_at: String,
+    /// Sessions achieved so far.
+    pub achieved_sessions: i64,
+    /// Sessions scheduled for this participant so far (from their join day through today).
+    pub scheduled_sessions: i64,
+}
+
+impl ParticipantDto {
+    pub fn new(record: ParticipantRecord, scheduled_sessions: i64) -> Self {
+        Self {
+            user: record.user.into(),
+            status: record.status.as_str().to_owned(),
+            joined_at: rfc3339(record.joined_at),
+            achieved_sessions: record.achieved_sessions,
+            scheduled_sessions,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ParticipantList {
+    pub items: Vec<ParticipantDto>,
+}
+
+/// `/healthz` and `/readyz` answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HealthDto {
+    /// `ok` or `unavailable`.
+    pub status: &'static str,
+    /// Per dependency: `ok` or `unavailable`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<&'static str>,
+}
+
+/// Query of `GET /api/challenges`; values are validated by the handler so errors name them.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListParams {
+    /// Text to find in the title or description (case-insensitive), at most 100 characters.
+    pub q: Option<String>,
+    /// `STUDY`, `WORKOUT`, `MORNING`, `READING`, `HOBBY` or `ETC`.
+    pub category: Option<String>,
+    /// `RECRUITING`, `IN_PROGRESS` or `ENDED`.
+    pub status: Option<String>,
+    /// `new` (default), `popular` or `startingSoon`.
+    pub sort: Option<String>,
+    /// 1–100, default 20.
+    pub limit: Option<String>,
+    /// `nextCursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct MyChallengesParams {
+    /// `active` (default), `completed` or `created`.
+    pub state: Option<String>,
+}

@@ -1,0 +1,124 @@
+//! Extractors of our own, so that every malformed request gets our error shape: a JSON body
+//! (content type, size, syntax, and the field a type error is in), path ids, query strings,
+//! and the signed-in user.
+
+use axum::{
+    extract::{FromRequest, FromRequestParts, Path, Query, Request, rejection::BytesRejection},
+    http::{StatusCode, header, request::Parts},
+};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use ssgwan_store::User;
+
+use crate::{
+    auth::{hash_token, request_token},
+    error::AppError,
+    state::AppState,
+};
+
+/// A JSON body parsed into `T`; only `application/json` (optionally with parameters) accepted.
+pub struct ApiJson<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let is_json = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.split(';').next())
+            .is_some_and(|m| m.trim().eq_ignore_ascii_case("application/json"));
+        if !is_json {
+            return Err(AppError::UnsupportedMediaType);
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE { AppError::PayloadTooLarge } else { AppError::MalformedJson(e.body_text()) }
+        })?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+/// Parses JSON, telling syntax errors (`MALFORMED_JSON`) from values of the wrong type
+/// (`VALIDATION_FAILED` naming the field).
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data if path != "." => AppError::BadValue { field: path, expected: "a value of the documented type" },
+            serde_json::error::Category::Data => AppError::BadValue { field: unknown_field(&inner.to_string()).unwrap_or_else(|| "body".into()), expected: "the documented fields" },
+            _ => AppError::MalformedJson(inner.to_string()),
+        }
+    })
+}
+
+/// The field serde complained about at the top level ("unknown field `x`", "missing field `y`").
+fn unknown_field(message: &str) -> Option<String> {
+    let start = message.find('`')? + 1;
+    let end = start + message[start..].find('`')?;
+    Some(message[start..end].to_owned())
+}
+
+/// A numeric id from the path (`/api/challenges/{id}`).
+pub struct PathId(pub i64);
+
+impl<S: Send + Sync> FromRequestParts<S> for PathId {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
+        raw.parse::<i64>()
+            .ok()
+            .filter(|id| *id > 0)
+            .map(PathId)
+            .ok_or(AppError::BadValue { field: "id".into(), expected: "a positive integer id" })
+    }
+}
+
+/// A query string parsed into `T` (whose fields are strings we validate ourselves).
+pub struct ApiQuery<T>(pub T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(q)| ApiQuery(q))
+            .map_err(|e| AppError::BadValue { field: unknown_field(&e.body_text()).unwrap_or_else(|| "query".into()), expected: "the documented query parameters" })
+    }
+}
+
+/// The signed-in user; 401 `UNAUTHORIZED` without a live session.
+pub struct CurrentUser {
+    pub user: User,
+    pub token_hash: String,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let token = request_token(&parts.headers).ok_or(AppError::Unauthorized)?;
+        let token_hash = hash_token(&token);
+        let user = state.store.session_user(&token_hash, state.now()).await?.ok_or(AppError::Unauthorized)?;
+        Ok(CurrentUser { user, token_hash })
+    }
+}
+
+/// The signed-in user when there is one; anonymous requests are fine.
+pub struct MaybeUser(pub Option<User>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        match CurrentUser::from_request_parts(parts, state).await {
+            Ok(current) => Ok(MaybeUser(Some(current.user))),
+            Err(AppError::Unauthorized) => Ok(MaybeUser(None)),
+            Err(other) => Err(other),
+        }
+    }
+}

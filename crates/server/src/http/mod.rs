@@ -1,0 +1,157 @@
+//! The HTTP surface: routes, the OpenAPI document generated from them, and the middleware
+//! every request passes (language, request id, tracing, metrics, limits, panics, headers).
+
+pub mod auth;
+pub mod challenges;
+pub mod dto;
+pub mod extract;
+pub mod ops;
+pub mod users;
+mod web;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{
+    Router,
+    extract::{DefaultBodyLimit, MatchedPath, Request},
+    http::{HeaderName, HeaderValue, StatusCode, header},
+    middleware::{self, Next},
+    response::{IntoResponse, Response},
+    routing::{any, get},
+};
+use tower::ServiceBuilder;
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+use utoipa::OpenApi;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use crate::{error::AppError, i18n::Lang, state::AppState};
+
+/// Largest JSON body accepted (challenge descriptions are at most 5,000 characters).
+pub const JSON_BODY_LIMIT: usize = 64 * 1024;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Ssgwan (쓱관) API", description = "Habit challenges together, live on camera. Errors are `{code, message, field?}`; messages follow Accept-Language (Korean default)."),
+    components(schemas(crate::error::ErrorBody)),
+    modifiers(&SecuritySchemes),
+    security(("session_cookie" = []), ("bearer" = []), ()),
+    tags((name = "auth"), (name = "users"), (name = "challenges"), (name = "operations"))
+)]
+struct ApiDoc;
+
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme("session_cookie", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))));
+        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+    }
+}
+
+/// The API routes together with the OpenAPI document describing exactly them.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::providers))
+        .routes(routes!(auth::dev_login))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::kakao_start))
+        .routes(routes!(auth::kakao_callback))
+        .routes(routes!(users::me, users::update_me))
+        .routes(routes!(users::user_profile))
+        .routes(routes!(challenges::create, challenges::list))
+        .routes(routes!(challenges::detail, challenges::update, challenges::delete))
+        .routes(routes!(challenges::join, challenges::participants))
+        .routes(routes!(challenges::cancel))
+        .routes(routes!(challenges::mine))
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .split_for_parts()
+}
+
+/// The whole application: API, OpenAPI document, web app and middleware.
+pub fn router(state: AppState) -> Router {
+    let (api, mut openapi) = api();
+    openapi.paths.paths.insert("/api/openapi.json".to_owned(), openapi_document_path());
+    let openapi_json: Arc<str> = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".to_owned()).into();
+
+    let request_id = HeaderName::from_static("x-request-id");
+    let api = api
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let json = openapi_json.clone();
+                async move { ([(header::CONTENT_TYPE, "application/json")], json.to_string()) }
+            }),
+        )
+        .route("/api/{*rest}", any(|| async { AppError::NotFound }))
+        .route("/api", any(|| async { AppError::NotFound }))
+        .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
+        .route_layer(middleware::from_fn(track_metrics));
+
+    let app = match state.settings.web_dir.clone() {
+        Some(dir) => api.fallback_service(web::service(dir)),
+        None => api.fallback(|| async { AppError::NotFound }),
+    };
+
+    app.layer(
+        ServiceBuilder::new()
+            .layer(SetRequestIdLayer::new(request_id.clone(), MakeRequestUuid))
+            .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+                // The path only: query strings can carry OAuth codes and states.
+                let id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or("-");
+                tracing::info_span!("http", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }))
+            .layer(PropagateRequestIdLayer::new(request_id))
+            .layer(middleware::from_fn(scope_language))
+            .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()))
+            .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+            .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
+            .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
+            .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
+            .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"))),
+    )
+    .with_state(state)
+}
+
+fn openapi_document_path() -> utoipa::openapi::path::PathItem {
+    use utoipa::openapi::{
+        HttpMethod,
+        path::{OperationBuilder, PathItem},
+        response::ResponseBuilder,
+    };
+    PathItem::new(
+        HttpMethod::Get,
+        OperationBuilder::new()
+            .tag("operations")
+            .summary(Some("This OpenAPI document"))
+            .response("200", ResponseBuilder::new().description("OpenAPI 3.1 JSON").build())
+            .build(),
+    )
+}
+
+/// Runs the request with its `Accept-Language` in scope, so errors render in that language.
+async fn scope_language(req: Request, next: Next) -> Response {
+    let lang = Lang::from_headers(req.headers());
+    lang.scope(next.run(req)).await
+}
+
+/// Counts requests by route and status and records their latency.
+async fn track_metrics(req: Request, next: Next) -> Response {
+    let started = std::time::Instant::now();
+    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let method = req.method().as_str().to_owned();
+    let response = next.run(req).await;
+    let status = response.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route).record(started.elapsed().as_secs_f64());
+    response
+}

@@ -1,0 +1,92 @@
+//! The Ssgwan server as a library: [`launch`] runs it on a listener until `shutdown`
+//! resolves; `main.rs` only parses the command line and calls in here.
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod http;
+pub mod i18n;
+pub mod kakao;
+pub mod state;
+pub mod telemetry;
+
+use std::{net::SocketAddr, sync::Arc};
+
+use anyhow::Context;
+use jiff::SignedDuration;
+use secrecy::ExposeSecret;
+use ssgwan_domain::Clock;
+use ssgwan_store::{SqlStore, Store};
+use tokio::net::TcpListener;
+
+use crate::{
+    config::{DatabaseArgs, ServeArgs},
+    kakao::KakaoClient,
+    state::{AppState, Settings},
+};
+
+/// Connects to the configured database and applies migrations.
+pub async fn open_store(args: &DatabaseArgs) -> anyhow::Result<SqlStore> {
+    let url = args.resolved_url()?;
+    if args.database_url.is_none() {
+        std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating data directory {}", args.data_dir.display()))?;
+    }
+    let store = SqlStore::connect(url.expose_secret(), args.database_max_connections).await.context("connecting to the database")?;
+    store.migrate().await.context("applying migrations")?;
+    tracing::info!(backend = store.backend().name(), "database ready");
+    Ok(store)
+}
+
+/// Builds the application state from the configuration.
+pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    args.validate()?;
+    let store = open_store(&args.database).await?;
+    let kakao = match &args.kakao.kakao_client_id {
+        Some(id) => Some(Arc::new(KakaoClient::new(&args.kakao, id, &args.kakao_redirect_uri())?)),
+        None => None,
+    };
+    let web_dir = Some(args.web_dir.clone()).filter(|d| d.join("index.html").is_file());
+    if web_dir.is_none() {
+        tracing::warn!(dir = %args.web_dir.display(), "web app not built; serving the API only");
+    }
+    let settings = Settings {
+        dev_login: args.dev_login,
+        secure_cookies: args.secure_cookies(),
+        session_ttl: SignedDuration::from_hours(i64::from(args.session_ttl_hours)),
+        web_dir,
+    };
+    if settings.dev_login {
+        tracing::warn!("development login is ON: anyone can sign in as anyone; never enable it in production");
+    }
+    Ok(AppState { store: Arc::new(store) as Arc<dyn Store>, clock, settings: Arc::new(settings), kakao, metrics: telemetry::metrics_handle() })
+}
+
+/// Serves the platform on `listener` until `shutdown` resolves, then drains in-flight requests.
+pub async fn launch(args: &ServeArgs, listener: TcpListener, clock: Arc<dyn Clock>, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let state = build_state(args, clock).await?;
+    let app = http::router(state);
+    tracing::info!(addr = %listener.local_addr()?, "listening");
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
+    tracing::info!("shutdown signal received");
+}

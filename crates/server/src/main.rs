@@ -1,0 +1,36 @@
+//! `ssgwan`: parses the command line and hands over to the library.
+
+use std::{process::ExitCode, sync::Arc};
+
+use clap::Parser;
+use ssgwan_domain::SystemClock;
+use ssgwan_server::{
+    config::{Cli, Command},
+    launch, open_store, shutdown_signal, telemetry,
+};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Serve(args) => {
+            telemetry::init_logging(args.log_format);
+            match tokio::net::TcpListener::bind(args.addr).await {
+                Ok(listener) => launch(&args, listener, Arc::new(SystemClock), shutdown_signal()).await,
+                Err(e) => Err(anyhow::anyhow!("cannot listen on {}: {e}", args.addr)),
+            }
+        }
+        Command::Migrate(args) => {
+            telemetry::init_logging(args.log_format);
+            open_store(&args.database).await.map(|_| ())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            eprintln!("ssgwan: {err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,34 @@
+//! What every request handler can reach.
+
+use std::{path::PathBuf, sync::Arc};
+
+use jiff::{SignedDuration, Timestamp};
+use metrics_exporter_prometheus::PrometheusHandle;
+use ssgwan_domain::Clock;
+use ssgwan_store::Store;
+
+use crate::kakao::KakaoClient;
+
+/// Settings the handlers need, resolved from the configuration at start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub dev_login: bool,
+    pub secure_cookies: bool,
+    pub session_ttl: SignedDuration,
+    pub web_dir: Option<PathBuf>,
+}
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<Settings>,
+    pub kakao: Option<Arc<KakaoClient>>,
+    pub metrics: PrometheusHandle,
+}
+
+impl AppState {
+    pub fn now(&self) -> Timestamp {
+        self.clock.now()
+    }
+}

@@ -1,0 +1,67 @@
+//! Storage for Ssgwan: the narrow interface the server needs ([`Store`]), its error type, and
+//! one SQL implementation ([`SqlStore`]) that serves SQLite, PostgreSQL and MySQL/MariaDB.
+//!
+//! Rules that must hold across server nodes (capacity, one place per user, single-use OAuth
+//! states) are enforced here by the database: conditional updates, primary keys and
+//! transactions, never by in-process locks.
+
+mod error;
+mod model;
+mod sql;
+
+pub use error::{Conflict, StoreError, StoreResult};
+pub use model::*;
+pub use sql::{Backend, SqlStore};
+
+use async_trait::async_trait;
+use jiff::{Timestamp, civil::Date};
+use ssgwan_domain::ChallengeSpec;
+
+/// Everything the server reads and writes. Used as `Arc<dyn Store>`.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Checks the database answers (readiness).
+    async fn ping(&self) -> StoreResult<()>;
+
+    // ---- users ----
+    /// Creates a user; `Conflict::NicknameTaken` when the nickname (case-insensitively) exists.
+    async fn create_user(&self, user: NewUser, now: Timestamp) -> StoreResult<User>;
+    async fn user(&self, id: i64) -> StoreResult<Option<User>>;
+    async fn user_by_nickname(&self, nickname: &str) -> StoreResult<Option<User>>;
+    async fn user_by_kakao_id(&self, kakao_id: i64) -> StoreResult<Option<User>>;
+    /// Applies the present fields; `Conflict::NicknameTaken` when the new nickname exists.
+    async fn update_user(&self, id: i64, update: UserUpdate, now: Timestamp) -> StoreResult<User>;
+
+    // ---- sessions and OAuth states ----
+    async fn create_session(&self, token_hash: &str, user_id: i64, now: Timestamp, expires_at: Timestamp) -> StoreResult<()>;
+    /// The user a live (unexpired) session belongs to.
+    async fn session_user(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<User>>;
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
+    async fn save_oauth_state(&self, state_hash: &str, expires_at: Timestamp) -> StoreResult<()>;
+    /// Consumes a state: true exactly once for a saved, unexpired state.
+    async fn take_oauth_state(&self, state_hash: &str, now: Timestamp) -> StoreResult<bool>;
+
+    // ---- challenges ----
+    /// Creates the challenge with its creator as the first participant; returns its id.
+    async fn create_challenge(&self, creator_id: i64, spec: &ChallengeSpec, creator_joined_on: Date, now: Timestamp) -> StoreResult<i64>;
+    /// One challenge as `viewer` sees it (`joined` is about the viewer).
+    async fn challenge(&self, id: i64, viewer: Option<i64>) -> StoreResult<Option<ChallengeRecord>>;
+    /// Replaces the definition while the challenge has not started (`Conflict::AlreadyStarted`)
+    /// and the new capacity holds everyone who already joined (`Conflict::CapacityBelowParticipants`).
+    async fn update_challenge(&self, id: i64, spec: &ChallengeSpec, now: Timestamp) -> StoreResult<()>;
+    /// Deletes the challenge while it has not started (`Conflict::AlreadyStarted`).
+    async fn delete_challenge(&self, id: i64, now: Timestamp) -> StoreResult<()>;
+    async fn list_challenges(&self, query: &ChallengeQuery, viewer: Option<i64>, now: Timestamp) -> StoreResult<Vec<ChallengeRecord>>;
+    async fn my_challenges(&self, user_id: i64, state: MyChallengesState) -> StoreResult<Vec<ChallengeRecord>>;
+
+    // ---- participation ----
+    /// Takes a place: refused with `ChallengeEnded`, `ChallengeFull` or `AlreadyJoined`.
+    /// Exact under any number of concurrent callers on any number of nodes.
+    async fn join_challenge(&self, challenge_id: i64, user_id: i64, joined_on: Date, now: Timestamp) -> StoreResult<()>;
+    /// Gives a place back before the start: refused with `CancellationNotAllowed`,
+    /// `CreatorCannotCancel` or `NotParticipant`.
+    async fn cancel_participation(&self, challenge_id: i64, user_id: i64, now: Timestamp) -> StoreResult<()>;
+    /// Everyone holding a place (not cancelled), with achieved sessions so far.
+    async fn participants(&self, challenge_id: i64) -> StoreResult<Vec<ParticipantRecord>>;
+    async fn is_participant(&self, challenge_id: i64, user_id: i64) -> StoreResult<bool>;
+}

@@ -1,0 +1,128 @@
+//! Plain records the store reads and writes.
+
+use jiff::{Timestamp, civil::Date};
+use ssgwan_domain::{ChallengeSpec, ChallengeStatus, Category};
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub kakao_id: Option<i64>,
+    pub nickname: String,
+    pub bio: String,
+    pub profile_image: Option<String>,
+    pub created_at: Timestamp,
+}
+
+#[derive(Debug, Clone)]
+pub struct NewUser {
+    pub kakao_id: Option<i64>,
+    pub nickname: String,
+    pub profile_image: Option<String>,
+}
+
+/// Fields to change; `None` leaves a field as it is. `profile_image: Some(None)` clears it.
+#[derive(Debug, Clone, Default)]
+pub struct UserUpdate {
+    pub nickname: Option<String>,
+    pub bio: Option<String>,
+    pub profile_image: Option<Option<String>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct UserSummary {
+    pub id: i64,
+    pub nickname: String,
+    pub profile_image: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChallengeRecord {
+    pub id: i64,
+    pub creator: UserSummary,
+    pub spec: ChallengeSpec,
+    pub participant_count: i64,
+    /// Whether the viewer holds a place (active, completed or failed; not cancelled).
+    pub joined: bool,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChallengeSort {
+    /// Newest first.
+    New,
+    /// Most participants first.
+    Popular,
+    /// Soonest start first, among challenges that have not started (unless a status is given).
+    StartingSoon,
+}
+
+/// Where the previous page ended, in the sort's own key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChallengeCursor {
+    pub key: i64,
+    pub id: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct ChallengeQuery {
+    /// Lower-cased text to find in title or description.
+    pub text: Option<String>,
+    pub category: Option<Category>,
+    pub status: Option<ChallengeStatus>,
+    pub sort: ChallengeSort,
+    pub limit: i64,
+    pub after: Option<ChallengeCursor>,
+}
+
+impl ChallengeRecord {
+    /// The cursor that continues a listing after this record.
+    pub fn cursor(&self, sort: ChallengeSort) -> ChallengeCursor {
+        let key = match sort {
+            ChallengeSort::New => self.id,
+            ChallengeSort::Popular => self.participant_count,
+            ChallengeSort::StartingSoon => self.spec.schedule.starts_at().as_millisecond(),
+        };
+        ChallengeCursor { key, id: self.id }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MyChallengesState {
+    /// Places held now in challenges that have not finished for the user.
+    Active,
+    Completed,
+    Created,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ParticipantStatus {
+    Active,
+    Cancelled,
+    Completed,
+    Failed,
+}
+
+impl ParticipantStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Active => "ACTIVE",
+            Self::Cancelled => "CANCELLED",
+            Self::Completed => "COMPLETED",
+            Self::Failed => "FAILED",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Self> {
+        [Self::Active, Self::Cancelled, Self::Completed, Self::Failed].into_iter().find(|s| s.as_str() == value)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct ParticipantRecord {
+    pub user: UserSummary,
+    pub status: ParticipantStatus,
+    pub joined_at: Timestamp,
+    pub joined_on: Date,
+    pub achieved_sessions: i64,
+}

@@ -1,0 +1,669 @@
+//! The SQL implementation of [`Store`](crate::Store), one codebase for SQLite, PostgreSQL and
+//! MySQL/MariaDB through sqlx's `Any` driver.
+//!
+//! Queries are written once in the SQL all three share, with `?` placeholders that
+//! [`SqlStore::sql`] rewrites to `$n` for PostgreSQL. Only the DDL differs, so each backend
+//! family has its own migration directory. Columns use portable types only (BIGINT, TEXT):
+//! instants are unix milliseconds, dates `YYYY-MM-DD`, times `HH:MM`.
+
+use std::{borrow::Cow, str::FromStr, time::Duration};
+
+use async_trait::async_trait;
+use jiff::{Timestamp, civil::Date, tz::TimeZone};
+use sqlx::{
+    AnyPool, Executor, Row,
+    any::{AnyConnectOptions, AnyPoolOptions, AnyRow},
+    migrate::Migrator,
+};
+use ssgwan_domain::{
+    Category, ChallengeSpec, ChallengeStatus,
+    schedule::{DaySet, Schedule, format_time_of_day, parse_date, parse_time_of_day},
+};
+
+use crate::{
+    ChallengeCursor, ChallengeQuery, ChallengeRecord, ChallengeSort, Conflict, MyChallengesState, NewUser, ParticipantRecord,
+    ParticipantStatus, Store, StoreError, StoreResult, User, UserSummary, UserUpdate,
+};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/postgres");
+static MYSQL_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/mysql");
+
+/// Which database family a URL names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+    MySql,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Option<Self> {
+        let scheme = url.split(':').next()?;
+        match scheme {
+            "sqlite" => Some(Self::Sqlite),
+            "postgres" | "postgresql" => Some(Self::Postgres),
+            "mysql" | "mariadb" => Some(Self::MySql),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Sqlite => "sqlite",
+            Self::Postgres => "postgres",
+            Self::MySql => "mysql",
+        }
+    }
+}
+
+/// A value bound to a placeholder in a query assembled at run time.
+#[derive(Debug, Clone)]
+enum Bind {
+    Int(i64),
+    Text(String),
+    OptInt(Option<i64>),
+    OptText(Option<String>),
+}
+
+/// The store on a SQL database.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// Columns of a challenge as listings and details read them, with the creator and whether the
+/// viewer (bound as the first placeholder) holds a place.
+const CHALLENGE_SELECT: &str = "SELECT c.id, c.creator_id, u.nickname AS creator_nickname, u.profile_image AS creator_image, \
+     c.title, c.description, c.category, c.thumbnail, c.capacity, c.participant_count, c.start_date, c.end_date, \
+     c.days_of_week, c.session_start, c.session_end, c.timezone, c.min_minutes, c.success_rate, c.created_at, c.updated_at, \
+     p.user_id AS viewer_id \
+     FROM challenges c JOIN users u ON u.id = c.creator_id \
+     LEFT JOIN participants p ON p.challenge_id = c.id AND p.user_id = ? AND p.status <> 'CANCELLED'";
+
+const USER_COLUMNS: &str = "id, kakao_id, nickname, bio, profile_image, created_at";
+
+impl SqlStore {
+    /// Connects to the database the URL names (`sqlite://path?mode=rwc`, `postgres://…`, `mysql://…`).
+    pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
+        sqlx::any::install_default_drivers();
+        let backend = Backend::from_url(url)
+            .ok_or_else(|| StoreError::Backend(sqlx::Error::Configuration("database URL must start with sqlite:, postgres: or mysql:".into())))?;
+        let options = AnyConnectOptions::from_str(url)?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                Box::pin(async move {
+                    match backend {
+                        // WAL lets readers proceed while one writer commits; the busy timeout
+                        // makes concurrent writers queue instead of failing.
+                        Backend::Sqlite => {
+                            for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 15000"] {
+                                conn.execute(pragma).await?;
+                            }
+                        }
+                        Backend::MySql => {
+                            conn.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,ANSI_QUOTES'").await?;
+                        }
+                        Backend::Postgres => {}
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Applies the embedded migrations of this backend family.
+    pub async fn migrate(&self) -> StoreResult<()> {
+        let migrator = match self.backend {
+            Backend::Sqlite => &SQLITE_MIGRATIONS,
+            Backend::Postgres => &POSTGRES_MIGRATIONS,
+            Backend::MySql => &MYSQL_MIGRATIONS,
+        };
+        migrator.run(&self.pool).await.map_err(|e| StoreError::Backend(e.into()))
+    }
+
+    /// Rewrites `?` placeholders to `$1, $2, …` on PostgreSQL. Our SQL never has a `?` inside
+    /// a string literal, so a plain scan is exact.
+    fn sql<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        if self.backend != Backend::Postgres || !text.contains('?') {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len() + 16);
+        let mut n = 0;
+        for ch in text.chars() {
+            if ch == '?' {
+                n += 1;
+                out.push('$');
+                out.push_str(&n.to_string());
+            } else {
+                out.push(ch);
+            }
+        }
+        Cow::Owned(out)
+    }
+
+    /// Runs an INSERT and returns the new row's generated `id`.
+    async fn insert_returning_id(&self, conn: &mut sqlx::AnyConnection, sql: &str, binds: Vec<Bind>) -> Result<i64, sqlx::Error> {
+        match self.backend {
+            Backend::MySql => {
+                let sql = sql.to_owned();
+                let result = bind_all(sqlx::query(&sql), binds).execute(&mut *conn).await?;
+                result.last_insert_id().ok_or_else(|| sqlx::Error::Protocol("no insert id".into()))
+            }
+            Backend::Sqlite | Backend::Postgres => {
+                let sql = format!("{} RETURNING id", self.sql(sql));
+                let row = bind_all(sqlx::query(&sql), binds).fetch_one(&mut *conn).await?;
+                row.try_get::<i64, _>(0)
+            }
+        }
+    }
+
+    async fn fetch_user(&self, column: &str, bind: Bind) -> StoreResult<Option<User>> {
+        let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?");
+        let sql = self.sql(&sql);
+        let row = bind_all(sqlx::query(&sql), vec![bind]).fetch_optional(&self.pool).await?;
+        row.map(|r| user_from_row(&r)).transpose()
+    }
+
+    /// Explains why a join's conditional update matched no row.
+    async fn join_refusal(&self, conn: &mut sqlx::AnyConnection, challenge_id: i64, user_id: i64, now: Timestamp) -> StoreResult<StoreError> {
+        let sql = self.sql("SELECT ends_at FROM challenges WHERE id = ?");
+        let Some(row) = sqlx::query(&sql).bind(challenge_id).fetch_optional(&mut *conn).await? else {
+            return Ok(StoreError::NotFound);
+        };
+        let sql = self.sql("SELECT status FROM participants WHERE challenge_id = ? AND user_id = ? AND status <> 'CANCELLED'");
+        if sqlx::query(&sql).bind(challenge_id).bind(user_id).fetch_optional(&mut *conn).await?.is_some() {
+            return Ok(StoreError::Conflict(Conflict::AlreadyJoined));
+        }
+        let ends_at: i64 = row.try_get("ends_at")?;
+        Ok(StoreError::Conflict(if ends_at <= now.as_millisecond() { Conflict::ChallengeEnded } else { Conflict::ChallengeFull }))
+    }
+}
+
+fn bind_all<'q>(mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>, binds: Vec<Bind>) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+    for bind in binds {
+        query = match bind {
+            Bind::Int(v) => query.bind(v),
+            Bind::Text(v) => query.bind(v),
+            Bind::OptInt(v) => query.bind(v),
+            Bind::OptText(v) => query.bind(v),
+        };
+    }
+    query
+}
+
+fn ts(millis: i64) -> StoreResult<Timestamp> {
+    Timestamp::from_millisecond(millis).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn user_from_row(row: &AnyRow) -> StoreResult<User> {
+    Ok(User {
+        id: row.try_get("id")?,
+        kakao_id: row.try_get("kakao_id")?,
+        nickname: row.try_get("nickname")?,
+        bio: row.try_get("bio")?,
+        profile_image: row.try_get("profile_image")?,
+        created_at: ts(row.try_get("created_at")?)?,
+    })
+}
+
+fn challenge_from_row(row: &AnyRow) -> StoreResult<ChallengeRecord> {
+    let corrupt = |what: &str| StoreError::Corrupt(format!("challenge {what}"));
+    let text = |col: &str| row.try_get::<String, _>(col);
+    let timezone_name = text("timezone")?;
+    let schedule = Schedule {
+        start_date: parse_date(&text("start_date")?).ok_or_else(|| corrupt("start_date"))?,
+        end_date: parse_date(&text("end_date")?).ok_or_else(|| corrupt("end_date"))?,
+        days: u8::try_from(row.try_get::<i64, _>("days_of_week")?).ok().and_then(DaySet::from_bits).ok_or_else(|| corrupt("days_of_week"))?,
+        session_start: parse_time_of_day(&text("session_start")?).ok_or_else(|| corrupt("session_start"))?,
+        session_end: parse_time_of_day(&text("session_end")?).ok_or_else(|| corrupt("session_end"))?,
+        timezone: TimeZone::get(&timezone_name).map_err(|_| corrupt("timezone"))?,
+        timezone_name,
+    };
+    let spec = ChallengeSpec {
+        title: text("title")?,
+        description: text("description")?,
+        category: Category::parse(&text("category")?).ok_or_else(|| corrupt("category"))?,
+        thumbnail: row.try_get("thumbnail")?,
+        capacity: row.try_get("capacity")?,
+        schedule,
+        min_minutes: row.try_get("min_minutes")?,
+        success_rate: row.try_get("success_rate")?,
+    };
+    Ok(ChallengeRecord {
+        id: row.try_get("id")?,
+        creator: UserSummary {
+            id: row.try_get("creator_id")?,
+            nickname: text("creator_nickname")?,
+            profile_image: row.try_get("creator_image")?,
+        },
+        spec,
+        participant_count: row.try_get("participant_count")?,
+        joined: row.try_get::<Option<i64>, _>("viewer_id")?.is_some(),
+        created_at: ts(row.try_get("created_at")?)?,
+        updated_at: ts(row.try_get("updated_at")?)?,
+    })
+}
+
+/// The bound values of a challenge definition, in the column order of INSERT and UPDATE.
+fn spec_binds(spec: &ChallengeSpec) -> Vec<Bind> {
+    let s = &spec.schedule;
+    vec![
+        Bind::Text(spec.title.clone()),
+        Bind::Text(spec.description.clone()),
+        Bind::Text(spec.search_text()),
+        Bind::Text(spec.category.as_str().to_owned()),
+        Bind::OptText(spec.thumbnail.clone()),
+        Bind::Int(spec.capacity),
+        Bind::Text(s.start_date.to_string()),
+        Bind::Text(s.end_date.to_string()),
+        Bind::Int(i64::from(s.days.bits())),
+        Bind::Text(format_time_of_day(s.session_start)),
+        Bind::Text(format_time_of_day(s.session_end)),
+        Bind::Text(s.timezone_name.clone()),
+        Bind::Int(spec.min_minutes),
+        Bind::Int(spec.success_rate),
+        Bind::Int(s.starts_at().as_millisecond()),
+        Bind::Int(s.ends_at().as_millisecond()),
+    ]
+}
+
+const SPEC_COLUMNS: &str = "title, description, search_text, category, thumbnail, capacity, start_date, end_date, days_of_week, \
+     session_start, session_end, timezone, min_minutes, success_rate, starts_at, ends_at";
+
+/// Escapes `%`, `_` and the escape character itself for `LIKE … ESCAPE '!'`.
+fn like_pattern(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('%');
+    for ch in text.chars() {
+        if matches!(ch, '%' | '_' | '!') {
+            out.push('!');
+        }
+        out.push(ch);
+    }
+    out.push('%');
+    out
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn ping(&self) -> StoreResult<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn create_user(&self, user: NewUser, now: Timestamp) -> StoreResult<User> {
+        let mut conn = self.pool.acquire().await?;
+        let sql = "INSERT INTO users (kakao_id, nickname, nickname_key, bio, profile_image, created_at, updated_at) VALUES (?, ?, ?, '', ?, ?, ?)";
+        let binds = vec![
+            Bind::OptInt(user.kakao_id),
+            Bind::Text(user.nickname.clone()),
+            Bind::Text(ssgwan_domain::user::nickname_key(&user.nickname)),
+            Bind::OptText(user.profile_image.clone()),
+            Bind::Int(now.as_millisecond()),
+            Bind::Int(now.as_millisecond()),
+        ];
+        let id = match self.insert_returning_id(&mut conn, sql, binds).await {
+            Ok(id) => id,
+            Err(e) if StoreError::is_unique_violation(&e) => return Err(StoreError::Conflict(Conflict::NicknameTaken)),
+            Err(e) => return Err(e.into()),
+        };
+        Ok(User { id, kakao_id: user.kakao_id, nickname: user.nickname, bio: String::new(), profile_image: user.profile_image, created_at: now })
+    }
+
+    async fn user(&self, id: i64) -> StoreResult<Option<User>> {
+        self.fetch_user("id", Bind::Int(id)).await
+    }
+
+    async fn user_by_nickname(&self, nickname: &str) -> StoreResult<Option<User>> {
+        self.fetch_user("nickname_key", Bind::Text(ssgwan_domain::user::nickname_key(nickname))).await
+    }
+
+    async fn user_by_kakao_id(&self, kakao_id: i64) -> StoreResult<Option<User>> {
+        self.fetch_user("kakao_id", Bind::Int(kakao_id)).await
+    }
+
+    async fn update_user(&self, id: i64, update: UserUpdate, now: Timestamp) -> StoreResult<User> {
+        let mut sets = vec!["updated_at = ?"];
+        let mut binds = vec![Bind::Int(now.as_millisecond())];
+        let mut clear_image = false;
+        if let Some(nickname) = &update.nickname {
+            sets.push("nickname = ?");
+            sets.push("nickname_key = ?");
+            binds.push(Bind::Text(nickname.clone()));
+            binds.push(Bind::Text(ssgwan_domain::user::nickname_key(nickname)));
+        }
+        if let Some(bio) = &update.bio {
+            sets.push("bio = ?");
+            binds.push(Bind::Text(bio.clone()));
+        }
+        match &update.profile_image {
+            Some(Some(image)) => {
+                sets.push("profile_image = ?");
+                binds.push(Bind::Text(image.clone()));
+            }
+            Some(None) => clear_image = true,
+            None => {}
+        }
+        if clear_image {
+            sets.push("profile_image = NULL");
+        }
+        binds.push(Bind::Int(id));
+        let sql = format!("UPDATE users SET {} WHERE id = ?", sets.join(", "));
+        let sql = self.sql(&sql);
+        match bind_all(sqlx::query(&sql), binds).execute(&self.pool).await {
+            Ok(r) if r.rows_affected() == 0 => return Err(StoreError::NotFound),
+            Ok(_) => {}
+            Err(e) if StoreError::is_unique_violation(&e) => return Err(StoreError::Conflict(Conflict::NicknameTaken)),
+            Err(e) => return Err(e.into()),
+        }
+        self.user(id).await?.ok_or(StoreError::NotFound)
+    }
+
+    async fn create_session(&self, token_hash: &str, user_id: i64, now: Timestamp, expires_at: Timestamp) -> StoreResult<()> {
+        let sql = self.sql("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)");
+        sqlx::query(&sql).bind(token_hash.to_owned()).bind(user_id).bind(now.as_millisecond()).bind(expires_at.as_millisecond()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn session_user(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<User>> {
+        let sql = self.sql(
+            "SELECT u.id, u.kakao_id, u.nickname, u.bio, u.profile_image, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id \
+             WHERE s.token_hash = ? AND s.expires_at > ?",
+        );
+        let row = sqlx::query(&sql).bind(token_hash.to_owned()).bind(now.as_millisecond()).fetch_optional(&self.pool).await?;
+        row.map(|r| user_from_row(&r)).transpose()
+    }
+
+    async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
+        let sql = self.sql("DELETE FROM sessions WHERE token_hash = ?");
+        sqlx::query(&sql).bind(token_hash.to_owned()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn save_oauth_state(&self, state_hash: &str, expires_at: Timestamp) -> StoreResult<()> {
+        // Expired states are swept on the way, so the table stays as small as the logins in flight.
+        let sql = self.sql("DELETE FROM oauth_states WHERE expires_at < ?");
+        sqlx::query(&sql).bind(expires_at.as_millisecond() - 3_600_000).execute(&self.pool).await?;
+        let sql = self.sql("INSERT INTO oauth_states (state_hash, expires_at) VALUES (?, ?)");
+        sqlx::query(&sql).bind(state_hash.to_owned()).bind(expires_at.as_millisecond()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn take_oauth_state(&self, state_hash: &str, now: Timestamp) -> StoreResult<bool> {
+        let sql = self.sql("DELETE FROM oauth_states WHERE state_hash = ? AND expires_at > ?");
+        let result = sqlx::query(&sql).bind(state_hash.to_owned()).bind(now.as_millisecond()).execute(&self.pool).await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn create_challenge(&self, creator_id: i64, spec: &ChallengeSpec, creator_joined_on: Date, now: Timestamp) -> StoreResult<i64> {
+        let mut tx = self.pool.begin().await?;
+        let sql = format!(
+            "INSERT INTO challenges (creator_id, participant_count, created_at, updated_at, {SPEC_COLUMNS}) \
+             VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+        );
+        let mut binds = vec![Bind::Int(creator_id), Bind::Int(now.as_millisecond()), Bind::Int(now.as_millisecond())];
+        binds.extend(spec_binds(spec));
+        let id = self.insert_returning_id(&mut tx, &sql, binds).await?;
+        let sql = self.sql("INSERT INTO participants (challenge_id, user_id, status, joined_at, joined_on, updated_at) VALUES (?, ?, 'ACTIVE', ?, ?, ?)");
+        sqlx::query(&sql)
+            .bind(id)
+            .bind(creator_id)
+            .bind(now.as_millisecond())
+            .bind(creator_joined_on.to_string())
+            .bind(now.as_millisecond())
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    async fn challenge(&self, id: i64, viewer: Option<i64>) -> StoreResult<Option<ChallengeRecord>> {
+        let sql = format!("{CHALLENGE_SELECT} WHERE c.id = ?");
+        let sql = self.sql(&sql);
+        let row = sqlx::query(&sql).bind(viewer.unwrap_or(-1)).bind(id).fetch_optional(&self.pool).await?;
+        row.map(|r| challenge_from_row(&r)).transpose()
+    }
+
+    async fn update_challenge(&self, id: i64, spec: &ChallengeSpec, now: Timestamp) -> StoreResult<()> {
+        let assignments: Vec<String> = SPEC_COLUMNS.split(", ").map(|c| format!("{c} = ?")).collect();
+        let sql = format!(
+            "UPDATE challenges SET {}, updated_at = ? WHERE id = ? AND starts_at > ? AND participant_count <= ?",
+            assignments.join(", ")
+        );
+        let sql = self.sql(&sql);
+        let mut binds = spec_binds(spec);
+        binds.extend([Bind::Int(now.as_millisecond()), Bind::Int(id), Bind::Int(now.as_millisecond()), Bind::Int(spec.capacity)]);
+        let result = bind_all(sqlx::query(&sql), binds).execute(&self.pool).await?;
+        if result.rows_affected() == 1 {
+            return Ok(());
+        }
+        let sql = self.sql("SELECT starts_at FROM challenges WHERE id = ?");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.ok_or(StoreError::NotFound)?;
+        let starts_at: i64 = row.try_get("starts_at")?;
+        Err(StoreError::Conflict(if starts_at <= now.as_millisecond() { Conflict::AlreadyStarted } else { Conflict::CapacityBelowParticipants }))
+    }
+
+    async fn delete_challenge(&self, id: i64, now: Timestamp) -> StoreResult<()> {
+        let mut tx = self.pool.begin().await?;
+        let sql = self.sql("SELECT starts_at FROM challenges WHERE id = ?");
+        let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?;
+        if row.try_get::<i64, _>("starts_at")? <= now.as_millisecond() {
+            return Err(StoreError::Conflict(Conflict::AlreadyStarted));
+        }
+        for table in ["attendance", "participants"] {
+            let sql = format!("DELETE FROM {table} WHERE challenge_id = ?");
+            sqlx::query(&self.sql(&sql)).bind(id).execute(&mut *tx).await?;
+        }
+        let sql = self.sql("DELETE FROM challenges WHERE id = ? AND starts_at > ?");
+        if sqlx::query(&sql).bind(id).bind(now.as_millisecond()).execute(&mut *tx).await?.rows_affected() != 1 {
+            return Err(StoreError::Conflict(Conflict::AlreadyStarted));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn list_challenges(&self, query: &ChallengeQuery, viewer: Option<i64>, now: Timestamp) -> StoreResult<Vec<ChallengeRecord>> {
+        let now_ms = now.as_millisecond();
+        let mut conditions: Vec<&str> = Vec::new();
+        let mut binds = vec![Bind::Int(viewer.unwrap_or(-1))];
+        if let Some(text) = &query.text {
+            conditions.push("c.search_text LIKE ? ESCAPE '!'");
+            binds.push(Bind::Text(like_pattern(text)));
+        }
+        if let Some(category) = query.category {
+            conditions.push("c.category = ?");
+            binds.push(Bind::Text(category.as_str().to_owned()));
+        }
+        match query.status {
+            Some(ChallengeStatus::Recruiting) => {
+                conditions.push("c.starts_at > ?");
+                binds.push(Bind::Int(now_ms));
+            }
+            Some(ChallengeStatus::InProgress) => {
+                conditions.push("c.starts_at <= ? AND c.ends_at > ?");
+                binds.extend([Bind::Int(now_ms), Bind::Int(now_ms)]);
+            }
+            Some(ChallengeStatus::Ended) => {
+                conditions.push("c.ends_at <= ?");
+                binds.push(Bind::Int(now_ms));
+            }
+            None if query.sort == ChallengeSort::StartingSoon => {
+                conditions.push("c.starts_at > ?");
+                binds.push(Bind::Int(now_ms));
+            }
+            None => {}
+        }
+        let order = match query.sort {
+            ChallengeSort::New => "c.id DESC",
+            ChallengeSort::Popular => "c.participant_count DESC, c.id DESC",
+            ChallengeSort::StartingSoon => "c.starts_at ASC, c.id ASC",
+        };
+        if let Some(ChallengeCursor { key, id }) = query.after {
+            match query.sort {
+                ChallengeSort::New => {
+                    conditions.push("c.id < ?");
+                    binds.push(Bind::Int(id));
+                }
+                ChallengeSort::Popular => {
+                    conditions.push("(c.participant_count < ? OR (c.participant_count = ? AND c.id < ?))");
+                    binds.extend([Bind::Int(key), Bind::Int(key), Bind::Int(id)]);
+                }
+                ChallengeSort::StartingSoon => {
+                    conditions.push("(c.starts_at > ? OR (c.starts_at = ? AND c.id > ?))");
+                    binds.extend([Bind::Int(key), Bind::Int(key), Bind::Int(id)]);
+                }
+            }
+        }
+        let filter = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
+        binds.push(Bind::Int(query.limit));
+        let sql = format!("{CHALLENGE_SELECT}{filter} ORDER BY {order} LIMIT ?");
+        let sql = self.sql(&sql);
+        let rows = bind_all(sqlx::query(&sql), binds).fetch_all(&self.pool).await?;
+        rows.iter().map(challenge_from_row).collect()
+    }
+
+    async fn my_challenges(&self, user_id: i64, state: MyChallengesState) -> StoreResult<Vec<ChallengeRecord>> {
+        let filter = match state {
+            MyChallengesState::Active => "p.status = 'ACTIVE'",
+            MyChallengesState::Completed => "p.status = 'COMPLETED'",
+            MyChallengesState::Created => "c.creator_id = ?",
+        };
+        let sql = format!("{CHALLENGE_SELECT} WHERE {filter} ORDER BY c.starts_at DESC, c.id DESC LIMIT 500");
+        let sql = self.sql(&sql);
+        let mut query = sqlx::query(&sql).bind(user_id);
+        if state == MyChallengesState::Created {
+            query = query.bind(user_id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter().map(challenge_from_row).collect()
+    }
+
+    async fn join_challenge(&self, challenge_id: i64, user_id: i64, joined_on: Date, now: Timestamp) -> StoreResult<()> {
+        let now_ms = now.as_millisecond();
+        let mut tx = self.pool.begin().await?;
+        // The capacity guard: only one of any number of racing joins can take the last place,
+        // on any backend and any node, because the check and the increment are one statement.
+        let sql = self.sql("UPDATE challenges SET participant_count = participant_count + 1 WHERE id = ? AND participant_count < capacity AND ends_at > ?");
+        let taken = sqlx::query(&sql).bind(challenge_id).bind(now_ms).execute(&mut *tx).await?.rows_affected() == 1;
+        if !taken {
+            let refusal = self.join_refusal(&mut tx, challenge_id, user_id, now).await?;
+            tx.rollback().await?;
+            return Err(refusal);
+        }
+        // One row per (challenge, user): reactivate a cancelled place, or insert a new one. The
+        // primary key refuses a second place for the same user, which rolls the increment back.
+        let sql = self.sql("UPDATE participants SET status = 'ACTIVE', joined_at = ?, joined_on = ?, updated_at = ? WHERE challenge_id = ? AND user_id = ? AND status = 'CANCELLED'");
+        let reactivated = sqlx::query(&sql)
+            .bind(now_ms)
+            .bind(joined_on.to_string())
+            .bind(now_ms)
+            .bind(challenge_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
+        if !reactivated {
+            let sql = self.sql("INSERT INTO participants (challenge_id, user_id, status, joined_at, joined_on, updated_at) VALUES (?, ?, 'ACTIVE', ?, ?, ?)");
+            let inserted = sqlx::query(&sql).bind(challenge_id).bind(user_id).bind(now_ms).bind(joined_on.to_string()).bind(now_ms).execute(&mut *tx).await;
+            match inserted {
+                Ok(_) => {}
+                Err(e) if StoreError::is_unique_violation(&e) => {
+                    tx.rollback().await?;
+                    return Err(StoreError::Conflict(Conflict::AlreadyJoined));
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn cancel_participation(&self, challenge_id: i64, user_id: i64, now: Timestamp) -> StoreResult<()> {
+        let now_ms = now.as_millisecond();
+        let mut tx = self.pool.begin().await?;
+        let sql = self.sql("UPDATE participants SET status = 'CANCELLED', updated_at = ? WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE'");
+        let cancelled = sqlx::query(&sql).bind(now_ms).bind(challenge_id).bind(user_id).execute(&mut *tx).await?.rows_affected() == 1;
+        let sql = self.sql("SELECT creator_id, starts_at FROM challenges WHERE id = ?");
+        let Some(row) = sqlx::query(&sql).bind(challenge_id).fetch_optional(&mut *tx).await? else {
+            tx.rollback().await?;
+            return Err(StoreError::NotFound);
+        };
+        let refusal = if !cancelled {
+            Some(Conflict::NotParticipant)
+        } else if row.try_get::<i64, _>("creator_id")? == user_id {
+            Some(Conflict::CreatorCannotCancel)
+        } else if row.try_get::<i64, _>("starts_at")? <= now_ms {
+            Some(Conflict::CancellationNotAllowed)
+        } else {
+            None
+        };
+        if let Some(conflict) = refusal {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(conflict));
+        }
+        let sql = self.sql("UPDATE challenges SET participant_count = participant_count - 1 WHERE id = ? AND starts_at > ?");
+        if sqlx::query(&sql).bind(challenge_id).bind(now_ms).execute(&mut *tx).await?.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(Conflict::CancellationNotAllowed));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn participants(&self, challenge_id: i64) -> StoreResult<Vec<ParticipantRecord>> {
+        let sql = self.sql(
+            "SELECT p.user_id, u.nickname, u.profile_image, p.status, p.joined_at, p.joined_on, \
+             (SELECT COUNT(*) FROM attendance a WHERE a.challenge_id = p.challenge_id AND a.user_id = p.user_id AND a.achieved_at IS NOT NULL) AS achieved \
+             FROM participants p JOIN users u ON u.id = p.user_id \
+             WHERE p.challenge_id = ? AND p.status <> 'CANCELLED' ORDER BY p.joined_at, p.user_id",
+        );
+        let rows = sqlx::query(&sql).bind(challenge_id).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let status: String = row.try_get("status")?;
+                let joined_on: String = row.try_get("joined_on")?;
+                Ok(ParticipantRecord {
+                    user: UserSummary { id: row.try_get("user_id")?, nickname: row.try_get("nickname")?, profile_image: row.try_get("profile_image")? },
+                    status: ParticipantStatus::parse(&status).ok_or_else(|| StoreError::Corrupt("participant status".into()))?,
+                    joined_at: ts(row.try_get("joined_at")?)?,
+                    joined_on: parse_date(&joined_on).ok_or_else(|| StoreError::Corrupt("participant joined_on".into()))?,
+                    achieved_sessions: row.try_get("achieved")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn is_participant(&self, challenge_id: i64, user_id: i64) -> StoreResult<bool> {
+        let sql = self.sql("SELECT 1 FROM participants WHERE challenge_id = ? AND user_id = ? AND status <> 'CANCELLED'");
+        Ok(sqlx::query(&sql).bind(challenge_id).bind(user_id).fetch_optional(&self.pool).await?.is_some())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn like_patterns_escape_wildcards() {
+        assert_eq!(like_pattern("100%_!"), "%100!%!_!!%");
+    }
+
+    #[test]
+    fn backend_is_chosen_by_url_scheme() {
+        assert_eq!(Backend::from_url("sqlite://data/x.db?mode=rwc"), Some(Backend::Sqlite));
+        assert_eq!(Backend::from_url("postgres://u@h/db"), Some(Backend::Postgres));
+        assert_eq!(Backend::from_url("mysql://u@h/db"), Some(Backend::MySql));
+        assert_eq!(Backend::from_url("redis://h"), None);
+    }
+}
