@@ -3,7 +3,9 @@
 use jiff::{Timestamp, tz::TimeZone};
 
 use crate::{
-    schedule::{DaySet, ParseDaysError, Schedule, format_time_of_day, parse_date, parse_time_of_day},
+    schedule::{
+        DaySet, ParseDaysError, Schedule, format_time_of_day, parse_date, parse_time_of_day,
+    },
     validation::{self, Invalid, Reason},
 };
 
@@ -14,6 +16,8 @@ pub const DESCRIPTION_MAX: usize = 5_000;
 pub const CAPACITY_MIN: i64 = 2;
 pub const CAPACITY_MAX: i64 = 50;
 pub const MAX_SPAN_DAYS: i64 = 100;
+/// How far ahead a challenge may start: recruiting for longer than a year helps nobody.
+pub const MAX_DAYS_AHEAD: i64 = 365;
 pub const DEFAULT_TIMEZONE: &str = "Asia/Seoul";
 pub const DEFAULT_SUCCESS_RATE: i64 = 80;
 
@@ -28,7 +32,14 @@ pub enum Category {
 }
 
 impl Category {
-    pub const ALL: [Category; 6] = [Self::Study, Self::Workout, Self::Morning, Self::Reading, Self::Hobby, Self::Etc];
+    pub const ALL: [Category; 6] = [
+        Self::Study,
+        Self::Workout,
+        Self::Morning,
+        Self::Reading,
+        Self::Hobby,
+        Self::Etc,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -87,7 +98,21 @@ impl ChallengeDraft {
         macro_rules! take {
             ($($field:ident),*) => { $( if edit.$field.is_some() { self.$field = edit.$field; } )* };
         }
-        take!(title, description, category, thumbnail, capacity, start_date, end_date, days_of_week, session_start, session_end, timezone, min_minutes, success_rate);
+        take!(
+            title,
+            description,
+            category,
+            thumbnail,
+            capacity,
+            start_date,
+            end_date,
+            days_of_week,
+            session_start,
+            session_end,
+            timezone,
+            min_minutes,
+            success_rate
+        );
         self
     }
 
@@ -95,22 +120,46 @@ impl ChallengeDraft {
     /// in the challenge's own timezone.
     pub fn validate(&self, now: Timestamp) -> Result<ChallengeSpec, Invalid> {
         let title = validation::text("title", self.title.as_deref().unwrap_or(""), 1, TITLE_MAX)?;
-        let description = validation::text("description", self.description.as_deref().unwrap_or(""), 0, DESCRIPTION_MAX)?;
+        let description = validation::text(
+            "description",
+            self.description.as_deref().unwrap_or(""),
+            0,
+            DESCRIPTION_MAX,
+        )?;
         let category = match self.category.as_deref() {
             None => return Err(Invalid::new("category", Reason::Required)),
-            Some(c) => Category::parse(c).ok_or(Invalid::new("category", Reason::Format { expected: "STUDY|WORKOUT|MORNING|READING|HOBBY|ETC" }))?,
+            Some(c) => Category::parse(c).ok_or(Invalid::new(
+                "category",
+                Reason::Format {
+                    expected: "STUDY|WORKOUT|MORNING|READING|HOBBY|ETC",
+                },
+            ))?,
         };
         let thumbnail = match self.thumbnail.clone().flatten() {
             None => None,
             Some(t) => Some(validation::image_ref("thumbnail", &t)?),
         };
-        let capacity = validation::range("capacity", self.capacity.ok_or(Invalid::new("capacity", Reason::Required))?, CAPACITY_MIN, CAPACITY_MAX)?;
+        let capacity = validation::range(
+            "capacity",
+            self.capacity
+                .ok_or(Invalid::new("capacity", Reason::Required))?,
+            CAPACITY_MIN,
+            CAPACITY_MAX,
+        )?;
 
-        let timezone_name = self.timezone.clone().unwrap_or_else(|| DEFAULT_TIMEZONE.to_owned());
+        let timezone_name = self
+            .timezone
+            .clone()
+            .unwrap_or_else(|| DEFAULT_TIMEZONE.to_owned());
         let timezone = (timezone_name.len() <= 64 && !timezone_name.is_empty())
             .then(|| TimeZone::get(&timezone_name).ok())
             .flatten()
-            .ok_or(Invalid::new("timezone", Reason::Format { expected: "an IANA timezone name such as Asia/Seoul" }))?;
+            .ok_or(Invalid::new(
+                "timezone",
+                Reason::Format {
+                    expected: "an IANA timezone name such as Asia/Seoul",
+                },
+            ))?;
 
         let start_date = date("startDate", self.start_date.as_deref())?;
         let end_date = date("endDate", self.end_date.as_deref())?;
@@ -118,12 +167,31 @@ impl ChallengeDraft {
         if start_date < today {
             return Err(Invalid::new("startDate", Reason::InPast));
         }
-        if end_date < start_date {
-            return Err(Invalid::new("endDate", Reason::NotAfter { other: "startDate" }));
+        if start_date > today.saturating_add(jiff::Span::new().days(MAX_DAYS_AHEAD)) {
+            return Err(Invalid::new(
+                "startDate",
+                Reason::TooFarAhead {
+                    max_days: MAX_DAYS_AHEAD,
+                },
+            ));
         }
-        let span = start_date.until(end_date).map(|s| i64::from(s.get_days())).unwrap_or(i64::MAX);
+        if end_date < start_date {
+            return Err(Invalid::new(
+                "endDate",
+                Reason::NotAfter { other: "startDate" },
+            ));
+        }
+        let span = start_date
+            .until(end_date)
+            .map(|s| i64::from(s.get_days()))
+            .unwrap_or(i64::MAX);
         if span > MAX_SPAN_DAYS {
-            return Err(Invalid::new("endDate", Reason::SpanTooLong { max_days: MAX_SPAN_DAYS }));
+            return Err(Invalid::new(
+                "endDate",
+                Reason::SpanTooLong {
+                    max_days: MAX_SPAN_DAYS,
+                },
+            ));
         }
 
         let days = match &self.days_of_week {
@@ -134,7 +202,9 @@ impl ChallengeDraft {
                     match e {
                         ParseDaysError::Empty => Reason::Required,
                         ParseDaysError::Duplicate => Reason::Duplicate,
-                        ParseDaysError::Unknown => Reason::Format { expected: "MON|TUE|WED|THU|FRI|SAT|SUN" },
+                        ParseDaysError::Unknown => Reason::Format {
+                            expected: "MON|TUE|WED|THU|FRI|SAT|SUN",
+                        },
                     },
                 )
             })?,
@@ -142,19 +212,52 @@ impl ChallengeDraft {
         let session_start = time("sessionStart", self.session_start.as_deref())?;
         let session_end = time("sessionEnd", self.session_end.as_deref())?;
         if session_end <= session_start {
-            return Err(Invalid::new("sessionEnd", Reason::NotAfter { other: "sessionStart" }));
+            return Err(Invalid::new(
+                "sessionEnd",
+                Reason::NotAfter {
+                    other: "sessionStart",
+                },
+            ));
         }
-        let schedule = Schedule { start_date, end_date, days, session_start, session_end, timezone, timezone_name };
+        let schedule = Schedule {
+            start_date,
+            end_date,
+            days,
+            session_start,
+            session_end,
+            timezone,
+            timezone_name,
+        };
         if schedule.count_sessions(start_date, end_date) == 0 {
             return Err(Invalid::new("daysOfWeek", Reason::NoSessions));
         }
         if schedule.ends_at() <= now {
             return Err(Invalid::new("sessionEnd", Reason::InPast));
         }
-        let min_minutes = validation::range("minMinutes", self.min_minutes.ok_or(Invalid::new("minMinutes", Reason::Required))?, 1, schedule.session_minutes())?;
-        let success_rate = validation::range("successRate", self.success_rate.unwrap_or(DEFAULT_SUCCESS_RATE), 1, 100)?;
+        let min_minutes = validation::range(
+            "minMinutes",
+            self.min_minutes
+                .ok_or(Invalid::new("minMinutes", Reason::Required))?,
+            1,
+            schedule.session_minutes(),
+        )?;
+        let success_rate = validation::range(
+            "successRate",
+            self.success_rate.unwrap_or(DEFAULT_SUCCESS_RATE),
+            1,
+            100,
+        )?;
 
-        Ok(ChallengeSpec { title, description, category, thumbnail, capacity, schedule, min_minutes, success_rate })
+        Ok(ChallengeSpec {
+            title,
+            description,
+            category,
+            thumbnail,
+            capacity,
+            schedule,
+            min_minutes,
+            success_rate,
+        })
     }
 }
 
@@ -188,7 +291,12 @@ impl ChallengeSpec {
 
 fn date(field: &'static str, value: Option<&str>) -> Result<jiff::civil::Date, Invalid> {
     let value = value.ok_or(Invalid::new(field, Reason::Required))?;
-    parse_date(value).ok_or(Invalid::new(field, Reason::Format { expected: "YYYY-MM-DD" }))
+    parse_date(value).ok_or(Invalid::new(
+        field,
+        Reason::Format {
+            expected: "YYYY-MM-DD",
+        },
+    ))
 }
 
 fn time(field: &'static str, value: Option<&str>) -> Result<jiff::civil::Time, Invalid> {

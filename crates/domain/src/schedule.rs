@@ -46,7 +46,10 @@ impl DaySet {
     }
 
     pub fn names(self) -> Vec<&'static str> {
-        (0..7).filter(|i| self.0 & (1 << i) != 0).map(|i| DAY_NAMES[i]).collect()
+        (0..7)
+            .filter(|i| self.0 & (1 << i) != 0)
+            .map(|i| DAY_NAMES[i])
+            .collect()
     }
 }
 
@@ -145,12 +148,16 @@ impl Schedule {
 
     /// The session window of `date` as instants.
     pub fn session_window(&self, date: Date) -> (Timestamp, Timestamp) {
-        (self.instant(date, self.session_start), self.instant(date, self.session_end))
+        (
+            self.instant(date, self.session_start),
+            self.instant(date, self.session_end),
+        )
     }
 
     /// Session length in whole minutes.
     pub fn session_minutes(&self) -> i64 {
-        let start = i64::from(self.session_start.hour()) * 60 + i64::from(self.session_start.minute());
+        let start =
+            i64::from(self.session_start.hour()) * 60 + i64::from(self.session_start.minute());
         let end = i64::from(self.session_end.hour()) * 60 + i64::from(self.session_end.minute());
         end - start
     }

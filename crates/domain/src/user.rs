@@ -10,7 +10,12 @@ pub const BIO_MAX: usize = 300;
 pub fn nickname(value: &str) -> Result<String, Invalid> {
     let name = validation::text("nickname", value, NICKNAME_MIN, NICKNAME_MAX)?;
     if name.contains(['\n', '\r', '\t']) {
-        return Err(Invalid::new("nickname", validation::Reason::Format { expected: "a single line" }));
+        return Err(Invalid::new(
+            "nickname",
+            validation::Reason::Format {
+                expected: "a single line",
+            },
+        ));
     }
     Ok(name)
 }
@@ -28,14 +33,27 @@ pub fn bio(value: &str) -> Result<String, Invalid> {
 /// Turns a Kakao profile nickname (any length, possibly empty) into a candidate that passes
 /// [`nickname`]; `attempt > 0` appends a number to make a taken name unique.
 pub fn nickname_candidate(kakao_nickname: &str, attempt: u32) -> String {
-    let cleaned: String = kakao_nickname.trim().chars().filter(|c| !c.is_control()).collect();
-    let base = if cleaned.chars().count() < NICKNAME_MIN { format!("쓱관러{cleaned}") } else { cleaned };
+    let cleaned: String = kakao_nickname
+        .trim()
+        .chars()
+        .filter(|c| !c.is_control())
+        .collect();
+    let base = if cleaned.chars().count() < NICKNAME_MIN {
+        format!("쓱관러{cleaned}")
+    } else {
+        cleaned
+    };
     if attempt == 0 {
         return base.chars().take(NICKNAME_MAX).collect();
     }
     let suffix = attempt.to_string();
     let keep = NICKNAME_MAX - suffix.len();
-    let mut name: String = base.chars().take(keep).collect::<String>().trim_end().to_owned();
+    let mut name: String = base
+        .chars()
+        .take(keep)
+        .collect::<String>()
+        .trim_end()
+        .to_owned();
     name.push_str(&suffix);
     name
 }
@@ -54,10 +72,18 @@ mod tests {
 
     #[test]
     fn kakao_nickname_candidates_are_always_valid() {
-        for raw in ["", "a", "홍길동", "a very long nickname from kakao that goes on"] {
+        for raw in [
+            "",
+            "a",
+            "홍길동",
+            "a very long nickname from kakao that goes on",
+        ] {
             for attempt in [0, 1, 12, 999_999] {
                 let candidate = nickname_candidate(raw, attempt);
-                assert!(nickname(&candidate).is_ok(), "{raw:?} #{attempt} gave {candidate:?}");
+                assert!(
+                    nickname(&candidate).is_ok(),
+                    "{raw:?} #{attempt} gave {candidate:?}"
+                );
             }
         }
     }

@@ -6,23 +6,41 @@
 pub enum Reason {
     Required,
     /// Text length outside `min..=max` characters (after trimming).
-    Length { min: usize, max: usize },
+    Length {
+        min: usize,
+        max: usize,
+    },
     /// Number outside `min..=max`.
-    Range { min: i64, max: i64 },
+    Range {
+        min: i64,
+        max: i64,
+    },
     /// Not in the expected format (date, time, enum name, URL, …).
-    Format { expected: &'static str },
+    Format {
+        expected: &'static str,
+    },
     /// A date that lies before today in the challenge's timezone.
     InPast,
     /// `endDate` before `startDate`, or `sessionEnd` not after `sessionStart`.
-    NotAfter { other: &'static str },
+    NotAfter {
+        other: &'static str,
+    },
+    /// A start date more than `max_days` after today.
+    TooFarAhead {
+        max_days: i64,
+    },
     /// Dates more than `max_days` apart.
-    SpanTooLong { max_days: i64 },
+    SpanTooLong {
+        max_days: i64,
+    },
     /// The days of week never fall between start and end date: no session would ever happen.
     NoSessions,
     /// A list with the same value twice.
     Duplicate,
     /// Capacity lower than the number of people who already hold a place.
-    BelowParticipants { participants: i64 },
+    BelowParticipants {
+        participants: i64,
+    },
 }
 
 /// One refused field. Validation stops at the first one so the message can name it exactly.
@@ -51,10 +69,25 @@ pub fn text(field: &'static str, value: &str, min: usize, max: usize) -> Result<
     let trimmed = value.trim();
     let count = trimmed.chars().count();
     if count < min || count > max {
-        return Err(Invalid::new(field, if count == 0 && min > 0 { Reason::Required } else { Reason::Length { min, max } }));
+        return Err(Invalid::new(
+            field,
+            if count == 0 && min > 0 {
+                Reason::Required
+            } else {
+                Reason::Length { min, max }
+            },
+        ));
     }
-    if trimmed.chars().any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
-        return Err(Invalid::new(field, Reason::Format { expected: "text without control characters" }));
+    if trimmed
+        .chars()
+        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+    {
+        return Err(Invalid::new(
+            field,
+            Reason::Format {
+                expected: "text without control characters",
+            },
+        ));
     }
     Ok(trimmed.to_owned())
 }
@@ -72,7 +105,16 @@ pub fn range(field: &'static str, value: i64, min: i64, max: i64) -> Result<i64,
 pub fn image_ref(field: &'static str, value: &str) -> Result<String, Invalid> {
     let value = value.trim();
     let ok = value.len() <= 1_000
-        && (value.starts_with("/api/files/") || value.starts_with("https://") || value.starts_with("http://"))
-        && !value.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '\\'));
-    ok.then(|| value.to_owned()).ok_or(Invalid::new(field, Reason::Format { expected: "an uploaded file path or an http(s) URL" }))
+        && (value.starts_with("/api/files/")
+            || value.starts_with("https://")
+            || value.starts_with("http://"))
+        && !value.chars().any(|c| {
+            c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '\\')
+        });
+    ok.then(|| value.to_owned()).ok_or(Invalid::new(
+        field,
+        Reason::Format {
+            expected: "an uploaded file path or an http(s) URL",
+        },
+    ))
 }

@@ -23,16 +23,23 @@ pub fn hash_token(token: &str) -> String {
 
 /// The session token a request carries: the bearer header wins over the cookie.
 pub fn request_token(headers: &HeaderMap) -> Option<String> {
-    if let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) {
+    if let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
         let (scheme, token) = value.split_once(' ')?;
-        return (scheme.eq_ignore_ascii_case("bearer") && plausible_token(token.trim())).then(|| token.trim().to_owned());
+        return (scheme.eq_ignore_ascii_case("bearer") && plausible_token(token.trim()))
+            .then(|| token.trim().to_owned());
     }
     cookie(headers, SESSION_COOKIE).filter(|t| plausible_token(t))
 }
 
 /// Tokens we issue are 43 base64url characters; anything else is not worth a database query.
 fn plausible_token(token: &str) -> bool {
-    token.len() == 43 && token.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    token.len() == 43
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 /// The value of cookie `name` in the request's `Cookie` headers.
@@ -49,9 +56,17 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 
 /// A `Set-Cookie` value: HttpOnly and SameSite=Lax always, Secure on https deployments.
 /// `max_age_secs = 0` deletes the cookie.
-pub fn set_cookie(name: &str, value: &str, path: &str, max_age_secs: i64, secure: bool) -> HeaderValue {
+pub fn set_cookie(
+    name: &str,
+    value: &str,
+    path: &str,
+    max_age_secs: i64,
+    secure: bool,
+) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    let text = format!("{name}={value}; Path={path}; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}");
+    let text = format!(
+        "{name}={value}; Path={path}; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}"
+    );
     // Names, paths and our base64url values are all visible ASCII.
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
 }
@@ -74,11 +89,22 @@ mod tests {
     fn bearer_wins_over_cookie_and_junk_is_ignored() {
         let token = new_token();
         let mut headers = HeaderMap::new();
-        headers.insert(header::COOKIE, format!("x=1; {SESSION_COOKIE}={token}").parse().expect("header"));
+        headers.insert(
+            header::COOKIE,
+            format!("x=1; {SESSION_COOKIE}={token}")
+                .parse()
+                .expect("header"),
+        );
         assert_eq!(request_token(&headers), Some(token.clone()));
-        headers.insert(header::AUTHORIZATION, "Bearer short".parse().expect("header"));
+        headers.insert(
+            header::AUTHORIZATION,
+            "Bearer short".parse().expect("header"),
+        );
         assert_eq!(request_token(&headers), None);
-        headers.insert(header::AUTHORIZATION, format!("bearer {token}").parse().expect("header"));
+        headers.insert(
+            header::AUTHORIZATION,
+            format!("bearer {token}").parse().expect("header"),
+        );
         assert_eq!(request_token(&headers), Some(token));
     }
 }

@@ -8,7 +8,11 @@ use secrecy::{ExposeSecret, SecretString};
 use url::Url;
 
 #[derive(Debug, Parser)]
-#[command(name = "ssgwan", version, about = "쓱관 (Ssgwan): habit challenges together, live on camera")]
+#[command(
+    name = "ssgwan",
+    version,
+    about = "쓱관 (Ssgwan): habit challenges together, live on camera"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
@@ -57,7 +61,11 @@ pub struct ServeArgs {
     #[command(flatten)]
     pub database: DatabaseArgs,
     /// The URL users reach the server at; the Kakao redirect URI is <public-url>/api/auth/kakao/callback.
-    #[arg(long, env = "SSGWAN_PUBLIC_URL", default_value = "http://localhost:8080")]
+    #[arg(
+        long,
+        env = "SSGWAN_PUBLIC_URL",
+        default_value = "http://localhost:8080"
+    )]
     pub public_url: Url,
     /// Enable the development login (POST /api/auth/dev-login). Never in production.
     #[arg(long, env = "SSGWAN_DEV_LOGIN", default_value_t = false)]
@@ -84,13 +92,25 @@ pub struct KakaoArgs {
     #[arg(long, env = "SSGWAN_KAKAO_CLIENT_SECRET", hide_env_values = true)]
     pub kakao_client_secret: Option<SecretString>,
     /// Kakao authorization endpoint (the browser is sent here).
-    #[arg(long, env = "SSGWAN_KAKAO_AUTH_URL", default_value = "https://kauth.kakao.com/oauth/authorize")]
+    #[arg(
+        long,
+        env = "SSGWAN_KAKAO_AUTH_URL",
+        default_value = "https://kauth.kakao.com/oauth/authorize"
+    )]
     pub kakao_auth_url: Url,
     /// Kakao token endpoint (authorization code exchange).
-    #[arg(long, env = "SSGWAN_KAKAO_TOKEN_URL", default_value = "https://kauth.kakao.com/oauth/token")]
+    #[arg(
+        long,
+        env = "SSGWAN_KAKAO_TOKEN_URL",
+        default_value = "https://kauth.kakao.com/oauth/token"
+    )]
     pub kakao_token_url: Url,
     /// Kakao user endpoint (profile fetch with the access token).
-    #[arg(long, env = "SSGWAN_KAKAO_USER_URL", default_value = "https://kapi.kakao.com/v2/user/me")]
+    #[arg(
+        long,
+        env = "SSGWAN_KAKAO_USER_URL",
+        default_value = "https://kapi.kakao.com/v2/user/me"
+    )]
     pub kakao_user_url: Url,
 }
 
@@ -112,7 +132,10 @@ impl DatabaseArgs {
             }
             None => {
                 let path = self.data_dir.join("ssgwan.db");
-                Ok(SecretString::from(format!("sqlite://{}?mode=rwc", path.display())))
+                Ok(SecretString::from(format!(
+                    "sqlite://{}?mode=rwc",
+                    path.display()
+                )))
             }
         }
     }
@@ -122,15 +145,30 @@ impl ServeArgs {
     /// Checks what clap cannot: URLs that must be http(s), coherent Kakao settings.
     pub fn validate(&self) -> Result<(), ConfigError> {
         if !matches!(self.public_url.scheme(), "http" | "https") {
-            return Err(ConfigError("--public-url must be an http:// or https:// URL".into()));
+            return Err(ConfigError(
+                "--public-url must be an http:// or https:// URL".into(),
+            ));
         }
-        for (name, url) in [("--kakao-auth-url", &self.kakao.kakao_auth_url), ("--kakao-token-url", &self.kakao.kakao_token_url), ("--kakao-user-url", &self.kakao.kakao_user_url)] {
+        for (name, url) in [
+            ("--kakao-auth-url", &self.kakao.kakao_auth_url),
+            ("--kakao-token-url", &self.kakao.kakao_token_url),
+            ("--kakao-user-url", &self.kakao.kakao_user_url),
+        ] {
             if !matches!(url.scheme(), "http" | "https") {
-                return Err(ConfigError(format!("{name} must be an http:// or https:// URL")));
+                return Err(ConfigError(format!(
+                    "{name} must be an http:// or https:// URL"
+                )));
             }
         }
-        if self.kakao.kakao_client_id.as_deref().is_some_and(str::is_empty) {
-            return Err(ConfigError("SSGWAN_KAKAO_CLIENT_ID is set but empty".into()));
+        if self
+            .kakao
+            .kakao_client_id
+            .as_deref()
+            .is_some_and(str::is_empty)
+        {
+            return Err(ConfigError(
+                "SSGWAN_KAKAO_CLIENT_ID is set but empty".into(),
+            ));
         }
         if self.session_ttl_hours == 0 {
             return Err(ConfigError("--session-ttl-hours must be at least 1".into()));
@@ -145,6 +183,9 @@ impl ServeArgs {
 
     /// `<public-url>/api/auth/kakao/callback`.
     pub fn kakao_redirect_uri(&self) -> String {
-        format!("{}/api/auth/kakao/callback", self.public_url.as_str().trim_end_matches('/'))
+        format!(
+            "{}/api/auth/kakao/callback",
+            self.public_url.as_str().trim_end_matches('/')
+        )
     }
 }

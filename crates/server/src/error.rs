@@ -50,7 +50,10 @@ pub enum AppError {
     Invalid(Invalid),
     /// A query, path or body value of the wrong type, named by its path (`capacity`, `limit`).
     #[error("invalid value for {field}")]
-    BadValue { field: String, expected: &'static str },
+    BadValue {
+        field: String,
+        expected: &'static str,
+    },
     #[error("conflict: {0:?}")]
     Conflict(Conflict),
     #[error("rate limited")]
@@ -97,7 +100,9 @@ impl AppError {
             Self::Forbidden => StatusCode::FORBIDDEN,
             Self::NotFound | Self::UserNotFound | Self::ChallengeNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::MalformedJson(_) | Self::Invalid(_) | Self::BadValue { .. } => StatusCode::BAD_REQUEST,
+            Self::MalformedJson(_) | Self::Invalid(_) | Self::BadValue { .. } => {
+                StatusCode::BAD_REQUEST
+            }
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Conflict(Conflict::NotParticipant) => StatusCode::NOT_FOUND,
@@ -122,42 +127,94 @@ impl AppError {
         let fixed = |ko: &'static str, en: &'static str| lang.pick(ko, en).to_owned();
         match self {
             Self::Unauthorized => fixed("로그인이 필요합니다.", "You need to sign in."),
-            Self::Forbidden => fixed("이 작업을 할 권한이 없습니다.", "You are not allowed to do that."),
-            Self::NotFound => fixed("요청한 주소를 찾을 수 없습니다.", "There is nothing at this address."),
+            Self::Forbidden => fixed(
+                "이 작업을 할 권한이 없습니다.",
+                "You are not allowed to do that.",
+            ),
+            Self::NotFound => fixed(
+                "요청한 주소를 찾을 수 없습니다.",
+                "There is nothing at this address.",
+            ),
             Self::UserNotFound => fixed("사용자를 찾을 수 없습니다.", "No such user."),
             Self::ChallengeNotFound => fixed("챌린지를 찾을 수 없습니다.", "No such challenge."),
-            Self::MethodNotAllowed => fixed("이 주소에서 허용되지 않는 요청 방식입니다.", "This method is not allowed at this address."),
-            Self::MalformedJson(_) => fixed("요청 본문이 올바른 JSON이 아닙니다.", "The request body is not valid JSON."),
-            Self::UnsupportedMediaType => fixed("요청 본문은 application/json 이어야 합니다.", "The request body must be application/json."),
-            Self::PayloadTooLarge => fixed("요청 본문이 너무 큽니다.", "The request body is too large."),
+            Self::MethodNotAllowed => fixed(
+                "이 주소에서 허용되지 않는 요청 방식입니다.",
+                "This method is not allowed at this address.",
+            ),
+            Self::MalformedJson(_) => fixed(
+                "요청 본문이 올바른 JSON이 아닙니다.",
+                "The request body is not valid JSON.",
+            ),
+            Self::UnsupportedMediaType => fixed(
+                "요청 본문은 application/json 이어야 합니다.",
+                "The request body must be application/json.",
+            ),
+            Self::PayloadTooLarge => {
+                fixed("요청 본문이 너무 큽니다.", "The request body is too large.")
+            }
             Self::Invalid(invalid) => validation_message(invalid, lang),
             Self::BadValue { field, expected } => match lang {
                 Lang::Ko => format!("{field} 값이 올바르지 않습니다 (필요한 형식: {expected})."),
                 Lang::En => format!("{field} has an invalid value (expected {expected})."),
             },
             Self::Conflict(c) => match c {
-                Conflict::NicknameTaken => fixed("이미 사용 중인 닉네임입니다.", "That nickname is already taken."),
-                Conflict::ChallengeFull => fixed("정원이 가득 찬 챌린지입니다.", "This challenge is full."),
-                Conflict::ChallengeEnded => fixed("이미 종료된 챌린지입니다.", "This challenge has ended."),
-                Conflict::AlreadyJoined => fixed("이미 참여 중인 챌린지입니다.", "You have already joined this challenge."),
-                Conflict::NotParticipant => fixed("참여 중인 챌린지가 아닙니다.", "You have not joined this challenge."),
-                Conflict::CancellationNotAllowed => fixed("시작된 챌린지는 참여를 취소할 수 없습니다.", "You cannot cancel once the challenge has started."),
+                Conflict::NicknameTaken => fixed(
+                    "이미 사용 중인 닉네임입니다.",
+                    "That nickname is already taken.",
+                ),
+                Conflict::ChallengeFull => {
+                    fixed("정원이 가득 찬 챌린지입니다.", "This challenge is full.")
+                }
+                Conflict::ChallengeEnded => {
+                    fixed("이미 종료된 챌린지입니다.", "This challenge has ended.")
+                }
+                Conflict::AlreadyJoined => fixed(
+                    "이미 참여 중인 챌린지입니다.",
+                    "You have already joined this challenge.",
+                ),
+                Conflict::NotParticipant => fixed(
+                    "참여 중인 챌린지가 아닙니다.",
+                    "You have not joined this challenge.",
+                ),
+                Conflict::CancellationNotAllowed => fixed(
+                    "시작된 챌린지는 참여를 취소할 수 없습니다.",
+                    "You cannot cancel once the challenge has started.",
+                ),
                 Conflict::CreatorCannotCancel => fixed(
                     "개설자는 참여를 취소할 수 없습니다. 시작 전이라면 챌린지를 삭제할 수 있습니다.",
                     "The creator cannot cancel; delete the challenge before it starts instead.",
                 ),
-                Conflict::AlreadyStarted => fixed("시작된 챌린지는 수정하거나 삭제할 수 없습니다.", "A challenge cannot be edited or deleted once it has started."),
-                Conflict::CapacityBelowParticipants => fixed("정원은 현재 참여 인원보다 적을 수 없습니다.", "Capacity cannot be lower than the number of participants."),
+                Conflict::AlreadyStarted => fixed(
+                    "시작된 챌린지는 수정하거나 삭제할 수 없습니다.",
+                    "A challenge cannot be edited or deleted once it has started.",
+                ),
+                Conflict::CapacityBelowParticipants => fixed(
+                    "정원은 현재 참여 인원보다 적을 수 없습니다.",
+                    "Capacity cannot be lower than the number of participants.",
+                ),
             },
-            Self::RateLimited => fixed("요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.", "Too many requests; please try again shortly."),
-            Self::NotReady => fixed("서비스가 아직 준비되지 않았습니다.", "The service is not ready."),
-            Self::Internal(_) => fixed("서버에서 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.", "Something went wrong on our side; please try again."),
+            Self::RateLimited => fixed(
+                "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
+                "Too many requests; please try again shortly.",
+            ),
+            Self::NotReady => fixed(
+                "서비스가 아직 준비되지 않았습니다.",
+                "The service is not ready.",
+            ),
+            Self::Internal(_) => fixed(
+                "서버에서 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.",
+                "Something went wrong on our side; please try again.",
+            ),
         }
     }
 
     /// The JSON body in the current request's language.
     pub fn body(&self) -> ErrorBody {
-        ErrorBody { code: self.code(), message: self.message(Lang::current()), field: self.field() }
+        ErrorBody {
+            code: self.code(),
+            message: self.message(Lang::current()),
+            field: self.field(),
+        }
     }
 }
 
@@ -166,24 +223,52 @@ fn validation_message(invalid: &Invalid, lang: Lang) -> String {
     match (lang, &invalid.reason) {
         (Lang::Ko, Reason::Required) => format!("{f} 값을 입력해 주세요."),
         (Lang::En, Reason::Required) => format!("{f} is required."),
-        (Lang::Ko, Reason::Length { min, max }) => format!("{f}은(는) {min}자 이상 {max}자 이하로 입력해 주세요."),
-        (Lang::En, Reason::Length { min, max }) => format!("{f} must be {min} to {max} characters long."),
-        (Lang::Ko, Reason::Range { min, max }) => format!("{f}은(는) {min} 이상 {max} 이하여야 합니다."),
+        (Lang::Ko, Reason::Length { min, max }) => {
+            format!("{f}은(는) {min}자 이상 {max}자 이하로 입력해 주세요.")
+        }
+        (Lang::En, Reason::Length { min, max }) => {
+            format!("{f} must be {min} to {max} characters long.")
+        }
+        (Lang::Ko, Reason::Range { min, max }) => {
+            format!("{f}은(는) {min} 이상 {max} 이하여야 합니다.")
+        }
         (Lang::En, Reason::Range { min, max }) => format!("{f} must be between {min} and {max}."),
-        (Lang::Ko, Reason::Format { expected }) => format!("{f} 형식이 올바르지 않습니다 (필요한 형식: {expected})."),
-        (Lang::En, Reason::Format { expected }) => format!("{f} is not in the right format (expected {expected})."),
+        (Lang::Ko, Reason::Format { expected }) => {
+            format!("{f} 형식이 올바르지 않습니다 (필요한 형식: {expected}).")
+        }
+        (Lang::En, Reason::Format { expected }) => {
+            format!("{f} is not in the right format (expected {expected}).")
+        }
         (Lang::Ko, Reason::InPast) => format!("{f}은(는) 과거일 수 없습니다."),
         (Lang::En, Reason::InPast) => format!("{f} cannot be in the past."),
         (Lang::Ko, Reason::NotAfter { other }) => format!("{f}은(는) {other}보다 뒤여야 합니다."),
         (Lang::En, Reason::NotAfter { other }) => format!("{f} must come after {other}."),
-        (Lang::Ko, Reason::SpanTooLong { max_days }) => format!("{f}: 기간은 최대 {max_days}일입니다."),
-        (Lang::En, Reason::SpanTooLong { max_days }) => format!("{f}: a challenge lasts at most {max_days} days."),
-        (Lang::Ko, Reason::NoSessions) => format!("{f}: 기간 안에 진행되는 요일이 하루도 없습니다."),
-        (Lang::En, Reason::NoSessions) => format!("{f}: no session falls between the start and end dates."),
+        (Lang::Ko, Reason::TooFarAhead { max_days }) => {
+            format!("{f}은(는) 오늘부터 {max_days}일 이내여야 합니다.")
+        }
+        (Lang::En, Reason::TooFarAhead { max_days }) => {
+            format!("{f} must be within {max_days} days from today.")
+        }
+        (Lang::Ko, Reason::SpanTooLong { max_days }) => {
+            format!("{f}: 기간은 최대 {max_days}일입니다.")
+        }
+        (Lang::En, Reason::SpanTooLong { max_days }) => {
+            format!("{f}: a challenge lasts at most {max_days} days.")
+        }
+        (Lang::Ko, Reason::NoSessions) => {
+            format!("{f}: 기간 안에 진행되는 요일이 하루도 없습니다.")
+        }
+        (Lang::En, Reason::NoSessions) => {
+            format!("{f}: no session falls between the start and end dates.")
+        }
         (Lang::Ko, Reason::Duplicate) => format!("{f}에 같은 값이 두 번 있습니다."),
         (Lang::En, Reason::Duplicate) => format!("{f} contains the same value twice."),
-        (Lang::Ko, Reason::BelowParticipants { participants }) => format!("{f}은(는) 현재 참여 인원({participants}명)보다 적을 수 없습니다."),
-        (Lang::En, Reason::BelowParticipants { participants }) => format!("{f} cannot be lower than the {participants} people already in."),
+        (Lang::Ko, Reason::BelowParticipants { participants }) => {
+            format!("{f}은(는) 현재 참여 인원({participants}명)보다 적을 수 없습니다.")
+        }
+        (Lang::En, Reason::BelowParticipants { participants }) => {
+            format!("{f} cannot be lower than the {participants} people already in.")
+        }
     }
 }
 

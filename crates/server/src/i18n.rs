@@ -18,7 +18,10 @@ tokio::task_local! {
 impl Lang {
     /// Picks the best of Korean and English from `Accept-Language` (q-values honoured).
     pub fn from_headers(headers: &HeaderMap) -> Lang {
-        let Some(value) = headers.get(axum::http::header::ACCEPT_LANGUAGE).and_then(|v| v.to_str().ok()) else {
+        let Some(value) = headers
+            .get(axum::http::header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok())
+        else {
             return Lang::Ko;
         };
         let mut best: Option<(f32, Lang)> = None;
@@ -26,7 +29,11 @@ impl Lang {
             let mut pieces = part.trim().split(';');
             let tag = pieces.next().unwrap_or("").trim().to_ascii_lowercase();
             let q = pieces
-                .find_map(|p| p.trim().strip_prefix("q=").and_then(|q| q.parse::<f32>().ok()))
+                .find_map(|p| {
+                    p.trim()
+                        .strip_prefix("q=")
+                        .and_then(|q| q.parse::<f32>().ok())
+                })
                 .unwrap_or(1.0);
             let lang = if tag == "ko" || tag.starts_with("ko-") {
                 Lang::Ko
@@ -66,7 +73,10 @@ mod tests {
 
     fn lang(value: &str) -> Lang {
         let mut headers = HeaderMap::new();
-        headers.insert(axum::http::header::ACCEPT_LANGUAGE, value.parse().expect("valid header"));
+        headers.insert(
+            axum::http::header::ACCEPT_LANGUAGE,
+            value.parse().expect("valid header"),
+        );
         Lang::from_headers(&headers)
     }
 

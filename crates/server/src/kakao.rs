@@ -2,8 +2,8 @@
 //! speaking the same wire format, configured by URL).
 
 use oauth2::{
-    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet, EndpointSet, RedirectUrl, TokenResponse, TokenUrl,
-    basic::BasicClient,
+    AuthType, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, EndpointNotSet,
+    EndpointSet, RedirectUrl, TokenResponse, TokenUrl, basic::BasicClient,
 };
 use secrecy::ExposeSecret;
 use serde::Deserialize;
@@ -11,7 +11,8 @@ use url::Url;
 
 use crate::config::KakaoArgs;
 
-type ConfiguredClient = BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
+type ConfiguredClient =
+    BasicClient<EndpointSet, EndpointNotSet, EndpointNotSet, EndpointNotSet, EndpointSet>;
 
 pub struct KakaoClient {
     oauth: ConfiguredClient,
@@ -49,15 +50,29 @@ pub struct KakaoProperties {
 
 impl KakaoProfile {
     pub fn nickname(&self) -> String {
-        let account = self.kakao_account.as_ref().and_then(|a| a.profile.as_ref()).and_then(|p| p.nickname.clone());
-        account.or_else(|| self.properties.as_ref().and_then(|p| p.nickname.clone())).unwrap_or_default()
+        let account = self
+            .kakao_account
+            .as_ref()
+            .and_then(|a| a.profile.as_ref())
+            .and_then(|p| p.nickname.clone());
+        account
+            .or_else(|| self.properties.as_ref().and_then(|p| p.nickname.clone()))
+            .unwrap_or_default()
     }
 
     /// The profile image, when it is an https URL (anything else is not shown to others).
     pub fn profile_image(&self) -> Option<String> {
-        let account = self.kakao_account.as_ref().and_then(|a| a.profile.as_ref()).and_then(|p| p.profile_image_url.clone());
+        let account = self
+            .kakao_account
+            .as_ref()
+            .and_then(|a| a.profile.as_ref())
+            .and_then(|p| p.profile_image_url.clone());
         account
-            .or_else(|| self.properties.as_ref().and_then(|p| p.profile_image.clone()))
+            .or_else(|| {
+                self.properties
+                    .as_ref()
+                    .and_then(|p| p.profile_image.clone())
+            })
             .filter(|u| (u.starts_with("https://") || u.starts_with("http://")) && u.len() <= 1000)
     }
 }
@@ -87,7 +102,11 @@ impl KakaoClient {
             .redirect(reqwest::redirect::Policy::none())
             .timeout(std::time::Duration::from_secs(10))
             .build()?;
-        Ok(Self { oauth, http, user_url: args.kakao_user_url.clone() })
+        Ok(Self {
+            oauth,
+            http,
+            user_url: args.kakao_user_url.clone(),
+        })
     }
 
     /// The URL to send the browser to, carrying `state`.
@@ -113,6 +132,9 @@ impl KakaoClient {
         if !response.status().is_success() {
             return Err(KakaoError::User(format!("status {}", response.status())));
         }
-        response.json::<KakaoProfile>().await.map_err(|e| KakaoError::User(e.to_string()))
+        response
+            .json::<KakaoProfile>()
+            .await
+            .map_err(|e| KakaoError::User(e.to_string()))
     }
 }

@@ -29,9 +29,12 @@ use crate::{
 pub async fn open_store(args: &DatabaseArgs) -> anyhow::Result<SqlStore> {
     let url = args.resolved_url()?;
     if args.database_url.is_none() {
-        std::fs::create_dir_all(&args.data_dir).with_context(|| format!("creating data directory {}", args.data_dir.display()))?;
+        std::fs::create_dir_all(&args.data_dir)
+            .with_context(|| format!("creating data directory {}", args.data_dir.display()))?;
     }
-    let store = SqlStore::connect(url.expose_secret(), args.database_max_connections).await.context("connecting to the database")?;
+    let store = SqlStore::connect(url.expose_secret(), args.database_max_connections)
+        .await
+        .context("connecting to the database")?;
     store.migrate().await.context("applying migrations")?;
     tracing::info!(backend = store.backend().name(), "database ready");
     Ok(store)
@@ -42,7 +45,11 @@ pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Res
     args.validate()?;
     let store = open_store(&args.database).await?;
     let kakao = match &args.kakao.kakao_client_id {
-        Some(id) => Some(Arc::new(KakaoClient::new(&args.kakao, id, &args.kakao_redirect_uri())?)),
+        Some(id) => Some(Arc::new(KakaoClient::new(
+            &args.kakao,
+            id,
+            &args.kakao_redirect_uri(),
+        )?)),
         None => None,
     };
     let web_dir = Some(args.web_dir.clone()).filter(|d| d.join("index.html").is_file());
@@ -56,17 +63,35 @@ pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Res
         web_dir,
     };
     if settings.dev_login {
-        tracing::warn!("development login is ON: anyone can sign in as anyone; never enable it in production");
+        tracing::warn!(
+            "development login is ON: anyone can sign in as anyone; never enable it in production"
+        );
     }
-    Ok(AppState { store: Arc::new(store) as Arc<dyn Store>, clock, settings: Arc::new(settings), kakao, metrics: telemetry::metrics_handle() })
+    Ok(AppState {
+        store: Arc::new(store) as Arc<dyn Store>,
+        clock,
+        settings: Arc::new(settings),
+        kakao,
+        metrics: telemetry::metrics_handle(),
+    })
 }
 
 /// Serves the platform on `listener` until `shutdown` resolves, then drains in-flight requests.
-pub async fn launch(args: &ServeArgs, listener: TcpListener, clock: Arc<dyn Clock>, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn launch(
+    args: &ServeArgs,
+    listener: TcpListener,
+    clock: Arc<dyn Clock>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let state = build_state(args, clock).await?;
     let app = http::router(state);
     tracing::info!(addr = %listener.local_addr()?, "listening");
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>()).with_graceful_shutdown(shutdown).await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await?;
     tracing::info!("stopped");
     Ok(())
 }

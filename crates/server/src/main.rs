@@ -16,7 +16,9 @@ async fn main() -> ExitCode {
         Command::Serve(args) => {
             telemetry::init_logging(args.log_format);
             match tokio::net::TcpListener::bind(args.addr).await {
-                Ok(listener) => launch(&args, listener, Arc::new(SystemClock), shutdown_signal()).await,
+                Ok(listener) => {
+                    launch(&args, listener, Arc::new(SystemClock), shutdown_signal()).await
+                }
                 Err(e) => Err(anyhow::anyhow!("cannot listen on {}: {e}", args.addr)),
             }
         }

@@ -33,7 +33,13 @@ pub trait Store: Send + Sync + 'static {
     async fn update_user(&self, id: i64, update: UserUpdate, now: Timestamp) -> StoreResult<User>;
 
     // ---- sessions and OAuth states ----
-    async fn create_session(&self, token_hash: &str, user_id: i64, now: Timestamp, expires_at: Timestamp) -> StoreResult<()>;
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<()>;
     /// The user a live (unexpired) session belongs to.
     async fn session_user(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<User>>;
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
@@ -43,24 +49,56 @@ pub trait Store: Send + Sync + 'static {
 
     // ---- challenges ----
     /// Creates the challenge with its creator as the first participant; returns its id.
-    async fn create_challenge(&self, creator_id: i64, spec: &ChallengeSpec, creator_joined_on: Date, now: Timestamp) -> StoreResult<i64>;
+    async fn create_challenge(
+        &self,
+        creator_id: i64,
+        spec: &ChallengeSpec,
+        creator_joined_on: Date,
+        now: Timestamp,
+    ) -> StoreResult<i64>;
     /// One challenge as `viewer` sees it (`joined` is about the viewer).
-    async fn challenge(&self, id: i64, viewer: Option<i64>) -> StoreResult<Option<ChallengeRecord>>;
+    async fn challenge(&self, id: i64, viewer: Option<i64>)
+    -> StoreResult<Option<ChallengeRecord>>;
     /// Replaces the definition while the challenge has not started (`Conflict::AlreadyStarted`)
     /// and the new capacity holds everyone who already joined (`Conflict::CapacityBelowParticipants`).
-    async fn update_challenge(&self, id: i64, spec: &ChallengeSpec, now: Timestamp) -> StoreResult<()>;
+    async fn update_challenge(
+        &self,
+        id: i64,
+        spec: &ChallengeSpec,
+        now: Timestamp,
+    ) -> StoreResult<()>;
     /// Deletes the challenge while it has not started (`Conflict::AlreadyStarted`).
     async fn delete_challenge(&self, id: i64, now: Timestamp) -> StoreResult<()>;
-    async fn list_challenges(&self, query: &ChallengeQuery, viewer: Option<i64>, now: Timestamp) -> StoreResult<Vec<ChallengeRecord>>;
-    async fn my_challenges(&self, user_id: i64, state: MyChallengesState) -> StoreResult<Vec<ChallengeRecord>>;
+    async fn list_challenges(
+        &self,
+        query: &ChallengeQuery,
+        viewer: Option<i64>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<ChallengeRecord>>;
+    async fn my_challenges(
+        &self,
+        user_id: i64,
+        state: MyChallengesState,
+    ) -> StoreResult<Vec<ChallengeRecord>>;
 
     // ---- participation ----
     /// Takes a place: refused with `ChallengeEnded`, `ChallengeFull` or `AlreadyJoined`.
     /// Exact under any number of concurrent callers on any number of nodes.
-    async fn join_challenge(&self, challenge_id: i64, user_id: i64, joined_on: Date, now: Timestamp) -> StoreResult<()>;
+    async fn join_challenge(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        joined_on: Date,
+        now: Timestamp,
+    ) -> StoreResult<()>;
     /// Gives a place back before the start: refused with `CancellationNotAllowed`,
     /// `CreatorCannotCancel` or `NotParticipant`.
-    async fn cancel_participation(&self, challenge_id: i64, user_id: i64, now: Timestamp) -> StoreResult<()>;
+    async fn cancel_participation(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        now: Timestamp,
+    ) -> StoreResult<()>;
     /// Everyone holding a place (not cancelled), with achieved sessions so far.
     async fn participants(&self, challenge_id: i64) -> StoreResult<Vec<ParticipantRecord>>;
     async fn is_participant(&self, challenge_id: i64, user_id: i64) -> StoreResult<bool>;

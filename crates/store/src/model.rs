@@ -1,7 +1,7 @@
 //! Plain records the store reads and writes.
 
 use jiff::{Timestamp, civil::Date};
-use ssgwan_domain::{ChallengeSpec, ChallengeStatus, Category};
+use ssgwan_domain::{Category, ChallengeSpec, ChallengeStatus};
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct User {
@@ -114,7 +114,9 @@ impl ParticipantStatus {
     }
 
     pub fn parse(value: &str) -> Option<Self> {
-        [Self::Active, Self::Cancelled, Self::Completed, Self::Failed].into_iter().find(|s| s.as_str() == value)
+        [Self::Active, Self::Cancelled, Self::Completed, Self::Failed]
+            .into_iter()
+            .find(|s| s.as_str() == value)
     }
 }
 

@@ -21,8 +21,9 @@ use ssgwan_domain::{
 };
 
 use crate::{
-    ChallengeCursor, ChallengeQuery, ChallengeRecord, ChallengeSort, Conflict, MyChallengesState, NewUser, ParticipantRecord,
-    ParticipantStatus, Store, StoreError, StoreResult, User, UserSummary, UserUpdate,
+    ChallengeCursor, ChallengeQuery, ChallengeRecord, ChallengeSort, Conflict, MyChallengesState,
+    NewUser, ParticipantRecord, ParticipantStatus, Store, StoreError, StoreResult, User,
+    UserSummary, UserUpdate,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -88,8 +89,11 @@ impl SqlStore {
     /// Connects to the database the URL names (`sqlite://path?mode=rwc`, `postgres://…`, `mysql://…`).
     pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Self> {
         sqlx::any::install_default_drivers();
-        let backend = Backend::from_url(url)
-            .ok_or_else(|| StoreError::Backend(sqlx::Error::Configuration("database URL must start with sqlite:, postgres: or mysql:".into())))?;
+        let backend = Backend::from_url(url).ok_or_else(|| {
+            StoreError::Backend(sqlx::Error::Configuration(
+                "database URL must start with sqlite:, postgres: or mysql:".into(),
+            ))
+        })?;
         let options = AnyConnectOptions::from_str(url)?;
         let pool = AnyPoolOptions::new()
             .max_connections(max_connections)
@@ -128,7 +132,10 @@ impl SqlStore {
             Backend::Postgres => &POSTGRES_MIGRATIONS,
             Backend::MySql => &MYSQL_MIGRATIONS,
         };
-        migrator.run(&self.pool).await.map_err(|e| StoreError::Backend(e.into()))
+        migrator
+            .run(&self.pool)
+            .await
+            .map_err(|e| StoreError::Backend(e.into()))
     }
 
     /// Rewrites `?` placeholders to `$1, $2, …` on PostgreSQL. Our SQL never has a `?` inside
@@ -152,16 +159,27 @@ impl SqlStore {
     }
 
     /// Runs an INSERT and returns the new row's generated `id`.
-    async fn insert_returning_id(&self, conn: &mut sqlx::AnyConnection, sql: &str, binds: Vec<Bind>) -> Result<i64, sqlx::Error> {
+    async fn insert_returning_id(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        sql: &str,
+        binds: Vec<Bind>,
+    ) -> Result<i64, sqlx::Error> {
         match self.backend {
             Backend::MySql => {
                 let sql = sql.to_owned();
-                let result = bind_all(sqlx::query(&sql), binds).execute(&mut *conn).await?;
-                result.last_insert_id().ok_or_else(|| sqlx::Error::Protocol("no insert id".into()))
+                let result = bind_all(sqlx::query(&sql), binds)
+                    .execute(&mut *conn)
+                    .await?;
+                result
+                    .last_insert_id()
+                    .ok_or_else(|| sqlx::Error::Protocol("no insert id".into()))
             }
             Backend::Sqlite | Backend::Postgres => {
                 let sql = format!("{} RETURNING id", self.sql(sql));
-                let row = bind_all(sqlx::query(&sql), binds).fetch_one(&mut *conn).await?;
+                let row = bind_all(sqlx::query(&sql), binds)
+                    .fetch_one(&mut *conn)
+                    .await?;
                 row.try_get::<i64, _>(0)
             }
         }
@@ -170,26 +188,51 @@ impl SqlStore {
     async fn fetch_user(&self, column: &str, bind: Bind) -> StoreResult<Option<User>> {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?");
         let sql = self.sql(&sql);
-        let row = bind_all(sqlx::query(&sql), vec![bind]).fetch_optional(&self.pool).await?;
+        let row = bind_all(sqlx::query(&sql), vec![bind])
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| user_from_row(&r)).transpose()
     }
 
     /// Explains why a join's conditional update matched no row.
-    async fn join_refusal(&self, conn: &mut sqlx::AnyConnection, challenge_id: i64, user_id: i64, now: Timestamp) -> StoreResult<StoreError> {
+    async fn join_refusal(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        challenge_id: i64,
+        user_id: i64,
+        now: Timestamp,
+    ) -> StoreResult<StoreError> {
         let sql = self.sql("SELECT ends_at FROM challenges WHERE id = ?");
-        let Some(row) = sqlx::query(&sql).bind(challenge_id).fetch_optional(&mut *conn).await? else {
+        let Some(row) = sqlx::query(&sql)
+            .bind(challenge_id)
+            .fetch_optional(&mut *conn)
+            .await?
+        else {
             return Ok(StoreError::NotFound);
         };
         let sql = self.sql("SELECT status FROM participants WHERE challenge_id = ? AND user_id = ? AND status <> 'CANCELLED'");
-        if sqlx::query(&sql).bind(challenge_id).bind(user_id).fetch_optional(&mut *conn).await?.is_some() {
+        if sqlx::query(&sql)
+            .bind(challenge_id)
+            .bind(user_id)
+            .fetch_optional(&mut *conn)
+            .await?
+            .is_some()
+        {
             return Ok(StoreError::Conflict(Conflict::AlreadyJoined));
         }
         let ends_at: i64 = row.try_get("ends_at")?;
-        Ok(StoreError::Conflict(if ends_at <= now.as_millisecond() { Conflict::ChallengeEnded } else { Conflict::ChallengeFull }))
+        Ok(StoreError::Conflict(if ends_at <= now.as_millisecond() {
+            Conflict::ChallengeEnded
+        } else {
+            Conflict::ChallengeFull
+        }))
     }
 }
 
-fn bind_all<'q>(mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>, binds: Vec<Bind>) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
+fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>,
+    binds: Vec<Bind>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>> {
     for bind in binds {
         query = match bind {
             Bind::Int(v) => query.bind(v),
@@ -223,9 +266,14 @@ fn challenge_from_row(row: &AnyRow) -> StoreResult<ChallengeRecord> {
     let schedule = Schedule {
         start_date: parse_date(&text("start_date")?).ok_or_else(|| corrupt("start_date"))?,
         end_date: parse_date(&text("end_date")?).ok_or_else(|| corrupt("end_date"))?,
-        days: u8::try_from(row.try_get::<i64, _>("days_of_week")?).ok().and_then(DaySet::from_bits).ok_or_else(|| corrupt("days_of_week"))?,
-        session_start: parse_time_of_day(&text("session_start")?).ok_or_else(|| corrupt("session_start"))?,
-        session_end: parse_time_of_day(&text("session_end")?).ok_or_else(|| corrupt("session_end"))?,
+        days: u8::try_from(row.try_get::<i64, _>("days_of_week")?)
+            .ok()
+            .and_then(DaySet::from_bits)
+            .ok_or_else(|| corrupt("days_of_week"))?,
+        session_start: parse_time_of_day(&text("session_start")?)
+            .ok_or_else(|| corrupt("session_start"))?,
+        session_end: parse_time_of_day(&text("session_end")?)
+            .ok_or_else(|| corrupt("session_end"))?,
         timezone: TimeZone::get(&timezone_name).map_err(|_| corrupt("timezone"))?,
         timezone_name,
     };
@@ -314,10 +362,19 @@ impl Store for SqlStore {
         ];
         let id = match self.insert_returning_id(&mut conn, sql, binds).await {
             Ok(id) => id,
-            Err(e) if StoreError::is_unique_violation(&e) => return Err(StoreError::Conflict(Conflict::NicknameTaken)),
+            Err(e) if StoreError::is_unique_violation(&e) => {
+                return Err(StoreError::Conflict(Conflict::NicknameTaken));
+            }
             Err(e) => return Err(e.into()),
         };
-        Ok(User { id, kakao_id: user.kakao_id, nickname: user.nickname, bio: String::new(), profile_image: user.profile_image, created_at: now })
+        Ok(User {
+            id,
+            kakao_id: user.kakao_id,
+            nickname: user.nickname,
+            bio: String::new(),
+            profile_image: user.profile_image,
+            created_at: now,
+        })
     }
 
     async fn user(&self, id: i64) -> StoreResult<Option<User>> {
@@ -325,7 +382,11 @@ impl Store for SqlStore {
     }
 
     async fn user_by_nickname(&self, nickname: &str) -> StoreResult<Option<User>> {
-        self.fetch_user("nickname_key", Bind::Text(ssgwan_domain::user::nickname_key(nickname))).await
+        self.fetch_user(
+            "nickname_key",
+            Bind::Text(ssgwan_domain::user::nickname_key(nickname)),
+        )
+        .await
     }
 
     async fn user_by_kakao_id(&self, kakao_id: i64) -> StoreResult<Option<User>> {
@@ -363,15 +424,29 @@ impl Store for SqlStore {
         match bind_all(sqlx::query(&sql), binds).execute(&self.pool).await {
             Ok(r) if r.rows_affected() == 0 => return Err(StoreError::NotFound),
             Ok(_) => {}
-            Err(e) if StoreError::is_unique_violation(&e) => return Err(StoreError::Conflict(Conflict::NicknameTaken)),
+            Err(e) if StoreError::is_unique_violation(&e) => {
+                return Err(StoreError::Conflict(Conflict::NicknameTaken));
+            }
             Err(e) => return Err(e.into()),
         }
         self.user(id).await?.ok_or(StoreError::NotFound)
     }
 
-    async fn create_session(&self, token_hash: &str, user_id: i64, now: Timestamp, expires_at: Timestamp) -> StoreResult<()> {
+    async fn create_session(
+        &self,
+        token_hash: &str,
+        user_id: i64,
+        now: Timestamp,
+        expires_at: Timestamp,
+    ) -> StoreResult<()> {
         let sql = self.sql("INSERT INTO sessions (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)");
-        sqlx::query(&sql).bind(token_hash.to_owned()).bind(user_id).bind(now.as_millisecond()).bind(expires_at.as_millisecond()).execute(&self.pool).await?;
+        sqlx::query(&sql)
+            .bind(token_hash.to_owned())
+            .bind(user_id)
+            .bind(now.as_millisecond())
+            .bind(expires_at.as_millisecond())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
@@ -380,38 +455,66 @@ impl Store for SqlStore {
             "SELECT u.id, u.kakao_id, u.nickname, u.bio, u.profile_image, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = ? AND s.expires_at > ?",
         );
-        let row = sqlx::query(&sql).bind(token_hash.to_owned()).bind(now.as_millisecond()).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(token_hash.to_owned())
+            .bind(now.as_millisecond())
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| user_from_row(&r)).transpose()
     }
 
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {
         let sql = self.sql("DELETE FROM sessions WHERE token_hash = ?");
-        sqlx::query(&sql).bind(token_hash.to_owned()).execute(&self.pool).await?;
+        sqlx::query(&sql)
+            .bind(token_hash.to_owned())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     async fn save_oauth_state(&self, state_hash: &str, expires_at: Timestamp) -> StoreResult<()> {
         // Expired states are swept on the way, so the table stays as small as the logins in flight.
         let sql = self.sql("DELETE FROM oauth_states WHERE expires_at < ?");
-        sqlx::query(&sql).bind(expires_at.as_millisecond() - 3_600_000).execute(&self.pool).await?;
+        sqlx::query(&sql)
+            .bind(expires_at.as_millisecond() - 3_600_000)
+            .execute(&self.pool)
+            .await?;
         let sql = self.sql("INSERT INTO oauth_states (state_hash, expires_at) VALUES (?, ?)");
-        sqlx::query(&sql).bind(state_hash.to_owned()).bind(expires_at.as_millisecond()).execute(&self.pool).await?;
+        sqlx::query(&sql)
+            .bind(state_hash.to_owned())
+            .bind(expires_at.as_millisecond())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 
     async fn take_oauth_state(&self, state_hash: &str, now: Timestamp) -> StoreResult<bool> {
         let sql = self.sql("DELETE FROM oauth_states WHERE state_hash = ? AND expires_at > ?");
-        let result = sqlx::query(&sql).bind(state_hash.to_owned()).bind(now.as_millisecond()).execute(&self.pool).await?;
+        let result = sqlx::query(&sql)
+            .bind(state_hash.to_owned())
+            .bind(now.as_millisecond())
+            .execute(&self.pool)
+            .await?;
         Ok(result.rows_affected() == 1)
     }
 
-    async fn create_challenge(&self, creator_id: i64, spec: &ChallengeSpec, creator_joined_on: Date, now: Timestamp) -> StoreResult<i64> {
+    async fn create_challenge(
+        &self,
+        creator_id: i64,
+        spec: &ChallengeSpec,
+        creator_joined_on: Date,
+        now: Timestamp,
+    ) -> StoreResult<i64> {
         let mut tx = self.pool.begin().await?;
         let sql = format!(
             "INSERT INTO challenges (creator_id, participant_count, created_at, updated_at, {SPEC_COLUMNS}) \
              VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
-        let mut binds = vec![Bind::Int(creator_id), Bind::Int(now.as_millisecond()), Bind::Int(now.as_millisecond())];
+        let mut binds = vec![
+            Bind::Int(creator_id),
+            Bind::Int(now.as_millisecond()),
+            Bind::Int(now.as_millisecond()),
+        ];
         binds.extend(spec_binds(spec));
         let id = self.insert_returning_id(&mut tx, &sql, binds).await?;
         let sql = self.sql("INSERT INTO participants (challenge_id, user_id, status, joined_at, joined_on, updated_at) VALUES (?, ?, 'ACTIVE', ?, ?, ?)");
@@ -427,52 +530,102 @@ impl Store for SqlStore {
         Ok(id)
     }
 
-    async fn challenge(&self, id: i64, viewer: Option<i64>) -> StoreResult<Option<ChallengeRecord>> {
+    async fn challenge(
+        &self,
+        id: i64,
+        viewer: Option<i64>,
+    ) -> StoreResult<Option<ChallengeRecord>> {
         let sql = format!("{CHALLENGE_SELECT} WHERE c.id = ?");
         let sql = self.sql(&sql);
-        let row = sqlx::query(&sql).bind(viewer.unwrap_or(-1)).bind(id).fetch_optional(&self.pool).await?;
+        let row = sqlx::query(&sql)
+            .bind(viewer.unwrap_or(-1))
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| challenge_from_row(&r)).transpose()
     }
 
-    async fn update_challenge(&self, id: i64, spec: &ChallengeSpec, now: Timestamp) -> StoreResult<()> {
-        let assignments: Vec<String> = SPEC_COLUMNS.split(", ").map(|c| format!("{c} = ?")).collect();
+    async fn update_challenge(
+        &self,
+        id: i64,
+        spec: &ChallengeSpec,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let assignments: Vec<String> = SPEC_COLUMNS
+            .split(", ")
+            .map(|c| format!("{c} = ?"))
+            .collect();
         let sql = format!(
             "UPDATE challenges SET {}, updated_at = ? WHERE id = ? AND starts_at > ? AND participant_count <= ?",
             assignments.join(", ")
         );
         let sql = self.sql(&sql);
         let mut binds = spec_binds(spec);
-        binds.extend([Bind::Int(now.as_millisecond()), Bind::Int(id), Bind::Int(now.as_millisecond()), Bind::Int(spec.capacity)]);
-        let result = bind_all(sqlx::query(&sql), binds).execute(&self.pool).await?;
+        binds.extend([
+            Bind::Int(now.as_millisecond()),
+            Bind::Int(id),
+            Bind::Int(now.as_millisecond()),
+            Bind::Int(spec.capacity),
+        ]);
+        let result = bind_all(sqlx::query(&sql), binds)
+            .execute(&self.pool)
+            .await?;
         if result.rows_affected() == 1 {
             return Ok(());
         }
         let sql = self.sql("SELECT starts_at FROM challenges WHERE id = ?");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&self.pool).await?.ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         let starts_at: i64 = row.try_get("starts_at")?;
-        Err(StoreError::Conflict(if starts_at <= now.as_millisecond() { Conflict::AlreadyStarted } else { Conflict::CapacityBelowParticipants }))
+        Err(StoreError::Conflict(if starts_at <= now.as_millisecond() {
+            Conflict::AlreadyStarted
+        } else {
+            Conflict::CapacityBelowParticipants
+        }))
     }
 
     async fn delete_challenge(&self, id: i64, now: Timestamp) -> StoreResult<()> {
         let mut tx = self.pool.begin().await?;
         let sql = self.sql("SELECT starts_at FROM challenges WHERE id = ?");
-        let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *tx).await?.ok_or(StoreError::NotFound)?;
+        let row = sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         if row.try_get::<i64, _>("starts_at")? <= now.as_millisecond() {
             return Err(StoreError::Conflict(Conflict::AlreadyStarted));
         }
         for table in ["attendance", "participants"] {
             let sql = format!("DELETE FROM {table} WHERE challenge_id = ?");
-            sqlx::query(&self.sql(&sql)).bind(id).execute(&mut *tx).await?;
+            sqlx::query(&self.sql(&sql))
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
         let sql = self.sql("DELETE FROM challenges WHERE id = ? AND starts_at > ?");
-        if sqlx::query(&sql).bind(id).bind(now.as_millisecond()).execute(&mut *tx).await?.rows_affected() != 1 {
+        if sqlx::query(&sql)
+            .bind(id)
+            .bind(now.as_millisecond())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            != 1
+        {
             return Err(StoreError::Conflict(Conflict::AlreadyStarted));
         }
         tx.commit().await?;
         Ok(())
     }
 
-    async fn list_challenges(&self, query: &ChallengeQuery, viewer: Option<i64>, now: Timestamp) -> StoreResult<Vec<ChallengeRecord>> {
+    async fn list_challenges(
+        &self,
+        query: &ChallengeQuery,
+        viewer: Option<i64>,
+        now: Timestamp,
+    ) -> StoreResult<Vec<ChallengeRecord>> {
         let now_ms = now.as_millisecond();
         let mut conditions: Vec<&str> = Vec::new();
         let mut binds = vec![Bind::Int(viewer.unwrap_or(-1))];
@@ -515,7 +668,9 @@ impl Store for SqlStore {
                     binds.push(Bind::Int(id));
                 }
                 ChallengeSort::Popular => {
-                    conditions.push("(c.participant_count < ? OR (c.participant_count = ? AND c.id < ?))");
+                    conditions.push(
+                        "(c.participant_count < ? OR (c.participant_count = ? AND c.id < ?))",
+                    );
                     binds.extend([Bind::Int(key), Bind::Int(key), Bind::Int(id)]);
                 }
                 ChallengeSort::StartingSoon => {
@@ -524,21 +679,33 @@ impl Store for SqlStore {
                 }
             }
         }
-        let filter = if conditions.is_empty() { String::new() } else { format!(" WHERE {}", conditions.join(" AND ")) };
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!(" WHERE {}", conditions.join(" AND "))
+        };
         binds.push(Bind::Int(query.limit));
         let sql = format!("{CHALLENGE_SELECT}{filter} ORDER BY {order} LIMIT ?");
         let sql = self.sql(&sql);
-        let rows = bind_all(sqlx::query(&sql), binds).fetch_all(&self.pool).await?;
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(challenge_from_row).collect()
     }
 
-    async fn my_challenges(&self, user_id: i64, state: MyChallengesState) -> StoreResult<Vec<ChallengeRecord>> {
+    async fn my_challenges(
+        &self,
+        user_id: i64,
+        state: MyChallengesState,
+    ) -> StoreResult<Vec<ChallengeRecord>> {
         let filter = match state {
             MyChallengesState::Active => "p.status = 'ACTIVE'",
             MyChallengesState::Completed => "p.status = 'COMPLETED'",
             MyChallengesState::Created => "c.creator_id = ?",
         };
-        let sql = format!("{CHALLENGE_SELECT} WHERE {filter} ORDER BY c.starts_at DESC, c.id DESC LIMIT 500");
+        let sql = format!(
+            "{CHALLENGE_SELECT} WHERE {filter} ORDER BY c.starts_at DESC, c.id DESC LIMIT 500"
+        );
         let sql = self.sql(&sql);
         let mut query = sqlx::query(&sql).bind(user_id);
         if state == MyChallengesState::Created {
@@ -548,15 +715,29 @@ impl Store for SqlStore {
         rows.iter().map(challenge_from_row).collect()
     }
 
-    async fn join_challenge(&self, challenge_id: i64, user_id: i64, joined_on: Date, now: Timestamp) -> StoreResult<()> {
+    async fn join_challenge(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        joined_on: Date,
+        now: Timestamp,
+    ) -> StoreResult<()> {
         let now_ms = now.as_millisecond();
         let mut tx = self.pool.begin().await?;
         // The capacity guard: only one of any number of racing joins can take the last place,
         // on any backend and any node, because the check and the increment are one statement.
         let sql = self.sql("UPDATE challenges SET participant_count = participant_count + 1 WHERE id = ? AND participant_count < capacity AND ends_at > ?");
-        let taken = sqlx::query(&sql).bind(challenge_id).bind(now_ms).execute(&mut *tx).await?.rows_affected() == 1;
+        let taken = sqlx::query(&sql)
+            .bind(challenge_id)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
         if !taken {
-            let refusal = self.join_refusal(&mut tx, challenge_id, user_id, now).await?;
+            let refusal = self
+                .join_refusal(&mut tx, challenge_id, user_id, now)
+                .await?;
             tx.rollback().await?;
             return Err(refusal);
         }
@@ -575,7 +756,14 @@ impl Store for SqlStore {
             == 1;
         if !reactivated {
             let sql = self.sql("INSERT INTO participants (challenge_id, user_id, status, joined_at, joined_on, updated_at) VALUES (?, ?, 'ACTIVE', ?, ?, ?)");
-            let inserted = sqlx::query(&sql).bind(challenge_id).bind(user_id).bind(now_ms).bind(joined_on.to_string()).bind(now_ms).execute(&mut *tx).await;
+            let inserted = sqlx::query(&sql)
+                .bind(challenge_id)
+                .bind(user_id)
+                .bind(now_ms)
+                .bind(joined_on.to_string())
+                .bind(now_ms)
+                .execute(&mut *tx)
+                .await;
             match inserted {
                 Ok(_) => {}
                 Err(e) if StoreError::is_unique_violation(&e) => {
@@ -589,13 +777,29 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn cancel_participation(&self, challenge_id: i64, user_id: i64, now: Timestamp) -> StoreResult<()> {
+    async fn cancel_participation(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        now: Timestamp,
+    ) -> StoreResult<()> {
         let now_ms = now.as_millisecond();
         let mut tx = self.pool.begin().await?;
         let sql = self.sql("UPDATE participants SET status = 'CANCELLED', updated_at = ? WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE'");
-        let cancelled = sqlx::query(&sql).bind(now_ms).bind(challenge_id).bind(user_id).execute(&mut *tx).await?.rows_affected() == 1;
+        let cancelled = sqlx::query(&sql)
+            .bind(now_ms)
+            .bind(challenge_id)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            == 1;
         let sql = self.sql("SELECT creator_id, starts_at FROM challenges WHERE id = ?");
-        let Some(row) = sqlx::query(&sql).bind(challenge_id).fetch_optional(&mut *tx).await? else {
+        let Some(row) = sqlx::query(&sql)
+            .bind(challenge_id)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
             tx.rollback().await?;
             return Err(StoreError::NotFound);
         };
@@ -613,7 +817,14 @@ impl Store for SqlStore {
             return Err(StoreError::Conflict(conflict));
         }
         let sql = self.sql("UPDATE challenges SET participant_count = participant_count - 1 WHERE id = ? AND starts_at > ?");
-        if sqlx::query(&sql).bind(challenge_id).bind(now_ms).execute(&mut *tx).await?.rows_affected() != 1 {
+        if sqlx::query(&sql)
+            .bind(challenge_id)
+            .bind(now_ms)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+            != 1
+        {
             tx.rollback().await?;
             return Err(StoreError::Conflict(Conflict::CancellationNotAllowed));
         }
@@ -628,16 +839,25 @@ impl Store for SqlStore {
              FROM participants p JOIN users u ON u.id = p.user_id \
              WHERE p.challenge_id = ? AND p.status <> 'CANCELLED' ORDER BY p.joined_at, p.user_id",
         );
-        let rows = sqlx::query(&sql).bind(challenge_id).fetch_all(&self.pool).await?;
+        let rows = sqlx::query(&sql)
+            .bind(challenge_id)
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|row| {
                 let status: String = row.try_get("status")?;
                 let joined_on: String = row.try_get("joined_on")?;
                 Ok(ParticipantRecord {
-                    user: UserSummary { id: row.try_get("user_id")?, nickname: row.try_get("nickname")?, profile_image: row.try_get("profile_image")? },
-                    status: ParticipantStatus::parse(&status).ok_or_else(|| StoreError::Corrupt("participant status".into()))?,
+                    user: UserSummary {
+                        id: row.try_get("user_id")?,
+                        nickname: row.try_get("nickname")?,
+                        profile_image: row.try_get("profile_image")?,
+                    },
+                    status: ParticipantStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt("participant status".into()))?,
                     joined_at: ts(row.try_get("joined_at")?)?,
-                    joined_on: parse_date(&joined_on).ok_or_else(|| StoreError::Corrupt("participant joined_on".into()))?,
+                    joined_on: parse_date(&joined_on)
+                        .ok_or_else(|| StoreError::Corrupt("participant joined_on".into()))?,
                     achieved_sessions: row.try_get("achieved")?,
                 })
             })
@@ -646,7 +866,12 @@ impl Store for SqlStore {
 
     async fn is_participant(&self, challenge_id: i64, user_id: i64) -> StoreResult<bool> {
         let sql = self.sql("SELECT 1 FROM participants WHERE challenge_id = ? AND user_id = ? AND status <> 'CANCELLED'");
-        Ok(sqlx::query(&sql).bind(challenge_id).bind(user_id).fetch_optional(&self.pool).await?.is_some())
+        Ok(sqlx::query(&sql)
+            .bind(challenge_id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some())
     }
 }
 
@@ -661,8 +886,14 @@ mod tests {
 
     #[test]
     fn backend_is_chosen_by_url_scheme() {
-        assert_eq!(Backend::from_url("sqlite://data/x.db?mode=rwc"), Some(Backend::Sqlite));
-        assert_eq!(Backend::from_url("postgres://u@h/db"), Some(Backend::Postgres));
+        assert_eq!(
+            Backend::from_url("sqlite://data/x.db?mode=rwc"),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            Backend::from_url("postgres://u@h/db"),
+            Some(Backend::Postgres)
+        );
         assert_eq!(Backend::from_url("mysql://u@h/db"), Some(Backend::MySql));
         assert_eq!(Backend::from_url("redis://h"), None);
     }

@@ -3,10 +3,15 @@
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use ssgwan_domain::{Category, ChallengeDraft, ChallengeStatus, Invalid, Reason, validation};
-use ssgwan_store::{ChallengeCursor, ChallengeQuery, ChallengeRecord, ChallengeSort, MyChallengesState};
+use ssgwan_store::{
+    ChallengeCursor, ChallengeQuery, ChallengeRecord, ChallengeSort, MyChallengesState,
+};
 
 use super::{
-    dto::{ChallengeDto, ChallengeInput, ChallengeList, ChallengePage, ListParams, MyChallengesParams, ParticipantDto, ParticipantList},
+    dto::{
+        ChallengeDto, ChallengeInput, ChallengeList, ChallengePage, ListParams, MyChallengesParams,
+        ParticipantDto, ParticipantList,
+    },
     extract::{ApiJson, ApiQuery, CurrentUser, MaybeUser, PathId},
 };
 use crate::{
@@ -15,7 +20,11 @@ use crate::{
 };
 
 async fn load(state: &AppState, id: i64, viewer: Option<i64>) -> AppResult<ChallengeRecord> {
-    state.store.challenge(id, viewer).await?.ok_or(AppError::ChallengeNotFound)
+    state
+        .store
+        .challenge(id, viewer)
+        .await?
+        .ok_or(AppError::ChallengeNotFound)
 }
 
 /// Creates a challenge; the creator joins it at once.
@@ -23,13 +32,24 @@ async fn load(state: &AppState, id: i64, viewer: Option<i64>) -> AppResult<Chall
     post, path = "/api/challenges", tag = "challenges", request_body = ChallengeInput,
     responses((status = 201, body = ChallengeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody))
 )]
-pub async fn create(State(state): State<AppState>, current: CurrentUser, ApiJson(input): ApiJson<ChallengeInput>) -> AppResult<impl IntoResponse> {
+pub async fn create(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiJson(input): ApiJson<ChallengeInput>,
+) -> AppResult<impl IntoResponse> {
     let now = state.now();
     let spec = ChallengeDraft::from(input).validate(now)?;
     let joined_on = spec.schedule.local_date(now);
-    let id = state.store.create_challenge(current.user.id, &spec, joined_on, now).await?;
+    let id = state
+        .store
+        .create_challenge(current.user.id, &spec, joined_on, now)
+        .await?;
     let record = load(&state, id, Some(current.user.id)).await?;
-    tracing::info!(challenge_id = id, user_id = current.user.id, "challenge created");
+    tracing::info!(
+        challenge_id = id,
+        user_id = current.user.id,
+        "challenge created"
+    );
     Ok((StatusCode::CREATED, Json(ChallengeDto::new(record, now))))
 }
 
@@ -38,17 +58,33 @@ pub async fn create(State(state): State<AppState>, current: CurrentUser, ApiJson
     get, path = "/api/challenges", tag = "challenges", params(ListParams),
     responses((status = 200, body = ChallengePage), (status = 400, body = ErrorBody))
 )]
-pub async fn list(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, ApiQuery(params): ApiQuery<ListParams>) -> AppResult<Json<ChallengePage>> {
+pub async fn list(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> AppResult<Json<ChallengePage>> {
     let query = list_query(&params)?;
     let now = state.now();
     // One extra row tells whether another page exists without a COUNT query.
     let mut probe = query.clone();
     probe.limit += 1;
-    let mut records = state.store.list_challenges(&probe, viewer.as_ref().map(|u| u.id), now).await?;
+    let mut records = state
+        .store
+        .list_challenges(&probe, viewer.as_ref().map(|u| u.id), now)
+        .await?;
     let has_more = records.len() as i64 > query.limit;
     records.truncate(query.limit as usize);
-    let next_cursor = if has_more { records.last().map(|r| encode_cursor(query.sort, r.cursor(query.sort))) } else { None };
-    let items = records.into_iter().map(|r| ChallengeDto::new(r, now)).collect();
+    let next_cursor = if has_more {
+        records
+            .last()
+            .map(|r| encode_cursor(query.sort, r.cursor(query.sort)))
+    } else {
+        None
+    };
+    let items = records
+        .into_iter()
+        .map(|r| ChallengeDto::new(r, now))
+        .collect();
     Ok(Json(ChallengePage { items, next_cursor }))
 }
 
@@ -61,29 +97,67 @@ fn list_query(params: &ListParams) -> Result<ChallengeQuery, AppError> {
         .category
         .as_deref()
         .filter(|c| !c.is_empty())
-        .map(|c| Category::parse(c).ok_or(Invalid::new("category", Reason::Format { expected: "STUDY|WORKOUT|MORNING|READING|HOBBY|ETC" })))
+        .map(|c| {
+            Category::parse(c).ok_or(Invalid::new(
+                "category",
+                Reason::Format {
+                    expected: "STUDY|WORKOUT|MORNING|READING|HOBBY|ETC",
+                },
+            ))
+        })
         .transpose()?;
     let status = params
         .status
         .as_deref()
         .filter(|s| !s.is_empty())
-        .map(|s| ChallengeStatus::parse(s).ok_or(Invalid::new("status", Reason::Format { expected: "RECRUITING|IN_PROGRESS|ENDED" })))
+        .map(|s| {
+            ChallengeStatus::parse(s).ok_or(Invalid::new(
+                "status",
+                Reason::Format {
+                    expected: "RECRUITING|IN_PROGRESS|ENDED",
+                },
+            ))
+        })
         .transpose()?;
     let sort = match params.sort.as_deref() {
         None | Some("") | Some("new") => ChallengeSort::New,
         Some("popular") => ChallengeSort::Popular,
         Some("startingSoon") => ChallengeSort::StartingSoon,
-        Some(_) => return Err(Invalid::new("sort", Reason::Format { expected: "new|popular|startingSoon" }).into()),
+        Some(_) => {
+            return Err(Invalid::new(
+                "sort",
+                Reason::Format {
+                    expected: "new|popular|startingSoon",
+                },
+            )
+            .into());
+        }
     };
     let limit = match params.limit.as_deref() {
         None | Some("") => 20,
-        Some(l) => l.parse::<i64>().ok().filter(|l| (1..=100).contains(l)).ok_or(Invalid::new("limit", Reason::Range { min: 1, max: 100 }))?,
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=100).contains(l))
+            .ok_or(Invalid::new("limit", Reason::Range { min: 1, max: 100 }))?,
     };
     let after = match params.cursor.as_deref() {
         None | Some("") => None,
-        Some(c) => Some(decode_cursor(sort, c).ok_or(Invalid::new("cursor", Reason::Format { expected: "a nextCursor from the previous page with the same sort" }))?),
+        Some(c) => Some(decode_cursor(sort, c).ok_or(Invalid::new(
+            "cursor",
+            Reason::Format {
+                expected: "a nextCursor from the previous page with the same sort",
+            },
+        ))?),
     };
-    Ok(ChallengeQuery { text, category, status, sort, limit, after })
+    Ok(ChallengeQuery {
+        text,
+        category,
+        status,
+        sort,
+        limit,
+        after,
+    })
 }
 
 fn sort_tag(sort: ChallengeSort) -> &'static str {
@@ -105,7 +179,11 @@ fn decode_cursor(sort: ChallengeSort, text: &str) -> Option<ChallengeCursor> {
     }
     let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
     let mut parts = raw.split('.');
-    let (tag, key, id) = (parts.next()?, parts.next()?.parse().ok()?, parts.next()?.parse().ok()?);
+    let (tag, key, id) = (
+        parts.next()?,
+        parts.next()?.parse().ok()?,
+        parts.next()?.parse().ok()?,
+    );
     (tag == sort_tag(sort) && parts.next().is_none()).then_some(ChallengeCursor { key, id })
 }
 
@@ -114,7 +192,11 @@ fn decode_cursor(sort: ChallengeSort, text: &str) -> Option<ChallengeCursor> {
     get, path = "/api/challenges/{id}", tag = "challenges", params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = ChallengeDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
-pub async fn detail(State(state): State<AppState>, MaybeUser(viewer): MaybeUser, PathId(id): PathId) -> AppResult<Json<ChallengeDto>> {
+pub async fn detail(
+    State(state): State<AppState>,
+    MaybeUser(viewer): MaybeUser,
+    PathId(id): PathId,
+) -> AppResult<Json<ChallengeDto>> {
     let record = load(&state, id, viewer.map(|u| u.id)).await?;
     Ok(Json(ChallengeDto::new(record, state.now())))
 }
@@ -127,7 +209,12 @@ pub async fn detail(State(state): State<AppState>, MaybeUser(viewer): MaybeUser,
         (status = 404, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)
     )
 )]
-pub async fn update(State(state): State<AppState>, current: CurrentUser, PathId(id): PathId, ApiJson(input): ApiJson<ChallengeInput>) -> AppResult<Json<ChallengeDto>> {
+pub async fn update(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    PathId(id): PathId,
+    ApiJson(input): ApiJson<ChallengeInput>,
+) -> AppResult<Json<ChallengeDto>> {
     let now = state.now();
     let record = load(&state, id, Some(current.user.id)).await?;
     if record.creator.id != current.user.id {
@@ -138,10 +225,19 @@ pub async fn update(State(state): State<AppState>, current: CurrentUser, PathId(
     }
     let spec = record.spec.to_draft().overlay(input.into()).validate(now)?;
     if spec.capacity < record.participant_count {
-        return Err(Invalid::new("capacity", Reason::BelowParticipants { participants: record.participant_count }).into());
+        return Err(Invalid::new(
+            "capacity",
+            Reason::BelowParticipants {
+                participants: record.participant_count,
+            },
+        )
+        .into());
     }
     state.store.update_challenge(id, &spec, now).await?;
-    Ok(Json(ChallengeDto::new(load(&state, id, Some(current.user.id)).await?, now)))
+    Ok(Json(ChallengeDto::new(
+        load(&state, id, Some(current.user.id)).await?,
+        now,
+    )))
 }
 
 /// Deletes a challenge: creator only, before it starts.
@@ -149,16 +245,28 @@ pub async fn update(State(state): State<AppState>, current: CurrentUser, PathId(
     delete, path = "/api/challenges/{id}", tag = "challenges", params(("id" = i64, Path, minimum = 1)),
     responses((status = 204, description = "Deleted"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody))
 )]
-pub async fn delete(State(state): State<AppState>, current: CurrentUser, PathId(id): PathId) -> AppResult<StatusCode> {
+pub async fn delete(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    PathId(id): PathId,
+) -> AppResult<StatusCode> {
     let record = load(&state, id, None).await?;
     if record.creator.id != current.user.id {
         return Err(AppError::Forbidden);
     }
-    state.store.delete_challenge(id, state.now()).await.map_err(|e| match e {
-        ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
-        other => other.into(),
-    })?;
-    tracing::info!(challenge_id = id, user_id = current.user.id, "challenge deleted");
+    state
+        .store
+        .delete_challenge(id, state.now())
+        .await
+        .map_err(|e| match e {
+            ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
+            other => other.into(),
+        })?;
+    tracing::info!(
+        challenge_id = id,
+        user_id = current.user.id,
+        "challenge deleted"
+    );
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -167,11 +275,18 @@ pub async fn delete(State(state): State<AppState>, current: CurrentUser, PathId(
     post, path = "/api/challenges/{id}/participants", tag = "challenges", params(("id" = i64, Path, minimum = 1)),
     responses((status = 201, body = ChallengeDto, description = "Joined; the challenge as it is now"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody))
 )]
-pub async fn join(State(state): State<AppState>, current: CurrentUser, PathId(id): PathId) -> AppResult<impl IntoResponse> {
+pub async fn join(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    PathId(id): PathId,
+) -> AppResult<impl IntoResponse> {
     let now = state.now();
     let record = load(&state, id, Some(current.user.id)).await?;
     let joined_on = record.spec.schedule.local_date(now);
-    let outcome = state.store.join_challenge(id, current.user.id, joined_on, now).await;
+    let outcome = state
+        .store
+        .join_challenge(id, current.user.id, joined_on, now)
+        .await;
     let label = match &outcome {
         Ok(()) => "won",
         Err(ssgwan_store::StoreError::Conflict(ssgwan_store::Conflict::ChallengeFull)) => "full",
@@ -183,7 +298,13 @@ pub async fn join(State(state): State<AppState>, current: CurrentUser, PathId(id
         ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
         other => other.into(),
     })?;
-    Ok((StatusCode::CREATED, Json(ChallengeDto::new(load(&state, id, Some(current.user.id)).await?, now))))
+    Ok((
+        StatusCode::CREATED,
+        Json(ChallengeDto::new(
+            load(&state, id, Some(current.user.id)).await?,
+            now,
+        )),
+    ))
 }
 
 /// Gives the caller's place back; only before the challenge starts.
@@ -191,11 +312,19 @@ pub async fn join(State(state): State<AppState>, current: CurrentUser, PathId(id
     delete, path = "/api/challenges/{id}/participants/me", tag = "challenges", params(("id" = i64, Path, minimum = 1)),
     responses((status = 204, description = "Cancelled"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody))
 )]
-pub async fn cancel(State(state): State<AppState>, current: CurrentUser, PathId(id): PathId) -> AppResult<StatusCode> {
-    state.store.cancel_participation(id, current.user.id, state.now()).await.map_err(|e| match e {
-        ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
-        other => other.into(),
-    })?;
+pub async fn cancel(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    PathId(id): PathId,
+) -> AppResult<StatusCode> {
+    state
+        .store
+        .cancel_participation(id, current.user.id, state.now())
+        .await
+        .map_err(|e| match e {
+            ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
+            other => other.into(),
+        })?;
     metrics::counter!("ssgwan_cancellations_total").increment(1);
     Ok(StatusCode::NO_CONTENT)
 }
@@ -205,7 +334,10 @@ pub async fn cancel(State(state): State<AppState>, current: CurrentUser, PathId(
     get, path = "/api/challenges/{id}/participants", tag = "challenges", params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = ParticipantList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
-pub async fn participants(State(state): State<AppState>, PathId(id): PathId) -> AppResult<Json<ParticipantList>> {
+pub async fn participants(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> AppResult<Json<ParticipantList>> {
     let record = load(&state, id, None).await?;
     let schedule = &record.spec.schedule;
     let today = schedule.local_date(state.now());
@@ -227,15 +359,33 @@ pub async fn participants(State(state): State<AppState>, PathId(id): PathId) -> 
     get, path = "/api/me/challenges", tag = "challenges", params(MyChallengesParams),
     responses((status = 200, body = ChallengeList), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody))
 )]
-pub async fn mine(State(state): State<AppState>, current: CurrentUser, ApiQuery(params): ApiQuery<MyChallengesParams>) -> AppResult<Json<ChallengeList>> {
+pub async fn mine(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiQuery(params): ApiQuery<MyChallengesParams>,
+) -> AppResult<Json<ChallengeList>> {
     let which = match params.state.as_deref() {
         None | Some("") | Some("active") => MyChallengesState::Active,
         Some("completed") => MyChallengesState::Completed,
         Some("created") => MyChallengesState::Created,
-        Some(_) => return Err(Invalid::new("state", Reason::Format { expected: "active|completed|created" }).into()),
+        Some(_) => {
+            return Err(Invalid::new(
+                "state",
+                Reason::Format {
+                    expected: "active|completed|created",
+                },
+            )
+            .into());
+        }
     };
     let now = state.now();
-    let items = state.store.my_challenges(current.user.id, which).await?.into_iter().map(|r| ChallengeDto::new(r, now)).collect();
+    let items = state
+        .store
+        .my_challenges(current.user.id, which)
+        .await?
+        .into_iter()
+        .map(|r| ChallengeDto::new(r, now))
+        .collect();
     Ok(Json(ChallengeList { items }))
 }
 
@@ -250,6 +400,9 @@ mod tests {
         assert_eq!(decode_cursor(ChallengeSort::Popular, &text), Some(cursor));
         assert_eq!(decode_cursor(ChallengeSort::New, &text), None);
         assert_eq!(decode_cursor(ChallengeSort::New, "!!!"), None);
-        assert_eq!(decode_cursor(ChallengeSort::New, &URL_SAFE_NO_PAD.encode("n.1.2.3")), None);
+        assert_eq!(
+            decode_cursor(ChallengeSort::New, &URL_SAFE_NO_PAD.encode("n.1.2.3")),
+            None
+        );
     }
 }

@@ -12,7 +12,9 @@ fn rfc3339(ts: Timestamp) -> String {
 }
 
 /// Distinguishes an absent field (`None`) from an explicit `null` (`Some(None)`).
-fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(de: D) -> Result<Option<Option<T>>, D::Error> {
+fn double_option<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    de: D,
+) -> Result<Option<Option<T>>, D::Error> {
     Option::<T>::deserialize(de).map(Some)
 }
 
@@ -29,7 +31,13 @@ pub struct UserDto {
 
 impl From<User> for UserDto {
     fn from(u: User) -> Self {
-        Self { id: u.id, nickname: u.nickname, profile_image: u.profile_image, bio: u.bio, created_at: rfc3339(u.created_at) }
+        Self {
+            id: u.id,
+            nickname: u.nickname,
+            profile_image: u.profile_image,
+            bio: u.bio,
+            created_at: rfc3339(u.created_at),
+        }
     }
 }
 
@@ -43,7 +51,11 @@ pub struct UserSummaryDto {
 
 impl From<UserSummary> for UserSummaryDto {
     fn from(u: UserSummary) -> Self {
-        Self { id: u.id, nickname: u.nickname, profile_image: u.profile_image }
+        Self {
+            id: u.id,
+            nickname: u.nickname,
+            profile_image: u.profile_image,
+        }
     }
 }
 
@@ -93,7 +105,10 @@ pub struct ChallengeInput {
     pub title: Option<String>,
     #[schema(max_length = 5000)]
     pub description: Option<String>,
-    #[schema(example = "STUDY", pattern = "^(STUDY|WORKOUT|MORNING|READING|HOBBY|ETC)$")]
+    #[schema(
+        example = "STUDY",
+        pattern = "^(STUDY|WORKOUT|MORNING|READING|HOBBY|ETC)$"
+    )]
     pub category: Option<String>,
     /// An uploaded image path (`/api/files/…`) or an http(s) URL; `null` removes it.
     #[serde(default, deserialize_with = "double_option")]

@@ -32,9 +32,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
         if !is_json {
             return Err(AppError::UnsupportedMediaType);
         }
-        let bytes = Bytes::from_request(req, state).await.map_err(|e: BytesRejection| {
-            if e.status() == StatusCode::PAYLOAD_TOO_LARGE { AppError::PayloadTooLarge } else { AppError::MalformedJson(e.body_text()) }
-        })?;
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e: BytesRejection| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    AppError::PayloadTooLarge
+                } else {
+                    AppError::MalformedJson(e.body_text())
+                }
+            })?;
         parse_json(&bytes).map(ApiJson)
     }
 }
@@ -42,13 +48,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
 /// Parses JSON, telling syntax errors (`MALFORMED_JSON`) from values of the wrong type
 /// (`VALIDATION_FAILED` naming the field).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|err| {
+    // Syntax first, so a truncated body is MALFORMED_JSON even when its start has the wrong shape.
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| AppError::MalformedJson(e.to_string()))?;
+    serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data if path != "." => AppError::BadValue { field: path, expected: "a value of the documented type" },
-            serde_json::error::Category::Data => AppError::BadValue { field: unknown_field(&inner.to_string()).unwrap_or_else(|| "body".into()), expected: "the documented fields" },
+            serde_json::error::Category::Data if path != "." => AppError::BadValue {
+                field: path,
+                expected: "a value of the documented type",
+            },
+            serde_json::error::Category::Data => AppError::BadValue {
+                field: unknown_field(&inner.to_string()).unwrap_or_else(|| "body".into()),
+                expected: "the documented fields",
+            },
             _ => AppError::MalformedJson(inner.to_string()),
         }
     })
@@ -68,12 +82,17 @@ impl<S: Send + Sync> FromRequestParts<S> for PathId {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        let Path(raw) = Path::<String>::from_request_parts(parts, state).await.map_err(|_| AppError::NotFound)?;
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::NotFound)?;
         raw.parse::<i64>()
             .ok()
             .filter(|id| *id > 0)
             .map(PathId)
-            .ok_or(AppError::BadValue { field: "id".into(), expected: "a positive integer id" })
+            .ok_or(AppError::BadValue {
+                field: "id".into(),
+                expected: "a positive integer id",
+            })
     }
 }
 
@@ -87,7 +106,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         Query::<T>::from_request_parts(parts, state)
             .await
             .map(|Query(q)| ApiQuery(q))
-            .map_err(|e| AppError::BadValue { field: unknown_field(&e.body_text()).unwrap_or_else(|| "query".into()), expected: "the documented query parameters" })
+            .map_err(|e| AppError::BadValue {
+                field: unknown_field(&e.body_text()).unwrap_or_else(|| "query".into()),
+                expected: "the documented query parameters",
+            })
     }
 }
 
@@ -103,7 +125,11 @@ impl FromRequestParts<AppState> for CurrentUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = request_token(&parts.headers).ok_or(AppError::Unauthorized)?;
         let token_hash = hash_token(&token);
-        let user = state.store.session_user(&token_hash, state.now()).await?.ok_or(AppError::Unauthorized)?;
+        let user = state
+            .store
+            .session_user(&token_hash, state.now())
+            .await?
+            .ok_or(AppError::Unauthorized)?;
         Ok(CurrentUser { user, token_hash })
     }
 }

@@ -49,10 +49,20 @@ struct SecuritySchemes;
 
 impl utoipa::Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::security::{ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme};
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
         let components = openapi.components.get_or_insert_with(Default::default);
-        components.add_security_scheme("session_cookie", SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(crate::auth::SESSION_COOKIE))));
-        components.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()));
+        components.add_security_scheme(
+            "session_cookie",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(
+                crate::auth::SESSION_COOKIE,
+            ))),
+        );
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
     }
 }
 
@@ -67,7 +77,11 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::me, users::update_me))
         .routes(routes!(users::user_profile))
         .routes(routes!(challenges::create, challenges::list))
-        .routes(routes!(challenges::detail, challenges::update, challenges::delete))
+        .routes(routes!(
+            challenges::detail,
+            challenges::update,
+            challenges::delete
+        ))
         .routes(routes!(challenges::join, challenges::participants))
         .routes(routes!(challenges::cancel))
         .routes(routes!(challenges::mine))
@@ -80,8 +94,13 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 /// The whole application: API, OpenAPI document, web app and middleware.
 pub fn router(state: AppState) -> Router {
     let (api, mut openapi) = api();
-    openapi.paths.paths.insert("/api/openapi.json".to_owned(), openapi_document_path());
-    let openapi_json: Arc<str> = serde_json::to_string(&openapi).unwrap_or_else(|_| "{}".to_owned()).into();
+    openapi
+        .paths
+        .paths
+        .insert("/api/openapi.json".to_owned(), openapi_document_path());
+    let openapi_json: Arc<str> = serde_json::to_string(&openapi)
+        .unwrap_or_else(|_| "{}".to_owned())
+        .into();
 
     let request_id = HeaderName::from_static("x-request-id");
     let api = api
@@ -89,7 +108,12 @@ pub fn router(state: AppState) -> Router {
             "/api/openapi.json",
             get(move || {
                 let json = openapi_json.clone();
-                async move { ([(header::CONTENT_TYPE, "application/json")], json.to_string()) }
+                async move {
+                    (
+                        [(header::CONTENT_TYPE, "application/json")],
+                        json.to_string(),
+                    )
+                }
             }),
         )
         .route("/api/{*rest}", any(|| async { AppError::NotFound }))
@@ -133,7 +157,12 @@ fn openapi_document_path() -> utoipa::openapi::path::PathItem {
         OperationBuilder::new()
             .tag("operations")
             .summary(Some("This OpenAPI document"))
-            .response("200", ResponseBuilder::new().description("OpenAPI 3.1 JSON").build())
+            .response(
+                "200",
+                ResponseBuilder::new()
+                    .description("OpenAPI 3.1 JSON")
+                    .build(),
+            )
             .build(),
     )
 }
@@ -147,11 +176,15 @@ async fn scope_language(req: Request, next: Next) -> Response {
 /// Counts requests by route and status and records their latency.
 async fn track_metrics(req: Request, next: Next) -> Response {
     let started = std::time::Instant::now();
-    let route = req.extensions().get::<MatchedPath>().map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
     let method = req.method().as_str().to_owned();
     let response = next.run(req).await;
     let status = response.status().as_u16().to_string();
     metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+        .record(started.elapsed().as_secs_f64());
     response
 }

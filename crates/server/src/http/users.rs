@@ -24,9 +24,17 @@ pub async fn me(current: CurrentUser) -> Json<UserDto> {
     patch, path = "/api/me", tag = "users", request_body = UpdateMeRequest,
     responses((status = 200, body = UserDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody))
 )]
-pub async fn update_me(State(state): State<AppState>, current: CurrentUser, ApiJson(request): ApiJson<UpdateMeRequest>) -> AppResult<Json<UserDto>> {
+pub async fn update_me(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ApiJson(request): ApiJson<UpdateMeRequest>,
+) -> AppResult<Json<UserDto>> {
     let update = UserUpdate {
-        nickname: request.nickname.as_deref().map(user::nickname).transpose()?,
+        nickname: request
+            .nickname
+            .as_deref()
+            .map(user::nickname)
+            .transpose()?,
         bio: request.bio.as_deref().map(user::bio).transpose()?,
         profile_image: match request.profile_image {
             None => None,
@@ -34,7 +42,10 @@ pub async fn update_me(State(state): State<AppState>, current: CurrentUser, ApiJ
             Some(Some(image)) => Some(Some(validation::image_ref("profileImage", &image)?)),
         },
     };
-    let updated = state.store.update_user(current.user.id, update, state.now()).await?;
+    let updated = state
+        .store
+        .update_user(current.user.id, update, state.now())
+        .await?;
     Ok(Json(updated.into()))
 }
 
@@ -43,7 +54,10 @@ pub async fn update_me(State(state): State<AppState>, current: CurrentUser, ApiJ
     get, path = "/api/users/{id}", tag = "users", params(("id" = i64, Path, minimum = 1)),
     responses((status = 200, body = UserDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
-pub async fn user_profile(State(state): State<AppState>, PathId(id): PathId) -> AppResult<Json<UserDto>> {
+pub async fn user_profile(
+    State(state): State<AppState>,
+    PathId(id): PathId,
+) -> AppResult<Json<UserDto>> {
     let found = state.store.user(id).await?.ok_or(AppError::UserNotFound)?;
     Ok(Json(found.into()))
 }

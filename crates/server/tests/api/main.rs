@@ -1,0 +1,10 @@
+//! API tests: every test starts the real server on port 0 with a fresh database.
+
+mod auth;
+mod challenges;
+mod concurrency;
+mod errors;
+
+mod ops;
+mod support;
+mod users;
