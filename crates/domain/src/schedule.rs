@@ -2,7 +2,7 @@
 //! status at a given instant.
 
 use jiff::{
-    Timestamp, ToSpan, ZonedDateTime,
+    SignedDuration, Timestamp, ToSpan, ZonedDateTime,
     civil::{Date, Time, Weekday},
     tz::TimeZone,
 };
@@ -113,7 +113,7 @@ impl Schedule {
 
     /// The end of the end date's session: the challenge has ended from this instant on.
     pub fn ends_at(&self) -> Timestamp {
-        self.instant(self.end_date, self.session_end)
+        self.session_window(self.end_date).1
     }
 
     pub fn status_at(&self, now: Timestamp) -> ChallengeStatus {
@@ -147,10 +147,14 @@ impl Schedule {
     }
 
     /// The session window of `date` as instants.
+    /// It always lasts the nominal session length, so on a day the clocks change a session
+    /// is neither squeezed to nothing nor stretched.
     pub fn session_window(&self, date: Date) -> (Timestamp, Timestamp) {
+        let start = self.instant(date, self.session_start);
+        let length = SignedDuration::from_mins(self.session_minutes());
         (
-            self.instant(date, self.session_start),
-            self.instant(date, self.session_end),
+            start,
+            start.saturating_add(length).unwrap_or(Timestamp::MAX),
         )
     }
 

@@ -1,0 +1,138 @@
+//! The `ssgwan` binary itself: help, configuration errors, migrate, and graceful shutdown.
+
+use std::{
+    net::TcpListener,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+fn ssgwan() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ssgwan"));
+    // Settings from the developer's shell must not leak into these runs.
+    for (key, _) in std::env::vars() {
+        if key.starts_with("SSGWAN_") {
+            command.env_remove(key);
+        }
+    }
+    command
+}
+
+#[test]
+fn help_lists_every_setting_with_its_environment_twin() {
+    let output = ssgwan().args(["serve", "--help"]).output().expect("ran");
+    let help = String::from_utf8_lossy(&output.stdout);
+    for flag in [
+        "--addr",
+        "--data-dir",
+        "--database-url",
+        "--public-url",
+        "--dev-login",
+        "--log-format",
+        "--web-dir",
+        "--kakao-client-id",
+        "--kakao-client-secret",
+        "--kakao-auth-url",
+        "--kakao-token-url",
+        "--kakao-user-url",
+    ] {
+        assert!(help.contains(flag), "{flag} missing from serve --help");
+        let env = format!(
+            "SSGWAN_{}",
+            flag.trim_start_matches("--")
+                .replace('-', "_")
+                .to_uppercase()
+        );
+        assert!(help.contains(&env), "{env} missing from serve --help");
+    }
+    let top =
+        String::from_utf8_lossy(&ssgwan().arg("--help").output().expect("ran").stdout).to_string();
+    assert!(top.contains("serve") && top.contains("migrate"));
+}
+
+#[test]
+fn bad_configuration_fails_fast_with_a_clear_message_and_no_secret() {
+    let output = ssgwan()
+        .args([
+            "serve",
+            "--database-url",
+            "oracle://scott:tiger-secret@db/x",
+        ])
+        .output()
+        .expect("ran");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--database-url must start with"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains("tiger-secret"),
+        "the URL's password leaked: {stderr}"
+    );
+
+    let output = ssgwan()
+        .args(["serve", "--public-url", "ftp://x"])
+        .output()
+        .expect("ran");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("--public-url"));
+}
+
+#[test]
+fn migrate_creates_the_database_and_is_idempotent() {
+    let dir = tempfile::tempdir().expect("dir");
+    for _ in 0..2 {
+        let status = ssgwan()
+            .args(["migrate", "--data-dir"])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("ran");
+        assert!(status.success());
+    }
+    assert!(dir.path().join("ssgwan.db").is_file());
+}
+
+#[test]
+fn serve_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().expect("dir");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut child = ssgwan()
+        .args([
+            "serve",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawned");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .expect("kill ran");
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "did not stop after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
