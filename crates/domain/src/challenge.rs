@@ -6,7 +6,7 @@ use crate::{
     schedule::{
         DaySet, ParseDaysError, Schedule, format_time_of_day, parse_date, parse_time_of_day,
     },
-    validation::{self, Invalid, Reason},
+    validation::{self, Invalid, Lines, Reason},
 };
 
 pub use crate::schedule::ChallengeStatus;
@@ -119,12 +119,19 @@ impl ChallengeDraft {
     /// Checks every field and returns the first offending one. `now` decides what "the past" is,
     /// in the challenge's own timezone.
     pub fn validate(&self, now: Timestamp) -> Result<ChallengeSpec, Invalid> {
-        let title = validation::text("title", self.title.as_deref().unwrap_or(""), 1, TITLE_MAX)?;
+        let title = validation::text(
+            "title",
+            self.title.as_deref().unwrap_or(""),
+            1,
+            TITLE_MAX,
+            Lines::Single,
+        )?;
         let description = validation::text(
             "description",
             self.description.as_deref().unwrap_or(""),
             0,
             DESCRIPTION_MAX,
+            Lines::Multi,
         )?;
         let category = match self.category.as_deref() {
             None => return Err(Invalid::new("category", Reason::Required)),

@@ -1,19 +1,20 @@
 //! User profile rules: nickname and bio.
 
-use crate::validation::{self, Invalid};
+use crate::validation::{self, Invalid, Lines};
 
 pub const NICKNAME_MIN: usize = 2;
 pub const NICKNAME_MAX: usize = 20;
 pub const BIO_MAX: usize = 300;
 
-/// A validated nickname (trimmed, 2–20 characters, no control characters).
+/// A validated nickname: 2–20 characters, one line, no white space at either end (so that
+/// "kim" and "kim " cannot pass for each other).
 pub fn nickname(value: &str) -> Result<String, Invalid> {
-    let name = validation::text("nickname", value, NICKNAME_MIN, NICKNAME_MAX)?;
-    if name.contains(['\n', '\r', '\t']) {
+    let name = validation::text("nickname", value, NICKNAME_MIN, NICKNAME_MAX, Lines::Single)?;
+    if name != value {
         return Err(Invalid::new(
             "nickname",
             validation::Reason::Format {
-                expected: "a single line",
+                expected: "no spaces at the start or end",
             },
         ));
     }
@@ -27,7 +28,7 @@ pub fn nickname_key(nickname: &str) -> String {
 
 /// A validated bio (trimmed, at most 300 characters, may be empty).
 pub fn bio(value: &str) -> Result<String, Invalid> {
-    validation::text("bio", value, 0, BIO_MAX)
+    validation::text("bio", value, 0, BIO_MAX, Lines::Multi)
 }
 
 /// Turns a Kakao profile nickname (any length, possibly empty) into a candidate that passes
@@ -44,7 +45,16 @@ pub fn nickname_candidate(kakao_nickname: &str, attempt: u32) -> String {
         cleaned
     };
     if attempt == 0 {
-        return base.chars().take(NICKNAME_MAX).collect();
+        let name: String = base
+            .chars()
+            .take(NICKNAME_MAX)
+            .collect::<String>()
+            .trim()
+            .to_owned();
+        if name.chars().count() >= NICKNAME_MIN {
+            return name;
+        }
+        return format!("쓱관러{name}");
     }
     let suffix = attempt.to_string();
     let keep = NICKNAME_MAX - suffix.len();
@@ -68,6 +78,8 @@ mod tests {
         assert!(nickname("가나다라마바사아자차카타파하가나다라마바").is_ok());
         assert!(nickname("가나다라마바사아자차카타파하가나다라마바사").is_err());
         assert!(nickname(" a ").is_err());
+        assert!(nickname(" 쓱관").is_err(), "no leading space");
+        assert!(nickname("쓱 관").is_ok(), "inner spaces are fine");
     }
 
     #[test]

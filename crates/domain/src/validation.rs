@@ -64,28 +64,45 @@ impl std::fmt::Display for Invalid {
 
 impl std::error::Error for Invalid {}
 
-/// Trims `value` and checks its length in characters (not bytes: Korean counts one per syllable).
-pub fn text(field: &'static str, value: &str, min: usize, max: usize) -> Result<String, Invalid> {
-    let trimmed = value.trim();
-    let count = trimmed.chars().count();
-    if count < min || count > max {
-        return Err(Invalid::new(
-            field,
-            if count == 0 && min > 0 {
-                Reason::Required
-            } else {
-                Reason::Length { min, max }
-            },
-        ));
+/// Whether a field may span lines (descriptions, bios) or not (titles, names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lines {
+    Single,
+    Multi,
+}
+
+/// Checks free text and returns it trimmed. The rules are ones an OpenAPI schema can state
+/// exactly: at most `max` characters as sent (characters, not bytes: a Korean syllable is
+/// one), no control characters (tabs and line breaks allowed in multi-line text), and, when
+/// `min > 0`, at least `min` characters once surrounding white space is trimmed.
+pub fn text(
+    field: &'static str,
+    value: &str,
+    min: usize,
+    max: usize,
+    lines: Lines,
+) -> Result<String, Invalid> {
+    if value.chars().count() > max {
+        return Err(Invalid::new(field, Reason::Length { min, max }));
     }
-    if trimmed
-        .chars()
-        .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
-    {
+    let allowed = |c: char| lines == Lines::Multi && matches!(c, '\n' | '\r' | '\t');
+    if value.chars().any(|c| c.is_control() && !allowed(c)) {
         return Err(Invalid::new(
             field,
             Reason::Format {
                 expected: "text without control characters",
+            },
+        ));
+    }
+    let trimmed = value.trim();
+    let count = trimmed.chars().count();
+    if count < min {
+        return Err(Invalid::new(
+            field,
+            if count == 0 {
+                Reason::Required
+            } else {
+                Reason::Length { min, max }
             },
         ));
     }
@@ -103,8 +120,7 @@ pub fn range(field: &'static str, value: i64, min: i64, max: i64) -> Result<i64,
 /// An image reference: an uploaded file's path on this server or an http(s) URL. Anything
 /// else (`javascript:`, `data:`, markup) could run script in a viewer's browser.
 pub fn image_ref(field: &'static str, value: &str) -> Result<String, Invalid> {
-    let value = value.trim();
-    let ok = value.len() <= 1_000
+    let ok = value.chars().count() <= 1_000
         && (value.starts_with("/api/files/")
             || value.starts_with("https://")
             || value.starts_with("http://"))

@@ -4,7 +4,7 @@ use axum::{
     Json,
     extract::{Query, State},
     http::{HeaderMap, StatusCode, header},
-    response::{IntoResponse, Redirect, Response},
+    response::{IntoResponse, Response},
 };
 use jiff::SignedDuration;
 use serde::Deserialize;
@@ -128,7 +128,7 @@ pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppRes
 #[utoipa::path(get, path = "/api/auth/kakao", tag = "auth", responses((status = 302, description = "To Kakao's consent page, or to /login?error=kakao_unavailable")))]
 pub async fn kakao_start(State(state): State<AppState>) -> AppResult<Response> {
     let Some(kakao) = state.kakao.clone() else {
-        return Ok(Redirect::to("/login?error=kakao_unavailable").into_response());
+        return Ok(found("/login?error=kakao_unavailable"));
     };
     let oauth_state = new_token();
     let expires_at = state
@@ -147,11 +147,9 @@ pub async fn kakao_start(State(state): State<AppState>) -> AppResult<Response> {
         state.settings.secure_cookies,
     );
     let target = kakao.authorize_url(oauth_state);
-    Ok((
-        [(header::SET_COOKIE, cookie)],
-        Redirect::to(target.as_str()),
-    )
-        .into_response())
+    let mut response = found(target.as_str());
+    response.headers_mut().append(header::SET_COOKIE, cookie);
+    Ok(response)
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -179,11 +177,11 @@ pub async fn kakao_callback(
     let fail = |code: &str| {
         metrics::counter!("ssgwan_logins_total", "method" => "kakao", "outcome" => code.to_owned())
             .increment(1);
-        (
-            [(header::SET_COOKIE, clear_state.clone())],
-            Redirect::to(&format!("/login?error={code}")),
-        )
-            .into_response()
+        let mut response = found(&format!("/login?error={code}"));
+        response
+            .headers_mut()
+            .append(header::SET_COOKIE, clear_state.clone());
+        response
     };
     let Ok(Query(params)) = params else {
         return fail("invalid_request");
@@ -244,7 +242,7 @@ pub async fn kakao_callback(
             metrics::counter!("ssgwan_logins_total", "method" => "kakao", "outcome" => "ok")
                 .increment(1);
             tracing::info!(user_id = user.id, "kakao login");
-            let mut response = Redirect::to("/").into_response();
+            let mut response = found("/");
             response.headers_mut().append(header::SET_COOKIE, cookie.0);
             response
                 .headers_mut()
@@ -311,6 +309,14 @@ async fn upsert_kakao_user(
         }
     }
     Err(AppError::Conflict(Conflict::NicknameTaken))
+}
+
+/// `302 Found`, the classic OAuth redirect (axum's `Redirect::to` answers 303).
+fn found(location: &str) -> Response {
+    match header::HeaderValue::from_str(location) {
+        Ok(value) => (StatusCode::FOUND, [(header::LOCATION, value)]).into_response(),
+        Err(_) => AppError::Internal(anyhow::anyhow!("unencodable redirect")).into_response(),
+    }
 }
 
 fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {

@@ -1,8 +1,7 @@
 //! Challenges: create, read, search, edit and delete; join and cancel; participants.
 
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
-use ssgwan_domain::{Category, ChallengeDraft, ChallengeStatus, Invalid, Reason, validation};
+use ssgwan_domain::{Category, ChallengeDraft, ChallengeStatus, Invalid, Reason};
 use ssgwan_store::{
     ChallengeCursor, ChallengeQuery, ChallengeRecord, ChallengeSort, MyChallengesState,
 };
@@ -75,9 +74,7 @@ pub async fn list(
     let has_more = records.len() as i64 > query.limit;
     records.truncate(query.limit as usize);
     let next_cursor = if has_more {
-        records
-            .last()
-            .map(|r| encode_cursor(query.sort, r.cursor(query.sort)))
+        records.last().map(|r| encode_cursor(r.cursor(query.sort)))
     } else {
         None
     };
@@ -89,14 +86,16 @@ pub async fn list(
 }
 
 fn list_query(params: &ListParams) -> Result<ChallengeQuery, AppError> {
-    let text = match params.q.as_deref().map(str::trim) {
-        None | Some("") => None,
-        Some(q) => Some(validation::text("q", q, 1, 100)?.to_lowercase()),
+    let text = match params.q.as_deref() {
+        Some(q) if q.chars().count() > 100 => {
+            return Err(Invalid::new("q", Reason::Length { min: 0, max: 100 }).into());
+        }
+        Some(q) if !q.trim().is_empty() => Some(q.trim().to_lowercase()),
+        _ => None,
     };
     let category = params
         .category
         .as_deref()
-        .filter(|c| !c.is_empty())
         .map(|c| {
             Category::parse(c).ok_or(Invalid::new(
                 "category",
@@ -109,7 +108,6 @@ fn list_query(params: &ListParams) -> Result<ChallengeQuery, AppError> {
     let status = params
         .status
         .as_deref()
-        .filter(|s| !s.is_empty())
         .map(|s| {
             ChallengeStatus::parse(s).ok_or(Invalid::new(
                 "status",
@@ -120,7 +118,7 @@ fn list_query(params: &ListParams) -> Result<ChallengeQuery, AppError> {
         })
         .transpose()?;
     let sort = match params.sort.as_deref() {
-        None | Some("") | Some("new") => ChallengeSort::New,
+        None | Some("new") => ChallengeSort::New,
         Some("popular") => ChallengeSort::Popular,
         Some("startingSoon") => ChallengeSort::StartingSoon,
         Some(_) => {
@@ -134,22 +132,25 @@ fn list_query(params: &ListParams) -> Result<ChallengeQuery, AppError> {
         }
     };
     let limit = match params.limit.as_deref() {
-        None | Some("") => 20,
+        None => 20,
         Some(l) => l
             .parse::<i64>()
             .ok()
             .filter(|l| (1..=100).contains(l))
             .ok_or(Invalid::new("limit", Reason::Range { min: 1, max: 100 }))?,
     };
-    let after = match params.cursor.as_deref() {
-        None | Some("") => None,
-        Some(c) => Some(decode_cursor(sort, c).ok_or(Invalid::new(
-            "cursor",
-            Reason::Format {
-                expected: "a nextCursor from the previous page with the same sort",
-            },
-        ))?),
-    };
+    let after = params
+        .cursor
+        .as_deref()
+        .map(|c| {
+            decode_cursor(c).ok_or(Invalid::new(
+                "cursor",
+                Reason::Format {
+                    expected: "the nextCursor of a previous page",
+                },
+            ))
+        })
+        .transpose()?;
     Ok(ChallengeQuery {
         text,
         category,
@@ -160,31 +161,30 @@ fn list_query(params: &ListParams) -> Result<ChallengeQuery, AppError> {
     })
 }
 
-fn sort_tag(sort: ChallengeSort) -> &'static str {
-    match sort {
-        ChallengeSort::New => "n",
-        ChallengeSort::Popular => "p",
-        ChallengeSort::StartingSoon => "s",
-    }
+/// Cursors are opaque to clients: `<key>.<id>`, the sort key and id of the last item seen.
+/// A cursor from another sort is still a valid position, just not a meaningful one.
+fn encode_cursor(cursor: ChallengeCursor) -> String {
+    format!("{}.{}", cursor.key, cursor.id)
 }
 
-/// Cursors are opaque to clients: base64url of `<sort>.<key>.<id>`.
-fn encode_cursor(sort: ChallengeSort, cursor: ChallengeCursor) -> String {
-    URL_SAFE_NO_PAD.encode(format!("{}.{}.{}", sort_tag(sort), cursor.key, cursor.id))
-}
-
-fn decode_cursor(sort: ChallengeSort, text: &str) -> Option<ChallengeCursor> {
-    if text.len() > 200 {
-        return None;
-    }
-    let raw = String::from_utf8(URL_SAFE_NO_PAD.decode(text).ok()?).ok()?;
-    let mut parts = raw.split('.');
-    let (tag, key, id) = (
-        parts.next()?,
-        parts.next()?.parse().ok()?,
-        parts.next()?.parse().ok()?,
-    );
-    (tag == sort_tag(sort) && parts.next().is_none()).then_some(ChallengeCursor { key, id })
+fn decode_cursor(text: &str) -> Option<ChallengeCursor> {
+    let (key, id) = text.split_once('.')?;
+    let digits = |s: &str, signed: bool| {
+        let body = if signed {
+            s.strip_prefix('-').unwrap_or(s)
+        } else {
+            s
+        };
+        (1..=18).contains(&body.len()) && body.bytes().all(|b| b.is_ascii_digit())
+    };
+    (digits(key, true) && digits(id, false))
+        .then(|| {
+            Some(ChallengeCursor {
+                key: key.parse().ok()?,
+                id: id.parse().ok()?,
+            })
+        })
+        .flatten()
 }
 
 /// One challenge, with `joined` for the caller.
@@ -365,7 +365,7 @@ pub async fn mine(
     ApiQuery(params): ApiQuery<MyChallengesParams>,
 ) -> AppResult<Json<ChallengeList>> {
     let which = match params.state.as_deref() {
-        None | Some("") | Some("active") => MyChallengesState::Active,
+        None | Some("active") => MyChallengesState::Active,
         Some("completed") => MyChallengesState::Completed,
         Some("created") => MyChallengesState::Created,
         Some(_) => {
@@ -394,15 +394,22 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursors_round_trip_and_reject_other_sorts_and_junk() {
+    fn cursors_round_trip_and_reject_junk() {
         let cursor = ChallengeCursor { key: -5, id: 42 };
-        let text = encode_cursor(ChallengeSort::Popular, cursor);
-        assert_eq!(decode_cursor(ChallengeSort::Popular, &text), Some(cursor));
-        assert_eq!(decode_cursor(ChallengeSort::New, &text), None);
-        assert_eq!(decode_cursor(ChallengeSort::New, "!!!"), None);
-        assert_eq!(
-            decode_cursor(ChallengeSort::New, &URL_SAFE_NO_PAD.encode("n.1.2.3")),
-            None
-        );
+        assert_eq!(decode_cursor(&encode_cursor(cursor)), Some(cursor));
+        for junk in [
+            "",
+            "1",
+            "1.",
+            ".1",
+            "a.b",
+            "1.-2",
+            "1.2.3",
+            "1234567890123456789.1",
+            "+1.2",
+            "1.2 ",
+        ] {
+            assert_eq!(decode_cursor(junk), None, "{junk}");
+        }
     }
 }

@@ -62,8 +62,13 @@ impl From<UserSummary> for UserSummaryDto {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DevLoginRequest {
-    /// 2–20 characters; an existing nickname signs in as that user, a new one creates it.
-    #[schema(min_length = 2, max_length = 20)]
+    /// 2–20 characters, no control characters, no spaces at either end; an existing nickname
+    /// signs in as that user, a new one creates it.
+    #[schema(
+        min_length = 2,
+        max_length = 20,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+    )]
     pub nickname: String,
 }
 
@@ -86,24 +91,58 @@ pub struct ProvidersDto {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateMeRequest {
-    #[schema(min_length = 2, max_length = 20)]
+    /// 2–20 characters, unique (case-insensitively), no spaces at either end.
+    #[schema(
+        min_length = 2,
+        max_length = 20,
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+    )]
     pub nickname: Option<String>,
-    #[schema(max_length = 300)]
+    /// Up to 300 characters; line breaks allowed.
+    #[schema(
+        max_length = 300,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub bio: Option<String>,
     /// An uploaded image path or an http(s) URL; `null` removes the image.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 1000)]
+    #[schema(value_type = Option<String>, max_length = 1000, pattern = r"^(/api/files/|https?://)[^\s\x00-\x1f\x7f-\x9f\x22\x27<>\\]*$")]
     pub profile_image: Option<Option<String>>,
 }
 
-/// A challenge definition. Every field is required on create except those with defaults;
-/// on edit (PATCH) only the fields present change.
+/// A weekday, as `daysOfWeek` spells it.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code, clippy::upper_case_acronyms)]
+pub enum DayName {
+    MON,
+    TUE,
+    WED,
+    THU,
+    FRI,
+    SAT,
+    SUN,
+}
+
+/// A challenge definition. On create, `title`, `category`, `capacity`, `startDate`, `endDate`,
+/// `sessionStart`, `sessionEnd` and `minMinutes` are required and the rest have defaults; on
+/// edit (PATCH) only the fields present change. Rules the schema cannot state (dates relative
+/// to today, end after start, at most 100 days, `minMinutes` within the session) answer 400
+/// `VALIDATION_FAILED` naming the field.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ChallengeInput {
-    #[schema(min_length = 1, max_length = 100)]
+    /// 1–100 characters on one line, not blank. Required on create.
+    #[schema(
+        min_length = 1,
+        max_length = 100,
+        pattern = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+    )]
     pub title: Option<String>,
-    #[schema(max_length = 5000)]
+    /// Up to 5,000 characters; line breaks allowed.
+    #[schema(
+        max_length = 5000,
+        pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
+    )]
     pub description: Option<String>,
     #[schema(
         example = "STUDY",
@@ -112,7 +151,7 @@ pub struct ChallengeInput {
     pub category: Option<String>,
     /// An uploaded image path (`/api/files/…`) or an http(s) URL; `null` removes it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 1000)]
+    #[schema(value_type = Option<String>, max_length = 1000, pattern = r"^(/api/files/|https?://)[^\s\x00-\x1f\x7f-\x9f\x22\x27<>\\]*$")]
     pub thumbnail: Option<Option<String>>,
     #[schema(minimum = 2, maximum = 50)]
     pub capacity: Option<i64>,
@@ -123,13 +162,13 @@ pub struct ChallengeInput {
     #[schema(format = Date, example = "2026-12-14")]
     pub end_date: Option<String>,
     /// Weekdays with a session; default all seven.
-    #[schema(example = json!(["MON", "WED", "FRI"]), min_items = 1, max_items = 7)]
+    #[schema(value_type = Option<Vec<DayName>>, example = json!(["MON", "WED", "FRI"]), min_items = 1, max_items = 7)]
     pub days_of_week: Option<Vec<String>>,
     /// Local session start, `HH:MM`.
-    #[schema(example = "06:00", pattern = "^[0-2][0-9]:[0-5][0-9]$")]
+    #[schema(example = "06:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub session_start: Option<String>,
     /// Local session end, `HH:MM`, after the start on the same day.
-    #[schema(example = "07:00", pattern = "^[0-2][0-9]:[0-5][0-9]$")]
+    #[schema(example = "07:00", pattern = "^([01][0-9]|2[0-3]):[0-5][0-9]$")]
     pub session_end: Option<String>,
     /// IANA timezone; default `Asia/Seoul`.
     #[schema(example = "Asia/Seoul", max_length = 64)]
@@ -279,16 +318,20 @@ pub struct HealthDto {
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
     /// Text to find in the title or description (case-insensitive), at most 100 characters.
+    #[param(max_length = 100)]
     pub q: Option<String>,
-    /// `STUDY`, `WORKOUT`, `MORNING`, `READING`, `HOBBY` or `ETC`.
+    #[param(pattern = "^(STUDY|WORKOUT|MORNING|READING|HOBBY|ETC)$")]
     pub category: Option<String>,
-    /// `RECRUITING`, `IN_PROGRESS` or `ENDED`.
+    #[param(pattern = "^(RECRUITING|IN_PROGRESS|ENDED)$")]
     pub status: Option<String>,
-    /// `new` (default), `popular` or `startingSoon`.
+    /// `new` (default), `popular` (most participants) or `startingSoon` (not started yet, soonest first).
+    #[param(pattern = "^(new|popular|startingSoon)$")]
     pub sort: Option<String>,
-    /// 1–100, default 20.
+    /// Page size, default 20.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
-    /// `nextCursor` of the previous page.
+    /// `nextCursor` of the previous page (opaque).
+    #[param(pattern = r"^-?[0-9]{1,18}\.[0-9]{1,18}$")]
     pub cursor: Option<String>,
 }
 
@@ -296,5 +339,6 @@ pub struct ListParams {
 #[into_params(parameter_in = Query)]
 pub struct MyChallengesParams {
     /// `active` (default), `completed` or `created`.
+    #[param(pattern = "^(active|completed|created)$")]
     pub state: Option<String>,
 }

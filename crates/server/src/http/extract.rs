@@ -51,6 +51,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     // Syntax first, so a truncated body is MALFORMED_JSON even when its start has the wrong shape.
     let value: serde_json::Value =
         serde_json::from_slice(bytes).map_err(|e| AppError::MalformedJson(e.to_string()))?;
+    // Every body of this API is an object; serde would otherwise read a struct from an array.
+    if !value.is_object() {
+        return Err(AppError::BadValue {
+            field: "body".into(),
+            expected: "a JSON object",
+        });
+    }
     serde_path_to_error::deserialize(value).map_err(|err| {
         let path = err.path().to_string();
         let inner = err.into_inner();

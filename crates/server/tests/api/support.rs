@@ -19,7 +19,8 @@ pub struct TestApp {
     pub base: String,
     pub client: Client,
     pub clock: Arc<ManualClock>,
-    pub dir: TempDir,
+    /// Holds the temporary data directory for the lifetime of the test.
+    pub _dir: TempDir,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
 }
@@ -81,7 +82,7 @@ pub async fn spawn_app_from(dir: TempDir, args: ServeArgs) -> TestApp {
         base,
         client,
         clock,
-        dir,
+        _dir: dir,
         shutdown: Some(tx),
         server: Some(server),
     };

@@ -7,7 +7,21 @@ use crate::support::{assert_error, spawn_app};
 async fn profile_edits_apply_and_show_publicly() {
     let app = spawn_app().await;
     let token = app.login("before").await;
-    let (status, me) = app.call(Method::PATCH, "/api/me", Some(&token), Some(json!({ "nickname": "  after  ", "bio": "매일 6시 기상", "profileImage": "https://img.example/a.png" }))).await;
+    let padded = app
+        .call(
+            Method::PATCH,
+            "/api/me",
+            Some(&token),
+            Some(json!({ "nickname": "  after  " })),
+        )
+        .await;
+    assert_error(
+        &padded,
+        StatusCode::BAD_REQUEST,
+        "VALIDATION_FAILED",
+        Some("nickname"),
+    );
+    let (status, me) = app.call(Method::PATCH, "/api/me", Some(&token), Some(json!({ "nickname": "after", "bio": "  매일 6시 기상\n", "profileImage": "https://img.example/a.png" }))).await;
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me["nickname"], "after");
     let (status, public) = app.get(&format!("/api/users/{}", me["id"]), None).await;

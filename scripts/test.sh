@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every test: Rust unit, property and API tests, the web app's checks, and schemathesis
+# against a live server. Installs what the tests need on first run.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+. scripts/lib.sh
+
+ensure_apt curl python3-venv
+ensure_python_tools
+
+if [ -f web/package.json ]; then
+  build_web
+  echo "==> web: type check and lint"
+  (cd web && npm run --silent typecheck && npm run --silent lint)
+fi
+
+echo "==> cargo test"
+cargo test --workspace --all-targets --locked
+
+echo "==> schemathesis against a live server"
+bash scripts/schemathesis.sh
