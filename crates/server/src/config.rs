@@ -79,6 +79,12 @@ pub struct ServeArgs {
     /// How long a login session lasts, in hours.
     #[arg(long, env = "SSGWAN_SESSION_TTL_HOURS", default_value_t = 24 * 30)]
     pub session_ttl_hours: u32,
+    /// Sustained API requests per second allowed from one client address (0 turns limits off).
+    #[arg(long, env = "SSGWAN_RATE_LIMIT_PER_SECOND", default_value_t = 20)]
+    pub rate_limit_per_second: u32,
+    /// Requests one client address may send at once before the sustained rate applies.
+    #[arg(long, env = "SSGWAN_RATE_LIMIT_BURST", default_value_t = 100)]
+    pub rate_limit_burst: u32,
     #[command(flatten)]
     pub kakao: KakaoArgs,
 }

@@ -73,6 +73,10 @@ pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Res
         settings: Arc::new(settings),
         kakao,
         metrics: telemetry::metrics_handle(),
+        rate_limiter: http::limits::ip_rate_limiter(
+            args.rate_limit_per_second,
+            args.rate_limit_burst,
+        ),
     })
 }
 

@@ -25,6 +25,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     pub kakao: Option<Arc<KakaoClient>>,
     pub metrics: PrometheusHandle,
+    /// Per-address request limits; `None` when disabled.
+    pub rate_limiter: Option<Arc<crate::http::limits::IpRateLimiter>>,
 }
 
 impl AppState {

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod challenges;
 pub mod dto;
 pub mod extract;
+pub mod limits;
 pub mod ops;
 pub mod users;
 mod web;
@@ -136,6 +137,7 @@ pub fn router(state: AppState) -> Router {
             }))
             .layer(PropagateRequestIdLayer::new(request_id))
             .layer(middleware::from_fn(scope_language))
+            .layer(middleware::from_fn_with_state(state.clone(), limits::limit_api_requests))
             .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()))
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
             .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))

@@ -179,3 +179,44 @@ async fn hostile_inputs_never_crash_the_server() {
     }
     assert_eq!(app.get("/healthz", None).await.0, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn clients_over_the_rate_limit_get_429_with_retry_after() {
+    let app = crate::support::spawn_app_with(&[
+        "--dev-login",
+        "--rate-limit-per-second",
+        "1",
+        "--rate-limit-burst",
+        "5",
+    ])
+    .await;
+    let mut statuses = Vec::new();
+    for _ in 0..8 {
+        let response = app
+            .client
+            .get(app.url("/api/challenges"))
+            .send()
+            .await
+            .expect("sent");
+        if response.status() == StatusCode::TOO_MANY_REQUESTS {
+            assert!(response.headers().get("retry-after").is_some());
+        }
+        let (status, body) = read(response).await;
+        if status == StatusCode::TOO_MANY_REQUESTS {
+            assert_error(
+                &(status, body),
+                StatusCode::TOO_MANY_REQUESTS,
+                "RATE_LIMITED",
+                None,
+            );
+        }
+        statuses.push(status);
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == StatusCode::OK).count(),
+        5,
+        "{statuses:?}"
+    );
+    // Health checks are never limited.
+    assert_eq!(app.get("/healthz", None).await.0, StatusCode::OK);
+}

@@ -40,6 +40,10 @@ pub fn test_args(dir: &TempDir, extra: &[&str]) -> ServeArgs {
         "--log-format",
         "pretty",
     ];
+    // Tests sign in dozens of users from one address; limits have their own test.
+    if !extra.contains(&"--rate-limit-per-second") {
+        argv.extend_from_slice(&["--rate-limit-per-second", "0"]);
+    }
     argv.extend_from_slice(extra);
     match Cli::try_parse_from(argv)
         .expect("valid test arguments")
@@ -88,10 +92,10 @@ pub async fn spawn_app_from(dir: TempDir, args: ServeArgs) -> TestApp {
     };
     // Ready when /readyz answers (migrations done).
     for _ in 0..200 {
-        if let Ok(r) = app.client.get(format!("{}/readyz", app.base)).send().await {
-            if r.status() == StatusCode::OK {
-                return app;
-            }
+        if let Ok(r) = app.client.get(format!("{}/readyz", app.base)).send().await
+            && r.status() == StatusCode::OK
+        {
+            return app;
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
