@@ -37,10 +37,6 @@ pub enum Reason {
     NoSessions,
     /// A list with the same value twice.
     Duplicate,
-    /// Capacity lower than the number of people who already hold a place.
-    BelowParticipants {
-        participants: i64,
-    },
 }
 
 /// One refused field. Validation stops at the first one so the message can name it exactly.

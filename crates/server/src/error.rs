@@ -58,8 +58,6 @@ pub enum AppError {
     Conflict(Conflict),
     #[error("rate limited")]
     RateLimited,
-    #[error("not ready")]
-    NotReady,
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
 }
@@ -89,7 +87,6 @@ impl AppError {
                 Conflict::CapacityBelowParticipants => "CAPACITY_BELOW_PARTICIPANTS",
             },
             Self::RateLimited => "RATE_LIMITED",
-            Self::NotReady => "NOT_READY",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -108,7 +105,6 @@ impl AppError {
             Self::Conflict(Conflict::NotParticipant) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::NotReady => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -197,10 +193,6 @@ impl AppError {
                 "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
                 "Too many requests; please try again shortly.",
             ),
-            Self::NotReady => fixed(
-                "서비스가 아직 준비되지 않았습니다.",
-                "The service is not ready.",
-            ),
             Self::Internal(_) => fixed(
                 "서버에서 오류가 발생했습니다. 잠시 후 다시 시도해 주세요.",
                 "Something went wrong on our side; please try again.",
@@ -263,12 +255,6 @@ fn validation_message(invalid: &Invalid, lang: Lang) -> String {
         }
         (Lang::Ko, Reason::Duplicate) => format!("{f}에 같은 값이 두 번 있습니다."),
         (Lang::En, Reason::Duplicate) => format!("{f} contains the same value twice."),
-        (Lang::Ko, Reason::BelowParticipants { participants }) => {
-            format!("{f}은(는) 현재 참여 인원({participants}명)보다 적을 수 없습니다.")
-        }
-        (Lang::En, Reason::BelowParticipants { participants }) => {
-            format!("{f} cannot be lower than the {participants} people already in.")
-        }
     }
 }
 

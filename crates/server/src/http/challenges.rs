@@ -224,15 +224,8 @@ pub async fn update(
         return Err(AppError::Conflict(ssgwan_store::Conflict::AlreadyStarted));
     }
     let spec = record.spec.to_draft().overlay(input.into()).validate(now)?;
-    if spec.capacity < record.participant_count {
-        return Err(Invalid::new(
-            "capacity",
-            Reason::BelowParticipants {
-                participants: record.participant_count,
-            },
-        )
-        .into());
-    }
+    // The database refuses a capacity below the places already held (409), also when a join
+    // lands between our read and this write.
     state.store.update_challenge(id, &spec, now).await?;
     Ok(Json(ChallengeDto::new(
         load(&state, id, Some(current.user.id)).await?,

@@ -314,8 +314,8 @@ async fn capacity_cannot_drop_below_the_people_already_in() {
         .await;
     assert_error(
         &result,
-        StatusCode::BAD_REQUEST,
-        "VALIDATION_FAILED",
+        StatusCode::CONFLICT,
+        "CAPACITY_BELOW_PARTICIPANTS",
         Some("capacity"),
     );
     assert_eq!(

@@ -1,0 +1,437 @@
+//! `ssgwan-bench`: load figures for the hot paths, printed as a table.
+//!
+//! It starts the real `ssgwan serve` binary on a throwaway SQLite database (rate limits off,
+//! dev login on), drives it over HTTP from this process, and measures on the same database in
+//! the same run:
+//! - joins/s with many users racing for one challenge, and spread over many challenges;
+//! - plain single-row INSERT throughput on that database file, as the floor to compare with;
+//! - latency percentiles of `GET /api/challenges?q=` over many challenges.
+//!
+//! Usage: `scripts/bench.sh` (builds release binaries first), or
+//! `ssgwan-bench --server target/release/ssgwan [--users 1000] [--challenges 10000]`.
+#![allow(clippy::print_stdout)]
+
+use std::{
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, bail};
+use clap::Parser;
+use futures::{StreamExt, stream};
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+
+#[derive(Debug, Parser)]
+struct Args {
+    /// The `ssgwan` binary to benchmark.
+    #[arg(long, default_value = "target/release/ssgwan")]
+    server: PathBuf,
+    /// Users racing for places.
+    #[arg(long, default_value_t = 1000)]
+    users: usize,
+    /// Challenges to search over.
+    #[arg(long, default_value_t = 10_000)]
+    challenges: usize,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 64)]
+    concurrency: usize,
+    /// Search requests to time.
+    #[arg(long, default_value_t = 2_000)]
+    searches: usize,
+}
+
+/// The server under test, stopped when dropped.
+struct Server {
+    child: Child,
+    base: String,
+    _dir: tempfile::TempDir,
+    db: PathBuf,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+async fn start_server(binary: &PathBuf) -> anyhow::Result<Server> {
+    let dir = tempfile::tempdir()?;
+    let port = std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port();
+    let child = Command::new(binary)
+        .args([
+            "serve",
+            "--dev-login",
+            "--rate-limit-per-second",
+            "0",
+            "--web-dir",
+            "/nonexistent",
+            "--addr",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .arg("--data-dir")
+        .arg(dir.path())
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .with_context(|| format!("starting {}", binary.display()))?;
+    let base = format!("http://127.0.0.1:{port}");
+    let db = dir.path().join("ssgwan.db");
+    let server = Server {
+        child,
+        base,
+        _dir: dir,
+        db,
+    };
+    let client = Client::new();
+    for _ in 0..300 {
+        if client
+            .get(format!("{}/readyz", server.base))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == StatusCode::OK)
+        {
+            return Ok(server);
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("server did not become ready")
+}
+
+async fn login(client: &Client, base: &str, nickname: &str) -> anyhow::Result<String> {
+    let body: Value = client
+        .post(format!("{base}/api/auth/dev-login"))
+        .json(&json!({ "nickname": nickname }))
+        .send()
+        .await?
+        .json()
+        .await?;
+    body["token"]
+        .as_str()
+        .map(str::to_owned)
+        .context("no token")
+}
+
+const CATEGORIES: [&str; 6] = ["STUDY", "WORKOUT", "MORNING", "READING", "HOBBY", "ETC"];
+
+fn challenge_body(i: usize, capacity: i64) -> Value {
+    const WORDS: [&str; 12] = [
+        "새벽",
+        "독서",
+        "러닝",
+        "코딩",
+        "영어",
+        "명상",
+        "스트레칭",
+        "요가",
+        "Study",
+        "Focus",
+        "Piano",
+        "Drawing",
+    ];
+    json!({
+        "title": format!("{} {} 챌린지 #{i}", WORDS[i % WORDS.len()], WORDS[(i / 12) % WORDS.len()]),
+        "description": format!("{} 함께 해요. Session {}", WORDS[(i * 7) % WORDS.len()], i),
+        "category": CATEGORIES[i % CATEGORIES.len()],
+        "capacity": capacity,
+        "startDate": start_date(),
+        "endDate": start_date(),
+        "sessionStart": "06:00",
+        "sessionEnd": "07:00",
+        "minMinutes": 30,
+    })
+}
+
+/// A start date a few days ahead of today in Seoul, so every challenge is recruiting.
+fn start_date() -> String {
+    let days = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() / 86_400)
+        .unwrap_or(0)
+        + 3;
+    // Civil date from days since the epoch (Howard Hinnant's algorithm).
+    let z = days as i64 + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    format!("{y:04}-{m:02}-{d:02}")
+}
+
+async fn create_challenges(
+    client: &Client,
+    base: &str,
+    token: &str,
+    count: usize,
+    capacity: i64,
+    concurrency: usize,
+) -> anyhow::Result<Vec<i64>> {
+    let ids: Vec<anyhow::Result<i64>> = stream::iter(0..count)
+        .map(|i| async move {
+            let r: Value = client
+                .post(format!("{base}/api/challenges"))
+                .bearer_auth(token)
+                .json(&challenge_body(i, capacity))
+                .send()
+                .await?
+                .json()
+                .await?;
+            r["id"]
+                .as_i64()
+                .with_context(|| format!("create failed: {r}"))
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    ids.into_iter().collect()
+}
+
+struct JoinFigures {
+    requests: usize,
+    won: usize,
+    elapsed: Duration,
+}
+
+/// Sends every (token, challenge) join at once (bounded by `concurrency`).
+async fn race(
+    client: &Client,
+    base: &str,
+    jobs: Vec<(Arc<str>, i64)>,
+    concurrency: usize,
+) -> JoinFigures {
+    let started = Instant::now();
+    let requests = jobs.len();
+    let statuses: Vec<Option<StatusCode>> = stream::iter(jobs)
+        .map(|(token, id)| async move {
+            client
+                .post(format!("{base}/api/challenges/{id}/participants"))
+                .bearer_auth(&*token)
+                .send()
+                .await
+                .ok()
+                .map(|r| r.status())
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    JoinFigures {
+        requests,
+        won: statuses
+            .iter()
+            .filter(|s| **s == Some(StatusCode::CREATED))
+            .count(),
+        elapsed: started.elapsed(),
+    }
+}
+
+/// Single-row INSERTs, each its own transaction, through a pool like the server's.
+async fn insert_floor(db: &PathBuf, rows: usize, concurrency: usize) -> anyhow::Result<f64> {
+    let options = SqliteConnectOptions::new()
+        .filename(db)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Normal)
+        .busy_timeout(Duration::from_secs(15));
+    let pool = SqlitePoolOptions::new()
+        .max_connections(16)
+        .connect_with(options)
+        .await?;
+    sqlx::query("CREATE TABLE IF NOT EXISTS bench_inserts (id INTEGER PRIMARY KEY, challenge_id BIGINT NOT NULL, user_id BIGINT NOT NULL, joined_at BIGINT NOT NULL)").execute(&pool).await?;
+    let started = Instant::now();
+    let results: Vec<Result<_, sqlx::Error>> = stream::iter(0..rows)
+        .map(|i| {
+            let pool = pool.clone();
+            async move {
+                sqlx::query(
+                    "INSERT INTO bench_inserts (challenge_id, user_id, joined_at) VALUES (?, ?, ?)",
+                )
+                .bind(i as i64 % 100)
+                .bind(i as i64)
+                .bind(i as i64)
+                .execute(&pool)
+                .await
+            }
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    let elapsed = started.elapsed();
+    if let Some(Err(e)) = results.into_iter().find(Result::is_err) {
+        return Err(e.into());
+    }
+    sqlx::query("DROP TABLE bench_inserts")
+        .execute(&pool)
+        .await?;
+    Ok(rows as f64 / elapsed.as_secs_f64())
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    if sorted.is_empty() {
+        return Duration::ZERO;
+    }
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index.min(sorted.len() - 1)]
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Args::parse();
+    let server = start_server(&args.server).await?;
+    let base = server.base.clone();
+    let client = Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()?;
+    println!(
+        "ssgwan-bench: server {} on SQLite, {} users, concurrency {}",
+        args.server.display(),
+        args.users,
+        args.concurrency
+    );
+
+    let host = login(&client, &base, "bench-host").await?;
+    let mut tokens: Vec<Arc<str>> = Vec::with_capacity(args.users);
+    for i in 0..args.users {
+        tokens.push(login(&client, &base, &format!("racer{i}")).await?.into());
+    }
+
+    // 1. Everyone races for one 50-place challenge (repeated to smooth the figure).
+    let mut contested = Vec::new();
+    for _ in 0..3 {
+        let id = create_challenges(&client, &base, &host, 1, 50, 1).await?[0];
+        let jobs = tokens.iter().map(|t| (t.clone(), id)).collect();
+        contested.push(race(&client, &base, jobs, args.concurrency).await);
+    }
+    // 2. The same users spread over 100 challenges at once: each joins 5.
+    let ids = create_challenges(&client, &base, &host, 100, 50, args.concurrency).await?;
+    let ids = &ids;
+    let jobs = tokens
+        .iter()
+        .enumerate()
+        .flat_map(|(u, t)| (0..5).map(move |k| (t.clone(), ids[(u * 5 + k) % ids.len()])))
+        .collect();
+    let spread = race(&client, &base, jobs, args.concurrency).await;
+    // 3. The floor: plain single-row INSERTs on the same database file.
+    let floor = insert_floor(&server.db, 20_000, args.concurrency).await?;
+
+    println!();
+    println!("| scenario | requests | places won | seconds | requests/s | joins won/s |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let (mut total_requests, mut total_secs) = (0usize, 0f64);
+    for (i, f) in contested.iter().enumerate() {
+        let secs = f.elapsed.as_secs_f64();
+        total_requests += f.requests;
+        total_secs += secs;
+        println!(
+            "| {} users race for 1 challenge (50 places), round {} | {} | {} | {:.2} | {:.0} | {:.0} |",
+            args.users,
+            i + 1,
+            f.requests,
+            f.won,
+            secs,
+            f.requests as f64 / secs,
+            f.won as f64 / secs
+        );
+    }
+    let spread_secs = spread.elapsed.as_secs_f64();
+    println!(
+        "| {} users × 5 joins over 100 challenges | {} | {} | {:.2} | {:.0} | {:.0} |",
+        args.users,
+        spread.requests,
+        spread.won,
+        spread_secs,
+        spread.requests as f64 / spread_secs,
+        spread.won as f64 / spread_secs
+    );
+    println!();
+    let contested_rate = total_requests as f64 / total_secs;
+    let spread_rate = spread.requests as f64 / spread_secs;
+    println!("plain single-row INSERT floor on the same database: {floor:.0} rows/s");
+    println!(
+        "join requests/s ÷ INSERT floor: contested {:.2}×, spread {:.2}× (goal ≥ 0.5×)",
+        contested_rate / floor,
+        spread_rate / floor
+    );
+
+    // 4. Search latency over many challenges.
+    let existing = 103;
+    if args.challenges > existing {
+        let started = Instant::now();
+        create_challenges(
+            &client,
+            &base,
+            &host,
+            args.challenges - existing,
+            50,
+            args.concurrency,
+        )
+        .await?;
+        println!();
+        println!(
+            "created {} challenges in {:.1} s",
+            args.challenges - existing,
+            started.elapsed().as_secs_f64()
+        );
+    }
+    let queries = [
+        "새벽",
+        "독서",
+        "러닝",
+        "코딩",
+        "영어",
+        "명상",
+        "study",
+        "FOCUS",
+        "piano",
+        "챌린지 #77",
+        "없는말",
+        "session 9",
+    ];
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = stream::iter(0..args.searches)
+        .map(|i| {
+            let client = &client;
+            let base = &base;
+            async move {
+                let q = queries[i % queries.len()];
+                let t = Instant::now();
+                let ok = client
+                    .get(format!("{base}/api/challenges"))
+                    .query(&[("q", q), ("limit", "20")])
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == StatusCode::OK);
+                ok.then(|| t.elapsed())
+            }
+        })
+        .buffer_unordered(16)
+        .filter_map(|d| async move { d })
+        .collect()
+        .await;
+    let wall = started.elapsed();
+    latencies.sort_unstable();
+    println!(
+        "GET /api/challenges?q= over {} challenges: {} ok of {}, p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms, {:.0} req/s (16 in flight)",
+        args.challenges,
+        latencies.len(),
+        args.searches,
+        ms(percentile(&latencies, 0.50)),
+        ms(percentile(&latencies, 0.99)),
+        ms(latencies.last().copied().unwrap_or_default()),
+        latencies.len() as f64 / wall.as_secs_f64()
+    );
+    Ok(())
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Benchmarks (figures, not pass/fail): builds release binaries and runs ssgwan-bench against
+# a throwaway SQLite server. Extra arguments go to ssgwan-bench (see --help).
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+cargo build --release --locked -p ssgwan-server -p ssgwan-bench
+exec target/release/ssgwan-bench --server target/release/ssgwan "$@"
