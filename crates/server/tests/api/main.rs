@@ -4,7 +4,7 @@ mod auth;
 mod challenges;
 mod concurrency;
 mod errors;
-
+mod kakao;
 mod ops;
 mod support;
 mod users;
