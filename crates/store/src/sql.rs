@@ -95,29 +95,7 @@ impl SqlStore {
             ))
         })?;
         let options = AnyConnectOptions::from_str(url)?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(Duration::from_secs(10))
-            .after_connect(move |conn, _meta| {
-                Box::pin(async move {
-                    match backend {
-                        // WAL lets readers proceed while one writer commits; the busy timeout
-                        // makes concurrent writers queue instead of failing.
-                        Backend::Sqlite => {
-                            for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 15000"] {
-                                conn.execute(pragma).await?;
-                            }
-                        }
-                        Backend::MySql => {
-                            conn.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,ANSI_QUOTES'").await?;
-                        }
-                        Backend::Postgres => {}
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await?;
+        let pool = open_pool(options, backend, max_connections).await?;
         Ok(Self { pool, backend })
     }
 
@@ -194,10 +172,9 @@ impl SqlStore {
         row.map(|r| user_from_row(&r)).transpose()
     }
 
-    /// Explains why a join's conditional update matched no row.
+    /// Explains why a join's conditional update matched no row (reads only).
     async fn join_refusal(
         &self,
-        conn: &mut sqlx::AnyConnection,
         challenge_id: i64,
         user_id: i64,
         now: Timestamp,
@@ -205,19 +182,12 @@ impl SqlStore {
         let sql = self.sql("SELECT ends_at FROM challenges WHERE id = ?");
         let Some(row) = sqlx::query(&sql)
             .bind(challenge_id)
-            .fetch_optional(&mut *conn)
+            .fetch_optional(&self.pool)
             .await?
         else {
             return Ok(StoreError::NotFound);
         };
-        let sql = self.sql("SELECT status FROM participants WHERE challenge_id = ? AND user_id = ? AND status <> 'CANCELLED'");
-        if sqlx::query(&sql)
-            .bind(challenge_id)
-            .bind(user_id)
-            .fetch_optional(&mut *conn)
-            .await?
-            .is_some()
-        {
+        if self.is_participant(challenge_id, user_id).await? {
             return Ok(StoreError::Conflict(Conflict::AlreadyJoined));
         }
         let ends_at: i64 = row.try_get("ends_at")?;
@@ -227,6 +197,48 @@ impl SqlStore {
             Conflict::ChallengeFull
         }))
     }
+}
+
+/// Whether the database refused a join because the challenge filled up in a race (the
+/// participant-count trigger on PostgreSQL and MySQL, the CHECK constraint as a backstop).
+fn is_capacity_refusal(err: &sqlx::Error) -> bool {
+    match err {
+        sqlx::Error::Database(db) => {
+            db.kind() == sqlx::error::ErrorKind::CheckViolation
+                || db.message().contains("CHALLENGE_FULL")
+        }
+        _ => false,
+    }
+}
+
+async fn open_pool(
+    options: AnyConnectOptions,
+    backend: Backend,
+    max_connections: u32,
+) -> Result<AnyPool, sqlx::Error> {
+    AnyPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(Duration::from_secs(10))
+        .after_connect(move |conn, _meta| {
+            Box::pin(async move {
+                match backend {
+                    // WAL lets readers proceed while a writer commits; the busy timeout makes
+                    // concurrent writers (other connections, other processes) queue for the lock.
+                    Backend::Sqlite => {
+                        for pragma in ["PRAGMA journal_mode = WAL", "PRAGMA synchronous = NORMAL", "PRAGMA foreign_keys = ON", "PRAGMA busy_timeout = 15000"] {
+                            conn.execute(pragma).await?;
+                        }
+                    }
+                    Backend::MySql => {
+                        conn.execute("SET SESSION sql_mode = 'STRICT_ALL_TABLES,NO_ENGINE_SUBSTITUTION,ANSI_QUOTES'").await?;
+                    }
+                    Backend::Postgres => {}
+                }
+                Ok(())
+            })
+        })
+        .connect_with(options)
+        .await
 }
 
 fn bind_all<'q>(
@@ -508,7 +520,7 @@ impl Store for SqlStore {
         let mut tx = self.pool.begin().await?;
         let sql = format!(
             "INSERT INTO challenges (creator_id, participant_count, created_at, updated_at, {SPEC_COLUMNS}) \
-             VALUES (?, 1, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+             VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
         let mut binds = vec![
             Bind::Int(creator_id),
@@ -588,36 +600,27 @@ impl Store for SqlStore {
     }
 
     async fn delete_challenge(&self, id: i64, now: Timestamp) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await?;
-        let sql = self.sql("SELECT starts_at FROM challenges WHERE id = ?");
-        let row = sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?
-            .ok_or(StoreError::NotFound)?;
-        if row.try_get::<i64, _>("starts_at")? <= now.as_millisecond() {
-            return Err(StoreError::Conflict(Conflict::AlreadyStarted));
-        }
-        for table in ["attendance", "participants"] {
-            let sql = format!("DELETE FROM {table} WHERE challenge_id = ?");
-            sqlx::query(&self.sql(&sql))
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
+        // Participants and attendance go with it (ON DELETE CASCADE).
         let sql = self.sql("DELETE FROM challenges WHERE id = ? AND starts_at > ?");
         if sqlx::query(&sql)
             .bind(id)
             .bind(now.as_millisecond())
-            .execute(&mut *tx)
+            .execute(&self.pool)
             .await?
             .rows_affected()
-            != 1
+            == 1
         {
-            return Err(StoreError::Conflict(Conflict::AlreadyStarted));
+            return Ok(());
         }
-        tx.commit().await?;
-        Ok(())
+        let sql = self.sql("SELECT 1 FROM challenges WHERE id = ?");
+        match sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        {
+            Some(_) => Err(StoreError::Conflict(Conflict::AlreadyStarted)),
+            None => Err(StoreError::NotFound),
+        }
     }
 
     async fn list_challenges(
@@ -723,58 +726,47 @@ impl Store for SqlStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         let now_ms = now.as_millisecond();
-        let mut tx = self.pool.begin().await?;
-        // The capacity guard: only one of any number of racing joins can take the last place,
-        // on any backend and any node, because the check and the increment are one statement.
-        let sql = self.sql("UPDATE challenges SET participant_count = participant_count + 1 WHERE id = ? AND participant_count < capacity AND ends_at > ?");
-        let taken = sqlx::query(&sql)
-            .bind(challenge_id)
-            .bind(now_ms)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if !taken {
-            let refusal = self
-                .join_refusal(&mut tx, challenge_id, user_id, now)
-                .await?;
-            tx.rollback().await?;
-            return Err(refusal);
+        // One statement: a place is inserted (or a cancelled one reactivated) only while the
+        // challenge has room and has not ended; the participant-count trigger counts it. On
+        // SQLite the statement holds the write lock from its start, so its WHERE is exact; on PostgreSQL and MySQL the trigger
+        // re-checks capacity under the row lock and refuses the loser of a race. The primary
+        // key refuses a second place for the same user.
+        let upsert = match self.backend {
+            Backend::Sqlite | Backend::Postgres => {
+                "ON CONFLICT (challenge_id, user_id) DO UPDATE SET status = 'ACTIVE', joined_at = excluded.joined_at, \
+                 joined_on = excluded.joined_on, updated_at = excluded.updated_at WHERE participants.status = 'CANCELLED'"
+            }
+            Backend::MySql => {
+                "ON DUPLICATE KEY UPDATE joined_at = IF(status = 'CANCELLED', VALUES(joined_at), joined_at), \
+                 joined_on = IF(status = 'CANCELLED', VALUES(joined_on), joined_on), \
+                 updated_at = IF(status = 'CANCELLED', VALUES(updated_at), updated_at), \
+                 status = IF(status = 'CANCELLED', 'ACTIVE', status)"
+            }
+        };
+        let sql = format!(
+            "INSERT INTO participants (challenge_id, user_id, status, joined_at, joined_on, updated_at) \
+             SELECT c.id, ?, 'ACTIVE', ?, ?, ? FROM challenges c WHERE c.id = ? AND c.participant_count < c.capacity AND c.ends_at > ? {upsert}"
+        );
+        let sql = self.sql(&sql);
+        // MySQL's upsert does not report a no-op reliably, so "already in" is read first there.
+        if self.backend == Backend::MySql && self.is_participant(challenge_id, user_id).await? {
+            return Err(StoreError::Conflict(Conflict::AlreadyJoined));
         }
-        // One row per (challenge, user): reactivate a cancelled place, or insert a new one. The
-        // primary key refuses a second place for the same user, which rolls the increment back.
-        let sql = self.sql("UPDATE participants SET status = 'ACTIVE', joined_at = ?, joined_on = ?, updated_at = ? WHERE challenge_id = ? AND user_id = ? AND status = 'CANCELLED'");
-        let reactivated = sqlx::query(&sql)
+        let result = sqlx::query(&sql)
+            .bind(user_id)
             .bind(now_ms)
             .bind(joined_on.to_string())
             .bind(now_ms)
             .bind(challenge_id)
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?
-            .rows_affected()
-            == 1;
-        if !reactivated {
-            let sql = self.sql("INSERT INTO participants (challenge_id, user_id, status, joined_at, joined_on, updated_at) VALUES (?, ?, 'ACTIVE', ?, ?, ?)");
-            let inserted = sqlx::query(&sql)
-                .bind(challenge_id)
-                .bind(user_id)
-                .bind(now_ms)
-                .bind(joined_on.to_string())
-                .bind(now_ms)
-                .execute(&mut *tx)
-                .await;
-            match inserted {
-                Ok(_) => {}
-                Err(e) if StoreError::is_unique_violation(&e) => {
-                    tx.rollback().await?;
-                    return Err(StoreError::Conflict(Conflict::AlreadyJoined));
-                }
-                Err(e) => return Err(e.into()),
-            }
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await;
+        match result {
+            Ok(r) if r.rows_affected() > 0 => Ok(()),
+            Ok(_) => Err(self.join_refusal(challenge_id, user_id, now).await?),
+            Err(e) if is_capacity_refusal(&e) => Err(StoreError::Conflict(Conflict::ChallengeFull)),
+            Err(e) => Err(e.into()),
         }
-        tx.commit().await?;
-        Ok(())
     }
 
     async fn cancel_participation(
@@ -784,52 +776,47 @@ impl Store for SqlStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         let now_ms = now.as_millisecond();
-        let mut tx = self.pool.begin().await?;
-        let sql = self.sql("UPDATE participants SET status = 'CANCELLED', updated_at = ? WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE'");
+        // One statement; the participant-count trigger frees the place.
+        let sql = self.sql(
+            "UPDATE participants SET status = 'CANCELLED', updated_at = ? WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE' \
+             AND EXISTS (SELECT 1 FROM challenges c WHERE c.id = ? AND c.starts_at > ? AND c.creator_id <> ?)",
+        );
         let cancelled = sqlx::query(&sql)
             .bind(now_ms)
             .bind(challenge_id)
             .bind(user_id)
-            .execute(&mut *tx)
+            .bind(challenge_id)
+            .bind(now_ms)
+            .bind(user_id)
+            .execute(&self.pool)
             .await?
             .rows_affected()
             == 1;
+        if cancelled {
+            return Ok(());
+        }
         let sql = self.sql("SELECT creator_id, starts_at FROM challenges WHERE id = ?");
         let Some(row) = sqlx::query(&sql)
             .bind(challenge_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&self.pool)
             .await?
         else {
-            tx.rollback().await?;
             return Err(StoreError::NotFound);
         };
-        let refusal = if !cancelled {
-            Some(Conflict::NotParticipant)
-        } else if row.try_get::<i64, _>("creator_id")? == user_id {
-            Some(Conflict::CreatorCannotCancel)
-        } else if row.try_get::<i64, _>("starts_at")? <= now_ms {
-            Some(Conflict::CancellationNotAllowed)
-        } else {
-            None
-        };
-        if let Some(conflict) = refusal {
-            tx.rollback().await?;
-            return Err(StoreError::Conflict(conflict));
-        }
-        let sql = self.sql("UPDATE challenges SET participant_count = participant_count - 1 WHERE id = ? AND starts_at > ?");
-        if sqlx::query(&sql)
+        let sql = self.sql("SELECT 1 FROM participants WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE'");
+        let active = sqlx::query(&sql)
             .bind(challenge_id)
-            .bind(now_ms)
-            .execute(&mut *tx)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
             .await?
-            .rows_affected()
-            != 1
-        {
-            tx.rollback().await?;
-            return Err(StoreError::Conflict(Conflict::CancellationNotAllowed));
-        }
-        tx.commit().await?;
-        Ok(())
+            .is_some();
+        Err(StoreError::Conflict(if !active {
+            Conflict::NotParticipant
+        } else if row.try_get::<i64, _>("creator_id")? == user_id {
+            Conflict::CreatorCannotCancel
+        } else {
+            Conflict::CancellationNotAllowed
+        }))
     }
 
     async fn participants(&self, challenge_id: i64) -> StoreResult<Vec<ParticipantRecord>> {
