@@ -40,7 +40,7 @@ pub const JSON_BODY_LIMIT: usize = 64 * 1024;
 #[openapi(
     info(title = "Ssgwan (쓱관) API", description = "Habit challenges together, live on camera. Errors are `{code, message, field?}`; messages follow Accept-Language (Korean default)."),
     components(schemas(crate::error::ErrorBody)),
-    modifiers(&SecuritySchemes),
+    modifiers(&SecuritySchemes, &RateLimitResponses),
     security(("session_cookie" = []), ("bearer" = []), ()),
     tags((name = "auth"), (name = "users"), (name = "challenges"), (name = "operations"))
 )]
@@ -64,6 +64,45 @@ impl utoipa::Modify for SecuritySchemes {
             "bearer",
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
+    }
+}
+
+/// Every `/api` operation can answer 429 when the caller exceeds the rate limit.
+struct RateLimitResponses;
+
+impl utoipa::Modify for RateLimitResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let too_many = ResponseBuilder::new()
+            .description("Too many requests from this client (`RATE_LIMITED`, with `Retry-After`)")
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            if !path.starts_with("/api/") {
+                continue;
+            }
+            for operation in [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .flatten()
+            {
+                operation
+                    .responses
+                    .responses
+                    .entry("429".to_owned())
+                    .or_insert_with(|| too_many.clone().into());
+            }
+        }
     }
 }
 
