@@ -1,6 +1,7 @@
 //! Ssgwan's domain: the rules of challenges, schedules and users as pure functions over plain
 //! data. Nothing here performs I/O or reads the system clock; callers pass `now` (see [`clock`]).
 
+pub mod attendance;
 pub mod challenge;
 pub mod clock;
 pub mod schedule;

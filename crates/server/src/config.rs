@@ -85,6 +85,24 @@ pub struct ServeArgs {
     /// Requests one client address may send at once before the sustained rate applies.
     #[arg(long, env = "SSGWAN_RATE_LIMIT_BURST", default_value_t = 100)]
     pub rate_limit_burst: u32,
+    /// STUN server URLs for browsers, comma-separated (e.g. stun:stun.example.com:3478).
+    #[arg(long, env = "SSGWAN_STUN_URLS", value_delimiter = ',')]
+    pub stun_urls: Vec<String>,
+    /// TURN server URLs, comma-separated (e.g. turn:turn.example.com:3478?transport=udp).
+    #[arg(long, env = "SSGWAN_TURN_URLS", value_delimiter = ',')]
+    pub turn_urls: Vec<String>,
+    /// coturn `static-auth-secret`; when set, TURN credentials are issued per user.
+    #[arg(long, env = "SSGWAN_TURN_SECRET", hide_env_values = true)]
+    pub turn_secret: Option<SecretString>,
+    /// How long issued TURN credentials stay valid, in seconds.
+    #[arg(long, env = "SSGWAN_TURN_TTL_SECS", default_value_t = 3600)]
+    pub turn_ttl_secs: u64,
+    /// How often on-camera time is counted, in milliseconds (it is written at least every 5 s).
+    #[arg(long, env = "SSGWAN_ATTENDANCE_TICK_MS", default_value_t = 1000)]
+    pub attendance_tick_ms: u64,
+    /// How often ended challenges are settled, in milliseconds (also once at start).
+    #[arg(long, env = "SSGWAN_COMPLETION_INTERVAL_MS", default_value_t = 30_000)]
+    pub completion_interval_ms: u64,
     #[command(flatten)]
     pub kakao: KakaoArgs,
 }
@@ -174,6 +192,22 @@ impl ServeArgs {
         {
             return Err(ConfigError(
                 "SSGWAN_KAKAO_CLIENT_ID is set but empty".into(),
+            ));
+        }
+        for url in self.stun_urls.iter().chain(&self.turn_urls) {
+            if !(url.starts_with("stun:")
+                || url.starts_with("stuns:")
+                || url.starts_with("turn:")
+                || url.starts_with("turns:"))
+            {
+                return Err(ConfigError(format!(
+                    "ICE server URL {url:?} must start with stun:, stuns:, turn: or turns:"
+                )));
+            }
+        }
+        if self.attendance_tick_ms == 0 || self.completion_interval_ms == 0 {
+            return Err(ConfigError(
+                "--attendance-tick-ms and --completion-interval-ms must be positive".into(),
             ));
         }
         if self.session_ttl_hours == 0 {

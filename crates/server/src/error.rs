@@ -58,6 +58,8 @@ pub enum AppError {
     Conflict(Conflict),
     #[error("rate limited")]
     RateLimited,
+    #[error("upgrade required")]
+    UpgradeRequired,
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
 }
@@ -87,6 +89,7 @@ impl AppError {
                 Conflict::CapacityBelowParticipants => "CAPACITY_BELOW_PARTICIPANTS",
             },
             Self::RateLimited => "RATE_LIMITED",
+            Self::UpgradeRequired => "UPGRADE_REQUIRED",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -105,6 +108,7 @@ impl AppError {
             Self::Conflict(Conflict::NotParticipant) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            Self::UpgradeRequired => StatusCode::UPGRADE_REQUIRED,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -189,6 +193,10 @@ impl AppError {
                     "Capacity cannot be lower than the number of participants.",
                 ),
             },
+            Self::UpgradeRequired => fixed(
+                "WebSocket 연결 요청이어야 합니다.",
+                "This address takes WebSocket connections only.",
+            ),
             Self::RateLimited => fixed(
                 "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
                 "Too many requests; please try again shortly.",

@@ -1,14 +1,18 @@
 //! The Ssgwan server as a library: [`launch`] runs it on a listener until `shutdown`
 //! resolves; `main.rs` only parses the command line and calls in here.
 
+pub mod attendance;
 pub mod auth;
+pub mod completion;
 pub mod config;
 pub mod error;
+pub mod events;
 pub mod http;
 pub mod i18n;
 pub mod kakao;
 pub mod state;
 pub mod telemetry;
+pub mod ws;
 
 use std::{net::SocketAddr, sync::Arc};
 
@@ -67,8 +71,31 @@ pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Res
             "development login is ON: anyone can sign in as anyone; never enable it in production"
         );
     }
+    let store: Arc<dyn Store> = Arc::new(store);
+    let rooms: Arc<dyn ssgwan_realtime::Rooms> = Arc::new(ssgwan_realtime::LocalRooms::new());
+    let events = events::channel();
+    let attendance = attendance::Attendance::start(
+        store.clone(),
+        rooms.clone(),
+        clock.clone(),
+        events.clone(),
+        std::time::Duration::from_millis(args.attendance_tick_ms),
+        SignedDuration::from_secs(5),
+    );
+    completion::spawn(
+        store.clone(),
+        clock.clone(),
+        events.clone(),
+        std::time::Duration::from_millis(args.completion_interval_ms),
+    );
+    let ice = http::rtc::IceConfig {
+        stun_urls: args.stun_urls.clone(),
+        turn_urls: args.turn_urls.clone(),
+        turn_secret: args.turn_secret.clone(),
+        ttl_seconds: args.turn_ttl_secs,
+    };
     Ok(AppState {
-        store: Arc::new(store) as Arc<dyn Store>,
+        store,
         clock,
         settings: Arc::new(settings),
         kakao,
@@ -77,6 +104,11 @@ pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Res
             args.rate_limit_per_second,
             args.rate_limit_burst,
         ),
+        rooms,
+        attendance,
+        events,
+        chat_limiter: ws::chat_limiter(),
+        ice: Arc::new(ice),
     })
 }
 

@@ -27,6 +27,16 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Per-address request limits; `None` when disabled.
     pub rate_limiter: Option<Arc<crate::http::limits::IpRateLimiter>>,
+    /// Live rooms: presence and delivery.
+    pub rooms: Arc<dyn ssgwan_realtime::Rooms>,
+    /// On-camera time accrual.
+    pub attendance: crate::attendance::Attendance,
+    /// Domain events (achieved sessions, settled participants).
+    pub events: tokio::sync::broadcast::Sender<crate::events::DomainEvent>,
+    /// Per-user chat limits.
+    pub chat_limiter: Arc<crate::ws::ChatLimiter>,
+    /// STUN/TURN settings.
+    pub ice: Arc<crate::http::rtc::IceConfig>,
 }
 
 impl AppState {

@@ -102,4 +102,62 @@ pub trait Store: Send + Sync + 'static {
     /// Everyone holding a place (not cancelled), with achieved sessions so far.
     async fn participants(&self, challenge_id: i64) -> StoreResult<Vec<ParticipantRecord>>;
     async fn is_participant(&self, challenge_id: i64, user_id: i64) -> StoreResult<bool>;
+    /// The user's place in the challenge, whatever its status.
+    async fn membership(&self, challenge_id: i64, user_id: i64) -> StoreResult<Option<Membership>>;
+
+    // ---- chat ----
+    /// Stores a message under the room's next number. A repeated `client_id` from the same user
+    /// stores nothing and returns the first message with `false`.
+    async fn post_message(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        client_id: &str,
+        body: &str,
+        now: Timestamp,
+    ) -> StoreResult<(ChatMessage, bool)>;
+    /// The newest `limit` messages numbered above `after`, oldest first.
+    async fn messages_after(
+        &self,
+        challenge_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ChatMessage>>;
+    /// The newest `limit` messages numbered below `before` (all when `None`), oldest first.
+    async fn messages_before(
+        &self,
+        challenge_id: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<ChatMessage>>;
+
+    // ---- attendance and completion ----
+    async fn attendance_day(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        date: Date,
+    ) -> StoreResult<AttendanceDay>;
+    /// Adds on-camera seconds to a session date; the session becomes achieved (once) when the
+    /// total reaches `achieve_at_seconds`.
+    async fn add_attendance(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        date: Date,
+        seconds: i64,
+        achieve_at_seconds: i64,
+        now: Timestamp,
+    ) -> StoreResult<AttendanceUpdate>;
+    /// Ended challenges whose participants have not been settled yet, oldest end first.
+    async fn unfinalized_ended(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<i64>>;
+    /// Settles one active participant; false when they were not active (already settled).
+    async fn finalize_participant(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        status: ParticipantStatus,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    async fn mark_finalized(&self, challenge_id: i64, now: Timestamp) -> StoreResult<()>;
 }

@@ -128,3 +128,38 @@ pub struct ParticipantRecord {
     pub joined_on: Date,
     pub achieved_sessions: i64,
 }
+
+/// A stored chat message. `id` is its number within the room.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ChatMessage {
+    pub room: i64,
+    pub id: i64,
+    pub user_id: i64,
+    pub nickname: String,
+    pub body: String,
+    pub client_id: String,
+    pub created_at: Timestamp,
+}
+
+/// A user's place in a challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Membership {
+    pub status: ParticipantStatus,
+    pub joined_at: Timestamp,
+}
+
+/// On-camera time recorded for one participant and session date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct AttendanceDay {
+    pub seconds: i64,
+    pub achieved: bool,
+}
+
+/// The result of adding on-camera time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttendanceUpdate {
+    pub seconds: i64,
+    pub achieved: bool,
+    /// This call is the one that made the session achieved (true exactly once per session).
+    pub newly_achieved: bool,
+}

@@ -21,9 +21,10 @@ use ssgwan_domain::{
 };
 
 use crate::{
-    ChallengeCursor, ChallengeQuery, ChallengeRecord, ChallengeSort, Conflict, MyChallengesState,
-    NewUser, ParticipantRecord, ParticipantStatus, Store, StoreError, StoreResult, User,
-    UserSummary, UserUpdate,
+    AttendanceDay, AttendanceUpdate, ChallengeCursor, ChallengeQuery, ChallengeRecord,
+    ChallengeSort, ChatMessage, Conflict, Membership, MyChallengesState, NewUser,
+    ParticipantRecord, ParticipantStatus, Store, StoreError, StoreResult, User, UserSummary,
+    UserUpdate,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -172,6 +173,24 @@ impl SqlStore {
         row.map(|r| user_from_row(&r)).transpose()
     }
 
+    async fn message_by_client_id(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        client_id: &str,
+    ) -> StoreResult<Option<ChatMessage>> {
+        let sql = format!(
+            "{MESSAGE_SELECT} WHERE m.challenge_id = ? AND m.user_id = ? AND m.client_id = ?"
+        );
+        let row = sqlx::query(&self.sql(&sql))
+            .bind(challenge_id)
+            .bind(user_id)
+            .bind(client_id.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| message_from_row(&r)).transpose()
+    }
+
     /// Explains why a join's conditional update matched no row (reads only).
     async fn join_refusal(
         &self,
@@ -197,6 +216,21 @@ impl SqlStore {
             Conflict::ChallengeFull
         }))
     }
+}
+
+const MESSAGE_SELECT: &str = "SELECT m.challenge_id, m.seq, m.user_id, u.nickname, m.body, m.client_id, m.created_at \
+     FROM chat_messages m JOIN users u ON u.id = m.user_id";
+
+fn message_from_row(row: &AnyRow) -> StoreResult<ChatMessage> {
+    Ok(ChatMessage {
+        room: row.try_get("challenge_id")?,
+        id: row.try_get("seq")?,
+        user_id: row.try_get("user_id")?,
+        nickname: row.try_get("nickname")?,
+        body: row.try_get("body")?,
+        client_id: row.try_get("client_id")?,
+        created_at: ts(row.try_get("created_at")?)?,
+    })
 }
 
 /// Whether the database refused a join because the challenge filled up in a race (the
@@ -859,6 +893,220 @@ impl Store for SqlStore {
             .fetch_optional(&self.pool)
             .await?
             .is_some())
+    }
+
+    async fn membership(&self, challenge_id: i64, user_id: i64) -> StoreResult<Option<Membership>> {
+        let sql = self.sql(
+            "SELECT status, joined_at FROM participants WHERE challenge_id = ? AND user_id = ?",
+        );
+        let Some(row) = sqlx::query(&sql)
+            .bind(challenge_id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let status: String = row.try_get("status")?;
+        Ok(Some(Membership {
+            status: ParticipantStatus::parse(&status)
+                .ok_or_else(|| StoreError::Corrupt("participant status".into()))?,
+            joined_at: ts(row.try_get("joined_at")?)?,
+        }))
+    }
+
+    async fn post_message(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        client_id: &str,
+        body: &str,
+        now: Timestamp,
+    ) -> StoreResult<(ChatMessage, bool)> {
+        // The next number is taken in the INSERT itself. On SQLite the write lock makes it
+        // exact; elsewhere two racing messages may pick the same number, and the loser, refused
+        // by the primary key, simply tries again.
+        let insert = self.sql(
+            "INSERT INTO chat_messages (challenge_id, seq, user_id, client_id, body, created_at) \
+             SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM chat_messages WHERE challenge_id = ?",
+        );
+        for _attempt in 0..20 {
+            let result = sqlx::query(&insert)
+                .bind(challenge_id)
+                .bind(user_id)
+                .bind(client_id.to_owned())
+                .bind(body.to_owned())
+                .bind(now.as_millisecond())
+                .bind(challenge_id)
+                .execute(&self.pool)
+                .await;
+            let fresh = match result {
+                Ok(_) => true,
+                Err(e) if StoreError::is_unique_violation(&e) => false,
+                Err(e) => return Err(e.into()),
+            };
+            if let Some(message) = self
+                .message_by_client_id(challenge_id, user_id, client_id)
+                .await?
+            {
+                return Ok((message, fresh));
+            }
+        }
+        Err(StoreError::Corrupt(
+            "could not number a chat message after 20 attempts".into(),
+        ))
+    }
+
+    async fn messages_after(
+        &self,
+        challenge_id: i64,
+        after: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<ChatMessage>> {
+        let sql = format!(
+            "{MESSAGE_SELECT} WHERE m.challenge_id = ? AND m.seq > ? ORDER BY m.seq DESC LIMIT ?"
+        );
+        let rows = sqlx::query(&self.sql(&sql))
+            .bind(challenge_id)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut messages = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        messages.reverse();
+        Ok(messages)
+    }
+
+    async fn messages_before(
+        &self,
+        challenge_id: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<ChatMessage>> {
+        let sql = format!(
+            "{MESSAGE_SELECT} WHERE m.challenge_id = ? AND m.seq < ? ORDER BY m.seq DESC LIMIT ?"
+        );
+        let rows = sqlx::query(&self.sql(&sql))
+            .bind(challenge_id)
+            .bind(before.unwrap_or(i64::MAX))
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut messages = rows
+            .iter()
+            .map(message_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        messages.reverse();
+        Ok(messages)
+    }
+
+    async fn attendance_day(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        date: Date,
+    ) -> StoreResult<AttendanceDay> {
+        let sql = self.sql("SELECT seconds, achieved_at FROM attendance WHERE challenge_id = ? AND user_id = ? AND session_date = ?");
+        let row = sqlx::query(&sql)
+            .bind(challenge_id)
+            .bind(user_id)
+            .bind(date.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match row {
+            Some(row) => AttendanceDay {
+                seconds: row.try_get("seconds")?,
+                achieved: row.try_get::<Option<i64>, _>("achieved_at")?.is_some(),
+            },
+            None => AttendanceDay::default(),
+        })
+    }
+
+    async fn add_attendance(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        date: Date,
+        seconds: i64,
+        achieve_at_seconds: i64,
+        now: Timestamp,
+    ) -> StoreResult<AttendanceUpdate> {
+        let now_ms = now.as_millisecond();
+        let before = self.attendance_day(challenge_id, user_id, date).await?;
+        let upsert = match self.backend {
+            Backend::Sqlite | Backend::Postgres => {
+                "ON CONFLICT (challenge_id, user_id, session_date) DO UPDATE SET \
+                 achieved_at = COALESCE(attendance.achieved_at, CASE WHEN attendance.seconds + excluded.seconds >= ? THEN excluded.updated_at END), \
+                 seconds = attendance.seconds + excluded.seconds, updated_at = excluded.updated_at"
+            }
+            Backend::MySql => {
+                "ON DUPLICATE KEY UPDATE achieved_at = COALESCE(achieved_at, IF(seconds + VALUES(seconds) >= ?, VALUES(updated_at), NULL)), \
+                 seconds = seconds + VALUES(seconds), updated_at = VALUES(updated_at)"
+            }
+        };
+        let sql = format!(
+            "INSERT INTO attendance (challenge_id, user_id, session_date, seconds, achieved_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) {upsert}"
+        );
+        sqlx::query(&self.sql(&sql))
+            .bind(challenge_id)
+            .bind(user_id)
+            .bind(date.to_string())
+            .bind(seconds)
+            .bind((seconds >= achieve_at_seconds).then_some(now_ms))
+            .bind(now_ms)
+            .bind(achieve_at_seconds)
+            .execute(&self.pool)
+            .await?;
+        let after = self.attendance_day(challenge_id, user_id, date).await?;
+        Ok(AttendanceUpdate {
+            seconds: after.seconds,
+            achieved: after.achieved,
+            newly_achieved: after.achieved && !before.achieved,
+        })
+    }
+
+    async fn unfinalized_ended(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<i64>> {
+        let sql = self.sql("SELECT id FROM challenges WHERE finalized_at IS NULL AND ends_at <= ? ORDER BY ends_at, id LIMIT ?");
+        let rows = sqlx::query(&sql)
+            .bind(now.as_millisecond())
+            .bind(limit)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get::<i64, _>("id").map_err(StoreError::from))
+            .collect()
+    }
+
+    async fn finalize_participant(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        status: ParticipantStatus,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        let sql = self.sql("UPDATE participants SET status = ?, updated_at = ? WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE'");
+        let result = sqlx::query(&sql)
+            .bind(status.as_str().to_owned())
+            .bind(now.as_millisecond())
+            .bind(challenge_id)
+            .bind(user_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn mark_finalized(&self, challenge_id: i64, now: Timestamp) -> StoreResult<()> {
+        let sql = self
+            .sql("UPDATE challenges SET finalized_at = ? WHERE id = ? AND finalized_at IS NULL");
+        sqlx::query(&sql)
+            .bind(now.as_millisecond())
+            .bind(challenge_id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
     }
 }
 

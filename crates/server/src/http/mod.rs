@@ -3,10 +3,12 @@
 
 pub mod auth;
 pub mod challenges;
+pub mod chat;
 pub mod dto;
 pub mod extract;
 pub mod limits;
 pub mod ops;
+pub mod rtc;
 pub mod users;
 mod web;
 
@@ -42,7 +44,7 @@ pub const JSON_BODY_LIMIT: usize = 64 * 1024;
     components(schemas(crate::error::ErrorBody)),
     modifiers(&SecuritySchemes, &RateLimitResponses),
     security(("session_cookie" = []), ("bearer" = []), ()),
-    tags((name = "auth"), (name = "users"), (name = "challenges"), (name = "operations"))
+    tags((name = "auth"), (name = "users"), (name = "challenges"), (name = "realtime"), (name = "operations"))
 )]
 struct ApiDoc;
 
@@ -125,6 +127,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(challenges::join, challenges::participants))
         .routes(routes!(challenges::cancel))
         .routes(routes!(challenges::mine))
+        .routes(routes!(chat::history))
+        .routes(routes!(rtc::ice_servers))
+        .routes(routes!(crate::ws::upgrade))
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))

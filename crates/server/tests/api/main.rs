@@ -1,5 +1,6 @@
 //! API tests: every test starts the real server on port 0 with a fresh database.
 
+mod attendance;
 mod auth;
 mod challenges;
 mod concurrency;
@@ -8,3 +9,4 @@ mod kakao;
 mod ops;
 mod support;
 mod users;
+mod ws;

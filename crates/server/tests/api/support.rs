@@ -40,6 +40,13 @@ pub fn test_args(dir: &TempDir, extra: &[&str]) -> ServeArgs {
         "--log-format",
         "pretty",
     ];
+    // Attendance and completion run on short real-time ticks; the manual clock decides the time.
+    argv.extend_from_slice(&[
+        "--attendance-tick-ms",
+        "50",
+        "--completion-interval-ms",
+        "100",
+    ]);
     // Tests sign in dozens of users from one address; limits have their own test.
     if !extra.contains(&"--rate-limit-per-second") {
         argv.extend_from_slice(&["--rate-limit-per-second", "0"]);
@@ -65,11 +72,18 @@ pub async fn spawn_app_with(extra: &[&str]) -> TestApp {
 }
 
 pub async fn spawn_app_from(dir: TempDir, args: ServeArgs) -> TestApp {
+    spawn_app_at(dir, args, EPOCH).await
+}
+
+/// Starts the server with its clock already at `instant` (for what happens at start).
+pub async fn spawn_app_at(dir: TempDir, args: ServeArgs, instant: &str) -> TestApp {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
     let base = format!("http://{}", listener.local_addr().expect("addr"));
-    let clock = Arc::new(ManualClock::new(EPOCH.parse::<Timestamp>().expect("epoch")));
+    let clock = Arc::new(ManualClock::new(
+        instant.parse::<Timestamp>().expect("instant"),
+    ));
     let (tx, rx) = oneshot::channel::<()>();
     let server_clock = clock.clone();
     let server = tokio::spawn(async move {
@@ -232,5 +246,147 @@ pub fn assert_error(
     );
     if let Some(field) = field {
         assert_eq!(body["field"], field, "field in {body}");
+    }
+}
+
+/// A WebSocket client for `/api/ws`, signed in with a bearer token.
+pub struct Ws {
+    pub stream: tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+    /// Frames read while looking for another kind, kept for later reads.
+    backlog: std::collections::VecDeque<Value>,
+}
+
+impl TestApp {
+    pub async fn ws(&self, token: &str) -> Ws {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+        let url = format!("{}/api/ws", self.base.replace("http://", "ws://"));
+        let mut request = url.into_client_request().expect("request");
+        request.headers_mut().insert(
+            "authorization",
+            format!("Bearer {token}").parse().expect("header"),
+        );
+        let (stream, _) = tokio_tungstenite::connect_async(request)
+            .await
+            .expect("websocket connects");
+        Ws {
+            stream,
+            backlog: Default::default(),
+        }
+    }
+
+    /// Stops the server and hands back its data directory (for restarts on the same database).
+    pub fn stop(mut self) -> TempDir {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server.abort();
+        }
+        std::mem::replace(
+            &mut self._dir,
+            tempfile::tempdir().expect("placeholder dir"),
+        )
+    }
+}
+
+impl Ws {
+    pub async fn send(&mut self, frame: Value) {
+        use futures::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::Text(
+                frame.to_string().into(),
+            ))
+            .await
+            .expect("frame sent");
+    }
+
+    pub async fn send_text(&mut self, text: String) {
+        use futures::SinkExt;
+        self.stream
+            .send(tokio_tungstenite::tungstenite::Message::Text(text.into()))
+            .await
+            .expect("frame sent");
+    }
+
+    /// The next JSON frame (within 5 s).
+    pub async fn next(&mut self) -> Value {
+        self.try_next(std::time::Duration::from_secs(5))
+            .await
+            .expect("a frame within 5 s")
+    }
+
+    pub async fn try_next(&mut self, within: std::time::Duration) -> Option<Value> {
+        if let Some(frame) = self.backlog.pop_front() {
+            return Some(frame);
+        }
+        self.read(within).await
+    }
+
+    /// The next frame from the socket itself (not the backlog).
+    async fn read(&mut self, within: std::time::Duration) -> Option<Value> {
+        use futures::StreamExt;
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let message = tokio::time::timeout_at(deadline, self.stream.next())
+                .await
+                .ok()??
+                .ok()?;
+            if let tokio_tungstenite::tungstenite::Message::Text(text) = message {
+                return Some(serde_json::from_str(&text).expect("server frames are JSON"));
+            }
+        }
+    }
+
+    /// The next frame of `kind` (within 5 s); frames of other kinds stay in the backlog.
+    pub async fn next_of(&mut self, kind: &str) -> Value {
+        if let Some(at) = self.backlog.iter().position(|f| f["type"] == kind) {
+            return self.backlog.remove(at).expect("position is in range");
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let frame = self
+                .read(left)
+                .await
+                .unwrap_or_else(|| panic!("no {kind} frame within 5 s"));
+            if frame["type"] == kind {
+                return frame;
+            }
+            self.backlog.push_back(frame);
+        }
+    }
+
+    /// Asserts that no frame of `kind` arrives within `within`.
+    pub async fn expect_none_of(&mut self, kind: &str, within: std::time::Duration) {
+        if let Some(frame) = self.backlog.iter().find(|f| f["type"] == kind) {
+            panic!("unexpected {kind} frame: {frame}");
+        }
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            match self.read(left).await {
+                Some(frame) if frame["type"] == kind => panic!("unexpected {kind} frame: {frame}"),
+                Some(frame) => self.backlog.push_back(frame),
+                None => return,
+            }
+        }
+    }
+
+    /// Joins a room and returns the `joined` frame.
+    pub async fn join(&mut self, room: i64, since: Option<i64>) -> Value {
+        let mut frame = json!({ "type": "join", "room": room });
+        if let Some(since) = since {
+            frame["since"] = json!(since);
+        }
+        self.send(frame).await;
+        self.next_of("joined").await
+    }
+
+    /// Sends ping and expects pong: the connection is alive and in order.
+    pub async fn assert_alive(&mut self) {
+        self.send(json!({ "type": "ping" })).await;
+        self.next_of("pong").await;
     }
 }

@@ -1,0 +1,233 @@
+//! The in-process implementation of [`Rooms`](crate::Rooms) for a single node.
+
+use std::{collections::HashMap, sync::Arc, sync::Mutex};
+
+use async_trait::async_trait;
+
+use crate::{Connection, ConnectionId, Joined, Media, Member, MemberInfo, RoomId, Rooms, UserId};
+
+#[derive(Debug)]
+struct Presence {
+    info: MemberInfo,
+    tabs: HashMap<ConnectionId, (Connection, Media)>,
+}
+
+impl Presence {
+    fn member(&self) -> Member {
+        let camera = self.tabs.values().any(|(_, m)| m.camera);
+        let mic = self.tabs.values().any(|(_, m)| m.mic);
+        Member {
+            info: self.info.clone(),
+            camera,
+            mic,
+        }
+    }
+}
+
+/// Rooms held in this process's memory.
+#[derive(Debug, Default)]
+pub struct LocalRooms {
+    rooms: Mutex<HashMap<RoomId, HashMap<UserId, Presence>>>,
+}
+
+impl LocalRooms {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut HashMap<RoomId, HashMap<UserId, Presence>>) -> R) -> R {
+        let mut rooms = self.rooms.lock().unwrap_or_else(|e| e.into_inner());
+        f(&mut rooms)
+    }
+
+    /// Connections to deliver to, collected under the lock and sent to after releasing it.
+    fn targets(&self, room: RoomId, pick: impl Fn(UserId) -> bool) -> Vec<Connection> {
+        self.with(|rooms| {
+            rooms
+                .get(&room)
+                .map(|members| {
+                    members
+                        .iter()
+                        .filter(|(user, _)| pick(**user))
+                        .flat_map(|(_, p)| p.tabs.values().map(|(c, _)| c.clone()))
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+}
+
+fn sorted(members: &HashMap<UserId, Presence>) -> Vec<Member> {
+    let mut list: Vec<Member> = members.values().map(Presence::member).collect();
+    list.sort_by_key(|m| m.info.user_id);
+    list
+}
+
+#[async_trait]
+impl Rooms for LocalRooms {
+    async fn join(
+        &self,
+        room: RoomId,
+        member: MemberInfo,
+        connection: Connection,
+        media: Media,
+    ) -> Joined {
+        self.with(|rooms| {
+            let members = rooms.entry(room).or_default();
+            let user = member.user_id;
+            let first_tab = !members.contains_key(&user);
+            let presence = members.entry(user).or_insert_with(|| Presence {
+                info: member.clone(),
+                tabs: HashMap::new(),
+            });
+            presence.info = member;
+            presence.tabs.insert(connection.id, (connection, media));
+            Joined {
+                first_tab,
+                members: sorted(members),
+            }
+        })
+    }
+
+    async fn leave(&self, room: RoomId, user: UserId, connection: ConnectionId) -> Option<bool> {
+        self.with(|rooms| {
+            let members = rooms.get_mut(&room)?;
+            let presence = members.get_mut(&user)?;
+            presence.tabs.remove(&connection)?;
+            let last = presence.tabs.is_empty();
+            if last {
+                members.remove(&user);
+                if members.is_empty() {
+                    rooms.remove(&room);
+                }
+            }
+            Some(last)
+        })
+    }
+
+    async fn set_media(
+        &self,
+        room: RoomId,
+        user: UserId,
+        connection: ConnectionId,
+        media: Media,
+    ) -> Option<Member> {
+        self.with(|rooms| {
+            let presence = rooms.get_mut(&room)?.get_mut(&user)?;
+            let before = presence.member();
+            presence.tabs.get_mut(&connection)?.1 = media;
+            let after = presence.member();
+            (after != before).then_some(after)
+        })
+    }
+
+    async fn broadcast(&self, room: RoomId, frame: Arc<str>, except: Option<UserId>) {
+        for connection in self.targets(room, |user| Some(user) != except) {
+            connection.send(frame.clone());
+        }
+    }
+
+    async fn send_to_user(&self, room: RoomId, user: UserId, frame: Arc<str>) -> bool {
+        let targets = self.targets(room, |u| u == user);
+        for connection in &targets {
+            connection.send(frame.clone());
+        }
+        !targets.is_empty()
+    }
+
+    async fn is_member(&self, room: RoomId, user: UserId) -> bool {
+        self.with(|rooms| rooms.get(&room).is_some_and(|m| m.contains_key(&user)))
+    }
+
+    async fn members(&self, room: RoomId) -> Vec<Member> {
+        self.with(|rooms| rooms.get(&room).map(sorted).unwrap_or_default())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(id: UserId) -> MemberInfo {
+        MemberInfo {
+            user_id: id,
+            nickname: format!("u{id}"),
+            profile_image: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn tabs_of_one_user_are_one_member_with_the_union_of_media() {
+        let rooms = LocalRooms::new();
+        let (a, _ra) = Connection::new(1, 8);
+        let (b, _rb) = Connection::new(2, 8);
+        assert!(rooms.join(7, info(1), a, Media::default()).await.first_tab);
+        let second = rooms.join(7, info(1), b, Media::default()).await;
+        assert!(!second.first_tab);
+        assert_eq!(second.members.len(), 1);
+        let changed = rooms
+            .set_media(
+                7,
+                1,
+                2,
+                Media {
+                    camera: true,
+                    mic: false,
+                },
+            )
+            .await;
+        assert_eq!(changed.map(|m| m.camera), Some(true));
+        assert_eq!(
+            rooms
+                .set_media(
+                    7,
+                    1,
+                    1,
+                    Media {
+                        camera: true,
+                        mic: false
+                    }
+                )
+                .await,
+            None,
+            "already on through the other tab"
+        );
+        assert_eq!(rooms.leave(7, 1, 2).await, Some(false));
+        assert!(
+            rooms.members(7).await[0].camera,
+            "tab 1 still has its camera on"
+        );
+        assert_eq!(rooms.leave(7, 1, 1).await, Some(true));
+        assert!(!rooms.is_member(7, 1).await);
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_flags_the_connection_as_slow() {
+        let rooms = LocalRooms::new();
+        let (slow, _never_read) = Connection::new(1, 2);
+        let token = slow.closed_for_slowness();
+        rooms.join(1, info(1), slow, Media::default()).await;
+        for _ in 0..3 {
+            rooms.broadcast(1, Arc::from("{}"), None).await;
+        }
+        assert!(token.is_cancelled());
+    }
+
+    #[tokio::test]
+    async fn broadcast_skips_the_excepted_user_and_direct_sends_reach_every_tab() {
+        let rooms = LocalRooms::new();
+        let (a, mut ra) = Connection::new(1, 8);
+        let (b1, mut rb1) = Connection::new(2, 8);
+        let (b2, mut rb2) = Connection::new(3, 8);
+        rooms.join(1, info(10), a, Media::default()).await;
+        rooms.join(1, info(20), b1, Media::default()).await;
+        rooms.join(1, info(20), b2, Media::default()).await;
+        rooms.broadcast(1, Arc::from("hello"), Some(10)).await;
+        assert!(ra.try_recv().is_err());
+        assert_eq!(&*rb1.try_recv().expect("b1"), "hello");
+        assert_eq!(&*rb2.try_recv().expect("b2"), "hello");
+        assert!(rooms.send_to_user(1, 10, Arc::from("direct")).await);
+        assert_eq!(&*ra.try_recv().expect("a"), "direct");
+        assert!(!rooms.send_to_user(1, 99, Arc::from("nobody")).await);
+    }
+}

@@ -1,0 +1,105 @@
+//! Settling challenges when they end: each active participant becomes COMPLETED or FAILED by
+//! their achieved sessions against the success rate. Runs at start (catching up on whatever
+//! ended while the server was down) and then periodically. Idempotent, and safe with several
+//! nodes: a participant is settled by a conditional update, so only one run emits their event.
+
+use std::{sync::Arc, time::Duration};
+
+use jiff::SignedDuration;
+use ssgwan_domain::{
+    Clock,
+    attendance::{Completion, ParticipantSchedule, completion},
+};
+use ssgwan_store::{ParticipantStatus, Store, StoreResult};
+use tokio::sync::broadcast;
+
+use crate::events::DomainEvent;
+
+/// How long after a challenge's end before settling it, so the last on-camera seconds of its
+/// final session have been written.
+pub const GRACE: SignedDuration = SignedDuration::from_secs(15);
+
+/// Settles every challenge that has ended (and waited out the grace period). Returns how many
+/// challenges were settled.
+pub async fn settle_ended(
+    store: &dyn Store,
+    clock: &dyn Clock,
+    events: &broadcast::Sender<DomainEvent>,
+) -> StoreResult<usize> {
+    let now = clock.now();
+    let cutoff = now.checked_sub(GRACE).unwrap_or(now);
+    let mut settled = 0;
+    loop {
+        let ids = store.unfinalized_ended(cutoff, 50).await?;
+        if ids.is_empty() {
+            return Ok(settled);
+        }
+        for id in ids {
+            settle(store, id, clock, events).await?;
+            settled += 1;
+        }
+    }
+}
+
+async fn settle(
+    store: &dyn Store,
+    challenge_id: i64,
+    clock: &dyn Clock,
+    events: &broadcast::Sender<DomainEvent>,
+) -> StoreResult<()> {
+    let now = clock.now();
+    let Some(challenge) = store.challenge(challenge_id, None).await? else {
+        return Ok(());
+    };
+    for participant in store.participants(challenge_id).await? {
+        if participant.status != ParticipantStatus::Active {
+            continue;
+        }
+        let scheduled = ParticipantSchedule::new(&challenge.spec.schedule, participant.joined_at)
+            .total_sessions();
+        let outcome = completion(
+            participant.achieved_sessions,
+            scheduled,
+            challenge.spec.success_rate,
+        );
+        let status = match outcome {
+            Completion::Completed => ParticipantStatus::Completed,
+            Completion::Failed => ParticipantStatus::Failed,
+        };
+        if store
+            .finalize_participant(challenge_id, participant.user.id, status, now)
+            .await?
+        {
+            metrics::counter!("ssgwan_participants_settled_total", "status" => status.as_str())
+                .increment(1);
+            let _ = events.send(DomainEvent::ChallengeSettled {
+                challenge_id,
+                user_id: participant.user.id,
+                completed: outcome == Completion::Completed,
+                at: now,
+            });
+        }
+    }
+    store.mark_finalized(challenge_id, now).await?;
+    tracing::info!(challenge_id, "challenge settled");
+    Ok(())
+}
+
+/// Runs [`settle_ended`] now and then every `interval`, until the process stops.
+pub fn spawn(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    events: broadcast::Sender<DomainEvent>,
+    interval: Duration,
+) {
+    tokio::spawn(async move {
+        let mut ticker = tokio::time::interval(interval);
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            ticker.tick().await;
+            if let Err(err) = settle_ended(&*store, &*clock, &events).await {
+                tracing::error!(error = %err, "settling ended challenges failed");
+            }
+        }
+    });
+}

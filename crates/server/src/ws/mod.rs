@@ -1,0 +1,513 @@
+//! The real-time gateway, `GET /api/ws`: one WebSocket per browser tab carries chat, presence,
+//! signaling and attendance for any number of rooms. The full protocol is in docs/protocol.md.
+//!
+//! Each connection has two tasks: the reader (this module's [`Session`]) handles frames in
+//! order, and the writer drains the connection's bounded queue into the socket, pings the
+//! client every [`PING_EVERY`], and closes the socket when the queue overflows (1013) or the
+//! client went silent for [`IDLE_LIMIT`].
+
+pub mod protocol;
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
+
+use axum::{
+    extract::{
+        State,
+        ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgrade},
+    },
+    response::Response,
+};
+use futures::{SinkExt, StreamExt, stream::SplitSink};
+use governor::{DefaultKeyedRateLimiter, Quota};
+use ssgwan_domain::attendance::ParticipantSchedule;
+use ssgwan_realtime::{Connection, Media, MemberInfo, RoomId};
+use ssgwan_store::{ParticipantStatus, User};
+use tokio_util::sync::CancellationToken;
+
+use self::protocol::{ClientFrame, MessageDto, ServerFrame};
+use crate::{attendance::Seat, error::AppError, http::extract::CurrentUser, state::AppState};
+
+/// Frames a connection may have queued before it counts as too slow and is closed.
+pub const QUEUE_FRAMES: usize = 256;
+/// How often the server pings each client.
+pub const PING_EVERY: Duration = Duration::from_secs(20);
+/// A client silent this long (no frame, no pong) is disconnected and leaves its rooms.
+pub const IDLE_LIMIT: Duration = Duration::from_secs(60);
+/// Messages a `join` replays at most; beyond that `truncated` is set and the client pages.
+pub const MISSED_LIMIT: i64 = 500;
+/// Chat frames a user may send per 10 seconds (across tabs).
+pub const CHAT_BURST: u32 = 10;
+
+/// Per-user chat limits.
+pub type ChatLimiter = DefaultKeyedRateLimiter<i64>;
+
+pub fn chat_limiter() -> Arc<ChatLimiter> {
+    // 10 messages at once, refilled at one per second: at most ~10 per 10 seconds sustained.
+    let burst = std::num::NonZeroU32::new(CHAT_BURST).unwrap_or(std::num::NonZeroU32::MIN);
+    let per = Duration::from_secs(10) / CHAT_BURST;
+    Arc::new(ChatLimiter::keyed(
+        Quota::with_period(per)
+            .unwrap_or_else(|| Quota::per_second(burst))
+            .allow_burst(burst),
+    ))
+}
+
+static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
+
+/// Upgrades an authenticated request (401 before the upgrade otherwise).
+#[utoipa::path(
+    get, path = "/api/ws", tag = "realtime",
+    responses(
+        (status = 101, description = "Switching to the WebSocket protocol of docs/protocol.md"),
+        (status = 426, body = crate::error::ErrorBody, description = "Not a WebSocket upgrade (`UPGRADE_REQUIRED`)"),
+        (status = 401, body = crate::error::ErrorBody)
+    )
+)]
+pub async fn upgrade(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+) -> Result<Response, AppError> {
+    let ws = ws.map_err(|_| AppError::UpgradeRequired)?;
+    let user = current.user;
+    Ok(ws
+        // Frames above our 64 KiB limit are answered with FRAME_TOO_LARGE; only absurd ones
+        // (over 1 MiB) make the WebSocket library drop the connection.
+        .max_message_size(1 << 20)
+        .max_frame_size(1 << 20)
+        .on_upgrade(move |socket| run(state, user, socket)))
+}
+
+/// Serves one connection until it closes, then takes the user out of its rooms.
+async fn run(state: AppState, user: User, socket: WebSocket) {
+    let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
+    let (connection, outbound) = Connection::new(id, QUEUE_FRAMES);
+    let slow = connection.closed_for_slowness();
+    let done = CancellationToken::new();
+    let (sink, mut stream) = socket.split();
+    metrics::gauge!("ssgwan_ws_connections").increment(1.0);
+
+    let writer = tokio::spawn(write_loop(sink, outbound, slow, done.clone()));
+    let mut session = Session {
+        state,
+        user,
+        connection,
+        rooms: HashMap::new(),
+    };
+    loop {
+        let next = tokio::select! {
+            () = done.cancelled() => break,
+            next = tokio::time::timeout(IDLE_LIMIT, stream.next()) => next,
+        };
+        match next {
+            Err(_idle) => {
+                tracing::debug!(connection = id, "client silent for too long");
+                break;
+            }
+            Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => break,
+            Ok(Some(Ok(Message::Text(text)))) => session.handle(text.as_str()).await,
+            Ok(Some(Ok(Message::Binary(_)))) => {
+                session.error("UNSUPPORTED_FRAME", "frames are JSON text".into(), None)
+            }
+            Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
+        }
+    }
+    done.cancel();
+    session.leave_all().await;
+    let _ = writer.await;
+    metrics::gauge!("ssgwan_ws_connections").decrement(1.0);
+}
+
+async fn write_loop(
+    mut sink: SplitSink<WebSocket, Message>,
+    mut outbound: tokio::sync::mpsc::Receiver<Arc<str>>,
+    slow: CancellationToken,
+    done: CancellationToken,
+) {
+    let mut ping = tokio::time::interval(PING_EVERY);
+    ping.tick().await;
+    loop {
+        let message = tokio::select! {
+            () = done.cancelled() => break,
+            () = slow.cancelled() => {
+                // The client fell behind while we were idle: say why, if it still listens.
+                close_slow(&mut sink).await;
+                break;
+            }
+            frame = outbound.recv() => match frame {
+                Some(frame) => Message::Text(Utf8Bytes::from(&*frame)),
+                None => break,
+            },
+            _ = ping.tick() => Message::Ping(Default::default()),
+        };
+        // A send blocks when the client stops reading; its queue then overflows and the slow
+        // flag fires, which must win over the blocked send.
+        let sent = tokio::select! {
+            sent = sink.send(message) => sent.is_ok(),
+            () = slow.cancelled() => {
+                metrics::counter!("ssgwan_ws_closed_slow_total").increment(1);
+                false
+            }
+            () = tokio::time::sleep(Duration::from_secs(10)) => {
+                metrics::counter!("ssgwan_ws_closed_slow_total").increment(1);
+                false
+            }
+        };
+        if !sent {
+            break;
+        }
+    }
+    done.cancel();
+    let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
+}
+
+async fn close_slow(sink: &mut SplitSink<WebSocket, Message>) {
+    metrics::counter!("ssgwan_ws_closed_slow_total").increment(1);
+    let close = CloseFrame {
+        code: 1013,
+        reason: Utf8Bytes::from_static("too slow: messages were piling up"),
+    };
+    let _ = tokio::time::timeout(
+        Duration::from_secs(1),
+        sink.send(Message::Close(Some(close))),
+    )
+    .await;
+}
+
+/// A room this connection has joined.
+struct JoinedRoom {
+    seat: Seat,
+}
+
+struct Session {
+    state: AppState,
+    user: User,
+    connection: Connection,
+    rooms: HashMap<RoomId, JoinedRoom>,
+}
+
+impl Session {
+    fn send(&self, frame: &ServerFrame) {
+        self.connection.send(frame.encode());
+    }
+
+    fn error(&self, code: &'static str, message: String, room: Option<RoomId>) {
+        metrics::counter!("ssgwan_ws_errors_total", "code" => code).increment(1);
+        self.send(&ServerFrame::Error {
+            code,
+            message,
+            room,
+        });
+    }
+
+    fn app_error(&self, err: &AppError, room: Option<RoomId>) {
+        let body = err.body();
+        self.error(body.code, body.message, room);
+    }
+
+    async fn handle(&mut self, text: &str) {
+        let frame = match protocol::parse(text) {
+            Ok(frame) => frame,
+            Err(err) => return self.error(err.code, err.detail, None),
+        };
+        match frame {
+            ClientFrame::Ping => self.send(&ServerFrame::Pong),
+            ClientFrame::Join { room, since } => self.join(room, since).await,
+            ClientFrame::Leave { room } => {
+                if self.rooms.contains_key(&room) {
+                    self.leave(room).await;
+                } else {
+                    self.error("NOT_IN_ROOM", "join the room first".into(), Some(room));
+                }
+            }
+            ClientFrame::Chat {
+                room,
+                body,
+                client_id,
+            } => self.chat(room, &body, client_id).await,
+            ClientFrame::Signal { room, to, data } => {
+                if !self.rooms.contains_key(&room) {
+                    return self.error("NOT_IN_ROOM", "join the room first".into(), Some(room));
+                }
+                let frame = protocol::signal_frame(room, self.user.id, &data);
+                if to == self.user.id || !self.state.rooms.send_to_user(room, to, frame).await {
+                    self.error(
+                        "PEER_NOT_IN_ROOM",
+                        format!("user {to} is not in room {room}"),
+                        Some(room),
+                    );
+                }
+            }
+            ClientFrame::Media { room, camera, mic } => {
+                if !self.rooms.contains_key(&room) {
+                    return self.error("NOT_IN_ROOM", "join the room first".into(), Some(room));
+                }
+                let changed = self
+                    .state
+                    .rooms
+                    .set_media(
+                        room,
+                        self.user.id,
+                        self.connection.id,
+                        Media { camera, mic },
+                    )
+                    .await;
+                if let Some(member) = changed {
+                    self.state
+                        .rooms
+                        .broadcast(
+                            room,
+                            ServerFrame::Presence {
+                                room,
+                                event: "media",
+                                user: member,
+                            }
+                            .encode(),
+                            Some(self.user.id),
+                        )
+                        .await;
+                }
+                self.sync_attendance(room).await;
+            }
+        }
+    }
+
+    async fn join(&mut self, room: RoomId, since: Option<i64>) {
+        let store = &self.state.store;
+        let membership = match store.membership(room, self.user.id).await {
+            Ok(m) => m,
+            Err(err) => return self.app_error(&err.into(), Some(room)),
+        };
+        let Some(membership) = membership.filter(|m| m.status == ParticipantStatus::Active) else {
+            return self.error(
+                "FORBIDDEN",
+                "only active participants may join this room".into(),
+                Some(room),
+            );
+        };
+        let challenge = match store.challenge(room, None).await {
+            Ok(Some(c)) => c,
+            Ok(None) => return self.app_error(&AppError::ChallengeNotFound, Some(room)),
+            Err(err) => return self.app_error(&err.into(), Some(room)),
+        };
+        let seat = Seat {
+            schedule: Arc::new(challenge.spec.schedule),
+            joined_at: membership.joined_at,
+            required_seconds: challenge.spec.min_minutes * 60,
+        };
+        let missed = match since {
+            Some(after) => match store.messages_after(room, after, MISSED_LIMIT + 1).await {
+                Ok(m) => m,
+                Err(err) => return self.app_error(&err.into(), Some(room)),
+            },
+            None => Vec::new(),
+        };
+        let truncated = missed.len() as i64 > MISSED_LIMIT;
+        let missed: Vec<MessageDto> = missed
+            .into_iter()
+            .skip(usize::from(truncated))
+            .map(MessageDto::from)
+            .collect();
+
+        let info = MemberInfo {
+            user_id: self.user.id,
+            nickname: self.user.nickname.clone(),
+            profile_image: self.user.profile_image.clone(),
+        };
+        let rejoin = self.rooms.contains_key(&room);
+        let joined = self
+            .state
+            .rooms
+            .join(room, info, self.connection.clone(), Media::default())
+            .await;
+        if joined.first_tab
+            && !rejoin
+            && let Some(me) = joined
+                .members
+                .iter()
+                .find(|m| m.info.user_id == self.user.id)
+                .cloned()
+        {
+            self.state
+                .rooms
+                .broadcast(
+                    room,
+                    ServerFrame::Presence {
+                        room,
+                        event: "join",
+                        user: me,
+                    }
+                    .encode(),
+                    Some(self.user.id),
+                )
+                .await;
+        }
+        self.send(&ServerFrame::Joined {
+            room,
+            members: joined.members,
+            missed,
+            truncated,
+        });
+        // Today's attendance so far (or the day's, outside a session).
+        let now = self.state.now();
+        let participant = ParticipantSchedule::new(&seat.schedule, seat.joined_at);
+        let date = participant
+            .session_at(now)
+            .unwrap_or_else(|| seat.schedule.local_date(now));
+        if let Ok(day) = store.attendance_day(room, self.user.id, date).await {
+            self.send(&ServerFrame::Attendance {
+                room,
+                date: date.to_string(),
+                seconds: day.seconds,
+                achieved: day.achieved,
+                required_seconds: seat.required_seconds,
+            });
+        }
+        self.rooms.insert(room, JoinedRoom { seat });
+        self.sync_attendance(room).await;
+    }
+
+    async fn leave(&mut self, room: RoomId) {
+        let Some(_joined) = self.rooms.remove(&room) else {
+            return;
+        };
+        let rooms = &self.state.rooms;
+        let before = rooms
+            .members(room)
+            .await
+            .into_iter()
+            .find(|m| m.info.user_id == self.user.id);
+        match rooms.leave(room, self.user.id, self.connection.id).await {
+            Some(true) => {
+                if let Some(member) = before {
+                    rooms
+                        .broadcast(
+                            room,
+                            ServerFrame::Presence {
+                                room,
+                                event: "leave",
+                                user: member,
+                            }
+                            .encode(),
+                            Some(self.user.id),
+                        )
+                        .await;
+                }
+                self.state.attendance.camera_off(room, self.user.id);
+            }
+            Some(false) => {
+                let after = rooms
+                    .members(room)
+                    .await
+                    .into_iter()
+                    .find(|m| m.info.user_id == self.user.id);
+                if let Some(after) = after.filter(|a| Some(a) != before.as_ref()) {
+                    rooms
+                        .broadcast(
+                            room,
+                            ServerFrame::Presence {
+                                room,
+                                event: "media",
+                                user: after.clone(),
+                            }
+                            .encode(),
+                            Some(self.user.id),
+                        )
+                        .await;
+                    if !after.camera {
+                        self.state.attendance.camera_off(room, self.user.id);
+                    }
+                }
+            }
+            None => {}
+        }
+    }
+
+    async fn leave_all(&mut self) {
+        let rooms: Vec<RoomId> = self.rooms.keys().copied().collect();
+        for room in rooms {
+            self.leave(room).await;
+        }
+    }
+
+    /// Tells the attendance tracker whether the user is on camera in `room` (in any tab).
+    async fn sync_attendance(&self, room: RoomId) {
+        let Some(joined) = self.rooms.get(&room) else {
+            return;
+        };
+        let on_camera = self
+            .state
+            .rooms
+            .members(room)
+            .await
+            .iter()
+            .any(|m| m.info.user_id == self.user.id && m.camera);
+        if on_camera {
+            self.state
+                .attendance
+                .camera_on(room, self.user.id, joined.seat.clone());
+        } else {
+            self.state.attendance.camera_off(room, self.user.id);
+        }
+    }
+
+    async fn chat(&self, room: RoomId, body: &str, client_id: String) {
+        if !self.rooms.contains_key(&room) {
+            return self.error("NOT_IN_ROOM", "join the room first".into(), Some(room));
+        }
+        let body = body.trim();
+        let length = body.chars().count();
+        if length == 0 || length > 1_000 {
+            return self.app_error(
+                &AppError::Invalid(ssgwan_domain::Invalid::new(
+                    "body",
+                    ssgwan_domain::Reason::Length { min: 1, max: 1_000 },
+                )),
+                Some(room),
+            );
+        }
+        if client_id.is_empty() || client_id.len() > 64 || client_id.chars().any(char::is_control) {
+            return self.app_error(
+                &AppError::Invalid(ssgwan_domain::Invalid::new(
+                    "clientId",
+                    ssgwan_domain::Reason::Length { min: 1, max: 64 },
+                )),
+                Some(room),
+            );
+        }
+        if self.state.chat_limiter.check_key(&self.user.id).is_err() {
+            return self.app_error(&AppError::RateLimited, Some(room));
+        }
+        let stored = self
+            .state
+            .store
+            .post_message(room, self.user.id, &client_id, body, self.state.now())
+            .await;
+        match stored {
+            // Stored first, then delivered to everyone in the room, the sender's tabs included.
+            Ok((message, true)) => {
+                metrics::counter!("ssgwan_chat_messages_total").increment(1);
+                let frame = ServerFrame::Chat {
+                    room,
+                    message: message.into(),
+                    client_id,
+                };
+                self.state.rooms.broadcast(room, frame.encode(), None).await;
+            }
+            // A resend of a message already stored: confirm it to this tab only.
+            Ok((message, false)) => self.send(&ServerFrame::Chat {
+                room,
+                message: message.into(),
+                client_id,
+            }),
+            Err(err) => self.app_error(&err.into(), Some(room)),
+        }
+    }
+}

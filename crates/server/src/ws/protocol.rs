@@ -1,0 +1,328 @@
+//! The frames of `/api/ws` (see docs/protocol.md). Client frames are parsed strictly so that a
+//! malformed one gets a precise error code; server frames are serialized once per delivery.
+
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize, de::IgnoredAny};
+use serde_json::value::RawValue;
+use ssgwan_realtime::Member;
+use ssgwan_store::ChatMessage;
+use utoipa::ToSchema;
+
+/// Largest text frame we read as a request (bigger ones get `FRAME_TOO_LARGE`).
+pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+
+/// A frame from a client.
+#[derive(Debug)]
+pub enum ClientFrame {
+    Join {
+        room: i64,
+        since: Option<i64>,
+    },
+    Leave {
+        room: i64,
+    },
+    Chat {
+        room: i64,
+        body: String,
+        client_id: String,
+    },
+    Signal {
+        room: i64,
+        to: i64,
+        data: Box<RawValue>,
+    },
+    Media {
+        room: i64,
+        camera: bool,
+        mic: bool,
+    },
+    Ping,
+}
+
+// One struct per frame type, read after the `type` (serde cannot keep a raw JSON value inside
+// an internally tagged enum, and `signal` must relay `data` byte for byte).
+#[derive(Deserialize)]
+struct Kind<'a> {
+    #[serde(rename = "type", borrow, default)]
+    kind: Option<std::borrow::Cow<'a, str>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct JoinFrame {
+    #[serde(rename = "type")]
+    _type: IgnoredAny,
+    room: i64,
+    #[serde(default)]
+    since: Option<i64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RoomFrame {
+    #[serde(rename = "type")]
+    _type: IgnoredAny,
+    room: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "camelCase")]
+struct ChatFrame {
+    #[serde(rename = "type")]
+    _type: IgnoredAny,
+    room: i64,
+    body: String,
+    client_id: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SignalFrame {
+    #[serde(rename = "type")]
+    _type: IgnoredAny,
+    room: i64,
+    to: i64,
+    data: Box<RawValue>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct MediaFrame {
+    #[serde(rename = "type")]
+    _type: IgnoredAny,
+    room: i64,
+    camera: bool,
+    mic: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PingFrame {
+    #[serde(rename = "type")]
+    _type: IgnoredAny,
+}
+
+/// Why a frame could not be read.
+#[derive(Debug)]
+pub struct FrameError {
+    pub code: &'static str,
+    pub detail: String,
+}
+
+/// Parses a client frame, telling bad JSON, a missing or unknown `type` and bad fields apart.
+pub fn parse(text: &str) -> Result<ClientFrame, FrameError> {
+    if text.len() > MAX_FRAME_BYTES {
+        return Err(FrameError {
+            code: "FRAME_TOO_LARGE",
+            detail: format!("frames are at most {MAX_FRAME_BYTES} bytes"),
+        });
+    }
+    let kind = match serde_json::from_str::<Kind<'_>>(text) {
+        Ok(Kind { kind: Some(kind) }) => kind,
+        Ok(Kind { kind: None }) => return Err(missing_type()),
+        Err(e) if e.classify() == serde_json::error::Category::Data => return Err(missing_type()),
+        Err(e) => {
+            return Err(FrameError {
+                code: "MALFORMED_JSON",
+                detail: e.to_string(),
+            });
+        }
+    };
+    let invalid = |e: serde_json::Error| FrameError {
+        code: "INVALID_FRAME",
+        detail: e.to_string(),
+    };
+    Ok(match kind.as_ref() {
+        "join" => serde_json::from_str::<JoinFrame>(text)
+            .map(|f| ClientFrame::Join {
+                room: f.room,
+                since: f.since,
+            })
+            .map_err(invalid)?,
+        "leave" => serde_json::from_str::<RoomFrame>(text)
+            .map(|f| ClientFrame::Leave { room: f.room })
+            .map_err(invalid)?,
+        "chat" => serde_json::from_str::<ChatFrame>(text)
+            .map(|f| ClientFrame::Chat {
+                room: f.room,
+                body: f.body,
+                client_id: f.client_id,
+            })
+            .map_err(invalid)?,
+        "signal" => serde_json::from_str::<SignalFrame>(text)
+            .map(|f| ClientFrame::Signal {
+                room: f.room,
+                to: f.to,
+                data: f.data,
+            })
+            .map_err(invalid)?,
+        "media" => serde_json::from_str::<MediaFrame>(text)
+            .map(|f| ClientFrame::Media {
+                room: f.room,
+                camera: f.camera,
+                mic: f.mic,
+            })
+            .map_err(invalid)?,
+        "ping" => serde_json::from_str::<PingFrame>(text)
+            .map(|_| ClientFrame::Ping)
+            .map_err(invalid)?,
+        other => {
+            return Err(FrameError {
+                code: "UNKNOWN_TYPE",
+                detail: format!("unknown frame type `{other}`"),
+            });
+        }
+    })
+}
+
+fn missing_type() -> FrameError {
+    FrameError {
+        code: "MISSING_TYPE",
+        detail: "every frame is a JSON object with a string `type`".into(),
+    }
+}
+
+/// `signal {room, from, data}` with `data` copied byte for byte from the sender's frame.
+/// (Written by hand: serde cannot put a raw JSON value inside an internally tagged enum.)
+pub fn signal_frame(room: i64, from: i64, data: &RawValue) -> Arc<str> {
+    Arc::from(format!(
+        r#"{{"type":"signal","room":{room},"from":{from},"data":{}}}"#,
+        data.get()
+    ))
+}
+
+/// A chat message as clients see it (also in the HTTP history).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageDto {
+    /// Increases within the room.
+    pub id: i64,
+    pub room: i64,
+    pub user_id: i64,
+    pub nickname: String,
+    pub body: String,
+    pub created_at: String,
+}
+
+impl From<ChatMessage> for MessageDto {
+    fn from(m: ChatMessage) -> Self {
+        Self {
+            id: m.id,
+            room: m.room,
+            user_id: m.user_id,
+            nickname: m.nickname,
+            body: m.body,
+            created_at: m.created_at.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+#[serde(tag = "type", rename_all = "camelCase")]
+pub enum ServerFrame {
+    Joined {
+        room: i64,
+        members: Vec<Member>,
+        missed: Vec<MessageDto>,
+        truncated: bool,
+    },
+    Presence {
+        room: i64,
+        event: &'static str,
+        user: Member,
+    },
+    Chat {
+        room: i64,
+        message: MessageDto,
+        #[serde(rename = "clientId")]
+        client_id: String,
+    },
+    #[serde(rename_all = "camelCase")]
+    Attendance {
+        room: i64,
+        date: String,
+        seconds: i64,
+        achieved: bool,
+        required_seconds: i64,
+    },
+    Error {
+        code: &'static str,
+        message: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        room: Option<i64>,
+    },
+    Pong,
+}
+
+impl ServerFrame {
+    /// The frame as JSON text, shared by every recipient.
+    pub fn encode(&self) -> Arc<str> {
+        serde_json::to_string(self)
+            .map(Arc::from)
+            .unwrap_or_else(|_| {
+                Arc::from(r#"{"type":"error","code":"INTERNAL","message":"encoding failed"}"#)
+            })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_frames_carry_the_data_verbatim() {
+        let data = RawValue::from_string(r#"{"sdp":"v=0\r\n","b":[1,2]}"#.into()).expect("raw");
+        let frame = signal_frame(3, 7, &data);
+        let parsed: serde_json::Value = serde_json::from_str(&frame).expect("valid JSON");
+        assert_eq!(parsed["type"], "signal");
+        assert_eq!(parsed["from"], 7);
+        assert!(frame.ends_with(r#""data":{"sdp":"v=0\r\n","b":[1,2]}}"#));
+    }
+
+    #[test]
+    fn frames_parse_and_errors_are_classified() {
+        assert!(matches!(
+            parse(r#"{"type":"join","room":3}"#),
+            Ok(ClientFrame::Join {
+                room: 3,
+                since: None
+            })
+        ));
+        assert!(matches!(parse(r#"{"type":"ping"}"#), Ok(ClientFrame::Ping)));
+        let signal =
+            parse(r#"{"type":"signal","room":1,"to":2,"data":{"sdp":"v=0\r\n","z":1,"a":[1]}}"#);
+        match signal {
+            Ok(ClientFrame::Signal { data, .. }) => assert_eq!(
+                data.get(),
+                r#"{"sdp":"v=0\r\n","z":1,"a":[1]}"#,
+                "relayed byte for byte"
+            ),
+            other => panic!("{other:?}"),
+        }
+        for (text, code) in [
+            ("{", "MALFORMED_JSON"),
+            ("[]", "MISSING_TYPE"),
+            (r#"{"room":1}"#, "MISSING_TYPE"),
+            (r#"{"type":"dance"}"#, "UNKNOWN_TYPE"),
+            (r#"{"type":"join"}"#, "INVALID_FRAME"),
+            (r#"{"type":"join","room":"1"}"#, "INVALID_FRAME"),
+            (
+                r#"{"type":"media","room":1,"camera":true}"#,
+                "INVALID_FRAME",
+            ),
+        ] {
+            assert_eq!(
+                parse(text).map(|_| ()).map_err(|e| e.code),
+                Err(code),
+                "{text}"
+            );
+        }
+        assert_eq!(
+            parse(&"x".repeat(MAX_FRAME_BYTES + 1))
+                .map(|_| ())
+                .map_err(|e| e.code),
+            Err("FRAME_TOO_LARGE")
+        );
+    }
+}

@@ -1,0 +1,100 @@
+import { useTranslation } from 'react-i18next';
+import { Link, useSearchParams } from 'react-router';
+import { useMe } from '../api/auth';
+import { isNotFound } from '../api/client';
+import { useRankings } from '../api/stats';
+import { RANKING_PERIODS, type RankingEntry, type RankingPeriod } from '../api/types';
+import { Avatar } from '../components/Avatar';
+import { EmptyState, ErrorState, LoadingState } from '../components/States';
+import { Tabs } from '../components/Tabs';
+
+export function RankingsPage() {
+  const { t } = useTranslation();
+  const [params, setParams] = useSearchParams();
+  const raw = params.get('period');
+  const period: RankingPeriod = RANKING_PERIODS.includes(raw as RankingPeriod) ? (raw as RankingPeriod) : 'all';
+
+  return (
+    <section className="narrow">
+      <h1 className="page-title">{t('rankings.title')}</h1>
+      <p className="page-lead">{t('rankings.lead')}</p>
+      <Tabs
+        label={t('rankings.period')}
+        items={RANKING_PERIODS.map((p) => ({ value: p, label: t(`rankings.periods.${p}`) }))}
+        value={period}
+        onChange={(p) => setParams(p === 'all' ? {} : { period: p }, { replace: true })}
+      />
+      <RankingTable period={period} />
+    </section>
+  );
+}
+
+function RankingTable({ period }: { period: RankingPeriod }) {
+  const { t } = useTranslation();
+  const rankings = useRankings(period);
+  const me = useMe();
+  const meId = me.data?.id;
+
+  if (rankings.isPending) return <LoadingState />;
+  if (rankings.isError) {
+    return isNotFound(rankings.error) ? (
+      <EmptyState title={t('rankings.unavailable')} />
+    ) : (
+      <ErrorState error={rankings.error} onRetry={() => void rankings.refetch()} />
+    );
+  }
+
+  const { entries, me: mine } = rankings.data;
+  if (entries.length === 0) return <EmptyState title={t('rankings.empty')} />;
+  const meOutside = mine !== null && !entries.some((e) => e.userId === mine.userId);
+
+  return (
+    <table className="ranking">
+      <thead>
+        <tr>
+          <th scope="col">{t('rankings.rank')}</th>
+          <th scope="col">{t('rankings.user')}</th>
+          <th scope="col" className="num">
+            {t('rankings.completed')}
+          </th>
+          <th scope="col" className="num">
+            {t('rankings.score')}
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {entries.map((e) => (
+          <RankingRow key={e.userId} entry={e} isMe={e.userId === meId} />
+        ))}
+        {meOutside && (
+          <>
+            <tr className="ranking__gap" aria-hidden="true">
+              <td colSpan={4}>⋯</td>
+            </tr>
+            <RankingRow entry={mine} isMe />
+          </>
+        )}
+      </tbody>
+    </table>
+  );
+}
+
+function RankingRow({ entry, isMe }: { entry: RankingEntry; isMe: boolean }) {
+  const { t, i18n } = useTranslation();
+  const number = new Intl.NumberFormat(i18n.language);
+  const medal = ['🥇', '🥈', '🥉'][entry.rank - 1];
+  return (
+    <tr className={isMe ? 'ranking__row ranking__row--me' : 'ranking__row'} aria-current={isMe ? 'true' : undefined}>
+      <td className="ranking__rank">{medal ?? entry.rank}</td>
+      <td>
+        <Link to={`/users/${entry.userId}`} className="ranking__user">
+          <Avatar user={entry} size={32} />
+          <span>{entry.nickname}</span>
+          {isMe && <span className="badge badge--me">{t('common.me')}</span>}
+        </Link>
+      </td>
+      <td className="num">{number.format(entry.completedCount)}</td>
+      <td className="num ranking__score">{number.format(entry.totalScore)}</td>
+    </tr>
+  );
+}
