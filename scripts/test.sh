@@ -6,7 +6,7 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 . scripts/lib.sh
 
-ensure_apt curl python3-venv
+ensure_apt curl python3-venv coturn
 ensure_python_tools
 
 if [ -f web/package.json ]; then

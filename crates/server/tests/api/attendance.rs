@@ -248,3 +248,120 @@ async fn a_server_that_was_down_at_the_end_settles_on_start_and_only_once() {
         "{metrics}"
     );
 }
+
+/// The real binary on the real clock: on camera for ~20 s in a session happening now, then
+/// SIGKILL (no chance to flush), then a restart. At most 15 s of the time may be lost.
+#[tokio::test]
+async fn on_camera_time_survives_a_kill_9_losing_at_most_15_seconds() {
+    use std::process::{Command, Stdio};
+    let seoul = jiff::tz::TimeZone::get("Asia/Seoul").expect("tz");
+    let local = jiff::Timestamp::now().to_zoned_datetime(seoul);
+    if local.hour() == 23 && local.minute() >= 35 {
+        eprintln!("skipping: too close to midnight in Seoul for a same-day session window");
+        return;
+    }
+    let dir = tempfile::tempdir().expect("dir");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let start = |dir: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_ssgwan"))
+            .args([
+                "serve",
+                "--dev-login",
+                "--rate-limit-per-second",
+                "0",
+                "--web-dir",
+                "/nonexistent",
+                "--addr",
+                &format!("127.0.0.1:{port}"),
+                "--data-dir",
+            ])
+            .arg(dir)
+            .env_remove("SSGWAN_DATABASE_URL")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("server starts")
+    };
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    let ready = |client: &reqwest::Client| {
+        let url = format!("{base}/readyz");
+        let client = client.clone();
+        async move {
+            for _ in 0..200 {
+                if client
+                    .get(&url)
+                    .send()
+                    .await
+                    .is_ok_and(|r| r.status() == StatusCode::OK)
+                {
+                    return;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("server did not start");
+        }
+    };
+    let mut server = start(dir.path());
+    ready(&client).await;
+    let login: Value = client
+        .post(format!("{base}/api/auth/dev-login"))
+        .json(&json!({ "nickname": "crashy" }))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let token = login["token"].as_str().expect("token").to_owned();
+    let session_start = format!("{:02}:{:02}", local.hour(), local.minute());
+    let end_minutes = i32::from(local.hour()) * 60 + i32::from(local.minute()) + 20;
+    let session_end = format!("{:02}:{:02}", end_minutes / 60, end_minutes % 60);
+    let body = json!({
+        "title": "crash test", "category": "ETC", "capacity": 2, "startDate": local.date().to_string(), "endDate": local.date().to_string(),
+        "sessionStart": session_start, "sessionEnd": session_end, "minMinutes": 15, "timezone": "Asia/Seoul",
+    });
+    let created: Value = client
+        .post(format!("{base}/api/challenges"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let room = created["id"]
+        .as_i64()
+        .unwrap_or_else(|| panic!("created: {created}"));
+
+    let mut ws = crate::support::connect_ws(&base, &token).await;
+    ws.join(room, None).await;
+    ws.send(camera(room, true)).await;
+    ws.assert_alive().await;
+    let on_since = std::time::Instant::now();
+    tokio::time::sleep(Duration::from_secs(20)).await;
+    server.kill().expect("SIGKILL");
+    let on_camera = on_since.elapsed().as_secs() as i64;
+    let _ = server.wait();
+    drop(ws);
+
+    let mut server = start(dir.path());
+    ready(&client).await;
+    let mut ws = crate::support::connect_ws(&base, &token).await;
+    ws.join(room, None).await;
+    let kept = ws.next_of("attendance").await["seconds"]
+        .as_i64()
+        .expect("seconds");
+    let _ = server.kill();
+    let _ = server.wait();
+    eprintln!("on camera {on_camera} s before SIGKILL; {kept} s survived the restart");
+    assert!(
+        kept >= on_camera - 15 && kept <= on_camera + 1,
+        "on camera {on_camera} s, kept {kept} s after SIGKILL"
+    );
+}

@@ -260,20 +260,7 @@ pub struct Ws {
 
 impl TestApp {
     pub async fn ws(&self, token: &str) -> Ws {
-        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
-        let url = format!("{}/api/ws", self.base.replace("http://", "ws://"));
-        let mut request = url.into_client_request().expect("request");
-        request.headers_mut().insert(
-            "authorization",
-            format!("Bearer {token}").parse().expect("header"),
-        );
-        let (stream, _) = tokio_tungstenite::connect_async(request)
-            .await
-            .expect("websocket connects");
-        Ws {
-            stream,
-            backlog: Default::default(),
-        }
+        connect_ws(&self.base, token).await
     }
 
     /// Stops the server and hands back its data directory (for restarts on the same database).
@@ -288,6 +275,24 @@ impl TestApp {
             &mut self._dir,
             tempfile::tempdir().expect("placeholder dir"),
         )
+    }
+}
+
+/// Opens `/api/ws` on the server at `base` (http://…) as the holder of `token`.
+pub async fn connect_ws(base: &str, token: &str) -> Ws {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = format!("{}/api/ws", base.replace("http://", "ws://"));
+    let mut request = url.into_client_request().expect("request");
+    request.headers_mut().insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("header"),
+    );
+    let (stream, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("websocket connects");
+    Ws {
+        stream,
+        backlog: Default::default(),
     }
 }
 
