@@ -11,6 +11,8 @@
 //! `ssgwan-bench --server target/release/ssgwan [--users 1000] [--challenges 10000]`.
 #![allow(clippy::print_stdout)]
 
+mod realtime;
+
 use std::{
     path::PathBuf,
     process::{Child, Command, Stdio},
@@ -42,6 +44,15 @@ struct Args {
     /// Search requests to time.
     #[arg(long, default_value_t = 2_000)]
     searches: usize,
+    /// Which figures: `joins` (joins and search), `realtime` (WebSockets), or `all`.
+    #[arg(long, default_value = "all")]
+    scenario: String,
+    /// Idle WebSockets to open for the memory figure.
+    #[arg(long, default_value_t = 10_000)]
+    idle_connections: usize,
+    /// Users on camera for the attendance figure.
+    #[arg(long, default_value_t = 5_000)]
+    camera_users: usize,
 }
 
 /// The server under test, stopped when dropped.
@@ -59,7 +70,7 @@ impl Drop for Server {
     }
 }
 
-async fn start_server(binary: &PathBuf) -> anyhow::Result<Server> {
+async fn start_server(binary: &PathBuf, extra: &[&str]) -> anyhow::Result<Server> {
     let dir = tempfile::tempdir()?;
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
@@ -77,6 +88,7 @@ async fn start_server(binary: &PathBuf) -> anyhow::Result<Server> {
         .arg(format!("127.0.0.1:{port}"))
         .arg("--data-dir")
         .arg(dir.path())
+        .args(extra)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
@@ -364,10 +376,43 @@ fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
 
+/// Today in Seoul and a session window around now (from this minute, 30 minutes long), or
+/// `None` when that would cross midnight.
+fn session_happening_now() -> Option<(String, String, String)> {
+    let local =
+        jiff::Timestamp::now().to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Seoul").ok()?);
+    let start = i32::from(local.hour()) * 60 + i32::from(local.minute());
+    let end = start + 30;
+    (end < 24 * 60).then(|| {
+        (
+            local.date().to_string(),
+            format!("{:02}:{:02}", start / 60, start % 60),
+            format!("{:02}:{:02}", end / 60, end % 60),
+        )
+    })
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
-    let server = start_server(&args.server).await?;
+    if matches!(args.scenario.as_str(), "realtime" | "all") {
+        let server = start_server(&args.server, &["--chat-messages-per-10s", "0"]).await?;
+        let client = Client::builder()
+            .pool_max_idle_per_host(args.concurrency)
+            .build()?;
+        println!(
+            "ssgwan-bench realtime: server {} on SQLite",
+            args.server.display()
+        );
+        realtime::idle_connections(&server, &client, args.idle_connections).await?;
+        realtime::fan_out(&server, &client, 50, 10, 10).await?;
+        realtime::attendance_cost(&server, &client, args.camera_users, args.concurrency).await?;
+        println!();
+    }
+    if !matches!(args.scenario.as_str(), "joins" | "all") {
+        return Ok(());
+    }
+    let server = start_server(&args.server, &[]).await?;
     let base = server.base.clone();
     let client = Client::builder()
         .pool_max_idle_per_host(args.concurrency)

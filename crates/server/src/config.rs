@@ -85,6 +85,9 @@ pub struct ServeArgs {
     /// Requests one client address may send at once before the sustained rate applies.
     #[arg(long, env = "SSGWAN_RATE_LIMIT_BURST", default_value_t = 100)]
     pub rate_limit_burst: u32,
+    /// Chat messages one user may send per 10 seconds, across tabs (0 turns the limit off).
+    #[arg(long, env = "SSGWAN_CHAT_MESSAGES_PER_10S", default_value_t = 10)]
+    pub chat_messages_per_10s: u32,
     /// STUN server URLs for browsers, comma-separated (e.g. stun:stun.example.com:3478).
     #[arg(long, env = "SSGWAN_STUN_URLS", value_delimiter = ',')]
     pub stun_urls: Vec<String>,

@@ -107,7 +107,7 @@ pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Res
         rooms,
         attendance,
         events,
-        chat_limiter: ws::chat_limiter(),
+        chat_limiter: ws::chat_limiter(args.chat_messages_per_10s),
         ice: Arc::new(ice),
     })
 }

@@ -34,7 +34,7 @@ pub struct AppState {
     /// Domain events (achieved sessions, settled participants).
     pub events: tokio::sync::broadcast::Sender<crate::events::DomainEvent>,
     /// Per-user chat limits.
-    pub chat_limiter: Arc<crate::ws::ChatLimiter>,
+    pub chat_limiter: Option<Arc<crate::ws::ChatLimiter>>,
     /// STUN/TURN settings.
     pub ice: Arc<crate::http::rtc::IceConfig>,
 }
