@@ -5,6 +5,7 @@ pub mod attendance;
 pub mod challenge;
 pub mod clock;
 pub mod schedule;
+pub mod stats;
 pub mod user;
 pub mod validation;
 

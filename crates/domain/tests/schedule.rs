@@ -251,3 +251,50 @@ proptest! {
         }
     }
 }
+
+mod stats_properties {
+    use std::collections::{BTreeMap, BTreeSet};
+
+    use jiff::{ToSpan, civil::Date};
+    use proptest::prelude::*;
+    use ssgwan_domain::stats::{streaks, zero_filled};
+
+    fn day(offset: i64) -> Date {
+        Date::new(2025, 12, 20)
+            .expect("date")
+            .checked_add(offset.days())
+            .expect("date")
+    }
+
+    proptest! {
+        /// Around month and year ends: the streak equals a day-by-day count back.
+        #[test]
+        fn current_streak_matches_a_walk_back(offsets in prop::collection::btree_set(0i64..40, 0..30), today in 0i64..45) {
+            let days: BTreeSet<Date> = offsets.iter().map(|o| day(*o)).collect();
+            let today = day(today);
+            let (current, longest) = streaks(&days, today);
+            let start = if days.contains(&today) { today } else { today.yesterday().expect("date") };
+            let mut expected = 0;
+            let mut cursor = start;
+            while days.contains(&cursor) {
+                expected += 1;
+                cursor = cursor.yesterday().expect("date");
+            }
+            prop_assert_eq!(current, expected);
+            prop_assert!(longest >= current);
+            prop_assert!(longest <= days.len() as i64);
+        }
+
+        /// Zero-filling yields exactly `count` consecutive days, values where given.
+        #[test]
+        fn zero_filling_is_consecutive_and_complete(start in 0i64..40, count in 1usize..40, values in prop::collection::btree_map(0i64..80, 1i64..9, 0..20)) {
+            let values: BTreeMap<Date, i64> = values.into_iter().map(|(o, v)| (day(o), v)).collect();
+            let series = zero_filled(day(start), count, &values);
+            prop_assert_eq!(series.len(), count);
+            for (i, (date, value)) in series.iter().enumerate() {
+                prop_assert_eq!(*date, day(start + i as i64));
+                prop_assert_eq!(*value, values.get(date).copied().unwrap_or(0));
+            }
+        }
+    }
+}

@@ -8,6 +8,7 @@
 //! is ever buffered without limit.
 
 mod local;
+pub mod ranking;
 
 use std::sync::Arc;
 
@@ -17,6 +18,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub use local::LocalRooms;
+pub use ranking::{LocalBoards, Ranked, RankingBoards};
 
 pub type RoomId = i64;
 pub type UserId = i64;

@@ -85,6 +85,9 @@ pub struct ServeArgs {
     /// Requests one client address may send at once before the sustained rate applies.
     #[arg(long, env = "SSGWAN_RATE_LIMIT_BURST", default_value_t = 100)]
     pub rate_limit_burst: u32,
+    /// The server's timezone: ranking weeks and months, and statistics days.
+    #[arg(long, env = "SSGWAN_TIMEZONE", default_value = "Asia/Seoul")]
+    pub timezone: String,
     /// Chat messages one user may send per 10 seconds, across tabs (0 turns the limit off).
     #[arg(long, env = "SSGWAN_CHAT_MESSAGES_PER_10S", default_value_t = 10)]
     pub chat_messages_per_10s: u32,
@@ -207,6 +210,12 @@ impl ServeArgs {
                     "ICE server URL {url:?} must start with stun:, stuns:, turn: or turns:"
                 )));
             }
+        }
+        if jiff::tz::TimeZone::get(&self.timezone).is_err() {
+            return Err(ConfigError(format!(
+                "--timezone {:?} is not an IANA timezone name",
+                self.timezone
+            )));
         }
         if self.attendance_tick_ms == 0 || self.completion_interval_ms == 0 {
             return Err(ConfigError(

@@ -10,6 +10,7 @@ pub mod events;
 pub mod http;
 pub mod i18n;
 pub mod kakao;
+pub mod ranking;
 pub mod state;
 pub mod telemetry;
 pub mod ws;
@@ -94,6 +95,20 @@ pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Res
         turn_secret: args.turn_secret.clone(),
         ttl_seconds: args.turn_ttl_secs,
     };
+    let timezone =
+        jiff::tz::TimeZone::get(&args.timezone).map_err(|e| anyhow::anyhow!("timezone: {e}"))?;
+    let ranking = Arc::new(ranking::Ranking::new(
+        Arc::new(ssgwan_realtime::LocalBoards::new()),
+        store.clone(),
+        clock.clone(),
+        timezone,
+    ));
+    ranking
+        .rebuild()
+        .await
+        .context("building the ranking from the score ledger")?;
+    let sockets = Arc::new(ws::UserSockets::default());
+    ranking::spawn(ranking.clone(), events.subscribe(), sockets.clone());
     Ok(AppState {
         store,
         clock,
@@ -109,6 +124,8 @@ pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Res
         events,
         chat_limiter: ws::chat_limiter(args.chat_messages_per_10s),
         ice: Arc::new(ice),
+        ranking,
+        sockets,
     })
 }
 

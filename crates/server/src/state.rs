@@ -37,6 +37,10 @@ pub struct AppState {
     pub chat_limiter: Option<Arc<crate::ws::ChatLimiter>>,
     /// STUN/TURN settings.
     pub ice: Arc<crate::http::rtc::IceConfig>,
+    /// Ranking boards and the score ledger.
+    pub ranking: Arc<crate::ranking::Ranking>,
+    /// Each user's open WebSockets on this node.
+    pub sockets: Arc<crate::ws::UserSockets>,
 }
 
 impl AppState {

@@ -160,4 +160,35 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<bool>;
     async fn mark_finalized(&self, challenge_id: i64, now: Timestamp) -> StoreResult<()>;
+
+    // ---- scores and statistics ----
+    /// Adds a ledger row; false when that score was already recorded (idempotent).
+    async fn record_score(
+        &self,
+        user_id: i64,
+        challenge_id: i64,
+        kind: ScoreKind,
+        session_date: Option<Date>,
+        points: i64,
+        at: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Records the scores that achievements and completions earned but the ledger lacks (after
+    /// a crash between the two writes); returns how many rows were added.
+    async fn reconcile_scores(&self) -> StoreResult<u64>;
+    /// Per-user totals of the points earned at or after `since` (all time when `None`).
+    async fn score_totals(&self, since: Option<Timestamp>) -> StoreResult<Vec<ScoreTotal>>;
+    async fn users(&self, ids: &[i64]) -> StoreResult<Vec<UserSummary>>;
+    /// Every challenge the user holds a place in (not cancelled), with status and join time.
+    async fn participations(&self, user_id: i64) -> StoreResult<Vec<Participation>>;
+    /// The user's attendance rows with session dates in `from..=until`.
+    async fn user_attendance(
+        &self,
+        user_id: i64,
+        from: Date,
+        until: Date,
+    ) -> StoreResult<Vec<AttendanceRecord>>;
+    /// Every achieved session of the user (for streaks).
+    async fn achieved_sessions(&self, user_id: i64) -> StoreResult<Vec<AttendanceRecord>>;
+    /// Achieved sessions of a challenge per session date.
+    async fn challenge_achievements(&self, challenge_id: i64) -> StoreResult<Vec<(Date, i64)>>;
 }

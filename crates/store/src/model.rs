@@ -163,3 +163,48 @@ pub struct AttendanceUpdate {
     /// This call is the one that made the session achieved (true exactly once per session).
     pub newly_achieved: bool,
 }
+
+/// What earned points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoreKind {
+    /// An achieved session (+10).
+    Session,
+    /// A completed challenge (+50).
+    Completion,
+}
+
+impl ScoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScoreKind::Session => "SESSION",
+            ScoreKind::Completion => "COMPLETION",
+        }
+    }
+}
+
+/// A user's points over some span of time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ScoreTotal {
+    pub user_id: i64,
+    pub score: i64,
+    pub completed: i64,
+    /// When the last of these points was earned (unix milliseconds).
+    pub reached_at: i64,
+}
+
+/// A user's participation, for statistics.
+#[derive(Debug, Clone)]
+pub struct Participation {
+    pub challenge: ChallengeRecord,
+    pub status: ParticipantStatus,
+    pub joined_at: Timestamp,
+}
+
+/// One day of one user's attendance in one challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AttendanceRecord {
+    pub challenge_id: i64,
+    pub date: Date,
+    pub seconds: i64,
+    pub achieved_at: Option<Timestamp>,
+}

@@ -21,10 +21,10 @@ use ssgwan_domain::{
 };
 
 use crate::{
-    AttendanceDay, AttendanceUpdate, ChallengeCursor, ChallengeQuery, ChallengeRecord,
-    ChallengeSort, ChatMessage, Conflict, Membership, MyChallengesState, NewUser,
-    ParticipantRecord, ParticipantStatus, Store, StoreError, StoreResult, User, UserSummary,
-    UserUpdate,
+    AttendanceDay, AttendanceRecord, AttendanceUpdate, ChallengeCursor, ChallengeQuery,
+    ChallengeRecord, ChallengeSort, ChatMessage, Conflict, Membership, MyChallengesState, NewUser,
+    ParticipantRecord, ParticipantStatus, Participation, ScoreKind, ScoreTotal, Store, StoreError,
+    StoreResult, User, UserSummary, UserUpdate,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -216,6 +216,19 @@ impl SqlStore {
             Conflict::ChallengeFull
         }))
     }
+}
+
+fn attendance_from_row(row: &AnyRow) -> StoreResult<AttendanceRecord> {
+    let date: String = row.try_get("session_date")?;
+    Ok(AttendanceRecord {
+        challenge_id: row.try_get("challenge_id")?,
+        date: parse_date(&date).ok_or_else(|| StoreError::Corrupt("session_date".into()))?,
+        seconds: row.try_get("seconds")?,
+        achieved_at: row
+            .try_get::<Option<i64>, _>("achieved_at")?
+            .map(ts)
+            .transpose()?,
+    })
 }
 
 const MESSAGE_SELECT: &str = "SELECT m.challenge_id, m.seq, m.user_id, u.nickname, m.body, m.client_id, m.created_at \
@@ -1107,6 +1120,170 @@ impl Store for SqlStore {
             .execute(&self.pool)
             .await?;
         Ok(())
+    }
+
+    async fn record_score(
+        &self,
+        user_id: i64,
+        challenge_id: i64,
+        kind: ScoreKind,
+        session_date: Option<Date>,
+        points: i64,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let sql = match self.backend {
+            Backend::MySql => {
+                "INSERT IGNORE INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+            }
+            Backend::Sqlite | Backend::Postgres => {
+                "INSERT INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+            }
+        };
+        let result = sqlx::query(&self.sql(sql))
+            .bind(user_id)
+            .bind(challenge_id)
+            .bind(kind.as_str().to_owned())
+            .bind(session_date.map(|d| d.to_string()).unwrap_or_default())
+            .bind(points)
+            .bind(at.as_millisecond())
+            .execute(&self.pool)
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn reconcile_scores(&self) -> StoreResult<u64> {
+        let sessions = format!(
+            "INSERT INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) \
+             SELECT a.user_id, a.challenge_id, 'SESSION', a.session_date, {}, a.achieved_at FROM attendance a \
+             WHERE a.achieved_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM score_ledger s WHERE s.user_id = a.user_id \
+             AND s.challenge_id = a.challenge_id AND s.kind = 'SESSION' AND s.session_date = a.session_date)",
+            ssgwan_domain::stats::SESSION_POINTS
+        );
+        let completions = format!(
+            "INSERT INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) \
+             SELECT p.user_id, p.challenge_id, 'COMPLETION', '', {}, p.updated_at FROM participants p \
+             WHERE p.status = 'COMPLETED' AND NOT EXISTS (SELECT 1 FROM score_ledger s WHERE s.user_id = p.user_id \
+             AND s.challenge_id = p.challenge_id AND s.kind = 'COMPLETION')",
+            ssgwan_domain::stats::COMPLETION_POINTS
+        );
+        let mut added = 0;
+        for sql in [sessions, completions] {
+            added += sqlx::query(&sql).execute(&self.pool).await?.rows_affected();
+        }
+        Ok(added)
+    }
+
+    async fn score_totals(&self, since: Option<Timestamp>) -> StoreResult<Vec<ScoreTotal>> {
+        // SUM is NUMERIC on PostgreSQL and DECIMAL on MySQL: cast back to a 64-bit integer.
+        let int = |expr: &str| match self.backend {
+            Backend::MySql => format!("CAST({expr} AS SIGNED)"),
+            Backend::Sqlite | Backend::Postgres => format!("CAST({expr} AS BIGINT)"),
+        };
+        let sql = format!(
+            "SELECT user_id, {} AS score, {} AS completed, MAX(created_at) AS reached_at FROM score_ledger WHERE created_at >= ? GROUP BY user_id",
+            int("SUM(points)"),
+            int("SUM(CASE WHEN kind = 'COMPLETION' THEN 1 ELSE 0 END)")
+        );
+        let rows = sqlx::query(&self.sql(&sql))
+            .bind(since.map_or(i64::MIN, |t| t.as_millisecond()))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ScoreTotal {
+                    user_id: r.try_get("user_id")?,
+                    score: r.try_get("score")?,
+                    completed: r.try_get("completed")?,
+                    reached_at: r.try_get("reached_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn users(&self, ids: &[i64]) -> StoreResult<Vec<UserSummary>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = vec!["?"; ids.len()].join(", ");
+        let sql = format!("SELECT id, nickname, profile_image FROM users WHERE id IN ({marks})");
+        let sql = self.sql(&sql);
+        let mut query = sqlx::query(&sql);
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(UserSummary {
+                    id: r.try_get("id")?,
+                    nickname: r.try_get("nickname")?,
+                    profile_image: r.try_get("profile_image")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn participations(&self, user_id: i64) -> StoreResult<Vec<Participation>> {
+        let sql = format!("{CHALLENGE_SELECT} WHERE p.user_id IS NOT NULL ORDER BY c.id");
+        let rows = sqlx::query(&self.sql(&sql))
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let challenge = challenge_from_row(row)?;
+            let Some(membership) = self.membership(challenge.id, user_id).await? else {
+                continue;
+            };
+            out.push(Participation {
+                challenge,
+                status: membership.status,
+                joined_at: membership.joined_at,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn user_attendance(
+        &self,
+        user_id: i64,
+        from: Date,
+        until: Date,
+    ) -> StoreResult<Vec<AttendanceRecord>> {
+        let sql = self.sql("SELECT challenge_id, session_date, seconds, achieved_at FROM attendance WHERE user_id = ? AND session_date >= ? AND session_date <= ?");
+        let rows = sqlx::query(&sql)
+            .bind(user_id)
+            .bind(from.to_string())
+            .bind(until.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(attendance_from_row).collect()
+    }
+
+    async fn achieved_sessions(&self, user_id: i64) -> StoreResult<Vec<AttendanceRecord>> {
+        let sql = self.sql("SELECT challenge_id, session_date, seconds, achieved_at FROM attendance WHERE user_id = ? AND achieved_at IS NOT NULL");
+        let rows = sqlx::query(&sql)
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(attendance_from_row).collect()
+    }
+
+    async fn challenge_achievements(&self, challenge_id: i64) -> StoreResult<Vec<(Date, i64)>> {
+        let sql = self.sql("SELECT session_date, COUNT(*) AS achieved FROM attendance WHERE challenge_id = ? AND achieved_at IS NOT NULL GROUP BY session_date ORDER BY session_date");
+        let rows = sqlx::query(&sql)
+            .bind(challenge_id)
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let date: String = r.try_get("session_date")?;
+                Ok((
+                    parse_date(&date).ok_or_else(|| StoreError::Corrupt("session_date".into()))?,
+                    r.try_get("achieved")?,
+                ))
+            })
+            .collect()
     }
 }
 

@@ -8,7 +8,9 @@ pub mod dto;
 pub mod extract;
 pub mod limits;
 pub mod ops;
+pub mod rankings;
 pub mod rtc;
+pub mod stats;
 pub mod users;
 mod web;
 
@@ -44,7 +46,7 @@ pub const JSON_BODY_LIMIT: usize = 64 * 1024;
     components(schemas(crate::error::ErrorBody)),
     modifiers(&SecuritySchemes, &RateLimitResponses),
     security(("session_cookie" = []), ("bearer" = []), ()),
-    tags((name = "auth"), (name = "users"), (name = "challenges"), (name = "realtime"), (name = "operations"))
+    tags((name = "auth"), (name = "users"), (name = "challenges"), (name = "realtime"), (name = "rankings"), (name = "statistics"), (name = "operations"))
 )]
 struct ApiDoc;
 
@@ -128,6 +130,11 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(challenges::cancel))
         .routes(routes!(challenges::mine))
         .routes(routes!(chat::history))
+        .routes(routes!(rankings::rankings))
+        .routes(routes!(stats::user_stats))
+        .routes(routes!(stats::weekly))
+        .routes(routes!(stats::monthly))
+        .routes(routes!(stats::challenge_stats))
         .routes(routes!(rtc::ice_servers))
         .routes(routes!(crate::ws::upgrade))
         .routes(routes!(ops::healthz))

@@ -46,6 +46,7 @@ pub async fn update_me(
         .store
         .update_user(current.user.id, update, state.now())
         .await?;
+    state.ranking.forget_profile(updated.id);
     Ok(Json(updated.into()))
 }
 

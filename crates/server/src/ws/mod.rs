@@ -56,6 +56,48 @@ pub fn chat_limiter(per_10s: u32) -> Option<Arc<ChatLimiter>> {
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
+/// Every open connection of each user on this node, for frames that are not about a room.
+#[derive(Debug, Default)]
+pub struct UserSockets {
+    sockets: std::sync::Mutex<HashMap<i64, Vec<Connection>>>,
+}
+
+impl UserSockets {
+    fn add(&self, user: i64, connection: Connection) {
+        self.sockets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .entry(user)
+            .or_default()
+            .push(connection);
+    }
+
+    fn remove(&self, user: i64, id: u64) {
+        let mut sockets = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(list) = sockets.get_mut(&user) {
+            list.retain(|c| c.id != id);
+            if list.is_empty() {
+                sockets.remove(&user);
+            }
+        }
+    }
+
+    /// Sends to every connection of `user`; false when they have none here.
+    pub fn send(&self, user: i64, frame: Arc<str>) -> bool {
+        let targets: Vec<Connection> = self
+            .sockets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&user)
+            .cloned()
+            .unwrap_or_default();
+        for connection in &targets {
+            connection.send(frame.clone());
+        }
+        !targets.is_empty()
+    }
+}
+
 /// Upgrades an authenticated request (401 before the upgrade otherwise).
 #[utoipa::path(
     get, path = "/api/ws", tag = "realtime",
@@ -95,6 +137,8 @@ async fn run(state: AppState, user: User, socket: WebSocket) {
     metrics::gauge!("ssgwan_ws_connections").increment(1.0);
 
     let writer = tokio::spawn(write_loop(sink, outbound, slow, done.clone()));
+    state.sockets.add(user.id, connection.clone());
+    let user_id = user.id;
     let mut session = Session {
         state,
         user,
@@ -120,6 +164,7 @@ async fn run(state: AppState, user: User, socket: WebSocket) {
         }
     }
     done.cancel();
+    session.state.sockets.remove(user_id, id);
     session.leave_all().await;
     let _ = writer.await;
     metrics::gauge!("ssgwan_ws_connections").decrement(1.0);

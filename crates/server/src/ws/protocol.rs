@@ -246,6 +246,15 @@ pub enum ServerFrame {
         achieved: bool,
         required_seconds: i64,
     },
+    /// The user's all-time standing changed.
+    #[serde(rename_all = "camelCase")]
+    Ranking {
+        period: &'static str,
+        rank: u64,
+        previous_rank: Option<u64>,
+        total_score: i64,
+        completed_count: i64,
+    },
     Error {
         code: &'static str,
         message: String,

@@ -12,7 +12,7 @@ use crate::support::{TestApp, Ws, spawn_app, spawn_app_at, test_args};
 
 const ONE_SESSION: &str = r#"{"startDate": "2026-03-03", "endDate": "2026-03-03", "daysOfWeek": null, "minMinutes": 30, "successRate": 100}"#;
 
-async fn one_session_room(app: &TestApp, names: &[&str]) -> (i64, Vec<String>) {
+pub(crate) async fn one_session_room(app: &TestApp, names: &[&str]) -> (i64, Vec<String>) {
     let mut tokens = Vec::new();
     for name in names {
         tokens.push(app.login(name).await);
@@ -37,18 +37,18 @@ async fn one_session_room(app: &TestApp, names: &[&str]) -> (i64, Vec<String>) {
 
 /// Sends a frame and waits until the server has handled it and the attendance actor has had
 /// a tick to see it (the actor reads the manual clock when it handles the command).
-async fn send_settled(ws: &mut Ws, frame: Value) {
+pub(crate) async fn send_settled(ws: &mut Ws, frame: Value) {
     ws.send(frame).await;
     ws.assert_alive().await;
     tokio::time::sleep(Duration::from_millis(150)).await;
 }
 
-fn camera(room: i64, on: bool) -> Value {
+pub(crate) fn camera(room: i64, on: bool) -> Value {
     json!({ "type": "media", "room": room, "camera": on, "mic": false })
 }
 
 /// Reads attendance frames until one reports `seconds` (or fails after 5 s).
-async fn attendance_reaching(ws: &mut Ws, seconds: i64) -> Value {
+pub(crate) async fn attendance_reaching(ws: &mut Ws, seconds: i64) -> Value {
     loop {
         let frame = ws.next_of("attendance").await;
         if frame["seconds"].as_i64() >= Some(seconds) {
@@ -57,7 +57,7 @@ async fn attendance_reaching(ws: &mut Ws, seconds: i64) -> Value {
     }
 }
 
-async fn participant_statuses(app: &TestApp, room: i64) -> Vec<(String, String, i64)> {
+pub(crate) async fn participant_statuses(app: &TestApp, room: i64) -> Vec<(String, String, i64)> {
     let (_, body) = app
         .get(&format!("/api/challenges/{room}/participants"), None)
         .await;

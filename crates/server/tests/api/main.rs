@@ -7,6 +7,7 @@ mod concurrency;
 mod errors;
 mod kakao;
 mod ops;
+mod rankings;
 mod rtc;
 mod support;
 mod users;

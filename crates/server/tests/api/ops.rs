@@ -118,6 +118,11 @@ async fn openapi_documents_every_route_and_the_error_shape() {
         ("get", "/api/challenges/{id}/messages"),
         ("get", "/api/rtc/ice-servers"),
         ("get", "/api/ws"),
+        ("get", "/api/rankings"),
+        ("get", "/api/challenges/stats/user/{userId}"),
+        ("get", "/api/challenges/stats/user/{userId}/weekly"),
+        ("get", "/api/challenges/stats/user/{userId}/monthly"),
+        ("get", "/api/challenges/{id}/stats"),
         ("get", "/healthz"),
         ("get", "/readyz"),
         ("get", "/metrics"),
@@ -143,7 +148,7 @@ async fn openapi_documents_every_route_and_the_error_shape() {
     assert!(doc["components"]["schemas"]["ErrorBody"]["properties"]["code"].is_object());
     // Each documented route answers something other than the JSON 404 of unknown routes.
     for (method, path) in expected {
-        let concrete = path.replace("{id}", "1");
+        let concrete = path.replace("{id}", "1").replace("{userId}", "1");
         let response = app
             .client
             .request(

@@ -1,0 +1,219 @@
+//! Scores, ranking order, periods and personal statistics (streaks, per-day series).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use jiff::{ToSpan, civil::Date};
+
+/// Points for an achieved session.
+pub const SESSION_POINTS: i64 = 10;
+/// Points for a completed challenge.
+pub const COMPLETION_POINTS: i64 = 50;
+
+/// A ranking board's span of time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Period {
+    All,
+    /// Monday-based week.
+    Week,
+    Month,
+}
+
+impl Period {
+    pub const ALL: [Period; 3] = [Period::All, Period::Week, Period::Month];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Period::All => "all",
+            Period::Week => "week",
+            Period::Month => "month",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<Period> {
+        Self::ALL.into_iter().find(|p| p.as_str() == value)
+    }
+
+    /// The first day of the period containing `day` (`None` for all time).
+    pub fn start(self, day: Date) -> Option<Date> {
+        match self {
+            Period::All => None,
+            Period::Week => day
+                .checked_sub(i64::from(day.weekday().to_monday_zero_offset()).days())
+                .ok(),
+            Period::Month => day.first_of_month().into(),
+        }
+    }
+}
+
+/// Where a user stands: the order is score (high first), completed challenges (more first),
+/// who reached that score first (earlier first), then user id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Standing {
+    pub user_id: i64,
+    pub score: i64,
+    pub completed: i64,
+    /// When the user reached their current score (unix milliseconds).
+    pub reached_at: i64,
+}
+
+impl Standing {
+    /// A key whose ascending order is the ranking order.
+    pub fn order_key(&self) -> (std::cmp::Reverse<i64>, std::cmp::Reverse<i64>, i64, i64) {
+        (
+            std::cmp::Reverse(self.score),
+            std::cmp::Reverse(self.completed),
+            self.reached_at,
+            self.user_id,
+        )
+    }
+}
+
+impl PartialOrd for Standing {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Standing {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.order_key().cmp(&other.order_key())
+    }
+}
+
+/// Current and longest runs of consecutive days in `days`. Today not achieved (yet) does not
+/// break the current streak: it then ends yesterday.
+pub fn streaks(days: &BTreeSet<Date>, today: Date) -> (i64, i64) {
+    let mut longest = 0;
+    let mut run = 0;
+    let mut previous: Option<Date> = None;
+    for day in days {
+        run = match previous {
+            Some(p) if p.tomorrow().ok() == Some(*day) => run + 1,
+            _ => 1,
+        };
+        longest = longest.max(run);
+        previous = Some(*day);
+    }
+    let end = if days.contains(&today) {
+        Some(today)
+    } else {
+        today.yesterday().ok().filter(|y| days.contains(y))
+    };
+    let mut current = 0;
+    let mut cursor = end;
+    while let Some(day) = cursor.filter(|d| days.contains(d)) {
+        current += 1;
+        cursor = day.yesterday().ok();
+    }
+    (current, longest)
+}
+
+/// `count` consecutive days from `from`, each with its value from `values` or the default.
+pub fn zero_filled<T: Clone + Default>(
+    from: Date,
+    count: usize,
+    values: &BTreeMap<Date, T>,
+) -> Vec<(Date, T)> {
+    from.series(1.day())
+        .take(count)
+        .map(|d| (d, values.get(&d).cloned().unwrap_or_default()))
+        .collect()
+}
+
+/// Percent with one decimal; 0.0 when `whole` is 0.
+pub fn percent(part: i64, whole: i64) -> f64 {
+    if whole <= 0 {
+        return 0.0;
+    }
+    ((part as f64) * 1000.0 / (whole as f64)).round() / 10.0
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        s.parse().expect("date")
+    }
+
+    #[test]
+    fn streaks_count_back_from_today_or_yesterday() {
+        let days: BTreeSet<Date> = [
+            "2026-02-26",
+            "2026-02-27",
+            "2026-02-28",
+            "2026-03-01",
+            "2026-03-05",
+            "2026-03-06",
+        ]
+        .map(d)
+        .into();
+        assert_eq!(streaks(&days, d("2026-03-06")), (2, 4));
+        assert_eq!(
+            streaks(&days, d("2026-03-07")),
+            (2, 4),
+            "today not achieved yet keeps yesterday's streak"
+        );
+        assert_eq!(streaks(&days, d("2026-03-08")), (0, 4));
+        assert_eq!(streaks(&BTreeSet::new(), d("2026-03-08")), (0, 0));
+    }
+
+    #[test]
+    fn weeks_start_on_monday_and_months_on_the_first() {
+        assert_eq!(
+            Period::Week.start(d("2026-03-01")),
+            Some(d("2026-02-23")),
+            "a Sunday belongs to the week from Monday"
+        );
+        assert_eq!(Period::Week.start(d("2026-03-02")), Some(d("2026-03-02")));
+        assert_eq!(Period::Month.start(d("2026-03-31")), Some(d("2026-03-01")));
+        assert_eq!(Period::All.start(d("2026-03-31")), None);
+    }
+
+    #[test]
+    fn ranking_order_breaks_ties_by_completions_then_time_then_id() {
+        let a = Standing {
+            user_id: 1,
+            score: 100,
+            completed: 1,
+            reached_at: 50,
+        };
+        let b = Standing {
+            user_id: 2,
+            score: 100,
+            completed: 2,
+            reached_at: 90,
+        };
+        let c = Standing {
+            user_id: 3,
+            score: 100,
+            completed: 2,
+            reached_at: 10,
+        };
+        let e = Standing {
+            user_id: 5,
+            score: 100,
+            completed: 2,
+            reached_at: 10,
+        };
+        let top = Standing {
+            user_id: 4,
+            score: 110,
+            completed: 0,
+            reached_at: 999,
+        };
+        let mut all = [a, b, c, e, top];
+        all.sort();
+        assert_eq!(
+            all.iter().map(|s| s.user_id).collect::<Vec<_>>(),
+            vec![4, 3, 5, 2, 1]
+        );
+    }
+
+    #[test]
+    fn percent_has_one_decimal() {
+        assert_eq!(percent(1, 3), 33.3);
+        assert_eq!(percent(2, 3), 66.7);
+        assert_eq!(percent(0, 0), 0.0);
+    }
+}

@@ -1,0 +1,256 @@
+//! The real-time ranking: scores go into the database's ledger (idempotently) and onto the
+//! boards at once, and a connected user whose rank changes hears of it.
+//!
+//! Scores come from domain events (achieved sessions, completed challenges). The ledger is the
+//! source of truth: at start, and whenever this consumer fell behind the event stream, the
+//! ledger is reconciled with the achievements and completions it records, and the boards are
+//! rebuilt from it, so nothing is lost even if an event is.
+
+use std::{collections::HashMap, sync::Arc, sync::Mutex, time::Duration, time::Instant};
+
+use jiff::{Timestamp, civil::Date, tz::TimeZone};
+use ssgwan_domain::{
+    Clock,
+    stats::{COMPLETION_POINTS, Period, SESSION_POINTS, Standing},
+};
+use ssgwan_realtime::{Ranked, RankingBoards};
+use ssgwan_store::{ScoreKind, Store, StoreResult, UserSummary};
+use tokio::sync::broadcast;
+
+use crate::{events::DomainEvent, ws::UserSockets, ws::protocol::ServerFrame};
+
+/// How long a cached nickname and picture may be shown after a change on another node.
+const PROFILE_TTL: Duration = Duration::from_secs(10);
+
+pub struct Ranking {
+    boards: Arc<dyn RankingBoards>,
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    timezone: TimeZone,
+    profiles: Mutex<HashMap<i64, (UserSummary, Instant)>>,
+}
+
+/// A position with the user's public profile.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    pub ranked: Ranked,
+    pub profile: UserSummary,
+}
+
+impl Ranking {
+    pub fn new(
+        boards: Arc<dyn RankingBoards>,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        timezone: TimeZone,
+    ) -> Self {
+        Self {
+            boards,
+            store,
+            clock,
+            timezone,
+            profiles: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Today in the server's timezone.
+    pub fn today(&self) -> Date {
+        self.clock
+            .now()
+            .to_zoned_datetime(self.timezone.clone())
+            .date()
+    }
+
+    pub fn day_of(&self, at: Timestamp) -> Date {
+        at.to_zoned_datetime(self.timezone.clone()).date()
+    }
+
+    /// Reconciles the ledger and rebuilds every board from it.
+    pub async fn rebuild(&self) -> StoreResult<()> {
+        let added = self.store.reconcile_scores().await?;
+        if added > 0 {
+            tracing::warn!(added, "score ledger was missing entries; reconciled");
+        }
+        let today = self.today();
+        for period in Period::ALL {
+            let start = period.start(today);
+            let since = start
+                .and_then(|d| d.to_zoned_datetime(self.timezone.clone()).ok())
+                .map(|z| z.timestamp());
+            let totals = self.store.score_totals(since).await?;
+            let standings = totals
+                .into_iter()
+                .map(|t| Standing {
+                    user_id: t.user_id,
+                    score: t.score,
+                    completed: t.completed,
+                    reached_at: t.reached_at,
+                })
+                .collect();
+            self.boards.replace(period, start, standings).await;
+        }
+        Ok(())
+    }
+
+    /// Records a score once and moves the boards; returns the all-time position before and after
+    /// (`None` when the score had already been recorded).
+    pub async fn score(
+        &self,
+        user: i64,
+        challenge: i64,
+        kind: ScoreKind,
+        session_date: Option<Date>,
+        at: Timestamp,
+    ) -> StoreResult<Option<(Option<Ranked>, Option<Ranked>)>> {
+        let points = match kind {
+            ScoreKind::Session => SESSION_POINTS,
+            ScoreKind::Completion => COMPLETION_POINTS,
+        };
+        if !self
+            .store
+            .record_score(user, challenge, kind, session_date, points, at)
+            .await?
+        {
+            return Ok(None);
+        }
+        metrics::counter!("ssgwan_score_entries_total", "kind" => kind.as_str()).increment(1);
+        Ok(Some(
+            self.boards
+                .add(
+                    user,
+                    points,
+                    kind == ScoreKind::Completion,
+                    at.as_millisecond(),
+                    self.day_of(at),
+                )
+                .await,
+        ))
+    }
+
+    pub async fn top(&self, period: Period, limit: usize) -> StoreResult<Vec<Entry>> {
+        let ranked = self.boards.top(period, limit, self.today()).await;
+        self.with_profiles(ranked).await
+    }
+
+    pub async fn position(&self, period: Period, user: i64) -> StoreResult<Option<Entry>> {
+        let Some(ranked) = self.boards.position(period, user, self.today()).await else {
+            return Ok(None);
+        };
+        Ok(self.with_profiles(vec![ranked]).await?.pop())
+    }
+
+    /// Drops a cached profile (the user edited it).
+    pub fn forget_profile(&self, user: i64) {
+        self.profiles
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&user);
+    }
+
+    async fn with_profiles(&self, ranked: Vec<Ranked>) -> StoreResult<Vec<Entry>> {
+        let missing: Vec<i64> = {
+            let cache = self.profiles.lock().unwrap_or_else(|e| e.into_inner());
+            ranked
+                .iter()
+                .map(|r| r.standing.user_id)
+                .filter(|id| {
+                    cache
+                        .get(id)
+                        .is_none_or(|(_, at)| at.elapsed() > PROFILE_TTL)
+                })
+                .collect()
+        };
+        if !missing.is_empty() {
+            let fetched = self.store.users(&missing).await?;
+            let mut cache = self.profiles.lock().unwrap_or_else(|e| e.into_inner());
+            if cache.len() > 100_000 {
+                cache.clear();
+            }
+            for profile in fetched {
+                cache.insert(profile.id, (profile, Instant::now()));
+            }
+        }
+        let cache = self.profiles.lock().unwrap_or_else(|e| e.into_inner());
+        Ok(ranked
+            .into_iter()
+            .filter_map(|r| {
+                cache.get(&r.standing.user_id).map(|(p, _)| Entry {
+                    ranked: r,
+                    profile: p.clone(),
+                })
+            })
+            .collect())
+    }
+}
+
+/// Consumes domain events until the process stops.
+pub fn spawn(
+    ranking: Arc<Ranking>,
+    mut events: broadcast::Receiver<DomainEvent>,
+    sockets: Arc<UserSockets>,
+) {
+    tokio::spawn(async move {
+        loop {
+            let event = match events.recv().await {
+                Ok(event) => event,
+                Err(broadcast::error::RecvError::Lagged(missed)) => {
+                    tracing::warn!(
+                        missed,
+                        "ranking fell behind the events; rebuilding from the ledger"
+                    );
+                    if let Err(err) = ranking.rebuild().await {
+                        tracing::error!(error = %err, "rebuilding the ranking failed");
+                    }
+                    continue;
+                }
+                Err(broadcast::error::RecvError::Closed) => break,
+            };
+            let (user, outcome) = match event {
+                DomainEvent::SessionAchieved {
+                    challenge_id,
+                    user_id,
+                    date,
+                    at,
+                } => (
+                    user_id,
+                    ranking
+                        .score(user_id, challenge_id, ScoreKind::Session, Some(date), at)
+                        .await,
+                ),
+                DomainEvent::ChallengeSettled {
+                    challenge_id,
+                    user_id,
+                    completed: true,
+                    at,
+                } => (
+                    user_id,
+                    ranking
+                        .score(user_id, challenge_id, ScoreKind::Completion, None, at)
+                        .await,
+                ),
+                DomainEvent::ChallengeSettled {
+                    completed: false, ..
+                } => continue,
+            };
+            match outcome {
+                Ok(Some((before, Some(after))))
+                    if before.map(|b| b.rank) != Some(after.rank)
+                        || before.map(|b| b.standing.score) != Some(after.standing.score) =>
+                {
+                    let frame = ServerFrame::Ranking {
+                        period: "all",
+                        rank: after.rank,
+                        previous_rank: before.map(|b| b.rank),
+                        total_score: after.standing.score,
+                        completed_count: after.standing.completed,
+                    };
+                    sockets.send(user, frame.encode());
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::error!(error = %err, user, "recording a score failed; the next rebuild reconciles it")
+                }
+            }
+        }
+    });
+}

@@ -1,0 +1,315 @@
+//! Ranking boards and statistics, fed by attendance and completion.
+
+use std::time::{Duration, Instant};
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{
+    attendance::{
+        attendance_reaching, camera, one_session_room, participant_statuses, send_settled,
+    },
+    support::{TestApp, assert_error, spawn_app, test_args},
+};
+
+/// Polls the board until `check` holds (fails after 5 s); returns the page and how long it took.
+async fn board_until(
+    app: &TestApp,
+    query: &str,
+    token: Option<&str>,
+    check: impl Fn(&Value) -> bool,
+) -> (Value, Duration) {
+    let started = Instant::now();
+    loop {
+        let (status, page) = app.get(&format!("/api/rankings{query}"), token).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        if check(&page) {
+            return (page, started.elapsed());
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "board never got there: {page}"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+fn ranks(page: &Value) -> Vec<(i64, String, i64, i64)> {
+    page["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .map(|e| {
+            (
+                e["rank"].as_i64().expect("rank"),
+                e["nickname"].as_str().expect("nickname").to_owned(),
+                e["totalScore"].as_i64().expect("score"),
+                e["completedCount"].as_i64().expect("completed"),
+            )
+        })
+        .collect()
+}
+
+/// Host achieves the 2026-03-03 session (on camera from 06:00 Seoul) in a fresh room; call it
+/// once per test, while the clock is still before the session.
+async fn achieve(app: &TestApp, names: &[&str]) -> (i64, Vec<String>) {
+    let (room, tokens) = one_session_room(app, names).await;
+    let mut ws = app.ws(&tokens[0]).await;
+    ws.join(room, None).await;
+    app.set_now("2026-03-02T21:00:00Z");
+    send_settled(&mut ws, camera(room, true)).await;
+    app.set_now("2026-03-02T21:40:00Z");
+    attendance_reaching(&mut ws, 2400).await;
+    (room, tokens)
+}
+
+#[tokio::test]
+async fn scores_show_on_the_board_within_a_second_and_push_a_ranking_frame() {
+    let app = spawn_app().await;
+    let (room, tokens) = one_session_room(&app, &["runner", "watcher"]).await;
+    let mut ws = app.ws(&tokens[0]).await;
+    ws.join(room, None).await;
+    app.set_now("2026-03-02T21:00:00Z");
+    send_settled(&mut ws, camera(room, true)).await;
+    app.set_now("2026-03-02T21:30:00Z");
+    attendance_reaching(&mut ws, 1800).await;
+    let (page, took) = board_until(&app, "", Some(&tokens[0]), |p| {
+        !p["entries"].as_array().expect("entries").is_empty()
+    })
+    .await;
+    assert!(took < Duration::from_secs(1), "visible after {took:?}");
+    assert_eq!(ranks(&page), vec![(1, "runner".to_owned(), 10, 0)]);
+    assert_eq!(page["me"]["rank"], 1);
+    let frame = ws.next_of("ranking").await;
+    assert_eq!(
+        (
+            frame["rank"].as_i64(),
+            frame["totalScore"].as_i64(),
+            frame["period"].as_str()
+        ),
+        (Some(1), Some(10), Some("all"))
+    );
+    // Unranked and anonymous callers have no `me`.
+    assert_eq!(
+        app.get("/api/rankings", Some(&tokens[1])).await.1["me"],
+        Value::Null
+    );
+    assert_eq!(app.get("/api/rankings", None).await.1["me"], Value::Null);
+
+    // Completing the challenge adds 50 and a completion.
+    app.set_now("2026-03-02T22:00:16Z");
+    let (page, _) = board_until(&app, "", None, |p| p["entries"][0]["totalScore"] == 60).await;
+    assert_eq!(ranks(&page), vec![(1, "runner".to_owned(), 60, 1)]);
+    assert_eq!(participant_statuses(&app, room).await[0].1, "COMPLETED");
+}
+
+#[tokio::test]
+async fn equal_scores_rank_who_reached_them_first_and_me_shows_outside_the_top() {
+    let app = spawn_app().await;
+    // "later" signs up first (lower user id) but reaches the score later.
+    let (later_room, later) = one_session_room(&app, &["later"]).await;
+    let (early_room, early) = one_session_room(&app, &["early"]).await;
+    let mut later_ws = app.ws(&later[0]).await;
+    let mut early_ws = app.ws(&early[0]).await;
+    later_ws.join(later_room, None).await;
+    early_ws.join(early_room, None).await;
+    app.set_now("2026-03-02T21:00:00Z");
+    send_settled(&mut early_ws, camera(early_room, true)).await;
+    app.set_now("2026-03-02T21:10:00Z");
+    send_settled(&mut later_ws, camera(later_room, true)).await;
+    app.set_now("2026-03-02T21:35:00Z");
+    attendance_reaching(&mut early_ws, 2100).await;
+    app.set_now("2026-03-02T21:45:00Z");
+    attendance_reaching(&mut later_ws, 2100).await;
+    let (page, _) = board_until(&app, "?limit=1", Some(&later[0]), |p| p["me"].is_object()).await;
+    assert_eq!(page["entries"].as_array().expect("entries").len(), 1);
+    assert_eq!(
+        (
+            page["entries"][0]["nickname"].as_str(),
+            page["entries"][0]["totalScore"].as_i64()
+        ),
+        (Some("early"), Some(10))
+    );
+    assert_eq!(
+        (
+            page["me"]["nickname"].as_str(),
+            page["me"]["rank"].as_i64(),
+            page["me"]["totalScore"].as_i64()
+        ),
+        (Some("later"), Some(2), Some(10))
+    );
+}
+
+#[tokio::test]
+async fn weeks_and_months_roll_over_and_boards_survive_a_restart() {
+    let app = spawn_app().await;
+    achieve(&app, &["steady"]).await;
+    board_until(&app, "?period=week", None, |p| {
+        p["entries"][0]["totalScore"] == 10
+    })
+    .await;
+    board_until(&app, "?period=month", None, |p| {
+        p["entries"][0]["totalScore"] == 10
+    })
+    .await;
+    // Monday 2026-03-09 in Seoul: a new week, the same month.
+    app.set_now("2026-03-08T15:00:00Z");
+    let (week, _) = board_until(&app, "?period=week", None, |_| true).await;
+    assert!(
+        week["entries"].as_array().expect("entries").is_empty(),
+        "{week}"
+    );
+    // The challenge ended long before this clock: wait for its completion (+50) to land.
+    let (before_restart, _) = board_until(&app, "?period=month", None, |p| {
+        p["entries"][0]["totalScore"] == 60
+    })
+    .await;
+    let dir = app.stop();
+    let args = test_args(&dir, &["--dev-login"]);
+    let app = crate::support::spawn_app_at(dir, args, "2026-03-08T15:00:00Z").await;
+    let (after_restart, _) = board_until(&app, "?period=month", None, |_| true).await;
+    assert_eq!(ranks(&after_restart), ranks(&before_restart));
+    assert_eq!(
+        ranks(&app.get("/api/rankings?period=all", None).await.1),
+        ranks(&before_restart)
+    );
+    app.set_now("2026-03-31T15:00:00Z");
+    assert!(
+        app.get("/api/rankings?period=month", None).await.1["entries"]
+            .as_array()
+            .expect("entries")
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn ranking_parameters_are_validated() {
+    let app = spawn_app().await;
+    for (query, field) in [
+        ("period=year", "period"),
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=x", "limit"),
+    ] {
+        assert_error(
+            &app.get(&format!("/api/rankings?{query}"), None).await,
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_FAILED",
+            Some(field),
+        );
+    }
+}
+
+#[tokio::test]
+async fn statistics_count_achievements_schedules_minutes_and_streaks() {
+    let app = spawn_app().await;
+    let (room, tokens) = achieve(&app, &["stat", "idle"]).await;
+    app.set_now("2026-03-02T22:00:16Z");
+    for _ in 0..100 {
+        if participant_statuses(&app, room).await[0].1 == "COMPLETED" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let me = app.get("/api/me", Some(&tokens[0])).await.1["id"]
+        .as_i64()
+        .expect("id");
+    let idle = app.get("/api/me", Some(&tokens[1])).await.1["id"]
+        .as_i64()
+        .expect("id");
+    let (status, stats) = app
+        .get(&format!("/api/challenges/stats/user/{me}"), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        stats,
+        json!({ "totalChallenges": 1, "completedChallenges": 1, "completionRate": 100.0, "currentStreak": 1, "longestStreak": 1 })
+    );
+    let idle_stats = app
+        .get(&format!("/api/challenges/stats/user/{idle}"), None)
+        .await
+        .1;
+    assert_eq!(
+        (
+            idle_stats["completionRate"].as_f64(),
+            idle_stats["currentStreak"].as_i64()
+        ),
+        (Some(0.0), Some(0))
+    );
+
+    let (_, week) = app
+        .get(
+            &format!("/api/challenges/stats/user/{me}/weekly?startDate=2026-02-28"),
+            None,
+        )
+        .await;
+    let week = week.as_array().expect("days");
+    assert_eq!(week.len(), 7);
+    assert_eq!(week[0]["date"], "2026-02-28");
+    // On camera from 06:00 until the window closed at 07:00 (the socket stayed open).
+    assert_eq!(
+        week[3],
+        json!({ "date": "2026-03-03", "achievedSessions": 1, "scheduledSessions": 1, "minutes": 60 })
+    );
+    assert!(
+        week.iter()
+            .enumerate()
+            .filter(|(i, _)| *i != 3)
+            .all(|(_, d)| d["achievedSessions"] == 0
+                && d["scheduledSessions"] == 0
+                && d["minutes"] == 0)
+    );
+    let idle_week = app
+        .get(
+            &format!("/api/challenges/stats/user/{idle}/weekly?startDate=2026-03-02"),
+            None,
+        )
+        .await
+        .1;
+    assert_eq!(
+        idle_week[1],
+        json!({ "date": "2026-03-03", "achievedSessions": 0, "scheduledSessions": 1, "minutes": 0 })
+    );
+
+    let (_, month) = app
+        .get(
+            &format!("/api/challenges/stats/user/{me}/monthly?month=2026-02"),
+            None,
+        )
+        .await;
+    assert_eq!(month.as_array().expect("days").len(), 28);
+    let (_, per_challenge) = app
+        .get(&format!("/api/challenges/{room}/stats"), None)
+        .await;
+    assert_eq!(
+        per_challenge["days"],
+        json!([{ "date": "2026-03-03", "scheduled": 2, "achieved": 1, "rate": 50.0 }])
+    );
+
+    assert_error(
+        &app.get("/api/challenges/stats/user/99999", None).await,
+        StatusCode::NOT_FOUND,
+        "USER_NOT_FOUND",
+        None,
+    );
+    assert_error(
+        &app.get(
+            &format!("/api/challenges/stats/user/{me}/weekly?startDate=2026-02-30"),
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "VALIDATION_FAILED",
+        Some("startDate"),
+    );
+    assert_error(
+        &app.get(
+            &format!("/api/challenges/stats/user/{me}/monthly?month=2026-13"),
+            None,
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "VALIDATION_FAILED",
+        Some("month"),
+    );
+}
