@@ -11,6 +11,7 @@
 //! `ssgwan-bench --server target/release/ssgwan [--users 1000] [--challenges 10000]`.
 #![allow(clippy::print_stdout)]
 
+mod ranking;
 mod realtime;
 
 use std::{
@@ -44,7 +45,7 @@ struct Args {
     /// Search requests to time.
     #[arg(long, default_value_t = 2_000)]
     searches: usize,
-    /// Which figures: `joins` (joins and search), `realtime` (WebSockets), or `all`.
+    /// Which figures: `joins` (joins and search), `realtime` (WebSockets), `ranking`, or `all`.
     #[arg(long, default_value = "all")]
     scenario: String,
     /// Idle WebSockets to open for the memory figure.
@@ -53,6 +54,9 @@ struct Args {
     /// Users on camera for the attendance figure.
     #[arg(long, default_value_t = 5_000)]
     camera_users: usize,
+    /// Users on the ranking board for the ranking figures.
+    #[arg(long, default_value_t = 1_000_000)]
+    board_users: usize,
 }
 
 /// The server under test, stopped when dropped.
@@ -71,7 +75,14 @@ impl Drop for Server {
 }
 
 async fn start_server(binary: &PathBuf, extra: &[&str]) -> anyhow::Result<Server> {
-    let dir = tempfile::tempdir()?;
+    start_server_in(binary, tempfile::tempdir()?, extra).await
+}
+
+async fn start_server_in(
+    binary: &PathBuf,
+    dir: tempfile::TempDir,
+    extra: &[&str],
+) -> anyhow::Result<Server> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")?
         .local_addr()?
         .port();
@@ -395,6 +406,37 @@ fn session_happening_now() -> Option<(String, String, String)> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if matches!(args.scenario.as_str(), "ranking" | "all") {
+        let dir = tempfile::tempdir()?;
+        let status = Command::new(&args.server)
+            .args(["migrate", "--log-format", "json", "--data-dir"])
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()?;
+        anyhow::ensure!(status.success(), "migrate failed");
+        let filled = ranking::fill_ledger(&dir.path().join("ssgwan.db"), args.board_users).await?;
+        println!(
+            "ssgwan-bench ranking: {} users with scores written in {filled:.1} s",
+            args.board_users
+        );
+        let started = Instant::now();
+        let server = start_server_in(&args.server, dir, &["--chat-messages-per-10s", "0"]).await?;
+        println!(
+            "server started and rebuilt its boards from the ledger in {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
+        let client = Client::builder().pool_max_idle_per_host(128).build()?;
+        ranking::reads(&server.base, &client, args.board_users).await?;
+        let (updates, build) = ranking::board_updates(args.board_users).await;
+        println!(
+            "in-process board with {} users: built in {build:.2} s; {updates:.0} score updates/s",
+            args.board_users
+        );
+        let latencies = ranking::event_to_visible(&server.base, &client, 20).await?;
+        ranking::report_event_to_visible(&latencies);
+        println!();
+    }
     if matches!(args.scenario.as_str(), "realtime" | "all") {
         let server = start_server(&args.server, &["--chat-messages-per-10s", "0"]).await?;
         let client = Client::builder()

@@ -71,6 +71,60 @@ pub fn set_cookie(
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
 }
 
+/// Recently seen sessions, so that a signed-in read does not cost a database query each time.
+/// An entry lives at most `ttl` (and never past the session's expiry); logging out or editing
+/// the profile drops it here at once, and other nodes notice within `ttl`.
+#[derive(Debug)]
+pub struct SessionCache {
+    entries: std::sync::Mutex<
+        std::collections::HashMap<
+            String,
+            (ssgwan_store::User, jiff::Timestamp, std::time::Instant),
+        >,
+    >,
+    ttl: std::time::Duration,
+}
+
+impl SessionCache {
+    const MAX_ENTRIES: usize = 100_000;
+
+    pub fn new(ttl: std::time::Duration) -> Self {
+        Self {
+            entries: Default::default(),
+            ttl,
+        }
+    }
+
+    pub fn get(&self, token_hash: &str, now: jiff::Timestamp) -> Option<ssgwan_store::User> {
+        let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let (user, expires_at, cached_at) = entries.get(token_hash)?;
+        (cached_at.elapsed() < self.ttl && *expires_at > now).then(|| user.clone())
+    }
+
+    pub fn put(&self, token_hash: String, user: ssgwan_store::User, expires_at: jiff::Timestamp) {
+        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if entries.len() >= Self::MAX_ENTRIES {
+            entries.clear();
+        }
+        entries.insert(token_hash, (user, expires_at, std::time::Instant::now()));
+    }
+
+    pub fn remove(&self, token_hash: &str) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(token_hash);
+    }
+
+    /// Drops every cached session of `user_id` (their profile changed).
+    pub fn forget_user(&self, user_id: i64) {
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .retain(|_, (user, _, _)| user.id != user_id);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -24,6 +24,29 @@ pub enum Command {
     Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate(MigrateArgs),
+    /// Fill the database with realistic demo data (users, challenges in every status and
+    /// category, joins, attendance history, completions, chat, scores) for demos and benchmarks.
+    Seed(SeedArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct SeedArgs {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Users to create.
+    #[arg(long, default_value_t = 2_000)]
+    pub users: usize,
+    /// Challenges to create.
+    #[arg(long, default_value_t = 200)]
+    pub challenges: usize,
+    /// Days of history (challenges start from this many days ago to two weeks ahead).
+    #[arg(long, default_value_t = 30)]
+    pub days: u32,
+    /// Seed of the random generator: the same seed makes the same data.
+    #[arg(long, default_value_t = 42)]
+    pub rng_seed: u64,
+    #[arg(long, env = "SSGWAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
 }
 
 #[derive(Debug, Clone, Args)]

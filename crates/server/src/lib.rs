@@ -11,6 +11,7 @@ pub mod http;
 pub mod i18n;
 pub mod kakao;
 pub mod ranking;
+pub mod seed;
 pub mod state;
 pub mod telemetry;
 pub mod ws;
@@ -126,6 +127,7 @@ pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Res
         ice: Arc::new(ice),
         ranking,
         sockets,
+        session_cache: Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(5))),
     })
 }
 

@@ -22,6 +22,29 @@ async fn main() -> ExitCode {
                 Err(e) => Err(anyhow::anyhow!("cannot listen on {}: {e}", args.addr)),
             }
         }
+        Command::Seed(args) => {
+            telemetry::init_logging(args.log_format);
+            match ssgwan_server::seed::seed(&args).await {
+                Ok(report) => {
+                    tracing::info!(?report, "seeded");
+                    eprintln!(
+                        "seeded in {:.1} s: {} users, {} challenges, {} places ({} cancelled), {} attendance days ({} achieved), {} messages, {} challenges settled, {} score entries",
+                        report.seconds,
+                        report.users,
+                        report.challenges,
+                        report.places,
+                        report.cancelled,
+                        report.attendance_days,
+                        report.achieved,
+                        report.messages,
+                        report.settled,
+                        report.score_entries
+                    );
+                    Ok(())
+                }
+                Err(err) => Err(err),
+            }
+        }
         Command::Migrate(args) => {
             telemetry::init_logging(args.log_format);
             open_store(&args.database).await.map(|_| ())

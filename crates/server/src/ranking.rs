@@ -28,7 +28,13 @@ pub struct Ranking {
     clock: Arc<dyn Clock>,
     timezone: TimeZone,
     profiles: Mutex<HashMap<i64, (UserSummary, Instant)>>,
+    /// Bumped by every change a board or profile makes, to invalidate `rendered`.
+    version: std::sync::atomic::AtomicU64,
+    /// Serialized top entries per (period, limit), with the version and day they were made for.
+    rendered: Mutex<HashMap<(Period, usize), Rendered>>,
 }
+
+type Rendered = (u64, Date, Arc<str>);
 
 /// A position with the user's public profile.
 #[derive(Debug, Clone)]
@@ -50,6 +56,8 @@ impl Ranking {
             clock,
             timezone,
             profiles: Mutex::new(HashMap::new()),
+            version: Default::default(),
+            rendered: Mutex::new(HashMap::new()),
         }
     }
 
@@ -89,6 +97,7 @@ impl Ranking {
                 .collect();
             self.boards.replace(period, start, standings).await;
         }
+        self.changed();
         Ok(())
     }
 
@@ -114,17 +123,18 @@ impl Ranking {
             return Ok(None);
         }
         metrics::counter!("ssgwan_score_entries_total", "kind" => kind.as_str()).increment(1);
-        Ok(Some(
-            self.boards
-                .add(
-                    user,
-                    points,
-                    kind == ScoreKind::Completion,
-                    at.as_millisecond(),
-                    self.day_of(at),
-                )
-                .await,
-        ))
+        let moved = self
+            .boards
+            .add(
+                user,
+                points,
+                kind == ScoreKind::Completion,
+                at.as_millisecond(),
+                self.day_of(at),
+            )
+            .await;
+        self.changed();
+        Ok(Some(moved))
     }
 
     pub async fn top(&self, period: Period, limit: usize) -> StoreResult<Vec<Entry>> {
@@ -145,6 +155,48 @@ impl Ranking {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .remove(&user);
+        self.changed();
+    }
+
+    fn changed(&self) {
+        self.version
+            .fetch_add(1, std::sync::atomic::Ordering::Release);
+    }
+
+    /// The top entries as a JSON array, serialized once per board change and reused by every
+    /// read until the next one.
+    pub async fn top_json<T: serde::Serialize>(
+        &self,
+        period: Period,
+        limit: usize,
+        to_dto: impl Fn(Entry) -> T,
+    ) -> StoreResult<Arc<str>> {
+        let today = self.today();
+        let version = self.version.load(std::sync::atomic::Ordering::Acquire);
+        if let Some((v, day, json)) = self
+            .rendered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&(period, limit))
+            && *v == version
+            && *day == today
+        {
+            return Ok(json.clone());
+        }
+        let entries: Vec<T> = self
+            .top(period, limit)
+            .await?
+            .into_iter()
+            .map(to_dto)
+            .collect();
+        let json: Arc<str> = serde_json::to_string(&entries)
+            .unwrap_or_else(|_| "[]".into())
+            .into();
+        self.rendered
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((period, limit), (version, today, json.clone()));
+        Ok(json)
     }
 
     async fn with_profiles(&self, ranked: Vec<Ranked>) -> StoreResult<Vec<Entry>> {

@@ -39,6 +39,8 @@ pub struct AppState {
     pub ice: Arc<crate::http::rtc::IceConfig>,
     /// Ranking boards and the score ledger.
     pub ranking: Arc<crate::ranking::Ranking>,
+    /// Recently seen sessions.
+    pub session_cache: Arc<crate::auth::SessionCache>,
     /// Each user's open WebSockets on this node.
     pub sockets: Arc<crate::ws::UserSockets>,
 }

@@ -136,3 +136,109 @@ fn serve_stops_gracefully_on_sigterm() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[tokio::test]
+async fn seed_fills_a_database_whose_invariants_hold() {
+    let dir = tempfile::tempdir().expect("dir");
+    let output = ssgwan()
+        .args([
+            "seed",
+            "--users",
+            "80",
+            "--challenges",
+            "24",
+            "--days",
+            "14",
+            "--rng-seed",
+            "7",
+            "--log-format",
+            "json",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .expect("ran");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("seeded in"), "{stderr}");
+
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut server = ssgwan()
+        .args([
+            "serve",
+            "--web-dir",
+            "/nonexistent",
+            "--rate-limit-per-second",
+            "0",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawned");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let page: serde_json::Value = client
+        .get(format!("{base}/api/challenges?limit=100"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    let items = page["items"].as_array().expect("items");
+    assert!(items.len() >= 20, "most drafts validate: {}", items.len());
+    let mut statuses = std::collections::BTreeSet::new();
+    for challenge in items {
+        statuses.insert(challenge["status"].as_str().expect("status").to_owned());
+        let id = &challenge["id"];
+        let participants: serde_json::Value = client
+            .get(format!("{base}/api/challenges/{id}/participants"))
+            .send()
+            .await
+            .expect("sent")
+            .json()
+            .await
+            .expect("json");
+        let held = participants["items"].as_array().expect("items").len() as i64;
+        assert_eq!(
+            challenge["participantCount"].as_i64(),
+            Some(held),
+            "count matches the places for challenge {id}"
+        );
+        assert!(held <= challenge["capacity"].as_i64().expect("capacity"));
+    }
+    assert_eq!(statuses.len(), 3, "every status occurs: {statuses:?}");
+    let ranking: serde_json::Value = client
+        .get(format!("{base}/api/rankings"))
+        .send()
+        .await
+        .expect("sent")
+        .json()
+        .await
+        .expect("json");
+    assert!(
+        !ranking["entries"].as_array().expect("entries").is_empty(),
+        "scores were recorded"
+    );
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -40,8 +40,12 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
         expires_at: Timestamp,
     ) -> StoreResult<()>;
-    /// The user a live (unexpired) session belongs to.
-    async fn session_user(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<User>>;
+    /// The user a live (unexpired) session belongs to, and when the session expires.
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(User, Timestamp)>>;
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()>;
     async fn save_oauth_state(&self, state_hash: &str, expires_at: Timestamp) -> StoreResult<()>;
     /// Consumes a state: true exactly once for a saved, unexpired state.

@@ -509,9 +509,13 @@ impl Store for SqlStore {
         Ok(())
     }
 
-    async fn session_user(&self, token_hash: &str, now: Timestamp) -> StoreResult<Option<User>> {
+    async fn session_user(
+        &self,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<Option<(User, Timestamp)>> {
         let sql = self.sql(
-            "SELECT u.id, u.kakao_id, u.nickname, u.bio, u.profile_image, u.created_at FROM sessions s JOIN users u ON u.id = s.user_id \
+            "SELECT u.id, u.kakao_id, u.nickname, u.bio, u.profile_image, u.created_at, s.expires_at FROM sessions s JOIN users u ON u.id = s.user_id \
              WHERE s.token_hash = ? AND s.expires_at > ?",
         );
         let row = sqlx::query(&sql)
@@ -519,7 +523,8 @@ impl Store for SqlStore {
             .bind(now.as_millisecond())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| user_from_row(&r)).transpose()
+        row.map(|r| Ok((user_from_row(&r)?, ts(r.try_get("expires_at")?)?)))
+            .transpose()
     }
 
     async fn delete_session(&self, token_hash: &str) -> StoreResult<()> {

@@ -117,7 +117,9 @@ pub async fn dev_login(
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204, description = "Signed out")))]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
     if let Some(token) = request_token(&headers) {
-        state.store.delete_session(&hash_token(&token)).await?;
+        let token_hash = hash_token(&token);
+        state.store.delete_session(&token_hash).await?;
+        state.session_cache.remove(&token_hash);
     }
     let clear = set_cookie(SESSION_COOKIE, "", "/", 0, state.settings.secure_cookies);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())

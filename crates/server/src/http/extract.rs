@@ -132,11 +132,18 @@ impl FromRequestParts<AppState> for CurrentUser {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
         let token = request_token(&parts.headers).ok_or(AppError::Unauthorized)?;
         let token_hash = hash_token(&token);
-        let user = state
+        let now = state.now();
+        if let Some(user) = state.session_cache.get(&token_hash, now) {
+            return Ok(CurrentUser { user, token_hash });
+        }
+        let (user, expires_at) = state
             .store
-            .session_user(&token_hash, state.now())
+            .session_user(&token_hash, now)
             .await?
             .ok_or(AppError::Unauthorized)?;
+        state
+            .session_cache
+            .put(token_hash.clone(), user.clone(), expires_at);
         Ok(CurrentUser { user, token_hash })
     }
 }

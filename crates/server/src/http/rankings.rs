@@ -1,6 +1,10 @@
 //! The ranking API: top of a board and the caller's own position, even outside the top.
 
-use axum::{Json, extract::State};
+use axum::{
+    extract::State,
+    http::header,
+    response::{IntoResponse, Response},
+};
 use serde::{Deserialize, Serialize};
 use ssgwan_domain::{Invalid, Reason, stats::Period};
 use utoipa::ToSchema;
@@ -61,7 +65,7 @@ pub async fn rankings(
     State(state): State<AppState>,
     MaybeUser(viewer): MaybeUser,
     ApiQuery(params): ApiQuery<RankingParams>,
-) -> AppResult<Json<RankingPage>> {
+) -> AppResult<Response> {
     let period = match params.period.as_deref() {
         None => Period::All,
         Some(p) => Period::parse(p).ok_or(Invalid::new(
@@ -79,27 +83,23 @@ pub async fn rankings(
             .filter(|l| (1..=100).contains(l))
             .ok_or(Invalid::new("limit", Reason::Range { min: 1, max: 100 }))?,
     };
-    let entries: Vec<RankingEntry> = state
+    let entries = state
         .ranking
-        .top(period, limit)
-        .await?
-        .into_iter()
-        .map(RankingEntry::from)
-        .collect();
+        .top_json(period, limit, RankingEntry::from)
+        .await?;
     let me = match &viewer {
-        Some(user) => match entries.iter().find(|e| e.user_id == user.id) {
-            Some(entry) => Some(entry.clone()),
-            None => state
-                .ranking
-                .position(period, user.id)
-                .await?
-                .map(RankingEntry::from),
-        },
+        Some(user) => state
+            .ranking
+            .position(period, user.id)
+            .await?
+            .map(RankingEntry::from),
         None => None,
     };
-    Ok(Json(RankingPage {
-        period: period.as_str().to_owned(),
-        entries,
-        me,
-    }))
+    // The entries are shared, pre-serialized JSON; the page is assembled around them.
+    let me = serde_json::to_string(&me).map_err(|e| crate::error::AppError::Internal(e.into()))?;
+    let body = format!(
+        r#"{{"period":"{}","entries":{entries},"me":{me}}}"#,
+        period.as_str()
+    );
+    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }

@@ -47,6 +47,7 @@ pub async fn update_me(
         .update_user(current.user.id, update, state.now())
         .await?;
     state.ranking.forget_profile(updated.id);
+    state.session_cache.forget_user(updated.id);
     Ok(Json(updated.into()))
 }
 

@@ -1,0 +1,290 @@
+//! Ranking figures with a million users on the board: read latency and throughput of the top
+//! 100 and of `me` beside `/healthz` (same load tool, same run), board updates per second, and
+//! the time from an achieved session to the ranking moving.
+
+use std::{
+    path::Path,
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use futures::{SinkExt, StreamExt, stream};
+use jiff::civil::Date;
+use reqwest::{Client, StatusCode};
+use serde_json::{Value, json};
+use sqlx::{
+    Connection,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
+};
+use ssgwan_domain::stats::{Period, Standing};
+use ssgwan_realtime::{LocalBoards, RankingBoards};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::{login, percentile};
+
+/// Writes `users` users with a spread of scores straight into a migrated database.
+pub async fn fill_ledger(db: &Path, users: usize) -> anyhow::Result<f64> {
+    let started = Instant::now();
+    let options = SqliteConnectOptions::new()
+        .filename(db)
+        .journal_mode(SqliteJournalMode::Wal)
+        .synchronous(SqliteSynchronous::Off);
+    let mut conn = sqlx::SqliteConnection::connect_with(&options).await?;
+    let mut tx = conn.begin().await?;
+    for i in 0..users as i64 {
+        let nickname = format!("ranker{i}");
+        sqlx::query("INSERT INTO users (id, nickname, nickname_key, bio, created_at, updated_at) VALUES (?, ?, ?, '', 0, 0)")
+            .bind(1_000_000 + i)
+            .bind(&nickname)
+            .bind(&nickname)
+            .execute(&mut *tx)
+            .await?;
+        // Scores in steps of 10 with many ties, earned at different times.
+        let sessions = (i * 7919) % 97;
+        sqlx::query("INSERT INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) VALUES (?, 0, 'SESSION', '2026-01-01', ?, ?)")
+            .bind(1_000_000 + i)
+            .bind(sessions * 10)
+            .bind(1_700_000_000_000 + (i * 104_729) % 1_000_000_000)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(started.elapsed().as_secs_f64())
+}
+
+struct Load {
+    ok: usize,
+    p50: Duration,
+    p99: Duration,
+    per_second: f64,
+}
+
+/// `requests` GETs of `path` with `in_flight` at once.
+async fn load(
+    client: &Client,
+    url: String,
+    token: Option<String>,
+    requests: usize,
+    in_flight: usize,
+) -> Load {
+    let started = Instant::now();
+    let mut latencies: Vec<Duration> = stream::iter(0..requests)
+        .map(|_| {
+            let mut request = client.get(&url);
+            if let Some(token) = &token {
+                request = request.bearer_auth(token);
+            }
+            async move {
+                let t = Instant::now();
+                let ok = match request.send().await {
+                    Ok(r) if r.status() == StatusCode::OK => r.bytes().await.is_ok(),
+                    _ => false,
+                };
+                ok.then(|| t.elapsed())
+            }
+        })
+        .buffer_unordered(in_flight)
+        .filter_map(|d| async move { d })
+        .collect()
+        .await;
+    let wall = started.elapsed().as_secs_f64();
+    latencies.sort_unstable();
+    Load {
+        ok: latencies.len(),
+        p50: percentile(&latencies, 0.5),
+        p99: percentile(&latencies, 0.99),
+        per_second: latencies.len() as f64 / wall,
+    }
+}
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1000.0
+}
+
+pub async fn reads(base: &str, client: &Client, users: usize) -> anyhow::Result<()> {
+    // A user near the bottom, signed in, for `me`.
+    let me_token = login(client, base, &format!("ranker{}", users - 3)).await?;
+    let page: Value = client
+        .get(format!("{base}/api/rankings?limit=100"))
+        .bearer_auth(&me_token)
+        .send()
+        .await?
+        .json()
+        .await?;
+    println!(
+        "board: {} entries shown, top score {}, me (ranker{}) at rank {}",
+        page["entries"].as_array().map_or(0, Vec::len),
+        page["entries"][0]["totalScore"],
+        users - 3,
+        page["me"]["rank"]
+    );
+    let requests = 20_000;
+    for in_flight in [16, 64] {
+        // Warm up, then the three loads back to back in the same run.
+        load(client, format!("{base}/healthz"), None, 2_000, in_flight).await;
+        let health = load(client, format!("{base}/healthz"), None, requests, in_flight).await;
+        let top = load(
+            client,
+            format!("{base}/api/rankings?limit=100"),
+            None,
+            requests,
+            in_flight,
+        )
+        .await;
+        let me = load(
+            client,
+            format!("{base}/api/rankings?limit=100"),
+            Some(me_token.clone()),
+            requests,
+            in_flight,
+        )
+        .await;
+        for (name, l) in [
+            ("GET /healthz", &health),
+            ("GET /api/rankings top 100 (anonymous)", &top),
+            ("GET /api/rankings top 100 + me (signed in)", &me),
+        ] {
+            println!(
+                "  {in_flight:>2} in flight | {name:<45} | {:>6} ok | {:>7.0} req/s | p50 {:.2} ms | p99 {:.2} ms",
+                l.ok,
+                l.per_second,
+                ms(l.p50),
+                ms(l.p99)
+            );
+        }
+        println!(
+            "  {in_flight:>2} in flight | top 100 ÷ healthz throughput: {:.2}× ; with me: {:.2}× (goal ≥ 0.8×)",
+            top.per_second / health.per_second,
+            me.per_second / health.per_second
+        );
+    }
+    Ok(())
+}
+
+/// Board updates per second at `users` entries, in process (the board alone).
+pub async fn board_updates(users: usize) -> (f64, f64) {
+    let boards = LocalBoards::new();
+    let day = Date::constant(2026, 3, 4);
+    let standings = (0..users as i64)
+        .map(|i| Standing {
+            user_id: i,
+            score: ((i * 7919) % 97) * 10,
+            completed: 0,
+            reached_at: i,
+        })
+        .collect();
+    let started = Instant::now();
+    boards.replace(Period::All, None, standings).await;
+    let build = started.elapsed().as_secs_f64();
+    let updates = 200_000;
+    let started = Instant::now();
+    for n in 0..updates as i64 {
+        boards
+            .add((n * 104_729) % users as i64, 10, false, 2_000_000 + n, day)
+            .await;
+    }
+    (updates as f64 / started.elapsed().as_secs_f64(), build)
+}
+
+/// `participants` users on camera in a session with a 1-minute minimum: for each, the time
+/// between the attendance frame that says "achieved" and the ranking frame that follows.
+pub async fn event_to_visible(
+    base: &str,
+    client: &Client,
+    participants: usize,
+) -> anyhow::Result<Vec<Duration>> {
+    let Some((date, start, end)) = crate::session_happening_now() else {
+        println!("event-to-visible: skipped (too close to midnight in Seoul)");
+        return Ok(Vec::new());
+    };
+    let host = login(client, base, "e2v-host").await?;
+    let body = json!({ "title": "event to visible", "category": "ETC", "capacity": 50, "startDate": date, "endDate": date, "sessionStart": start, "sessionEnd": end, "minMinutes": 1 });
+    let room: Value = client
+        .post(format!("{base}/api/challenges"))
+        .bearer_auth(&host)
+        .json(&body)
+        .send()
+        .await?
+        .json()
+        .await?;
+    let room = room["id"]
+        .as_i64()
+        .with_context(|| format!("room: {room}"))?;
+    let mut tokens = vec![host];
+    for i in 1..participants {
+        let token = login(client, base, &format!("e2v{i}")).await?;
+        client
+            .post(format!("{base}/api/challenges/{room}/participants"))
+            .bearer_auth(&token)
+            .send()
+            .await?;
+        tokens.push(token);
+    }
+    let mut tasks = Vec::new();
+    for token in tokens {
+        let base = base.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let url = format!("{}/api/ws", base.replace("http://", "ws://"));
+            let mut request =
+                tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+                    url,
+                )?;
+            request
+                .headers_mut()
+                .insert("authorization", format!("Bearer {token}").parse()?);
+            let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
+            socket
+                .send(Message::Text(
+                    json!({ "type": "join", "room": room }).to_string().into(),
+                ))
+                .await?;
+            socket
+                .send(Message::Text(
+                    json!({ "type": "media", "room": room, "camera": true, "mic": false })
+                        .to_string()
+                        .into(),
+                ))
+                .await?;
+            let mut achieved_at: Option<Instant> = None;
+            while let Ok(Some(Ok(message))) =
+                tokio::time::timeout(Duration::from_secs(120), socket.next()).await
+            {
+                let Message::Text(text) = message else {
+                    continue;
+                };
+                let frame: Value = serde_json::from_str(&text)?;
+                if frame["type"] == "attendance"
+                    && frame["achieved"] == true
+                    && achieved_at.is_none()
+                {
+                    achieved_at = Some(Instant::now());
+                }
+                if frame["type"] == "ranking" {
+                    return Ok::<_, anyhow::Error>(achieved_at.map(|a| a.elapsed()));
+                }
+            }
+            Ok(None)
+        }));
+    }
+    let mut latencies = Vec::new();
+    for task in tasks {
+        if let Some(latency) = task.await?? {
+            latencies.push(latency);
+        }
+    }
+    latencies.sort_unstable();
+    Ok(latencies)
+}
+
+pub fn report_event_to_visible(latencies: &[Duration]) {
+    if latencies.is_empty() {
+        return;
+    }
+    println!(
+        "event to visible (achieved attendance frame → ranking frame, {} users): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+        latencies.len(),
+        ms(percentile(latencies, 0.5)),
+        ms(percentile(latencies, 0.99)),
+        ms(latencies.last().copied().unwrap_or_default())
+    );
+}
