@@ -38,6 +38,8 @@ pub trait RankingBoards: Send + Sync + 'static {
     async fn position(&self, period: Period, user: UserId, today: Date) -> Option<Ranked>;
     /// How many users are on the board.
     async fn len(&self, period: Period, today: Date) -> usize;
+    /// Positions `from..from + count` (1-based ranks).
+    async fn range(&self, period: Period, from: u64, count: usize, today: Date) -> Vec<Ranked>;
 }
 
 /// A sorted set with rank queries: sorted chunks of at most `2 * CHUNK` items, so insert,
@@ -114,6 +116,24 @@ impl OrderedSet {
 
     fn first(&self, limit: usize) -> impl Iterator<Item = &Standing> {
         self.chunks.iter().flatten().take(limit)
+    }
+
+    /// Items from 1-based rank `from` on, at most `count`, skipping whole chunks to get there.
+    fn from_rank(&self, from: u64, count: usize) -> Vec<Standing> {
+        let mut skip = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
+        let mut out = Vec::with_capacity(count.min(1024));
+        for chunk in &self.chunks {
+            if out.len() == count {
+                break;
+            }
+            if skip >= chunk.len() {
+                skip -= chunk.len();
+                continue;
+            }
+            out.extend(chunk[skip..].iter().take(count - out.len()));
+            skip = 0;
+        }
+        out
     }
 }
 
@@ -249,6 +269,21 @@ impl RankingBoards for LocalBoards {
     async fn len(&self, period: Period, today: Date) -> usize {
         self.with(period, today, |board| board.order.len)
     }
+
+    async fn range(&self, period: Period, from: u64, count: usize, today: Date) -> Vec<Ranked> {
+        self.with(period, today, |board| {
+            board
+                .order
+                .from_rank(from, count)
+                .into_iter()
+                .enumerate()
+                .map(|(i, standing)| Ranked {
+                    rank: from.max(1) + i as u64,
+                    standing,
+                })
+                .collect()
+        })
+    }
 }
 
 #[cfg(test)]
@@ -331,5 +366,9 @@ mod tests {
             set.first(5).copied().collect::<Vec<_>>(),
             reference[..5].to_vec()
         );
+        for from in [1usize, 2, 511, 512, 513, 1500, reference.len() - 2] {
+            let expected = reference[from - 1..(from + 3).min(reference.len())].to_vec();
+            assert_eq!(set.from_rank(from as u64, 4), expected, "from rank {from}");
+        }
     }
 }

@@ -235,6 +235,29 @@ impl Ranking {
     }
 }
 
+/// Most users told they were overtaken by one score.
+const OVERTAKEN_NOTICES: u64 = 100;
+
+impl Ranking {
+    /// Sends each connected user at ranks `from..from + count` their new all-time position.
+    async fn notify_overtaken(&self, from: u64, count: usize, sockets: &UserSockets) {
+        for ranked in self
+            .boards
+            .range(Period::All, from, count, self.today())
+            .await
+        {
+            let frame = ServerFrame::Ranking {
+                period: "all",
+                rank: ranked.rank,
+                previous_rank: Some(ranked.rank - 1),
+                total_score: ranked.standing.score,
+                completed_count: ranked.standing.completed,
+            };
+            sockets.send(ranked.standing.user_id, frame.encode());
+        }
+    }
+}
+
 /// Consumes domain events until the process stops.
 pub fn spawn(
     ranking: Arc<Ranking>,
@@ -297,6 +320,20 @@ pub fn spawn(
                         completed_count: after.standing.completed,
                     };
                     sockets.send(user, frame.encode());
+                    // Those the user overtook moved down one place: tell the connected ones
+                    // (bounded, so a jump across the whole board costs nothing extra).
+                    if let Some(before) = before
+                        && before.rank > after.rank
+                        && before.rank - after.rank <= OVERTAKEN_NOTICES
+                    {
+                        ranking
+                            .notify_overtaken(
+                                after.rank + 1,
+                                (before.rank - after.rank) as usize,
+                                &sockets,
+                            )
+                            .await;
+                    }
                 }
                 Ok(_) => {}
                 Err(err) => {

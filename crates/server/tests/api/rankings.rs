@@ -313,3 +313,45 @@ async fn statistics_count_achievements_schedules_minutes_and_streaks() {
         Some("month"),
     );
 }
+
+#[tokio::test]
+async fn a_connected_user_who_is_overtaken_hears_their_new_rank() {
+    let app = spawn_app().await;
+    // The leader's challenge runs two days, so it does not complete tonight; the chaser's ends
+    // tonight and its completion (+50) carries them past the leader.
+    let leader = app.login("leader").await;
+    let leader_room = app.create_challenge(&leader, json!({ "startDate": "2026-03-03", "endDate": "2026-03-04", "daysOfWeek": null, "minMinutes": 30, "successRate": 100 })).await;
+    let (chaser_room, chaser) = one_session_room(&app, &["chaser"]).await;
+    let mut leader_ws = app.ws(&leader).await;
+    let mut chaser_ws = app.ws(&chaser[0]).await;
+    leader_ws.join(leader_room, None).await;
+    chaser_ws.join(chaser_room, None).await;
+    app.set_now("2026-03-02T21:00:00Z");
+    send_settled(&mut leader_ws, camera(leader_room, true)).await;
+    app.set_now("2026-03-02T21:10:00Z");
+    send_settled(&mut chaser_ws, camera(chaser_room, true)).await;
+    app.set_now("2026-03-02T21:31:00Z");
+    attendance_reaching(&mut leader_ws, 1800).await;
+    assert_eq!(leader_ws.next_of("ranking").await["rank"], 1);
+    app.set_now("2026-03-02T21:45:00Z");
+    attendance_reaching(&mut chaser_ws, 1800).await;
+    assert_eq!(chaser_ws.next_of("ranking").await["rank"], 2);
+    send_settled(&mut chaser_ws, camera(chaser_room, false)).await;
+    send_settled(&mut leader_ws, camera(leader_room, false)).await;
+    // The chaser's challenge ends at 22:00 and is settled after the grace period.
+    app.set_now("2026-03-02T22:00:16Z");
+    let overtaken = leader_ws.next_of("ranking").await;
+    assert_eq!(
+        (
+            overtaken["rank"].as_i64(),
+            overtaken["previousRank"].as_i64(),
+            overtaken["totalScore"].as_i64()
+        ),
+        (Some(2), Some(1), Some(10))
+    );
+    let moved = chaser_ws.next_of("ranking").await;
+    assert_eq!(
+        (moved["rank"].as_i64(), moved["totalScore"].as_i64()),
+        (Some(1), Some(60))
+    );
+}
