@@ -119,7 +119,7 @@ impl OrderedSet {
     }
 
     /// Items from 1-based rank `from` on, at most `count`, skipping whole chunks to get there.
-    fn from_rank(&self, from: u64, count: usize) -> Vec<Standing> {
+    fn starting_at_rank(&self, from: u64, count: usize) -> Vec<Standing> {
         let mut skip = usize::try_from(from.saturating_sub(1)).unwrap_or(usize::MAX);
         let mut out = Vec::with_capacity(count.min(1024));
         for chunk in &self.chunks {
@@ -274,7 +274,7 @@ impl RankingBoards for LocalBoards {
         self.with(period, today, |board| {
             board
                 .order
-                .from_rank(from, count)
+                .starting_at_rank(from, count)
                 .into_iter()
                 .enumerate()
                 .map(|(i, standing)| Ranked {
@@ -368,7 +368,7 @@ mod tests {
         );
         for from in [1usize, 2, 511, 512, 513, 1500, reference.len() - 2] {
             let expected = reference[from - 1..(from + 3).min(reference.len())].to_vec();
-            assert_eq!(set.from_rank(from as u64, 4), expected, "from rank {from}");
+            assert_eq!(set.starting_at_rank(from as u64, 4), expected, "from rank {from}");
         }
     }
 }
