@@ -368,7 +368,11 @@ mod tests {
         );
         for from in [1usize, 2, 511, 512, 513, 1500, reference.len() - 2] {
             let expected = reference[from - 1..(from + 3).min(reference.len())].to_vec();
-            assert_eq!(set.starting_at_rank(from as u64, 4), expected, "from rank {from}");
+            assert_eq!(
+                set.starting_at_rank(from as u64, 4),
+                expected,
+                "from rank {from}"
+            );
         }
     }
 }
