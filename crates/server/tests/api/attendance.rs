@@ -57,6 +57,21 @@ pub(crate) async fn attendance_reaching(ws: &mut Ws, seconds: i64) -> Value {
     }
 }
 
+/// The participants once the completion job has settled them (fails after 5 s).
+pub(crate) async fn settled_statuses(app: &TestApp, room: i64) -> Vec<(String, String, i64)> {
+    for _ in 0..100 {
+        let statuses = participant_statuses(app, room).await;
+        if statuses.iter().all(|(_, status, _)| status != "ACTIVE") {
+            return statuses;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!(
+        "room {room} was not settled: {:?}",
+        participant_statuses(app, room).await
+    );
+}
+
 pub(crate) async fn participant_statuses(app: &TestApp, room: i64) -> Vec<(String, String, i64)> {
     let (_, body) = app
         .get(&format!("/api/challenges/{room}/participants"), None)
@@ -184,14 +199,7 @@ async fn an_ended_challenge_settles_each_participant_by_success_rate() {
             .all(|(_, status, _)| status == "ACTIVE")
     );
     app.set_now("2026-03-02T22:00:16Z");
-    let mut statuses = Vec::new();
-    for _ in 0..100 {
-        statuses = participant_statuses(&app, room).await;
-        if statuses.iter().all(|(_, status, _)| status != "ACTIVE") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let statuses = settled_statuses(&app, room).await;
     assert_eq!(
         statuses,
         vec![
@@ -216,14 +224,7 @@ async fn a_server_that_was_down_at_the_end_settles_on_start_and_only_once() {
     let dir = app.stop();
     let args = test_args(&dir, &["--dev-login"]);
     let app = spawn_app_at(dir, args, "2026-03-03T09:00:00Z").await;
-    let mut statuses = Vec::new();
-    for _ in 0..100 {
-        statuses = participant_statuses(&app, room).await;
-        if statuses.iter().all(|(_, status, _)| status != "ACTIVE") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let statuses = settled_statuses(&app, room).await;
     assert_eq!(
         statuses,
         vec![

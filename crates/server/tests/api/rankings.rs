@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 use crate::{
     attendance::{
         attendance_reaching, camera, one_session_room, participant_statuses, send_settled,
+        settled_statuses,
     },
     support::{TestApp, assert_error, spawn_app, test_args},
 };
@@ -205,12 +206,7 @@ async fn statistics_count_achievements_schedules_minutes_and_streaks() {
     let app = spawn_app().await;
     let (room, tokens) = achieve(&app, &["stat", "idle"]).await;
     app.set_now("2026-03-02T22:00:16Z");
-    for _ in 0..100 {
-        if participant_statuses(&app, room).await[0].1 == "COMPLETED" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    assert_eq!(settled_statuses(&app, room).await[0].1, "COMPLETED");
     let me = app.get("/api/me", Some(&tokens[0])).await.1["id"]
         .as_i64()
         .expect("id");
