@@ -1,12 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit, property and API tests, the web app's checks, and schemathesis
-# against a live server. Installs what the tests need on first run.
+# Runs every test: Rust unit, property and API tests, the web app's checks, schemathesis
+# against a live server, and end-to-end tests of the web app in real Chromium. Installs what the tests need on first run.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 . scripts/lib.sh
 
-ensure_apt curl python3-venv coturn
+ensure_apt curl python3-venv coturn chromium fonts-noto-cjk
 ensure_python_tools
 
 if [ -f web/package.json ]; then
@@ -20,3 +20,7 @@ cargo test --workspace --all-targets --locked
 
 echo "==> schemathesis against a live server"
 bash scripts/schemathesis.sh
+
+echo "==> end-to-end tests in Chromium"
+cargo build --locked -p ssgwan-server
+SSGWAN_BIN="$ROOT/target/debug/ssgwan" E2E_SKIP_BUILD= bash e2e/run.sh

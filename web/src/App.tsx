@@ -1,16 +1,20 @@
+import { lazy, Suspense } from 'react';
 import { Route, Routes, useLocation } from 'react-router';
 import { Layout } from './components/Layout';
 import { backgroundOf } from './lib/background';
 import { RequireAuth } from './components/RequireAuth';
+import { LoadingState } from './components/States';
 import { ChallengeListPage } from './pages/ChallengeListPage';
 import { ChallengeModal, ChallengePage } from './pages/ChallengeDetailPage';
 import { CreateChallengePage, EditChallengePage } from './pages/ChallengeFormPage';
-import { LiveRoomPage } from './pages/LiveRoomPage';
 import { LoginPage } from './pages/LoginPage';
 import { MePage } from './pages/MePage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { RankingsPage } from './pages/RankingsPage';
 import { UserProfilePage } from './pages/UserProfilePage';
+
+// The live room (WebSocket client, WebRTC mesh, room UI) is its own chunk, fetched on entering.
+const LiveRoomPage = lazy(() => import('./pages/LiveRoomPage'));
 
 export function App() {
   const location = useLocation();
@@ -30,7 +34,14 @@ export function App() {
           <Route element={<RequireAuth />}>
             <Route path="challenges/new" element={<CreateChallengePage />} />
             <Route path="challenges/:id/edit" element={<EditChallengePage />} />
-            <Route path="challenges/:id/live" element={<LiveRoomPage />} />
+            <Route
+              path="challenges/:id/live"
+              element={
+                <Suspense fallback={<LoadingState />}>
+                  <LiveRoomPage />
+                </Suspense>
+              }
+            />
             <Route path="me" element={<MePage />} />
           </Route>
           <Route path="*" element={<NotFoundPage />} />
