@@ -80,7 +80,7 @@ pub struct SqlStore {
 const CHALLENGE_SELECT: &str = "SELECT c.id, c.creator_id, u.nickname AS creator_nickname, u.profile_image AS creator_image, \
      c.title, c.description, c.category, c.thumbnail, c.capacity, c.participant_count, c.start_date, c.end_date, \
      c.days_of_week, c.session_start, c.session_end, c.timezone, c.min_minutes, c.success_rate, c.created_at, c.updated_at, \
-     p.user_id AS viewer_id \
+     p.user_id AS viewer_id, p.status AS viewer_status, p.joined_at AS viewer_joined_at \
      FROM challenges c JOIN users u ON u.id = c.creator_id \
      LEFT JOIN participants p ON p.challenge_id = c.id AND p.user_id = ? AND p.status <> 'CANCELLED'";
 
@@ -1234,19 +1234,18 @@ impl Store for SqlStore {
             .bind(user_id)
             .fetch_all(&self.pool)
             .await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let challenge = challenge_from_row(row)?;
-            let Some(membership) = self.membership(challenge.id, user_id).await? else {
-                continue;
-            };
-            out.push(Participation {
-                challenge,
-                status: membership.status,
-                joined_at: membership.joined_at,
-            });
-        }
-        Ok(out)
+        // The select already carries the user's own participant row: no query per challenge.
+        rows.iter()
+            .map(|row| {
+                let status: String = row.try_get("viewer_status")?;
+                Ok(Participation {
+                    challenge: challenge_from_row(row)?,
+                    status: ParticipantStatus::parse(&status)
+                        .ok_or_else(|| StoreError::Corrupt("participant status".into()))?,
+                    joined_at: ts(row.try_get("viewer_joined_at")?)?,
+                })
+            })
+            .collect()
     }
 
     async fn user_attendance(
