@@ -52,3 +52,76 @@ wait_http() {
     sleep 0.1
   done
 }
+
+# Cleanup commands run when the sourcing script exits (in reverse order of registration).
+SSGWAN_CLEANUPS=()
+on_exit() { SSGWAN_CLEANUPS+=("$1"); }
+run_cleanups() {
+  local i
+  for ((i = ${#SSGWAN_CLEANUPS[@]} - 1; i >= 0; i--)); do
+    eval "${SSGWAN_CLEANUPS[$i]}" >/dev/null 2>&1 || true
+  done
+}
+trap run_cleanups EXIT
+
+# The newest PostgreSQL server binaries Debian installed.
+pg_bin() {
+  local dir
+  dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1)
+  [ -n "$dir" ] || { echo "PostgreSQL is not installed" >&2; return 1; }
+  echo "$dir"
+}
+
+# Starts a throwaway PostgreSQL on a free loopback port; exports SSGWAN_TEST_POSTGRES_URL
+# (a superuser URL: tests create a database of their own on it). Removed when the script exits.
+start_postgres() {
+  ensure_apt postgresql
+  local bin dir port
+  bin=$(pg_bin)
+  dir=$(mktemp -d /tmp/ssgwan-pg.XXXXXX)
+  chown postgres "$dir"
+  port=$(free_port)
+  runuser -u postgres -- "$bin/initdb" -D "$dir/db" -A trust -U postgres --no-sync >"$dir/initdb.log" 2>&1
+  runuser -u postgres -- "$bin/pg_ctl" -D "$dir/db" -l "$dir/log" -w \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
+    start >/dev/null
+  on_exit "runuser -u postgres -- '$bin/pg_ctl' -D '$dir/db' -m immediate stop; rm -rf '$dir'"
+  export SSGWAN_TEST_POSTGRES_URL="postgres://postgres@127.0.0.1:$port/postgres"
+  echo "==> PostgreSQL on port $port"
+}
+
+# Starts a throwaway MariaDB on a free loopback port; exports SSGWAN_TEST_MYSQL_URL (root, no
+# password; tests create a database of their own). Removed when the script exits.
+start_mariadb() {
+  ensure_apt mariadb-server
+  local dir port i
+  dir=$(mktemp -d /tmp/ssgwan-maria.XXXXXX)
+  chown mysql "$dir"
+  port=$(free_port)
+  mariadb-install-db --user=mysql --datadir="$dir/db" --auth-root-authentication-method=normal \
+    --skip-test-db >"$dir/install.log" 2>&1
+  mariadbd --no-defaults --user=mysql --datadir="$dir/db" --socket="$dir/sock" --pid-file="$dir/pid" \
+    --bind-address=127.0.0.1 --port="$port" --skip-log-bin --innodb-flush-log-at-trx-commit=0 \
+    --max-connections=500 \
+    >"$dir/log" 2>&1 &
+  local pid=$!
+  on_exit "kill $pid; wait $pid; rm -rf '$dir'"
+  for i in $(seq 1 300); do
+    mariadb-admin --socket="$dir/sock" -uroot ping >/dev/null 2>&1 && break
+    sleep 0.1
+  done
+  export SSGWAN_TEST_MYSQL_URL="mysql://root@127.0.0.1:$port/mysql"
+  echo "==> MariaDB on port $port"
+}
+
+# Starts a throwaway Redis on a free loopback port; exports SSGWAN_TEST_REDIS_URL.
+start_redis() {
+  ensure_apt redis-server
+  local port
+  port=$(free_port)
+  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize yes \
+    --pidfile "/tmp/ssgwan-redis-$port.pid" --logfile "/tmp/ssgwan-redis-$port.log" >/dev/null
+  on_exit "kill \$(cat /tmp/ssgwan-redis-$port.pid); rm -f /tmp/ssgwan-redis-$port.*"
+  export SSGWAN_TEST_REDIS_URL="redis://127.0.0.1:$port/"
+  echo "==> Redis on port $port"
+}

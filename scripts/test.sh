@@ -15,6 +15,12 @@ if [ -f web/package.json ]; then
   (cd web && npm run --silent typecheck && npm run --silent lint)
 fi
 
+# Throwaway database and Redis servers on free ports, removed on exit: the store conformance
+# suite and the production-mode tests run against them (SSGWAN_TEST_*_URL).
+start_postgres
+start_mariadb
+start_redis
+
 echo "==> cargo test"
 cargo test --workspace --all-targets --locked
 

@@ -104,6 +104,11 @@ impl SqlStore {
         self.backend
     }
 
+    /// Closes every connection of the pool (waits for checked-out ones to come back).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
     /// Applies the embedded migrations of this backend family.
     pub async fn migrate(&self) -> StoreResult<()> {
         let migrator = match self.backend {
@@ -192,6 +197,140 @@ impl SqlStore {
     }
 
     /// Explains why a join's conditional update matched no row (reads only).
+    /// MySQL's join. MySQL cannot read `challenges` in the statement whose trigger updates it,
+    /// and reports a matched-but-unchanged upsert as one affected row (sqlx asks for found rows),
+    /// the same as an insert. So: a plain insert, and on a duplicate key a reactivation of a
+    /// cancelled place; the count trigger refuses either when the challenge is full or has
+    /// ended. The foreign-key check and the trigger lock the challenge row in turn, so racing
+    /// joins can deadlock; InnoDB rolls one back and it is simply retried.
+    async fn join_mysql(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        joined_on: &str,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let now_ms = now.as_millisecond();
+        for _attempt in 0..MAX_DEADLOCK_RETRIES {
+            let inserted = sqlx::query(
+                "INSERT INTO participants (challenge_id, user_id, status, joined_at, joined_on, updated_at) \
+                 VALUES (?, ?, 'ACTIVE', ?, ?, ?)",
+            )
+            .bind(challenge_id)
+            .bind(user_id)
+            .bind(now_ms)
+            .bind(joined_on)
+            .bind(now_ms)
+            .execute(&self.pool)
+            .await;
+            let result = match inserted {
+                Err(e) if StoreError::is_unique_violation(&e) => {
+                    sqlx::query(
+                        "UPDATE participants SET status = 'ACTIVE', joined_at = ?, joined_on = ?, updated_at = ? \
+                         WHERE challenge_id = ? AND user_id = ? AND status = 'CANCELLED'",
+                    )
+                    .bind(now_ms)
+                    .bind(joined_on)
+                    .bind(now_ms)
+                    .bind(challenge_id)
+                    .bind(user_id)
+                    .execute(&self.pool)
+                    .await
+                }
+                other => other,
+            };
+            match result {
+                Ok(r) if r.rows_affected() > 0 => return Ok(()),
+                Err(e) if is_deadlock(&e) => continue,
+                Ok(_) => {}
+                Err(e) if is_capacity_refusal(&e) || is_foreign_key_violation(&e) => {}
+                Err(e) => return Err(e.into()),
+            }
+            return Err(self.join_refusal(challenge_id, user_id, now).await?);
+        }
+        Err(StoreError::Corrupt(format!(
+            "join kept deadlocking after {MAX_DEADLOCK_RETRIES} attempts"
+        )))
+    }
+
+    /// MySQL's cancellation. MySQL cannot read `challenges` in the statement whose trigger
+    /// updates it, so the challenge row is locked first and the place freed after, in one
+    /// transaction (the lock also orders it against racing joins).
+    async fn cancel_mysql(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        now: Timestamp,
+    ) -> StoreResult<()> {
+        let now_ms = now.as_millisecond();
+        for _attempt in 0..MAX_DEADLOCK_RETRIES {
+            let mut tx = self.pool.begin().await?;
+            let open = sqlx::query(
+                "SELECT 1 FROM challenges WHERE id = ? AND starts_at > ? AND creator_id <> ? FOR UPDATE",
+            )
+            .bind(challenge_id)
+            .bind(now_ms)
+            .bind(user_id)
+            .fetch_optional(&mut *tx)
+            .await;
+            let cancelled = match open {
+                Ok(Some(_)) => sqlx::query(
+                    "UPDATE participants SET status = 'CANCELLED', updated_at = ? \
+                     WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE'",
+                )
+                .bind(now_ms)
+                .bind(challenge_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await
+                .map(|r| r.rows_affected() == 1),
+                Ok(None) => Ok(false),
+                Err(e) => Err(e),
+            };
+            match cancelled {
+                Ok(true) => {
+                    tx.commit().await?;
+                    return Ok(());
+                }
+                Ok(false) => {
+                    tx.rollback().await?;
+                    return Err(self.cancel_refusal(challenge_id, user_id).await?);
+                }
+                Err(e) if is_deadlock(&e) => continue,
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Corrupt(format!(
+            "cancellation kept deadlocking after {MAX_DEADLOCK_RETRIES} attempts"
+        )))
+    }
+
+    /// Why a cancellation changed nothing.
+    async fn cancel_refusal(&self, challenge_id: i64, user_id: i64) -> StoreResult<StoreError> {
+        let sql = self.sql("SELECT creator_id, starts_at FROM challenges WHERE id = ?");
+        let Some(row) = sqlx::query(&sql)
+            .bind(challenge_id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(StoreError::NotFound);
+        };
+        let sql = self.sql("SELECT 1 FROM participants WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE'");
+        let active = sqlx::query(&sql)
+            .bind(challenge_id)
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .is_some();
+        Ok(StoreError::Conflict(if !active {
+            Conflict::NotParticipant
+        } else if row.try_get::<i64, _>("creator_id")? == user_id {
+            Conflict::CreatorCannotCancel
+        } else {
+            Conflict::CancellationNotAllowed
+        }))
+    }
+
     async fn join_refusal(
         &self,
         challenge_id: i64,
@@ -248,6 +387,32 @@ fn message_from_row(row: &AnyRow) -> StoreResult<ChatMessage> {
 
 /// Whether the database refused a join because the challenge filled up in a race (the
 /// participant-count trigger on PostgreSQL and MySQL, the CHECK constraint as a backstop).
+/// How often a chat message is tried again after another took its number.
+const MAX_CHAT_ATTEMPTS: u32 = 100;
+
+/// A short random pause before retrying a write that lost a race, growing with the attempt
+/// (up to 20 ms), so racing writers spread out instead of colliding again in lockstep.
+async fn backoff(attempt: u32) {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let cap_micros = (attempt.min(20) * 1_000).max(1);
+    tokio::time::sleep(Duration::from_micros(u64::from(nanos % cap_micros))).await;
+}
+
+/// How often a statement InnoDB rolled back as a deadlock victim is tried again.
+const MAX_DEADLOCK_RETRIES: usize = 50;
+
+/// A transaction the database rolled back to break a deadlock or a serialization conflict
+/// (SQLSTATE 40001, or PostgreSQL's 40P01): safe to run again.
+fn is_deadlock(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40001" | "40P01")))
+}
+
+fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::ForeignKeyViolation)
+}
+
 fn is_capacity_refusal(err: &sqlx::Error) -> bool {
     match err {
         sqlx::Error::Database(db) => {
@@ -783,36 +948,32 @@ impl Store for SqlStore {
         // SQLite the statement holds the write lock from its start, so its WHERE is exact; on PostgreSQL and MySQL the trigger
         // re-checks capacity under the row lock and refuses the loser of a race. The primary
         // key refuses a second place for the same user.
-        let upsert = match self.backend {
+        let insert = "INSERT INTO participants (challenge_id, user_id, status, joined_at, joined_on, updated_at) \
+             SELECT c.id, ?, 'ACTIVE', ?, ?, ? FROM challenges c WHERE c.id = ? AND c.participant_count < c.capacity AND c.ends_at > ?";
+        let joined_on = joined_on.to_string();
+        let result = match self.backend {
             Backend::Sqlite | Backend::Postgres => {
-                "ON CONFLICT (challenge_id, user_id) DO UPDATE SET status = 'ACTIVE', joined_at = excluded.joined_at, \
-                 joined_on = excluded.joined_on, updated_at = excluded.updated_at WHERE participants.status = 'CANCELLED'"
+                let sql = format!(
+                    "{insert} ON CONFLICT (challenge_id, user_id) DO UPDATE SET status = 'ACTIVE', joined_at = excluded.joined_at, \
+                     joined_on = excluded.joined_on, updated_at = excluded.updated_at WHERE participants.status = 'CANCELLED'"
+                );
+                let sql = self.sql(&sql);
+                sqlx::query(&sql)
+                    .bind(user_id)
+                    .bind(now_ms)
+                    .bind(&joined_on)
+                    .bind(now_ms)
+                    .bind(challenge_id)
+                    .bind(now_ms)
+                    .execute(&self.pool)
+                    .await
             }
             Backend::MySql => {
-                "ON DUPLICATE KEY UPDATE joined_at = IF(status = 'CANCELLED', VALUES(joined_at), joined_at), \
-                 joined_on = IF(status = 'CANCELLED', VALUES(joined_on), joined_on), \
-                 updated_at = IF(status = 'CANCELLED', VALUES(updated_at), updated_at), \
-                 status = IF(status = 'CANCELLED', 'ACTIVE', status)"
+                return self
+                    .join_mysql(challenge_id, user_id, &joined_on, now)
+                    .await;
             }
         };
-        let sql = format!(
-            "INSERT INTO participants (challenge_id, user_id, status, joined_at, joined_on, updated_at) \
-             SELECT c.id, ?, 'ACTIVE', ?, ?, ? FROM challenges c WHERE c.id = ? AND c.participant_count < c.capacity AND c.ends_at > ? {upsert}"
-        );
-        let sql = self.sql(&sql);
-        // MySQL's upsert does not report a no-op reliably, so "already in" is read first there.
-        if self.backend == Backend::MySql && self.is_participant(challenge_id, user_id).await? {
-            return Err(StoreError::Conflict(Conflict::AlreadyJoined));
-        }
-        let result = sqlx::query(&sql)
-            .bind(user_id)
-            .bind(now_ms)
-            .bind(joined_on.to_string())
-            .bind(now_ms)
-            .bind(challenge_id)
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await;
         match result {
             Ok(r) if r.rows_affected() > 0 => Ok(()),
             Ok(_) => Err(self.join_refusal(challenge_id, user_id, now).await?),
@@ -828,6 +989,9 @@ impl Store for SqlStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         let now_ms = now.as_millisecond();
+        if self.backend == Backend::MySql {
+            return self.cancel_mysql(challenge_id, user_id, now).await;
+        }
         // One statement; the participant-count trigger frees the place.
         let sql = self.sql(
             "UPDATE participants SET status = 'CANCELLED', updated_at = ? WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE' \
@@ -847,28 +1011,7 @@ impl Store for SqlStore {
         if cancelled {
             return Ok(());
         }
-        let sql = self.sql("SELECT creator_id, starts_at FROM challenges WHERE id = ?");
-        let Some(row) = sqlx::query(&sql)
-            .bind(challenge_id)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Err(StoreError::NotFound);
-        };
-        let sql = self.sql("SELECT 1 FROM participants WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE'");
-        let active = sqlx::query(&sql)
-            .bind(challenge_id)
-            .bind(user_id)
-            .fetch_optional(&self.pool)
-            .await?
-            .is_some();
-        Err(StoreError::Conflict(if !active {
-            Conflict::NotParticipant
-        } else if row.try_get::<i64, _>("creator_id")? == user_id {
-            Conflict::CreatorCannotCancel
-        } else {
-            Conflict::CancellationNotAllowed
-        }))
+        Err(self.cancel_refusal(challenge_id, user_id).await?)
     }
 
     async fn participants(&self, challenge_id: i64) -> StoreResult<Vec<ParticipantRecord>> {
@@ -948,7 +1091,10 @@ impl Store for SqlStore {
             "INSERT INTO chat_messages (challenge_id, seq, user_id, client_id, body, created_at) \
              SELECT ?, COALESCE(MAX(seq), 0) + 1, ?, ?, ?, ? FROM chat_messages WHERE challenge_id = ?",
         );
-        for _attempt in 0..20 {
+        for attempt in 0..MAX_CHAT_ATTEMPTS {
+            if attempt > 0 {
+                backoff(attempt).await;
+            }
             let result = sqlx::query(&insert)
                 .bind(challenge_id)
                 .bind(user_id)
@@ -961,6 +1107,7 @@ impl Store for SqlStore {
             let fresh = match result {
                 Ok(_) => true,
                 Err(e) if StoreError::is_unique_violation(&e) => false,
+                Err(e) if is_deadlock(&e) => continue,
                 Err(e) => return Err(e.into()),
             };
             if let Some(message) = self
@@ -970,9 +1117,9 @@ impl Store for SqlStore {
                 return Ok((message, fresh));
             }
         }
-        Err(StoreError::Corrupt(
-            "could not number a chat message after 20 attempts".into(),
-        ))
+        Err(StoreError::Corrupt(format!(
+            "could not number a chat message after {MAX_CHAT_ATTEMPTS} attempts"
+        )))
     }
 
     async fn messages_after(
@@ -1053,36 +1200,53 @@ impl Store for SqlStore {
         now: Timestamp,
     ) -> StoreResult<AttendanceUpdate> {
         let now_ms = now.as_millisecond();
-        let before = self.attendance_day(challenge_id, user_id, date).await?;
+        let date = date.to_string();
+        // 1. Add the seconds (insert or accumulate: one statement, no lost update).
         let upsert = match self.backend {
             Backend::Sqlite | Backend::Postgres => {
                 "ON CONFLICT (challenge_id, user_id, session_date) DO UPDATE SET \
-                 achieved_at = COALESCE(attendance.achieved_at, CASE WHEN attendance.seconds + excluded.seconds >= ? THEN excluded.updated_at END), \
                  seconds = attendance.seconds + excluded.seconds, updated_at = excluded.updated_at"
             }
             Backend::MySql => {
-                "ON DUPLICATE KEY UPDATE achieved_at = COALESCE(achieved_at, IF(seconds + VALUES(seconds) >= ?, VALUES(updated_at), NULL)), \
-                 seconds = seconds + VALUES(seconds), updated_at = VALUES(updated_at)"
+                "ON DUPLICATE KEY UPDATE seconds = seconds + VALUES(seconds), updated_at = VALUES(updated_at)"
             }
         };
         let sql = format!(
-            "INSERT INTO attendance (challenge_id, user_id, session_date, seconds, achieved_at, updated_at) VALUES (?, ?, ?, ?, ?, ?) {upsert}"
+            "INSERT INTO attendance (challenge_id, user_id, session_date, seconds, achieved_at, updated_at) VALUES (?, ?, ?, ?, NULL, ?) {upsert}"
         );
         sqlx::query(&self.sql(&sql))
             .bind(challenge_id)
             .bind(user_id)
-            .bind(date.to_string())
+            .bind(&date)
             .bind(seconds)
-            .bind((seconds >= achieve_at_seconds).then_some(now_ms))
             .bind(now_ms)
-            .bind(achieve_at_seconds)
             .execute(&self.pool)
             .await?;
-        let after = self.attendance_day(challenge_id, user_id, date).await?;
+        // 2. Mark it achieved: a conditional update that changes the row for exactly one caller,
+        //    however many add time concurrently on however many nodes.
+        let achieved = sqlx::query(&self.sql(
+            "UPDATE attendance SET achieved_at = ? WHERE challenge_id = ? AND user_id = ? AND session_date = ? \
+             AND achieved_at IS NULL AND seconds >= ?",
+        ))
+        .bind(now_ms)
+        .bind(challenge_id)
+        .bind(user_id)
+        .bind(&date)
+        .bind(achieve_at_seconds)
+        .execute(&self.pool)
+        .await?;
+        let row = sqlx::query(&self.sql(
+            "SELECT seconds, achieved_at FROM attendance WHERE challenge_id = ? AND user_id = ? AND session_date = ?",
+        ))
+        .bind(challenge_id)
+        .bind(user_id)
+        .bind(&date)
+        .fetch_one(&self.pool)
+        .await?;
         Ok(AttendanceUpdate {
-            seconds: after.seconds,
-            achieved: after.achieved,
-            newly_achieved: after.achieved && !before.achieved,
+            seconds: row.try_get("seconds")?,
+            achieved: row.try_get::<Option<i64>, _>("achieved_at")?.is_some(),
+            newly_achieved: achieved.rows_affected() == 1,
         })
     }
 

@@ -9,5 +9,5 @@ CREATE TABLE score_ledger (
     points       BIGINT NOT NULL,
     created_at   BIGINT NOT NULL,
     PRIMARY KEY (user_id, challenge_id, kind, session_date)
-);
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
 CREATE INDEX score_ledger_time ON score_ledger (created_at);

@@ -1,0 +1,1038 @@
+//! The store conformance suite: one body per case, run on SQLite always and on PostgreSQL and
+//! MariaDB/MySQL when their servers are configured (see `support`). Every store operation is
+//! covered, including capacity under concurrent joins and the rule conflicts the database maps.
+
+mod support;
+
+use std::future::Future;
+
+use support::{Kind, TestDb, conformance};
+
+async fn run<F, Fut>(kind: Kind, case: F)
+where
+    F: FnOnce(ssgwan_store::SqlStore) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Some(db) = TestDb::open(kind).await else {
+        return;
+    };
+    case(db.store.clone()).await;
+    db.finish().await;
+}
+
+conformance!(
+    users_and_nicknames,
+    sessions_and_oauth_states,
+    challenge_lifecycle,
+    listing_search_filters_and_cursors,
+    joins_and_cancellations,
+    racing_joins_fill_exactly_capacity,
+    one_user_racing_itself_gets_one_place,
+    churn_keeps_the_count_equal_to_the_places,
+    chat_numbering_dedupe_and_paging,
+    racing_chat_messages_get_distinct_numbers,
+    attendance_accrues_and_achieves_once,
+    completion_settles_each_participant_once,
+    scores_totals_and_reconciliation,
+    statistics_reads,
+);
+
+mod cases {
+    use futures::future::join_all;
+    use jiff::SignedDuration;
+    use ssgwan_domain::{Category, ChallengeStatus};
+    use ssgwan_store::{
+        ChallengeQuery, ChallengeSort, Conflict, MyChallengesState, NewUser, ParticipantStatus,
+        ScoreKind, SqlStore, Store, StoreError, UserUpdate,
+    };
+
+    use crate::support::{challenge, date, now, spec, ts, user};
+
+    fn conflict<T: std::fmt::Debug>(result: Result<T, StoreError>) -> Conflict {
+        match result {
+            Err(StoreError::Conflict(c)) => c,
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+
+    fn hours(h: i64) -> SignedDuration {
+        SignedDuration::from_hours(h)
+    }
+
+    pub async fn users_and_nicknames(store: SqlStore) {
+        store.ping().await.expect("ping");
+        let a = store
+            .create_user(
+                NewUser {
+                    kakao_id: Some(9_000_000_001),
+                    nickname: "쓱관Fan🔥".into(),
+                    profile_image: Some("https://k.example/p.jpg".into()),
+                },
+                now(),
+            )
+            .await
+            .expect("create");
+        assert_eq!(a.nickname, "쓱관Fan🔥", "4-byte UTF-8 round-trips");
+        assert_eq!(a.created_at, now());
+        let same = store.user(a.id).await.expect("read").expect("exists");
+        assert_eq!(same, a);
+        assert_eq!(
+            store.user_by_kakao_id(9_000_000_001).await.expect("read"),
+            Some(a.clone())
+        );
+        assert_eq!(
+            store.user_by_nickname("쓱관FAN🔥").await.expect("read"),
+            Some(a.clone()),
+            "nicknames are looked up case-insensitively"
+        );
+        assert_eq!(store.user(a.id + 1000).await.expect("read"), None);
+
+        let taken = store
+            .create_user(
+                NewUser {
+                    kakao_id: None,
+                    nickname: "쓱관fan🔥".into(),
+                    profile_image: None,
+                },
+                now(),
+            )
+            .await;
+        assert_eq!(conflict(taken), Conflict::NicknameTaken);
+
+        let b = user(&store, "bora").await;
+        let renamed = store
+            .update_user(
+                b.id,
+                UserUpdate {
+                    nickname: Some("쓱관FAN🔥".into()),
+                    ..Default::default()
+                },
+                now(),
+            )
+            .await;
+        assert_eq!(conflict(renamed), Conflict::NicknameTaken);
+        let b2 = store
+            .update_user(
+                b.id,
+                UserUpdate {
+                    nickname: Some("Bora".into()),
+                    bio: Some("매일 아침 6시 기상 ☀️".into()),
+                    profile_image: Some(Some("/api/files/x.png".into())),
+                },
+                now() + hours(1),
+            )
+            .await
+            .expect("update");
+        assert_eq!(
+            (b2.nickname.as_str(), b2.bio.as_str()),
+            ("Bora", "매일 아침 6시 기상 ☀️")
+        );
+        assert_eq!(b2.profile_image.as_deref(), Some("/api/files/x.png"));
+        let cleared = store
+            .update_user(
+                b.id,
+                UserUpdate {
+                    profile_image: Some(None),
+                    ..Default::default()
+                },
+                now(),
+            )
+            .await
+            .expect("clear image");
+        assert_eq!(cleared.profile_image, None);
+        assert_eq!(cleared.nickname, "Bora", "absent fields stay");
+        assert!(matches!(
+            store
+                .update_user(a.id + 1000, UserUpdate::default(), now())
+                .await,
+            Err(StoreError::NotFound)
+        ));
+        let summaries = store.users(&[b.id, a.id, 999_999]).await.expect("users");
+        assert_eq!(summaries.len(), 2);
+    }
+
+    pub async fn sessions_and_oauth_states(store: SqlStore) {
+        let u = user(&store, "session-user").await;
+        store
+            .create_session("h1", u.id, now(), now() + hours(24))
+            .await
+            .expect("session");
+        let (found, expires) = store
+            .session_user("h1", now() + hours(23))
+            .await
+            .expect("read")
+            .expect("live");
+        assert_eq!((found.id, expires), (u.id, now() + hours(24)));
+        assert!(
+            store
+                .session_user("h1", now() + hours(24))
+                .await
+                .expect("read")
+                .is_none(),
+            "expired at its expiry"
+        );
+        assert!(
+            store
+                .session_user("nope", now())
+                .await
+                .expect("read")
+                .is_none()
+        );
+        store.delete_session("h1").await.expect("delete");
+        assert!(
+            store
+                .session_user("h1", now())
+                .await
+                .expect("read")
+                .is_none()
+        );
+
+        store
+            .save_oauth_state("s1", now() + hours(1))
+            .await
+            .expect("save");
+        store.save_oauth_state("s2", now()).await.expect("save");
+        assert!(store.take_oauth_state("s1", now()).await.expect("take"));
+        assert!(
+            !store.take_oauth_state("s1", now()).await.expect("take"),
+            "single use"
+        );
+        assert!(
+            !store.take_oauth_state("s2", now()).await.expect("take"),
+            "expired"
+        );
+        assert!(!store.take_oauth_state("never", now()).await.expect("take"));
+        // Racing takes of one state: exactly one wins.
+        store
+            .save_oauth_state("race", now() + hours(1))
+            .await
+            .expect("save");
+        let takes = join_all((0..10).map(|_| store.take_oauth_state("race", now()))).await;
+        assert_eq!(
+            takes
+                .into_iter()
+                .filter(|t| *t.as_ref().expect("take"))
+                .count(),
+            1
+        );
+    }
+
+    pub async fn challenge_lifecycle(store: SqlStore) {
+        let host = user(&store, "host").await;
+        let guest = user(&store, "guest").await;
+        let id = challenge(&store, &host, "새벽 공부 100% _진짜_", 3).await;
+        let record = store
+            .challenge(id, Some(host.id))
+            .await
+            .expect("read")
+            .expect("exists");
+        assert_eq!(
+            record.spec,
+            spec("새벽 공부 100% _진짜_", "2026-03-03", "2026-03-09", 3)
+        );
+        assert_eq!(record.participant_count, 1, "the creator holds a place");
+        assert!(record.joined);
+        assert_eq!(record.creator.id, host.id);
+        assert_eq!(record.created_at, now());
+        assert!(
+            !store
+                .challenge(id, Some(guest.id))
+                .await
+                .expect("read")
+                .expect("exists")
+                .joined
+        );
+        assert!(
+            store
+                .challenge(id + 1000, None)
+                .await
+                .expect("read")
+                .is_none()
+        );
+        assert_eq!(
+            store
+                .membership(id, host.id)
+                .await
+                .expect("read")
+                .map(|m| m.status),
+            Some(ParticipantStatus::Active)
+        );
+
+        // Edits before the start; capacity may not drop below the places taken.
+        store
+            .join_challenge(id, guest.id, date("2026-03-02"), now())
+            .await
+            .expect("join");
+        let third = user(&store, "third").await;
+        store
+            .join_challenge(id, third.id, date("2026-03-02"), now())
+            .await
+            .expect("join");
+        let smaller = spec("t", "2026-03-03", "2026-03-09", 2);
+        assert_eq!(
+            conflict(store.update_challenge(id, &smaller, now()).await),
+            Conflict::CapacityBelowParticipants
+        );
+        let edited = spec("고친 제목", "2026-03-04", "2026-03-10", 3);
+        store
+            .update_challenge(id, &edited, now() + hours(1))
+            .await
+            .expect("edit");
+        let record = store
+            .challenge(id, None)
+            .await
+            .expect("read")
+            .expect("exists");
+        assert_eq!(record.spec, edited);
+        assert_eq!(record.updated_at, now() + hours(1));
+        assert_eq!(record.participant_count, 3);
+
+        // After the start: no edits, no deletion.
+        let started = ts("2026-03-04T00:00:00Z");
+        assert_eq!(
+            conflict(store.update_challenge(id, &edited, started).await),
+            Conflict::AlreadyStarted
+        );
+        assert_eq!(
+            conflict(store.delete_challenge(id, started).await),
+            Conflict::AlreadyStarted
+        );
+        assert!(matches!(
+            store.update_challenge(id + 1000, &edited, now()).await,
+            Err(StoreError::NotFound)
+        ));
+        // Before the start it goes, with its places.
+        store.delete_challenge(id, now()).await.expect("delete");
+        assert!(store.challenge(id, None).await.expect("read").is_none());
+        assert!(!store.is_participant(id, guest.id).await.expect("read"));
+        assert!(matches!(
+            store.delete_challenge(id, now()).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+
+    pub async fn listing_search_filters_and_cursors(store: SqlStore) {
+        let host = user(&store, "lister").await;
+        let fan = user(&store, "fan").await;
+        let mut ids = Vec::new();
+        for i in 0..25 {
+            let mut s = spec(&format!("Challenge {i:02}"), "2026-03-03", "2026-03-09", 10);
+            if i % 5 == 0 {
+                s.title = format!("100% 새벽 러닝 {i}");
+                s.category = Category::Workout;
+            }
+            if i % 2 == 0 {
+                // Starts a day later, so "starting soon" has something to order.
+                s = ssgwan_domain::ChallengeSpec {
+                    schedule: spec("x", "2026-03-04", "2026-03-10", 10).schedule,
+                    ..s
+                };
+            }
+            ids.push(
+                store
+                    .create_challenge(host.id, &s, date("2026-03-02"), now())
+                    .await
+                    .expect("create"),
+            );
+        }
+        // Popularity: challenge ids[3] gets two more participants, ids[7] one.
+        let extra = user(&store, "extra").await;
+        for (who, at) in [(fan.id, 3), (extra.id, 3), (fan.id, 7)] {
+            store
+                .join_challenge(ids[at], who, date("2026-03-02"), now())
+                .await
+                .expect("join");
+        }
+        let query = |sort, text: Option<&str>, category, status| ChallengeQuery {
+            text: text.map(str::to_owned),
+            category,
+            status,
+            sort,
+            limit: 7,
+            after: None,
+        };
+        // Paging through every sort visits each challenge exactly once, in order.
+        for sort in [
+            ChallengeSort::New,
+            ChallengeSort::Popular,
+            ChallengeSort::StartingSoon,
+        ] {
+            let mut q = query(sort, None, None, None);
+            let mut seen = Vec::new();
+            loop {
+                let page = store
+                    .list_challenges(&q, Some(fan.id), now())
+                    .await
+                    .expect("list");
+                if page.is_empty() {
+                    break;
+                }
+                q.after = Some(page.last().expect("non-empty").cursor(sort));
+                seen.extend(page);
+            }
+            let seen_ids: Vec<i64> = seen.iter().map(|c| c.id).collect();
+            let mut unique = seen_ids.clone();
+            unique.sort_unstable();
+            unique.dedup();
+            assert_eq!(
+                unique.len(),
+                25,
+                "{sort:?}: every challenge once: {seen_ids:?}"
+            );
+            match sort {
+                ChallengeSort::New => {
+                    let mut expected = ids.clone();
+                    expected.reverse();
+                    assert_eq!(seen_ids, expected);
+                }
+                ChallengeSort::Popular => {
+                    assert_eq!(&seen_ids[..2], &[ids[3], ids[7]]);
+                    assert!(
+                        seen.windows(2)
+                            .all(|w| w[0].participant_count >= w[1].participant_count)
+                    );
+                }
+                ChallengeSort::StartingSoon => {
+                    let starts: Vec<_> = seen.iter().map(|c| c.spec.schedule.starts_at()).collect();
+                    assert!(starts.windows(2).all(|w| w[0] <= w[1]));
+                }
+            }
+            assert_eq!(
+                seen.iter().filter(|c| c.joined).count(),
+                2,
+                "the viewer's places are marked"
+            );
+        }
+        // Search is a substring match where % and _ are literal.
+        let found = store
+            .list_challenges(
+                &query(ChallengeSort::New, Some("100% 새벽"), None, None),
+                None,
+                now(),
+            )
+            .await
+            .expect("search");
+        assert_eq!(found.len(), 5);
+        let none = store
+            .list_challenges(
+                &query(ChallengeSort::New, Some("1_0"), None, None),
+                None,
+                now(),
+            )
+            .await
+            .expect("search");
+        assert!(none.is_empty(), "_ is not a wildcard");
+        let workouts = store
+            .list_challenges(
+                &query(ChallengeSort::New, None, Some(Category::Workout), None),
+                None,
+                now(),
+            )
+            .await
+            .expect("filter");
+        assert_eq!(workouts.len(), 5);
+        // Status is judged at `now`: on 3 March (Seoul) the odd ones have started.
+        let on_third = ts("2026-03-03T00:00:00Z");
+        let mut q = query(
+            ChallengeSort::New,
+            None,
+            None,
+            Some(ChallengeStatus::InProgress),
+        );
+        q.limit = 100;
+        let running = store
+            .list_challenges(&q, None, on_third)
+            .await
+            .expect("filter");
+        assert_eq!(running.len(), 12);
+        q.status = Some(ChallengeStatus::Recruiting);
+        assert_eq!(
+            store
+                .list_challenges(&q, None, on_third)
+                .await
+                .expect("filter")
+                .len(),
+            13
+        );
+        q.status = Some(ChallengeStatus::Ended);
+        assert_eq!(
+            store
+                .list_challenges(&q, None, ts("2026-03-20T00:00:00Z"))
+                .await
+                .expect("filter")
+                .len(),
+            25
+        );
+
+        let created = store
+            .my_challenges(host.id, MyChallengesState::Created)
+            .await
+            .expect("mine");
+        assert_eq!(created.len(), 25);
+        let active = store
+            .my_challenges(fan.id, MyChallengesState::Active)
+            .await
+            .expect("mine");
+        assert_eq!(
+            active.iter().map(|c| c.id).collect::<Vec<_>>(),
+            vec![ids[7], ids[3]]
+        );
+        assert!(
+            store
+                .my_challenges(fan.id, MyChallengesState::Completed)
+                .await
+                .expect("mine")
+                .is_empty()
+        );
+    }
+
+    pub async fn joins_and_cancellations(store: SqlStore) {
+        let host = user(&store, "host").await;
+        let a = user(&store, "a").await;
+        let b = user(&store, "b").await;
+        let id = challenge(&store, &host, "two places", 2).await;
+        let today = date("2026-03-02");
+        store
+            .join_challenge(id, a.id, today, now())
+            .await
+            .expect("join");
+        assert_eq!(
+            conflict(store.join_challenge(id, a.id, today, now()).await),
+            Conflict::AlreadyJoined
+        );
+        assert_eq!(
+            conflict(store.join_challenge(id, b.id, today, now()).await),
+            Conflict::ChallengeFull
+        );
+        assert!(matches!(
+            store.join_challenge(id + 1000, b.id, today, now()).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            conflict(store.cancel_participation(id, host.id, now()).await),
+            Conflict::CreatorCannotCancel
+        );
+        assert_eq!(
+            conflict(store.cancel_participation(id, b.id, now()).await),
+            Conflict::NotParticipant
+        );
+        store
+            .cancel_participation(id, a.id, now())
+            .await
+            .expect("cancel");
+        assert_eq!(
+            store
+                .membership(id, a.id)
+                .await
+                .expect("read")
+                .map(|m| m.status),
+            Some(ParticipantStatus::Cancelled)
+        );
+        assert!(!store.is_participant(id, a.id).await.expect("read"));
+        assert_eq!(
+            conflict(store.cancel_participation(id, a.id, now()).await),
+            Conflict::NotParticipant
+        );
+        // The freed place goes to b; a cannot come back while it is full.
+        store
+            .join_challenge(id, b.id, today, now())
+            .await
+            .expect("join");
+        assert_eq!(
+            conflict(store.join_challenge(id, a.id, today, now()).await),
+            Conflict::ChallengeFull
+        );
+        let record = store
+            .challenge(id, None)
+            .await
+            .expect("read")
+            .expect("exists");
+        assert_eq!(record.participant_count, 2);
+        let people = store.participants(id).await.expect("participants");
+        let mut names: Vec<_> = people.iter().map(|p| p.user.nickname.clone()).collect();
+        names.sort();
+        assert_eq!(names, vec!["b", "host"]);
+        assert!(people.iter().all(|p| p.achieved_sessions == 0));
+
+        // Once started: joins still open until the end, cancellations refused.
+        let big = challenge(&store, &host, "big", 10).await;
+        let during = ts("2026-03-04T00:00:00Z");
+        store
+            .join_challenge(big, a.id, date("2026-03-04"), during)
+            .await
+            .expect("late join");
+        assert_eq!(
+            store
+                .membership(big, a.id)
+                .await
+                .expect("read")
+                .map(|m| m.joined_at),
+            Some(during)
+        );
+        assert_eq!(
+            conflict(store.cancel_participation(big, a.id, during).await),
+            Conflict::CancellationNotAllowed
+        );
+        let after = ts("2026-03-10T00:00:00Z");
+        assert_eq!(
+            conflict(
+                store
+                    .join_challenge(big, b.id, date("2026-03-10"), after)
+                    .await
+            ),
+            Conflict::ChallengeEnded
+        );
+    }
+
+    pub async fn racing_joins_fill_exactly_capacity(store: SqlStore) {
+        let host = user(&store, "host").await;
+        let capacity = 10;
+        let id = challenge(&store, &host, "race", capacity).await;
+        let mut racers = Vec::new();
+        for i in 0..capacity * 4 {
+            racers.push(user(&store, &format!("racer{i}")).await);
+        }
+        let results = join_all(
+            racers
+                .iter()
+                .map(|u| store.join_challenge(id, u.id, date("2026-03-02"), now())),
+        )
+        .await;
+        let won = results.iter().filter(|r| r.is_ok()).count();
+        let full = results
+            .iter()
+            .filter(|r| matches!(r, Err(StoreError::Conflict(Conflict::ChallengeFull))))
+            .count();
+        assert_eq!(won as i64, capacity - 1, "the creator holds one place");
+        assert_eq!(
+            won + full,
+            results.len(),
+            "every loser is told the challenge is full: {:?}",
+            results.iter().find(|r| !matches!(
+                r,
+                Ok(()) | Err(StoreError::Conflict(Conflict::ChallengeFull))
+            ))
+        );
+        let record = store
+            .challenge(id, None)
+            .await
+            .expect("read")
+            .expect("exists");
+        assert_eq!(record.participant_count, capacity);
+        assert_eq!(
+            store.participants(id).await.expect("read").len() as i64,
+            capacity
+        );
+    }
+
+    pub async fn one_user_racing_itself_gets_one_place(store: SqlStore) {
+        let host = user(&store, "host").await;
+        let eager = user(&store, "eager").await;
+        let id = challenge(&store, &host, "self race", 50).await;
+        let results = join_all(
+            (0..20).map(|_| store.join_challenge(id, eager.id, date("2026-03-02"), now())),
+        )
+        .await;
+        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
+        assert!(
+            results
+                .iter()
+                .filter(|r| r.is_err())
+                .all(|r| matches!(r, Err(StoreError::Conflict(Conflict::AlreadyJoined)))),
+            "{results:?}"
+        );
+        let record = store
+            .challenge(id, None)
+            .await
+            .expect("read")
+            .expect("exists");
+        assert_eq!(record.participant_count, 2);
+    }
+
+    pub async fn churn_keeps_the_count_equal_to_the_places(store: SqlStore) {
+        let host = user(&store, "host").await;
+        let id = challenge(&store, &host, "churn", 6).await;
+        let mut people = Vec::new();
+        for i in 0..12 {
+            people.push(user(&store, &format!("churner{i}")).await);
+        }
+        for round in 0..4 {
+            let ops = people.iter().enumerate().map(|(i, u)| {
+                let store = &store;
+                async move {
+                    if (i + round) % 3 == 0 {
+                        let _ = store.cancel_participation(id, u.id, now()).await;
+                    } else {
+                        let _ = store
+                            .join_challenge(id, u.id, date("2026-03-02"), now())
+                            .await;
+                    }
+                }
+            });
+            join_all(ops).await;
+            let record = store
+                .challenge(id, None)
+                .await
+                .expect("read")
+                .expect("exists");
+            let places = store.participants(id).await.expect("read").len() as i64;
+            assert_eq!(record.participant_count, places, "round {round}");
+            assert!(places <= 6);
+        }
+    }
+
+    pub async fn chat_numbering_dedupe_and_paging(store: SqlStore) {
+        let host = user(&store, "host").await;
+        let other = user(&store, "other").await;
+        let id = challenge(&store, &host, "chat", 10).await;
+        let room2 = challenge(&store, &host, "chat 2", 10).await;
+        let mut numbers = Vec::new();
+        for i in 0..30 {
+            let (message, fresh) = store
+                .post_message(
+                    id,
+                    host.id,
+                    &format!("c{i}"),
+                    &format!("안녕 {i} 👋"),
+                    now(),
+                )
+                .await
+                .expect("post");
+            assert!(fresh);
+            numbers.push(message.id);
+        }
+        assert_eq!(
+            numbers,
+            (1..=30).collect::<Vec<_>>(),
+            "numbered per room from 1"
+        );
+        let (first_other_room, _) = store
+            .post_message(room2, host.id, "c0", "other room", now())
+            .await
+            .expect("post");
+        assert_eq!(first_other_room.id, 1, "each room counts on its own");
+        // A resent client id stores nothing and returns the first message.
+        let (again, fresh) = store
+            .post_message(id, host.id, "c5", "different text", now() + hours(1))
+            .await
+            .expect("resend");
+        assert!(!fresh);
+        assert_eq!((again.id, again.body.as_str()), (6, "안녕 5 👋"));
+        // The same client id from another user is another message.
+        let (theirs, fresh) = store
+            .post_message(id, other.id, "c5", "mine", now())
+            .await
+            .expect("post");
+        assert!(fresh);
+        assert_eq!((theirs.id, theirs.nickname.as_str()), (31, "other"));
+
+        let after = store.messages_after(id, 25, 100).await.expect("after");
+        assert_eq!(
+            after.iter().map(|m| m.id).collect::<Vec<_>>(),
+            vec![26, 27, 28, 29, 30, 31]
+        );
+        let newest = store.messages_after(id, 0, 3).await.expect("after");
+        assert_eq!(
+            newest.iter().map(|m| m.id).collect::<Vec<_>>(),
+            vec![29, 30, 31]
+        );
+        let before = store
+            .messages_before(id, Some(10), 4)
+            .await
+            .expect("before");
+        assert_eq!(
+            before.iter().map(|m| m.id).collect::<Vec<_>>(),
+            vec![6, 7, 8, 9]
+        );
+        let latest = store.messages_before(id, None, 2).await.expect("before");
+        assert_eq!(
+            latest.iter().map(|m| m.id).collect::<Vec<_>>(),
+            vec![30, 31]
+        );
+        assert_eq!(latest[0].body, "안녕 29 👋");
+        assert_eq!(latest[0].created_at, now());
+        assert!(
+            store
+                .messages_after(id + 1000, 0, 10)
+                .await
+                .expect("empty")
+                .is_empty()
+        );
+    }
+
+    pub async fn racing_chat_messages_get_distinct_numbers(store: SqlStore) {
+        let host = user(&store, "host").await;
+        let id = challenge(&store, &host, "busy room", 10).await;
+        let posts = join_all((0..40).map(|i| {
+            let store = &store;
+            async move {
+                store
+                    .post_message(id, host.id, &format!("r{i}"), "동시에", now())
+                    .await
+            }
+        }))
+        .await;
+        let mut numbers: Vec<i64> = posts
+            .into_iter()
+            .map(|p| p.expect("every message is stored").0.id)
+            .collect();
+        numbers.sort_unstable();
+        assert_eq!(numbers, (1..=40).collect::<Vec<_>>());
+        // Racing resends of one client id store one message.
+        let resends =
+            join_all((0..10).map(|_| store.post_message(id, host.id, "same", "한 번만", now())))
+                .await;
+        let fresh = resends
+            .iter()
+            .filter(|r| r.as_ref().expect("stored").1)
+            .count();
+        assert_eq!(fresh, 1);
+        assert_eq!(
+            store.messages_after(id, 40, 10).await.expect("after").len(),
+            1
+        );
+    }
+
+    pub async fn attendance_accrues_and_achieves_once(store: SqlStore) {
+        let host = user(&store, "host").await;
+        let id = challenge(&store, &host, "attend", 10).await;
+        let day = date("2026-03-03");
+        let at = ts("2026-03-02T22:10:00Z");
+        assert_eq!(
+            store.attendance_day(id, host.id, day).await.expect("read"),
+            Default::default()
+        );
+        let first = store
+            .add_attendance(id, host.id, day, 300, 600, at)
+            .await
+            .expect("add");
+        assert_eq!(
+            (first.seconds, first.achieved, first.newly_achieved),
+            (300, false, false)
+        );
+        let second = store
+            .add_attendance(id, host.id, day, 300, 600, at + hours(0))
+            .await
+            .expect("add");
+        assert_eq!(
+            (second.seconds, second.achieved, second.newly_achieved),
+            (600, true, true)
+        );
+        let third = store
+            .add_attendance(id, host.id, day, 5, 600, at)
+            .await
+            .expect("add");
+        assert_eq!(
+            (third.seconds, third.achieved, third.newly_achieved),
+            (605, true, false)
+        );
+        let read = store.attendance_day(id, host.id, day).await.expect("read");
+        assert_eq!((read.seconds, read.achieved), (605, true));
+        // Concurrent additions are all counted, and achieved exactly once.
+        let other_day = date("2026-03-04");
+        let adds =
+            join_all((0..20).map(|_| store.add_attendance(id, host.id, other_day, 60, 600, at)))
+                .await;
+        let newly = adds
+            .iter()
+            .filter(|a| a.as_ref().expect("add").newly_achieved)
+            .count();
+        assert_eq!(newly, 1);
+        assert_eq!(
+            store
+                .attendance_day(id, host.id, other_day)
+                .await
+                .expect("read")
+                .seconds,
+            1200
+        );
+        let people = store.participants(id).await.expect("read");
+        assert_eq!(people[0].achieved_sessions, 2);
+        assert_eq!(
+            store.challenge_achievements(id).await.expect("read"),
+            vec![(day, 1), (other_day, 1)]
+        );
+    }
+
+    pub async fn completion_settles_each_participant_once(store: SqlStore) {
+        let host = user(&store, "host").await;
+        let guest = user(&store, "guest").await;
+        let id = challenge(&store, &host, "settle", 10).await;
+        let later = challenge(&store, &host, "later", 10).await;
+        store
+            .update_challenge(later, &spec("later", "2026-03-20", "2026-03-25", 10), now())
+            .await
+            .expect("move later");
+        store
+            .join_challenge(id, guest.id, date("2026-03-02"), now())
+            .await
+            .expect("join");
+        let ended = ts("2026-03-09T00:00:00Z");
+        assert!(
+            store
+                .unfinalized_ended(now(), 10)
+                .await
+                .expect("read")
+                .is_empty()
+        );
+        assert_eq!(
+            store.unfinalized_ended(ended, 10).await.expect("read"),
+            vec![id]
+        );
+        assert!(
+            store
+                .finalize_participant(id, host.id, ParticipantStatus::Completed, ended)
+                .await
+                .expect("settle")
+        );
+        assert!(
+            !store
+                .finalize_participant(id, host.id, ParticipantStatus::Failed, ended)
+                .await
+                .expect("settle"),
+            "already settled"
+        );
+        assert!(
+            store
+                .finalize_participant(id, guest.id, ParticipantStatus::Failed, ended)
+                .await
+                .expect("settle")
+        );
+        store.mark_finalized(id, ended).await.expect("mark");
+        assert!(
+            store
+                .unfinalized_ended(ended, 10)
+                .await
+                .expect("read")
+                .is_empty()
+        );
+        assert_eq!(
+            store
+                .membership(id, host.id)
+                .await
+                .expect("read")
+                .map(|m| m.status),
+            Some(ParticipantStatus::Completed)
+        );
+        let completed = store
+            .my_challenges(host.id, MyChallengesState::Completed)
+            .await
+            .expect("mine");
+        assert_eq!(completed.iter().map(|c| c.id).collect::<Vec<_>>(), vec![id]);
+        let active = store
+            .my_challenges(host.id, MyChallengesState::Active)
+            .await
+            .expect("mine");
+        assert_eq!(active.iter().map(|c| c.id).collect::<Vec<_>>(), vec![later]);
+        // Settled places are still places (not cancelled).
+        assert!(store.is_participant(id, guest.id).await.expect("read"));
+    }
+
+    pub async fn scores_totals_and_reconciliation(store: SqlStore) {
+        let host = user(&store, "host").await;
+        let guest = user(&store, "guest").await;
+        let id = challenge(&store, &host, "scores", 10).await;
+        let d1 = date("2026-03-03");
+        let t1 = ts("2026-03-02T22:20:00Z");
+        assert!(
+            store
+                .record_score(host.id, id, ScoreKind::Session, Some(d1), 10, t1)
+                .await
+                .expect("record")
+        );
+        assert!(
+            !store
+                .record_score(host.id, id, ScoreKind::Session, Some(d1), 10, t1)
+                .await
+                .expect("record"),
+            "idempotent"
+        );
+        let t2 = ts("2026-03-09T00:00:00Z");
+        assert!(
+            store
+                .record_score(host.id, id, ScoreKind::Completion, None, 50, t2)
+                .await
+                .expect("record")
+        );
+        // Achievements and completions the ledger missed are reconciled, once.
+        store
+            .join_challenge(id, guest.id, date("2026-03-02"), now())
+            .await
+            .expect("join");
+        store
+            .add_attendance(id, guest.id, d1, 600, 600, t1)
+            .await
+            .expect("achieve");
+        store
+            .finalize_participant(id, guest.id, ParticipantStatus::Completed, t2)
+            .await
+            .expect("settle");
+        store
+            .add_attendance(id, host.id, d1, 600, 600, t1)
+            .await
+            .expect("achieve");
+        assert_eq!(store.reconcile_scores().await.expect("reconcile"), 2);
+        assert_eq!(store.reconcile_scores().await.expect("reconcile"), 0);
+
+        let mut totals = store.score_totals(None).await.expect("totals");
+        totals.sort_by_key(|t| t.user_id);
+        assert_eq!(totals.len(), 2);
+        assert_eq!(
+            (
+                totals[0].user_id,
+                totals[0].score,
+                totals[0].completed,
+                totals[0].reached_at
+            ),
+            (host.id, 60, 1, t2.as_millisecond())
+        );
+        assert_eq!(
+            (totals[1].user_id, totals[1].score, totals[1].completed),
+            (guest.id, 60, 1)
+        );
+        let recent = store
+            .score_totals(Some(ts("2026-03-05T00:00:00Z")))
+            .await
+            .expect("totals");
+        assert!(recent.iter().all(|t| t.score == 50 && t.completed == 1));
+    }
+
+    pub async fn statistics_reads(store: SqlStore) {
+        let host = user(&store, "host").await;
+        let id = challenge(&store, &host, "stats", 10).await;
+        let second = challenge(&store, &host, "stats 2", 10).await;
+        let at = ts("2026-03-02T22:30:00Z");
+        for (challenge_id, day, seconds) in [
+            (id, "2026-03-03", 700),
+            (id, "2026-03-04", 100),
+            (id, "2026-03-06", 900),
+            (second, "2026-03-04", 800),
+        ] {
+            store
+                .add_attendance(challenge_id, host.id, date(day), seconds, 600, at)
+                .await
+                .expect("attend");
+        }
+        let rows = store
+            .user_attendance(host.id, date("2026-03-04"), date("2026-03-05"))
+            .await
+            .expect("read");
+        assert_eq!(rows.len(), 2, "{rows:?}");
+        assert!(rows.iter().all(|r| r.date == date("2026-03-04")));
+        assert_eq!(rows.iter().filter(|r| r.achieved_at.is_some()).count(), 1);
+        let achieved = store.achieved_sessions(host.id).await.expect("read");
+        assert_eq!(achieved.len(), 3);
+        assert!(achieved.iter().all(|r| r.achieved_at == Some(at)));
+        let participations = store.participations(host.id).await.expect("read");
+        let mut ids: Vec<_> = participations.iter().map(|p| p.challenge.id).collect();
+        ids.sort_unstable();
+        assert_eq!(ids, vec![id, second]);
+        assert!(
+            participations
+                .iter()
+                .all(|p| p.status == ParticipantStatus::Active
+                    && p.joined_at == now()
+                    && p.challenge.joined)
+        );
+    }
+}
