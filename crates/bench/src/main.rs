@@ -11,6 +11,7 @@
 //! `ssgwan-bench --server target/release/ssgwan [--users 1000] [--challenges 10000]`.
 #![allow(clippy::print_stdout)]
 
+mod backends;
 mod ranking;
 mod realtime;
 
@@ -45,7 +46,8 @@ struct Args {
     /// Search requests to time.
     #[arg(long, default_value_t = 2_000)]
     searches: usize,
-    /// Which figures: `joins` (joins and search), `realtime` (WebSockets), `ranking`, or `all`.
+    /// Which figures: `joins` (joins and search), `backends` (store joins on SQLite, PostgreSQL
+    /// and MariaDB side by side), `realtime` (WebSockets), `ranking`, or `all`.
     #[arg(long, default_value = "all")]
     scenario: String,
     /// Idle WebSockets to open for the memory figure.
@@ -406,6 +408,10 @@ fn session_happening_now() -> Option<(String, String, String)> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if matches!(args.scenario.as_str(), "backends" | "all") {
+        backends::run(args.users, args.concurrency).await?;
+        println!();
+    }
     if matches!(args.scenario.as_str(), "ranking" | "all") {
         let dir = tempfile::tempdir()?;
         let status = Command::new(&args.server)

@@ -197,12 +197,13 @@ impl SqlStore {
     }
 
     /// Explains why a join's conditional update matched no row (reads only).
-    /// MySQL's join. MySQL cannot read `challenges` in the statement whose trigger updates it,
-    /// and reports a matched-but-unchanged upsert as one affected row (sqlx asks for found rows),
-    /// the same as an insert. So: a plain insert, and on a duplicate key a reactivation of a
-    /// cancelled place; the count trigger refuses either when the challenge is full or has
-    /// ended. The foreign-key check and the trigger lock the challenge row in turn, so racing
-    /// joins can deadlock; InnoDB rolls one back and it is simply retried.
+    /// MySQL's join, in a transaction that locks the challenge row first. MySQL cannot read
+    /// `challenges` in the statement whose trigger updates it, and its foreign-key check
+    /// (a shared lock on the challenge) followed by the count trigger (an exclusive one) makes
+    /// racing inserts deadlock; taking the exclusive lock up front queues racing joins on the
+    /// row instead, as PostgreSQL's trigger does. A duplicate key means the user has a place
+    /// already: it is reactivated only when it was cancelled. (MySQL reports a matched but
+    /// unchanged upsert as one affected row, like an insert, so no upsert here.)
     async fn join_mysql(
         &self,
         challenge_id: i64,
@@ -212,45 +213,80 @@ impl SqlStore {
     ) -> StoreResult<()> {
         let now_ms = now.as_millisecond();
         for _attempt in 0..MAX_DEADLOCK_RETRIES {
-            let inserted = sqlx::query(
-                "INSERT INTO participants (challenge_id, user_id, status, joined_at, joined_on, updated_at) \
-                 VALUES (?, ?, 'ACTIVE', ?, ?, ?)",
-            )
-            .bind(challenge_id)
-            .bind(user_id)
-            .bind(now_ms)
-            .bind(joined_on)
-            .bind(now_ms)
-            .execute(&self.pool)
-            .await;
-            let result = match inserted {
-                Err(e) if StoreError::is_unique_violation(&e) => {
-                    sqlx::query(
-                        "UPDATE participants SET status = 'ACTIVE', joined_at = ?, joined_on = ?, updated_at = ? \
-                         WHERE challenge_id = ? AND user_id = ? AND status = 'CANCELLED'",
-                    )
-                    .bind(now_ms)
-                    .bind(joined_on)
-                    .bind(now_ms)
-                    .bind(challenge_id)
-                    .bind(user_id)
-                    .execute(&self.pool)
-                    .await
-                }
-                other => other,
-            };
-            match result {
-                Ok(r) if r.rows_affected() > 0 => return Ok(()),
+            match self
+                .try_join_mysql(challenge_id, user_id, joined_on, now_ms)
+                .await
+            {
+                Ok(true) => return Ok(()),
+                Ok(false) => return Err(self.join_refusal(challenge_id, user_id, now).await?),
                 Err(e) if is_deadlock(&e) => continue,
-                Ok(_) => {}
-                Err(e) if is_capacity_refusal(&e) || is_foreign_key_violation(&e) => {}
+                Err(e) if is_capacity_refusal(&e) => {
+                    return Err(self.join_refusal(challenge_id, user_id, now).await?);
+                }
                 Err(e) => return Err(e.into()),
             }
-            return Err(self.join_refusal(challenge_id, user_id, now).await?);
         }
         Err(StoreError::Corrupt(format!(
             "join kept deadlocking after {MAX_DEADLOCK_RETRIES} attempts"
         )))
+    }
+
+    /// One attempt of [`Self::join_mysql`]: whether a place was taken.
+    async fn try_join_mysql(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        joined_on: &str,
+        now_ms: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        let open = sqlx::query(
+            "SELECT 1 FROM challenges WHERE id = ? AND participant_count < capacity AND ends_at > ? FOR UPDATE",
+        )
+        .bind(challenge_id)
+        .bind(now_ms)
+        .fetch_optional(&mut *tx)
+        .await?
+        .is_some();
+        if !open {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        let inserted = sqlx::query(
+            "INSERT INTO participants (challenge_id, user_id, status, joined_at, joined_on, updated_at) \
+             VALUES (?, ?, 'ACTIVE', ?, ?, ?)",
+        )
+        .bind(challenge_id)
+        .bind(user_id)
+        .bind(now_ms)
+        .bind(joined_on)
+        .bind(now_ms)
+        .execute(&mut *tx)
+        .await;
+        let changed = match inserted {
+            Ok(r) => r.rows_affected(),
+            Err(e) if StoreError::is_unique_violation(&e) => {
+                sqlx::query(
+                    "UPDATE participants SET status = 'ACTIVE', joined_at = ?, joined_on = ?, updated_at = ? \
+                     WHERE challenge_id = ? AND user_id = ? AND status = 'CANCELLED'",
+                )
+                .bind(now_ms)
+                .bind(joined_on)
+                .bind(now_ms)
+                .bind(challenge_id)
+                .bind(user_id)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected()
+            }
+            Err(e) => return Err(e),
+        };
+        if changed == 0 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        tx.commit().await?;
+        Ok(true)
     }
 
     /// MySQL's cancellation. MySQL cannot read `challenges` in the statement whose trigger
@@ -407,10 +443,6 @@ const MAX_DEADLOCK_RETRIES: usize = 50;
 /// (SQLSTATE 40001, or PostgreSQL's 40P01): safe to run again.
 fn is_deadlock(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40001" | "40P01")))
-}
-
-fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
-    matches!(err, sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::ForeignKeyViolation)
 }
 
 fn is_capacity_refusal(err: &sqlx::Error) -> bool {
