@@ -1,0 +1,45 @@
+# Ssgwan: one image with the server binary and the web app inside.
+#   docker build -t ssgwan .
+#   docker run -p 8080:8080 -v ssgwan-data:/data ssgwan          # embedded: SQLite + local files
+# Production settings (database, Redis, S3, Kakao, TURN) are SSGWAN_* environment variables; see
+# docs/operations.md and deploy/compose.yaml.
+
+# ---- the web app ----
+FROM node:22-bookworm-slim AS web
+WORKDIR /src/web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npm run build
+
+# ---- the server ----
+FROM rust:1.95-bookworm AS server
+WORKDIR /src
+# Dependencies first, so a source change does not rebuild them.
+COPY Cargo.toml Cargo.lock ./
+COPY crates/ crates/
+RUN --mount=type=cache,target=/usr/local/cargo/registry \
+    --mount=type=cache,target=/src/target \
+    cargo build --release --locked -p ssgwan-server \
+    && cp target/release/ssgwan /usr/local/bin/ssgwan
+
+# ---- the runtime: Debian slim, no compiler, an unprivileged user ----
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates tzdata curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home /data ssgwan \
+    && mkdir -p /data && chown ssgwan /data
+COPY --from=server /usr/local/bin/ssgwan /usr/local/bin/ssgwan
+COPY --from=web /src/web/dist /app/web
+USER ssgwan
+ENV SSGWAN_ADDR=0.0.0.0:8080 \
+    SSGWAN_DATA_DIR=/data \
+    SSGWAN_WEB_DIR=/app/web \
+    SSGWAN_LOG_FORMAT=json
+EXPOSE 8080
+VOLUME ["/data"]
+HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
+    CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1
+ENTRYPOINT ["ssgwan"]
+CMD ["serve"]
