@@ -12,6 +12,7 @@
 #   SSGWAN_BIN        server binary (default: <repo>/target/release/ssgwan)
 #   CHROMIUM_PATH     browser (default: /usr/bin/chromium)
 #   E2E_SKIP_BUILD=1  reuse web/dist and e2e/node_modules as they are (quick reruns)
+#   E2E_TESTS         test files to run (default: every file in tests/), e.g. tests/screens.test.mjs
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -33,7 +34,8 @@ if [[ "${E2E_SKIP_BUILD:-}" != "1" ]]; then
 fi
 
 echo "e2e: initial JavaScript of the built app"
-node "$E2E/lib/bundle-size.mjs" "$ROOT/web/dist"
+BUNDLE_REPORT="$(node "$E2E/lib/bundle-size.mjs" "$ROOT/web/dist")" || { echo "$BUNDLE_REPORT"; exit 1; }
+echo "$BUNDLE_REPORT"
 
 rm -rf "$ARTIFACTS"
 mkdir -p "$ARTIFACTS"
@@ -91,11 +93,20 @@ if [[ -z "${ready:-}" ]]; then
 fi
 
 status=0
+read -r -a TESTS <<<"${E2E_TESTS:-tests/}"
 (
   cd "$E2E"
   SSGWAN_E2E_URL="$BASE_URL" SSGWAN_E2E_PID_FILE="$PID_FILE" SSGWAN_E2E_ARTIFACTS="$ARTIFACTS" \
-    node --test --test-concurrency=1 --test-reporter=spec tests/
+    node --test --test-concurrency=1 --test-reporter=spec "${TESTS[@]}"
 ) || status=$?
 
+echo "e2e: figures"
+echo "  $(tail -n 1 <<<"$BUNDLE_REPORT")"
+if [[ -f "$ARTIFACTS/figures.json" ]]; then
+  node -e "const f=require(process.argv[1]).firstRemoteFrameMs;if(f)console.log('  navigation to first remote video frame (live room, loopback): '+Object.entries(f).map(([k,v])=>k+' '+v+' ms').join(', '))" "$ARTIFACTS/figures.json"
+fi
+if [[ -d "$ARTIFACTS/screens" ]]; then
+  echo "  screenshots of every page: $(find "$ARTIFACTS/screens" -name '*.png' | wc -l) in ${ARTIFACTS#"$ROOT"/}/screens/"
+fi
 echo "e2e: finished in $((SECONDS - started)) s with status $status"
 exit $status

@@ -27,6 +27,17 @@ ensure_python_tools() {
   export PATH="$venv/bin:$PATH"
 }
 
+# s3s-fs, an S3-compatible server that checks SigV4 signatures, built once into
+# target/tools (about two minutes); exports SSGWAN_TEST_S3S_FS for the S3 upload tests.
+ensure_s3s_fs() {
+  local bin="$ROOT/target/tools/bin/s3s-fs"
+  if [ ! -x "$bin" ]; then
+    echo "==> installing s3s-fs into $ROOT/target/tools"
+    cargo install s3s-fs --version 0.14.1 --locked --features binary --root "$ROOT/target/tools"
+  fi
+  export SSGWAN_TEST_S3S_FS="$bin"
+}
+
 # Builds the web app when its sources are present (npm ci + build into web/dist).
 build_web() {
   if [ -f "$ROOT/web/package.json" ]; then

@@ -21,6 +21,9 @@ start_postgres
 start_mariadb
 start_redis
 
+# A real S3-compatible server for the file store tests (tests/api/uploads.rs).
+ensure_s3s_fs
+
 echo "==> cargo test"
 cargo test --workspace --all-targets --locked
 

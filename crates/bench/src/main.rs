@@ -12,6 +12,8 @@
 #![allow(clippy::print_stdout)]
 
 mod backends;
+mod boards;
+mod cluster;
 mod ranking;
 mod realtime;
 
@@ -47,7 +49,8 @@ struct Args {
     #[arg(long, default_value_t = 2_000)]
     searches: usize,
     /// Which figures: `joins` (joins and search), `backends` (store joins on SQLite, PostgreSQL
-    /// and MariaDB side by side), `realtime` (WebSockets), `ranking`, or `all`.
+    /// and MariaDB side by side), `cluster` (chat latency across two nodes), `realtime` (WebSockets), `ranking`, or `all`; and, not part of
+    /// `all`, `boards` (the ranking boards alone, in process and in Redis).
     #[arg(long, default_value = "all")]
     scenario: String,
     /// Idle WebSockets to open for the memory figure.
@@ -59,6 +62,9 @@ struct Args {
     /// Users on the ranking board for the ranking figures.
     #[arg(long, default_value_t = 1_000_000)]
     board_users: usize,
+    /// Redis for `--scenario boards` (default: a throwaway redis-server on a free port).
+    #[arg(long)]
+    redis_url: Option<String>,
 }
 
 /// The server under test, stopped when dropped.
@@ -408,6 +414,13 @@ fn session_happening_now() -> Option<(String, String, String)> {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
+    if args.scenario == "boards" {
+        return boards::run(args.board_users, args.redis_url.clone(), args.concurrency).await;
+    }
+    if matches!(args.scenario.as_str(), "cluster" | "all") {
+        cluster::run(&args.server, 500).await?;
+        println!();
+    }
     if matches!(args.scenario.as_str(), "backends" | "all") {
         backends::run(args.users, args.concurrency).await?;
         println!();

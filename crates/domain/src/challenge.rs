@@ -20,6 +20,10 @@ pub const MAX_SPAN_DAYS: i64 = 100;
 pub const MAX_DAYS_AHEAD: i64 = 365;
 pub const DEFAULT_TIMEZONE: &str = "Asia/Seoul";
 pub const DEFAULT_SUCCESS_RATE: i64 = 80;
+/// Longest notice, in characters.
+pub const NOTICE_MAX: usize = 1_000;
+/// How much one participant weighs against one wish in [`popularity`].
+pub const PARTICIPANT_WEIGHT: i64 = 2;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Category {
@@ -75,6 +79,8 @@ pub struct ChallengeDraft {
     pub timezone: Option<String>,
     pub min_minutes: Option<i64>,
     pub success_rate: Option<i64>,
+    /// Up to five tags (see [`crate::tag`]); absent means none on create, unchanged on edit.
+    pub tags: Option<Vec<String>>,
 }
 
 /// A valid challenge definition.
@@ -90,6 +96,8 @@ pub struct ChallengeSpec {
     pub min_minutes: i64,
     /// Percent of scheduled sessions to attend to complete (1..=100).
     pub success_rate: i64,
+    /// Tags as shown, in the creator's order, unique ignoring case.
+    pub tags: Vec<String>,
 }
 
 impl ChallengeDraft {
@@ -111,7 +119,8 @@ impl ChallengeDraft {
             session_end,
             timezone,
             min_minutes,
-            success_rate
+            success_rate,
+            tags
         );
         self
     }
@@ -254,6 +263,7 @@ impl ChallengeDraft {
             1,
             100,
         )?;
+        let tags = crate::tag::tags(self.tags.as_deref().unwrap_or_default())?;
 
         Ok(ChallengeSpec {
             title,
@@ -264,6 +274,7 @@ impl ChallengeDraft {
             schedule,
             min_minutes,
             success_rate,
+            tags,
         })
     }
 }
@@ -286,14 +297,34 @@ impl ChallengeSpec {
             timezone: Some(s.timezone_name.clone()),
             min_minutes: Some(self.min_minutes),
             success_rate: Some(self.success_rate),
+            tags: Some(self.tags.clone()),
         }
     }
 
-    /// Text the search matches against: title and description, lower-cased with Unicode rules
-    /// so that case-insensitive search works the same on every database.
+    /// Text the search matches against: title, description and tags (each as `#tag`, so both
+    /// "영어" and "#영어" find it), lower-cased with Unicode rules so that case-insensitive
+    /// search works the same on every database.
     pub fn search_text(&self) -> String {
-        format!("{}\n{}", self.title, self.description).to_lowercase()
+        let tags: Vec<String> = self.tags.iter().map(|t| format!("#{t}")).collect();
+        format!("{}\n{}\n{}", self.title, self.description, tags.join(" ")).to_lowercase()
     }
+}
+
+/// Checks a notice (the creator's announcement to the participants): at most 1,000
+/// characters, line breaks allowed, trimmed. Blank clears it (`None`).
+pub fn notice(value: Option<&str>) -> Result<Option<String>, Invalid> {
+    let Some(value) = value else {
+        return Ok(None);
+    };
+    let text = validation::text("notice", value, 0, NOTICE_MAX, Lines::Multi)?;
+    Ok(Some(text).filter(|t| !t.is_empty()))
+}
+
+/// How `sort=popular` orders challenges: two points per participant and one per wish, so a
+/// place taken counts for more than a bookmark but a much-wished challenge still rises.
+/// (The database keeps the same expression as the `popularity` column.)
+pub fn popularity(participant_count: i64, wish_count: i64) -> i64 {
+    PARTICIPANT_WEIGHT * participant_count + wish_count
 }
 
 fn date(field: &'static str, value: Option<&str>) -> Result<jiff::civil::Date, Invalid> {

@@ -4,8 +4,10 @@
 pub mod attendance;
 pub mod challenge;
 pub mod clock;
+pub mod level;
 pub mod schedule;
 pub mod stats;
+pub mod tag;
 pub mod user;
 pub mod validation;
 

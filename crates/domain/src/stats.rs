@@ -2,7 +2,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use jiff::{ToSpan, civil::Date};
+use jiff::{Timestamp, ToSpan, civil::Date, tz::TimeZone};
 
 /// Points for an achieved session.
 pub const SESSION_POINTS: i64 = 10;
@@ -120,6 +120,24 @@ pub fn zero_filled<T: Clone + Default>(
         .collect()
 }
 
+/// Days in a ranking entry's sparkline (`recentScores`).
+pub const RECENT_DAYS: usize = 7;
+
+/// Where each of the `days` local days ending with `last` begins, plus where the day after
+/// `last` begins: `days + 1` instants, so day `i` is `bounds[i]..bounds[i + 1]`. Days follow
+/// the clocks of `tz`, so a day with a daylight-saving change is 23 or 25 hours long.
+pub fn day_bounds(last: Date, days: usize, tz: &TimeZone) -> Vec<Timestamp> {
+    let first = last.saturating_sub((days as i64 - 1).max(0).days());
+    first
+        .series(1.day())
+        .take(days + 1)
+        .map(|d| {
+            d.to_zoned_datetime(tz.clone())
+                .map_or(Timestamp::MAX, |z| z.timestamp())
+        })
+        .collect()
+}
+
 /// Percent with one decimal; 0.0 when `whole` is 0.
 pub fn percent(part: i64, whole: i64) -> f64 {
     if whole <= 0 {
@@ -208,6 +226,28 @@ mod tests {
             all.iter().map(|s| s.user_id).collect::<Vec<_>>(),
             vec![4, 3, 5, 2, 1]
         );
+    }
+
+    #[test]
+    fn day_bounds_follow_local_midnights_across_a_clock_change() {
+        let tz = TimeZone::get("America/New_York").expect("tz");
+        // Clocks went forward on Sunday 2026-03-08 in New York: that day is 23 hours long.
+        let bounds = day_bounds(d("2026-03-09"), 3, &tz);
+        let text: Vec<String> = bounds.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            vec![
+                "2026-03-07T05:00:00Z",
+                "2026-03-08T05:00:00Z",
+                "2026-03-09T04:00:00Z",
+                "2026-03-10T04:00:00Z"
+            ]
+        );
+        let seoul = TimeZone::get("Asia/Seoul").expect("tz");
+        let week = day_bounds(d("2026-03-02"), RECENT_DAYS, &seoul);
+        assert_eq!(week.len(), 8);
+        assert_eq!(week[0].to_string(), "2026-02-23T15:00:00Z");
+        assert_eq!(week[7].to_string(), "2026-03-02T15:00:00Z");
     }
 
     #[test]

@@ -37,6 +37,10 @@ pub enum Reason {
     NoSessions,
     /// A list with the same value twice.
     Duplicate,
+    /// A list with more than `max` items.
+    TooMany {
+        max: usize,
+    },
 }
 
 /// One refused field. Validation stops at the first one so the message can name it exactly.

@@ -1,14 +1,23 @@
 //! Live rooms: who is in which room with which camera and microphone state, and delivery of
 //! frames to them. Behind the [`Rooms`] trait so that a single node can keep it in memory
-//! ([`LocalRooms`]) and several nodes can share it through Redis.
+//! ([`LocalRooms`]) and several nodes can share it through Redis ([`RedisRooms`]).
 //!
 //! Frames are JSON text serialized once by the caller and shared (`Arc<str>`) by every
 //! recipient. Each connection has a bounded queue; a connection that cannot keep up is flagged
 //! (its [`Connection::closed_for_slowness`] token fires) and the gateway closes it, so no client
 //! is ever buffered without limit.
+//!
+//! The same crate holds the other state several nodes must share: the ranking boards
+//! ([`RankingBoards`]), rate limits ([`RateLimiter`]) and leases ([`Leases`], for example which
+//! node accrues a user's on-camera time). Each has an in-process implementation and a Redis one;
+//! the Redis ones return [`RealtimeError::Unavailable`] within their timeout when Redis is down
+//! and recover by themselves when it is back. The key layout is in docs/architecture.md.
 
+pub mod leases;
+pub mod limits;
 mod local;
 pub mod ranking;
+pub mod redis;
 
 use std::sync::Arc;
 
@@ -17,8 +26,35 @@ use serde::Serialize;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+pub use self::redis::{
+    PresenceEvent, PresenceEvents, RedisBoards, RedisClient, RedisLeases, RedisOptions,
+    RedisRateLimiter, RedisRooms, RedisRoomsOptions,
+};
+pub use leases::{Leases, LocalLeases, camera_lease};
+pub use limits::{LocalRateLimiter, RateDecision, RateLimiter};
 pub use local::LocalRooms;
 pub use ranking::{LocalBoards, Ranked, RankingBoards};
+
+/// Why an operation on shared real-time state failed. The in-process implementations never fail.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RealtimeError {
+    /// The shared store (Redis) did not answer in time or refused the connection. Retrying later
+    /// may succeed: the Redis implementations reconnect by themselves.
+    #[error("the shared real-time store is unavailable: {0}")]
+    Unavailable(String),
+    /// The shared store answered something this code cannot read (another version's data, a
+    /// script error).
+    #[error("unexpected answer from the shared real-time store: {0}")]
+    Unexpected(String),
+    /// A value is outside what the shared store can hold exactly (see `RedisBoards`).
+    #[error("value out of range: {0}")]
+    OutOfRange(String),
+    /// The configuration cannot work (a malformed Redis URL).
+    #[error("invalid real-time configuration: {0}")]
+    Config(String),
+}
+
+pub type RealtimeResult<T> = Result<T, RealtimeError>;
 
 pub type RoomId = i64;
 pub type UserId = i64;
@@ -32,7 +68,7 @@ pub struct Media {
 }
 
 /// Who a member is, as the room shows them.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberInfo {
     pub user_id: UserId,
@@ -100,19 +136,31 @@ pub struct Joined {
     pub members: Vec<Member>,
 }
 
-/// Room membership, presence and delivery.
+/// Room membership, presence and delivery. "Tabs" are connections on every node: a user's
+/// first tab, last tab and media union count all of them.
+///
+/// Every method can fail with [`RealtimeError::Unavailable`] when the rooms are shared through
+/// a store that is down; the in-process implementation never fails.
 #[async_trait]
 pub trait Rooms: Send + Sync + 'static {
-    /// Adds a connection of `member` to `room` with `media`.
+    /// Adds a connection of `member` to `room` with `media`. On error the connection is not in
+    /// the room.
     async fn join(
         &self,
         room: RoomId,
         member: MemberInfo,
         connection: Connection,
         media: Media,
-    ) -> Joined;
-    /// Removes a connection; `Some(true)` when it was the user's last tab in the room.
-    async fn leave(&self, room: RoomId, user: UserId, connection: ConnectionId) -> Option<bool>;
+    ) -> RealtimeResult<Joined>;
+    /// Removes a connection; `Some(true)` when it was the user's last tab in the room, `None`
+    /// when the connection was not in it. The connection stops receiving the room's frames even
+    /// when this returns an error (the shared presence is then repaired when the store is back).
+    async fn leave(
+        &self,
+        room: RoomId,
+        user: UserId,
+        connection: ConnectionId,
+    ) -> RealtimeResult<Option<bool>>;
     /// Sets one tab's media; returns the member when their combined state changed.
     async fn set_media(
         &self,
@@ -120,13 +168,34 @@ pub trait Rooms: Send + Sync + 'static {
         user: UserId,
         connection: ConnectionId,
         media: Media,
-    ) -> Option<Member>;
-    /// Delivers a frame to every connection in the room, except those of `except`.
-    async fn broadcast(&self, room: RoomId, frame: Arc<str>, except: Option<UserId>);
+    ) -> RealtimeResult<Option<Member>>;
+    /// Delivers a frame to every connection in the room, except those of `except`. Connections
+    /// on this node get it even when delivery to other nodes fails (and this returns an error).
+    async fn broadcast(
+        &self,
+        room: RoomId,
+        frame: Arc<str>,
+        except: Option<UserId>,
+    ) -> RealtimeResult<()>;
     /// Delivers a frame to every connection of `user` in `room`; false if they are not in it.
-    async fn send_to_user(&self, room: RoomId, user: UserId, frame: Arc<str>) -> bool;
+    async fn send_to_user(
+        &self,
+        room: RoomId,
+        user: UserId,
+        frame: Arc<str>,
+    ) -> RealtimeResult<bool>;
     /// Whether `user` is in `room` (on any tab).
-    async fn is_member(&self, room: RoomId, user: UserId) -> bool;
-    /// Everyone in the room now.
-    async fn members(&self, room: RoomId) -> Vec<Member>;
+    async fn is_member(&self, room: RoomId, user: UserId) -> RealtimeResult<bool>;
+    /// Everyone in the room now, by user id.
+    async fn members(&self, room: RoomId) -> RealtimeResult<Vec<Member>>;
+    /// Whether the shared store answers (for readiness checks); always fine in process.
+    async fn ping(&self) -> RealtimeResult<()> {
+        Ok(())
+    }
+    /// Whether `user` has a tab on THIS node in `room` with the camera on (other nodes'
+    /// tabs do not count: each node accrues attendance for its own tabs, and a camera lease
+    /// decides which node counts a user on camera on several).
+    fn camera_on_here(&self, room: RoomId, user: UserId) -> bool;
+    /// This node's id, unique among the nodes sharing the rooms.
+    fn node_id(&self) -> &str;
 }

@@ -4,7 +4,10 @@ use std::{collections::HashMap, sync::Arc, sync::Mutex};
 
 use async_trait::async_trait;
 
-use crate::{Connection, ConnectionId, Joined, Media, Member, MemberInfo, RoomId, Rooms, UserId};
+use crate::{
+    Connection, ConnectionId, Joined, Media, Member, MemberInfo, RealtimeResult, RoomId, Rooms,
+    UserId,
+};
 
 #[derive(Debug)]
 struct Presence {
@@ -57,6 +60,88 @@ impl LocalRooms {
     }
 }
 
+/// One tab as [`LocalRooms::tabs_in`] lists it.
+#[derive(Debug, Clone)]
+pub(crate) struct Tab {
+    pub info: MemberInfo,
+    pub connection: ConnectionId,
+    pub media: Media,
+}
+
+impl LocalRooms {
+    /// Every tab in `room`, for re-registering this node's presence elsewhere.
+    pub(crate) fn tabs_in(&self, room: RoomId) -> Vec<Tab> {
+        self.with(|rooms| {
+            rooms
+                .get(&room)
+                .map(|members| {
+                    members
+                        .values()
+                        .flat_map(|p| {
+                            p.tabs.iter().map(|(id, (_, media))| Tab {
+                                info: p.info.clone(),
+                                connection: *id,
+                                media: *media,
+                            })
+                        })
+                        .collect()
+                })
+                .unwrap_or_default()
+        })
+    }
+
+    /// The rooms this process has connections in.
+    pub(crate) fn room_ids(&self) -> Vec<RoomId> {
+        self.with(|rooms| rooms.keys().copied().collect())
+    }
+
+    /// Who `user` is in `room`, when they have a connection here.
+    pub(crate) fn info(&self, room: RoomId, user: UserId) -> Option<MemberInfo> {
+        self.with(|rooms| rooms.get(&room)?.get(&user).map(|p| p.info.clone()))
+    }
+
+    /// Whether `user` has a connection of this process in `room` with the camera on.
+    pub fn camera_on_here(&self, room: RoomId, user: UserId) -> bool {
+        self.with(|rooms| {
+            rooms
+                .get(&room)
+                .and_then(|m| m.get(&user))
+                .is_some_and(|p| p.tabs.values().any(|(_, media)| media.camera))
+        })
+    }
+
+    /// Whether any connection of this process is in `room`.
+    pub(crate) fn has_room(&self, room: RoomId) -> bool {
+        self.with(|rooms| rooms.contains_key(&room))
+    }
+
+    /// Whether `connection` of `user` is in `room`.
+    pub(crate) fn has_tab(&self, room: RoomId, user: UserId, connection: ConnectionId) -> bool {
+        self.with(|rooms| {
+            rooms
+                .get(&room)
+                .and_then(|m| m.get(&user))
+                .is_some_and(|p| p.tabs.contains_key(&connection))
+        })
+    }
+
+    /// Delivers to this process's connections in `room` except `except`'s.
+    pub(crate) fn deliver(&self, room: RoomId, frame: &Arc<str>, except: Option<UserId>) {
+        for connection in self.targets(room, |user| Some(user) != except) {
+            connection.send(frame.clone());
+        }
+    }
+
+    /// Delivers to this process's connections of `user` in `room`; false when there are none.
+    pub(crate) fn deliver_to(&self, room: RoomId, user: UserId, frame: &Arc<str>) -> bool {
+        let targets = self.targets(room, |u| u == user);
+        for connection in &targets {
+            connection.send(frame.clone());
+        }
+        !targets.is_empty()
+    }
+}
+
 fn sorted(members: &HashMap<UserId, Presence>) -> Vec<Member> {
     let mut list: Vec<Member> = members.values().map(Presence::member).collect();
     list.sort_by_key(|m| m.info.user_id);
@@ -65,14 +150,22 @@ fn sorted(members: &HashMap<UserId, Presence>) -> Vec<Member> {
 
 #[async_trait]
 impl Rooms for LocalRooms {
+    fn camera_on_here(&self, room: RoomId, user: UserId) -> bool {
+        LocalRooms::camera_on_here(self, room, user)
+    }
+
+    fn node_id(&self) -> &str {
+        "local"
+    }
+
     async fn join(
         &self,
         room: RoomId,
         member: MemberInfo,
         connection: Connection,
         media: Media,
-    ) -> Joined {
-        self.with(|rooms| {
+    ) -> RealtimeResult<Joined> {
+        Ok(self.with(|rooms| {
             let members = rooms.entry(room).or_default();
             let user = member.user_id;
             let first_tab = !members.contains_key(&user);
@@ -86,11 +179,16 @@ impl Rooms for LocalRooms {
                 first_tab,
                 members: sorted(members),
             }
-        })
+        }))
     }
 
-    async fn leave(&self, room: RoomId, user: UserId, connection: ConnectionId) -> Option<bool> {
-        self.with(|rooms| {
+    async fn leave(
+        &self,
+        room: RoomId,
+        user: UserId,
+        connection: ConnectionId,
+    ) -> RealtimeResult<Option<bool>> {
+        Ok(self.with(|rooms| {
             let members = rooms.get_mut(&room)?;
             let presence = members.get_mut(&user)?;
             presence.tabs.remove(&connection)?;
@@ -102,7 +200,7 @@ impl Rooms for LocalRooms {
                 }
             }
             Some(last)
-        })
+        }))
     }
 
     async fn set_media(
@@ -111,36 +209,41 @@ impl Rooms for LocalRooms {
         user: UserId,
         connection: ConnectionId,
         media: Media,
-    ) -> Option<Member> {
-        self.with(|rooms| {
+    ) -> RealtimeResult<Option<Member>> {
+        Ok(self.with(|rooms| {
             let presence = rooms.get_mut(&room)?.get_mut(&user)?;
             let before = presence.member();
             presence.tabs.get_mut(&connection)?.1 = media;
             let after = presence.member();
             (after != before).then_some(after)
-        })
+        }))
     }
 
-    async fn broadcast(&self, room: RoomId, frame: Arc<str>, except: Option<UserId>) {
-        for connection in self.targets(room, |user| Some(user) != except) {
-            connection.send(frame.clone());
-        }
+    async fn broadcast(
+        &self,
+        room: RoomId,
+        frame: Arc<str>,
+        except: Option<UserId>,
+    ) -> RealtimeResult<()> {
+        self.deliver(room, &frame, except);
+        Ok(())
     }
 
-    async fn send_to_user(&self, room: RoomId, user: UserId, frame: Arc<str>) -> bool {
-        let targets = self.targets(room, |u| u == user);
-        for connection in &targets {
-            connection.send(frame.clone());
-        }
-        !targets.is_empty()
+    async fn send_to_user(
+        &self,
+        room: RoomId,
+        user: UserId,
+        frame: Arc<str>,
+    ) -> RealtimeResult<bool> {
+        Ok(self.deliver_to(room, user, &frame))
     }
 
-    async fn is_member(&self, room: RoomId, user: UserId) -> bool {
-        self.with(|rooms| rooms.get(&room).is_some_and(|m| m.contains_key(&user)))
+    async fn is_member(&self, room: RoomId, user: UserId) -> RealtimeResult<bool> {
+        Ok(self.with(|rooms| rooms.get(&room).is_some_and(|m| m.contains_key(&user))))
     }
 
-    async fn members(&self, room: RoomId) -> Vec<Member> {
-        self.with(|rooms| rooms.get(&room).map(sorted).unwrap_or_default())
+    async fn members(&self, room: RoomId) -> RealtimeResult<Vec<Member>> {
+        Ok(self.with(|rooms| rooms.get(&room).map(sorted).unwrap_or_default()))
     }
 }
 
@@ -161,8 +264,17 @@ mod tests {
         let rooms = LocalRooms::new();
         let (a, _ra) = Connection::new(1, 8);
         let (b, _rb) = Connection::new(2, 8);
-        assert!(rooms.join(7, info(1), a, Media::default()).await.first_tab);
-        let second = rooms.join(7, info(1), b, Media::default()).await;
+        assert!(
+            rooms
+                .join(7, info(1), a, Media::default())
+                .await
+                .expect("in process")
+                .first_tab
+        );
+        let second = rooms
+            .join(7, info(1), b, Media::default())
+            .await
+            .expect("in process");
         assert!(!second.first_tab);
         assert_eq!(second.members.len(), 1);
         let changed = rooms
@@ -175,7 +287,8 @@ mod tests {
                     mic: false,
                 },
             )
-            .await;
+            .await
+            .expect("in process");
         assert_eq!(changed.map(|m| m.camera), Some(true));
         assert_eq!(
             rooms
@@ -188,17 +301,18 @@ mod tests {
                         mic: false
                     }
                 )
-                .await,
+                .await
+                .expect("in process"),
             None,
             "already on through the other tab"
         );
-        assert_eq!(rooms.leave(7, 1, 2).await, Some(false));
+        assert_eq!(rooms.leave(7, 1, 2).await.expect("in process"), Some(false));
         assert!(
-            rooms.members(7).await[0].camera,
+            rooms.members(7).await.expect("in process")[0].camera,
             "tab 1 still has its camera on"
         );
-        assert_eq!(rooms.leave(7, 1, 1).await, Some(true));
-        assert!(!rooms.is_member(7, 1).await);
+        assert_eq!(rooms.leave(7, 1, 1).await.expect("in process"), Some(true));
+        assert!(!rooms.is_member(7, 1).await.expect("in process"));
     }
 
     #[tokio::test]
@@ -206,9 +320,15 @@ mod tests {
         let rooms = LocalRooms::new();
         let (slow, _never_read) = Connection::new(1, 2);
         let token = slow.closed_for_slowness();
-        rooms.join(1, info(1), slow, Media::default()).await;
+        rooms
+            .join(1, info(1), slow, Media::default())
+            .await
+            .expect("in process");
         for _ in 0..3 {
-            rooms.broadcast(1, Arc::from("{}"), None).await;
+            rooms
+                .broadcast(1, Arc::from("{}"), None)
+                .await
+                .expect("in process");
         }
         assert!(token.is_cancelled());
     }
@@ -219,15 +339,37 @@ mod tests {
         let (a, mut ra) = Connection::new(1, 8);
         let (b1, mut rb1) = Connection::new(2, 8);
         let (b2, mut rb2) = Connection::new(3, 8);
-        rooms.join(1, info(10), a, Media::default()).await;
-        rooms.join(1, info(20), b1, Media::default()).await;
-        rooms.join(1, info(20), b2, Media::default()).await;
-        rooms.broadcast(1, Arc::from("hello"), Some(10)).await;
+        rooms
+            .join(1, info(10), a, Media::default())
+            .await
+            .expect("in process");
+        rooms
+            .join(1, info(20), b1, Media::default())
+            .await
+            .expect("in process");
+        rooms
+            .join(1, info(20), b2, Media::default())
+            .await
+            .expect("in process");
+        rooms
+            .broadcast(1, Arc::from("hello"), Some(10))
+            .await
+            .expect("in process");
         assert!(ra.try_recv().is_err());
         assert_eq!(&*rb1.try_recv().expect("b1"), "hello");
         assert_eq!(&*rb2.try_recv().expect("b2"), "hello");
-        assert!(rooms.send_to_user(1, 10, Arc::from("direct")).await);
+        assert!(
+            rooms
+                .send_to_user(1, 10, Arc::from("direct"))
+                .await
+                .expect("in process")
+        );
         assert_eq!(&*ra.try_recv().expect("a"), "direct");
-        assert!(!rooms.send_to_user(1, 99, Arc::from("nobody")).await);
+        assert!(
+            !rooms
+                .send_to_user(1, 99, Arc::from("nobody"))
+                .await
+                .expect("in process")
+        );
     }
 }

@@ -1,7 +1,10 @@
 //! Ranking boards: all time, this week and this month, ordered by score, then completed
 //! challenges, then who reached the score first, then user id. Behind [`RankingBoards`] so a
-//! single node keeps them in memory ([`LocalBoards`]) and several nodes can share them in Redis.
-//! The database's score ledger is the source of truth; boards are rebuilt from it.
+//! single node keeps them in memory ([`LocalBoards`]) and several nodes can share them in Redis
+//! ([`RedisBoards`](crate::RedisBoards)); both order, tie-break and roll over identically (one
+//! test suite runs against both). The database's score ledger is the source of truth; boards
+//! are rebuilt from it at start and whenever [`RankingBoards::is_built`] says the shared copy
+//! was lost.
 
 use std::{collections::HashMap, sync::Mutex};
 
@@ -9,7 +12,7 @@ use async_trait::async_trait;
 use jiff::civil::Date;
 use ssgwan_domain::stats::{Period, Standing};
 
-use crate::UserId;
+use crate::{RealtimeResult, UserId};
 
 /// A position on a board (1-based rank).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -18,10 +21,16 @@ pub struct Ranked {
     pub standing: Standing,
 }
 
+/// The all-time, weekly and monthly boards. Every read takes `today` (the server's local date):
+/// a week or month board whose period is over starts empty, on every node at once.
+///
+/// Every method can fail with [`RealtimeError::Unavailable`](crate::RealtimeError) when the
+/// boards live in a store that is down; the in-process implementation never fails.
 #[async_trait]
 pub trait RankingBoards: Send + Sync + 'static {
     /// Adds `points` earned by `user` at `at_ms` on `day` (the server's local date), plus one
-    /// completed challenge when `completion`. Returns the user's all-time position before and after.
+    /// completed challenge when `completion`, to every board atomically. Returns the user's
+    /// all-time position before and after.
     async fn add(
         &self,
         user: UserId,
@@ -29,17 +38,42 @@ pub trait RankingBoards: Send + Sync + 'static {
         completion: bool,
         at_ms: i64,
         day: Date,
-    ) -> (Option<Ranked>, Option<Ranked>);
-    /// Replaces a board with totals rebuilt from the ledger for the period starting `start`.
-    async fn replace(&self, period: Period, start: Option<Date>, totals: Vec<Standing>);
+    ) -> RealtimeResult<(Option<Ranked>, Option<Ranked>)>;
+    /// Replaces a board with totals rebuilt from the ledger for the period starting `start`
+    /// (one standing per user). Readers see the old board or the new one, never a mix.
+    async fn replace(
+        &self,
+        period: Period,
+        start: Option<Date>,
+        totals: Vec<Standing>,
+    ) -> RealtimeResult<()>;
+    /// Whether `period`'s board was built by [`replace`](Self::replace) and is still there.
+    /// False before the first rebuild, and when the shared store lost its data (Redis restarted
+    /// empty): then rebuild the boards from the ledger.
+    async fn is_built(&self, period: Period) -> RealtimeResult<bool>;
     /// The first `limit` positions as of `today`.
-    async fn top(&self, period: Period, limit: usize, today: Date) -> Vec<Ranked>;
+    async fn top(&self, period: Period, limit: usize, today: Date) -> RealtimeResult<Vec<Ranked>>;
     /// A user's position as of `today`.
-    async fn position(&self, period: Period, user: UserId, today: Date) -> Option<Ranked>;
+    async fn position(
+        &self,
+        period: Period,
+        user: UserId,
+        today: Date,
+    ) -> RealtimeResult<Option<Ranked>>;
     /// How many users are on the board.
-    async fn len(&self, period: Period, today: Date) -> usize;
+    async fn len(&self, period: Period, today: Date) -> RealtimeResult<usize>;
     /// Positions `from..from + count` (1-based ranks).
-    async fn range(&self, period: Period, from: u64, count: usize, today: Date) -> Vec<Ranked>;
+    async fn range(
+        &self,
+        period: Period,
+        from: u64,
+        count: usize,
+        today: Date,
+    ) -> RealtimeResult<Vec<Ranked>>;
+    /// Whether the shared store answers (for readiness checks); always fine in process.
+    async fn ping(&self) -> RealtimeResult<()> {
+        Ok(())
+    }
 }
 
 /// A sorted set with rank queries: sorted chunks of at most `2 * CHUNK` items, so insert,
@@ -143,6 +177,8 @@ struct Board {
     start: Option<Date>,
     standings: HashMap<UserId, Standing>,
     order: OrderedSet,
+    /// Built by `replace` (kept across roll-overs: a new period starts complete and empty).
+    built: bool,
 }
 
 impl Board {
@@ -152,6 +188,7 @@ impl Board {
         if start > self.start {
             *self = Board {
                 start,
+                built: self.built,
                 ..Board::default()
             };
         }
@@ -214,7 +251,7 @@ impl RankingBoards for LocalBoards {
         completion: bool,
         at_ms: i64,
         day: Date,
-    ) -> (Option<Ranked>, Option<Ranked>) {
+    ) -> RealtimeResult<(Option<Ranked>, Option<Ranked>)> {
         let mut result = (None, None);
         for period in Period::ALL {
             self.with(period, day, |board| {
@@ -231,25 +268,41 @@ impl RankingBoards for LocalBoards {
                 }
             });
         }
-        result
+        Ok(result)
     }
 
-    async fn replace(&self, period: Period, start: Option<Date>, mut totals: Vec<Standing>) {
+    async fn replace(
+        &self,
+        period: Period,
+        start: Option<Date>,
+        mut totals: Vec<Standing>,
+    ) -> RealtimeResult<()> {
         totals.sort_unstable();
         let standings = totals.iter().map(|s| (s.user_id, *s)).collect();
         let board = Board {
             start,
             standings,
             order: OrderedSet::from_sorted(totals),
+            built: true,
         };
         self.boards
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .insert(period, board);
+        Ok(())
     }
 
-    async fn top(&self, period: Period, limit: usize, today: Date) -> Vec<Ranked> {
-        self.with(period, today, |board| {
+    async fn is_built(&self, period: Period) -> RealtimeResult<bool> {
+        Ok(self
+            .boards
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&period)
+            .is_some_and(|b| b.built))
+    }
+
+    async fn top(&self, period: Period, limit: usize, today: Date) -> RealtimeResult<Vec<Ranked>> {
+        Ok(self.with(period, today, |board| {
             board
                 .order
                 .first(limit)
@@ -259,19 +312,30 @@ impl RankingBoards for LocalBoards {
                     standing: *s,
                 })
                 .collect()
-        })
+        }))
     }
 
-    async fn position(&self, period: Period, user: UserId, today: Date) -> Option<Ranked> {
-        self.with(period, today, |board| board.position(user))
+    async fn position(
+        &self,
+        period: Period,
+        user: UserId,
+        today: Date,
+    ) -> RealtimeResult<Option<Ranked>> {
+        Ok(self.with(period, today, |board| board.position(user)))
     }
 
-    async fn len(&self, period: Period, today: Date) -> usize {
-        self.with(period, today, |board| board.order.len)
+    async fn len(&self, period: Period, today: Date) -> RealtimeResult<usize> {
+        Ok(self.with(period, today, |board| board.order.len))
     }
 
-    async fn range(&self, period: Period, from: u64, count: usize, today: Date) -> Vec<Ranked> {
-        self.with(period, today, |board| {
+    async fn range(
+        &self,
+        period: Period,
+        from: u64,
+        count: usize,
+        today: Date,
+    ) -> RealtimeResult<Vec<Ranked>> {
+        Ok(self.with(period, today, |board| {
             board
                 .order
                 .starting_at_rank(from, count)
@@ -282,7 +346,7 @@ impl RankingBoards for LocalBoards {
                     standing,
                 })
                 .collect()
-        })
+        }))
     }
 }
 
@@ -298,15 +362,28 @@ mod tests {
     async fn ranks_follow_score_completions_time_and_id() {
         let boards = LocalBoards::new();
         let today = day("2026-03-04");
-        boards.add(1, 10, false, 100, today).await;
-        boards.add(2, 10, false, 50, today).await;
-        boards.add(3, 60, true, 70, today).await;
-        let (before, after) = boards.add(1, 10, false, 200, today).await;
+        boards
+            .add(1, 10, false, 100, today)
+            .await
+            .expect("in process");
+        boards
+            .add(2, 10, false, 50, today)
+            .await
+            .expect("in process");
+        boards
+            .add(3, 60, true, 70, today)
+            .await
+            .expect("in process");
+        let (before, after) = boards
+            .add(1, 10, false, 200, today)
+            .await
+            .expect("in process");
         assert_eq!(before.map(|r| r.rank), Some(3));
         assert_eq!(after.map(|r| r.rank), Some(2));
         let top: Vec<(u64, UserId)> = boards
             .top(Period::All, 10, today)
             .await
+            .expect("in process")
             .into_iter()
             .map(|r| (r.rank, r.standing.user_id))
             .collect();
@@ -315,6 +392,7 @@ mod tests {
             boards
                 .position(Period::Week, 2, today)
                 .await
+                .expect("in process")
                 .map(|r| r.rank),
             Some(3)
         );
@@ -323,16 +401,46 @@ mod tests {
     #[tokio::test]
     async fn week_and_month_boards_roll_over_without_a_restart() {
         let boards = LocalBoards::new();
-        boards.add(1, 10, false, 1, day("2026-03-01")).await; // a Sunday
-        assert_eq!(boards.len(Period::Week, day("2026-03-01")).await, 1);
+        boards
+            .add(1, 10, false, 1, day("2026-03-01"))
+            .await
+            .expect("in process"); // a Sunday
         assert_eq!(
-            boards.len(Period::Week, day("2026-03-02")).await,
+            boards
+                .len(Period::Week, day("2026-03-01"))
+                .await
+                .expect("in process"),
+            1
+        );
+        assert_eq!(
+            boards
+                .len(Period::Week, day("2026-03-02"))
+                .await
+                .expect("in process"),
             0,
             "Monday starts a new week"
         );
-        assert_eq!(boards.len(Period::Month, day("2026-03-02")).await, 1);
-        assert_eq!(boards.len(Period::Month, day("2026-04-01")).await, 0);
-        assert_eq!(boards.len(Period::All, day("2027-01-01")).await, 1);
+        assert_eq!(
+            boards
+                .len(Period::Month, day("2026-03-02"))
+                .await
+                .expect("in process"),
+            1
+        );
+        assert_eq!(
+            boards
+                .len(Period::Month, day("2026-04-01"))
+                .await
+                .expect("in process"),
+            0
+        );
+        assert_eq!(
+            boards
+                .len(Period::All, day("2027-01-01"))
+                .await
+                .expect("in process"),
+            1
+        );
     }
 
     #[test]

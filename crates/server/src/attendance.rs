@@ -6,12 +6,18 @@
 //! clock's `now`; at least every `persist_every` (and at once when a session is about to be
 //! achieved) it adds the whole seconds to the database, tells the user with an `attendance`
 //! frame, and emits `SessionAchieved` the one time a session crosses its minimum.
+//!
+//! With several nodes each node's actor counts its own tabs, and a camera lease in Redis (one
+//! holder per room and user, renewed while counting) makes sure that a user on camera in tabs on
+//! two nodes is counted by exactly one of them. If the lease cannot be renewed (Redis is down),
+//! the holder keeps counting until its lease would have expired and then stops; at a hand-over
+//! at most one lease period goes uncounted and nothing is ever counted twice.
 
 use std::{collections::BTreeMap, collections::HashMap, sync::Arc, time::Duration};
 
 use jiff::{SignedDuration, Timestamp, civil::Date};
 use ssgwan_domain::{Clock, Schedule, attendance::ParticipantSchedule};
-use ssgwan_realtime::{RoomId, Rooms, UserId};
+use ssgwan_realtime::{Leases, RoomId, Rooms, UserId, camera_lease};
 use ssgwan_store::Store;
 use tokio::sync::{broadcast, mpsc};
 
@@ -24,6 +30,11 @@ pub struct Seat {
     pub joined_at: Timestamp,
     pub required_seconds: i64,
 }
+
+/// How long a camera lease lasts without renewal.
+const LEASE_TTL: Duration = Duration::from_secs(15);
+/// A held lease is renewed once less than this is left (so about every 5 s).
+const LEASE_RENEW_BELOW: Duration = Duration::from_secs(10);
 
 enum Command {
     CameraOn {
@@ -45,9 +56,12 @@ pub struct Attendance {
 
 impl Attendance {
     /// Starts the actor: it ticks every `tick` of real time and reads instants from `clock`.
+    /// `leases` is `None` on a single node (nothing to share).
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         store: Arc<dyn Store>,
         rooms: Arc<dyn Rooms>,
+        leases: Option<Arc<dyn Leases>>,
         clock: Arc<dyn Clock>,
         events: broadcast::Sender<DomainEvent>,
         tick: Duration,
@@ -57,6 +71,7 @@ impl Attendance {
         let actor = Actor {
             store,
             rooms,
+            leases,
             clock,
             events,
             persist_every,
@@ -86,11 +101,14 @@ struct Accrual {
     /// Totals as last written, per session date.
     written: HashMap<Date, (i64, bool)>,
     last_write: Timestamp,
+    /// Until when this node holds the user's camera lease (real time), when it does.
+    lease_until: Option<std::time::Instant>,
 }
 
 struct Actor {
     store: Arc<dyn Store>,
     rooms: Arc<dyn Rooms>,
+    leases: Option<Arc<dyn Leases>>,
     clock: Arc<dyn Clock>,
     events: broadcast::Sender<DomainEvent>,
     persist_every: SignedDuration,
@@ -108,11 +126,14 @@ impl Actor {
                         let now = self.clock.now();
                         self.accruals.entry((room, user)).or_insert_with(|| Accrual {
                             seat, counted_until: now, pending: BTreeMap::new(), written: HashMap::new(), last_write: now,
+                            lease_until: None,
                         });
                     }
                     Some(Command::CameraOff { room, user }) => {
                         if let Some(mut accrual) = self.accruals.remove(&(room, user)) {
+                            self.skip_unless_holding(&mut accrual);
                             self.advance(room, user, &mut accrual, true).await;
+                            self.release(room, user, &accrual).await;
                         }
                     }
                     None => break,
@@ -121,6 +142,10 @@ impl Actor {
                     let keys: Vec<(RoomId, UserId)> = self.accruals.keys().copied().collect();
                     for key in keys {
                         if let Some(mut accrual) = self.accruals.remove(&key) {
+                            if !self.may_count(key.0, key.1, &mut accrual).await {
+                                // Another node counts this user; skip the time.
+                                accrual.counted_until = accrual.counted_until.max(self.clock.now());
+                            }
                             self.advance(key.0, key.1, &mut accrual, false).await;
                             self.accruals.insert(key, accrual);
                         }
@@ -130,7 +155,57 @@ impl Actor {
         }
         // The server is stopping: write what was counted.
         for ((room, user), mut accrual) in std::mem::take(&mut self.accruals) {
+            self.skip_unless_holding(&mut accrual);
             self.advance(room, user, &mut accrual, true).await;
+            self.release(room, user, &accrual).await;
+        }
+    }
+
+    /// Whether this node may count the user's time now: always on a single node; with several,
+    /// while it holds the camera lease (claimed or renewed here when due).
+    async fn may_count(&self, room: RoomId, user: UserId, accrual: &mut Accrual) -> bool {
+        let Some(leases) = &self.leases else {
+            return true;
+        };
+        let now = std::time::Instant::now();
+        let due = accrual
+            .lease_until
+            .is_none_or(|until| until.saturating_duration_since(now) < LEASE_RENEW_BELOW);
+        if due {
+            match leases
+                .claim_camera(room, user, self.rooms.node_id(), LEASE_TTL)
+                .await
+            {
+                Ok(true) => accrual.lease_until = Some(now + LEASE_TTL),
+                Ok(false) => accrual.lease_until = None,
+                Err(err) => {
+                    tracing::warn!(error = %err, room, user, "camera lease not renewed");
+                }
+            }
+        }
+        accrual.lease_until.is_some_and(|until| until > now)
+    }
+
+    /// On several nodes, time since the last tick counts only if this node held the lease.
+    fn skip_unless_holding(&self, accrual: &mut Accrual) {
+        if self.leases.is_some()
+            && accrual
+                .lease_until
+                .is_none_or(|until| until <= std::time::Instant::now())
+        {
+            accrual.counted_until = accrual.counted_until.max(self.clock.now());
+        }
+    }
+
+    /// Gives the camera lease back, so another node's tab can count at once.
+    async fn release(&self, room: RoomId, user: UserId, accrual: &Accrual) {
+        if let Some(leases) = &self.leases
+            && accrual.lease_until.is_some()
+            && let Err(err) = leases
+                .release(&camera_lease(room, user), self.rooms.node_id())
+                .await
+        {
+            tracing::warn!(error = %err, room, user, "camera lease not released");
         }
     }
 
@@ -207,7 +282,9 @@ impl Actor {
                 achieved: update.achieved,
                 required_seconds: accrual.seat.required_seconds,
             };
-            self.rooms.send_to_user(room, user, frame.encode()).await;
+            // TODO(redis-outage): the frame is lost while the shared store is down; the next
+            // write sends the new total.
+            let _ = self.rooms.send_to_user(room, user, frame.encode()).await;
             metrics::counter!("ssgwan_attendance_seconds_total")
                 .increment(u64::try_from(seconds).unwrap_or(0));
             if update.newly_achieved {

@@ -132,8 +132,42 @@ pub struct ServeArgs {
     /// How often ended challenges are settled, in milliseconds (also once at start).
     #[arg(long, env = "SSGWAN_COMPLETION_INTERVAL_MS", default_value_t = 30_000)]
     pub completion_interval_ms: u64,
+    /// Redis URL (`redis://[:password@]host:port/[db]`) shared by several nodes: rooms,
+    /// presence, chat fan-out, rankings, rate limits. Unset: all in this process (one node).
+    #[arg(long, env = "SSGWAN_REDIS_URL", hide_env_values = true)]
+    pub redis_url: Option<SecretString>,
+    /// How long a node may go silent before the others take it for dead and drop its users
+    /// from the rooms, in seconds (it refreshes its heartbeat every third of this).
+    #[arg(long, env = "SSGWAN_NODE_TTL_SECS", default_value_t = 30)]
+    pub node_ttl_secs: u64,
+    /// Take the client address from the last `X-Forwarded-For` entry (set this only behind a
+    /// load balancer that sets the header, or clients could choose their own address).
+    #[arg(long, env = "SSGWAN_TRUST_FORWARDED_FOR", default_value_t = false)]
+    pub trust_forwarded_for: bool,
     #[command(flatten)]
     pub kakao: KakaoArgs,
+    #[command(flatten)]
+    pub s3: S3Args,
+}
+
+/// Where uploaded files live: `<data-dir>/files` unless an S3 bucket is configured.
+#[derive(Debug, Clone, Args)]
+pub struct S3Args {
+    /// S3 bucket for uploaded files (any S3-compatible store); unset: `<data-dir>/files`.
+    #[arg(long, env = "SSGWAN_S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+    /// S3 endpoint URL, for stores other than AWS (requests are path-style; http:// is allowed).
+    #[arg(long, env = "SSGWAN_S3_ENDPOINT")]
+    pub s3_endpoint: Option<Url>,
+    /// S3 region.
+    #[arg(long, env = "SSGWAN_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+    /// S3 access key id; unset: the AWS environment (`AWS_*` variables, task or instance role).
+    #[arg(long, env = "SSGWAN_S3_ACCESS_KEY_ID")]
+    pub s3_access_key_id: Option<String>,
+    /// S3 secret access key (goes with --s3-access-key-id).
+    #[arg(long, env = "SSGWAN_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<SecretString>,
 }
 
 #[derive(Debug, Clone, Args)]
@@ -194,9 +228,58 @@ impl DatabaseArgs {
     }
 }
 
+impl S3Args {
+    /// Coherent S3 settings: an endpoint or keys only together with a bucket, both keys or
+    /// neither, an http(s) endpoint.
+    fn validate(&self) -> Result<(), ConfigError> {
+        if self
+            .s3_bucket
+            .as_deref()
+            .is_some_and(|b| b.trim().is_empty())
+        {
+            return Err(ConfigError("SSGWAN_S3_BUCKET is set but empty".into()));
+        }
+        let configured = self.s3_endpoint.is_some()
+            || self.s3_access_key_id.is_some()
+            || self.s3_secret_access_key.is_some();
+        if self.s3_bucket.is_none() && configured {
+            return Err(ConfigError(
+                "--s3-endpoint and the S3 keys need --s3-bucket".into(),
+            ));
+        }
+        if let Some(endpoint) = &self.s3_endpoint
+            && !(matches!(endpoint.scheme(), "http" | "https") && endpoint.has_host())
+        {
+            return Err(ConfigError(
+                "--s3-endpoint must be an http:// or https:// URL".into(),
+            ));
+        }
+        if self.s3_access_key_id.is_some() != self.s3_secret_access_key.is_some() {
+            return Err(ConfigError(
+                "--s3-access-key-id and --s3-secret-access-key go together".into(),
+            ));
+        }
+        if self.s3_region.trim().is_empty() {
+            return Err(ConfigError("--s3-region must not be empty".into()));
+        }
+        Ok(())
+    }
+}
+
 impl ServeArgs {
     /// Checks what clap cannot: URLs that must be http(s), coherent Kakao settings.
     pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.redis_url
+            && !url.expose_secret().starts_with("redis://")
+        {
+            return Err(ConfigError(
+                "--redis-url must start with redis:// (TLS and Redis Cluster are not supported)"
+                    .into(),
+            ));
+        }
+        if self.node_ttl_secs < 3 {
+            return Err(ConfigError("--node-ttl-secs must be at least 3".into()));
+        }
         if !matches!(self.public_url.scheme(), "http" | "https") {
             return Err(ConfigError(
                 "--public-url must be an http:// or https:// URL".into(),
@@ -248,6 +331,7 @@ impl ServeArgs {
         if self.session_ttl_hours == 0 {
             return Err(ConfigError("--session-ttl-hours must be at least 1".into()));
         }
+        self.s3.validate()?;
         self.database.resolved_url().map(|_| ())
     }
 

@@ -44,6 +44,9 @@ pub enum AppError {
     MalformedJson(String),
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// An upload that is not a PNG, JPEG or WebP image in a `multipart/form-data` `file` part.
+    #[error("unsupported upload")]
+    UnsupportedUpload,
     #[error("payload too large")]
     PayloadTooLarge,
     #[error("invalid input: {0}")]
@@ -60,6 +63,9 @@ pub enum AppError {
     RateLimited,
     #[error("upgrade required")]
     UpgradeRequired,
+    /// A shared service (Redis) does not answer: the live features wait for it to return.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
 }
@@ -74,7 +80,7 @@ impl AppError {
             Self::ChallengeNotFound => "CHALLENGE_NOT_FOUND",
             Self::MethodNotAllowed => "METHOD_NOT_ALLOWED",
             Self::MalformedJson(_) => "MALFORMED_JSON",
-            Self::UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
+            Self::UnsupportedMediaType | Self::UnsupportedUpload => "UNSUPPORTED_MEDIA_TYPE",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
             Self::Invalid(_) | Self::BadValue { .. } => "VALIDATION_FAILED",
             Self::Conflict(c) => match c {
@@ -90,6 +96,7 @@ impl AppError {
             },
             Self::RateLimited => "RATE_LIMITED",
             Self::UpgradeRequired => "UPGRADE_REQUIRED",
+            Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
             Self::Internal(_) => "INTERNAL",
         }
     }
@@ -103,12 +110,15 @@ impl AppError {
             Self::MalformedJson(_) | Self::Invalid(_) | Self::BadValue { .. } => {
                 StatusCode::BAD_REQUEST
             }
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            Self::UnsupportedMediaType | Self::UnsupportedUpload => {
+                StatusCode::UNSUPPORTED_MEDIA_TYPE
+            }
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Conflict(Conflict::NotParticipant) => StatusCode::NOT_FOUND,
             Self::Conflict(_) => StatusCode::CONFLICT,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::UpgradeRequired => StatusCode::UPGRADE_REQUIRED,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -119,6 +129,7 @@ impl AppError {
             Self::BadValue { field, .. } => Some(field.clone()),
             Self::Conflict(Conflict::CapacityBelowParticipants) => Some("capacity".to_owned()),
             Self::Conflict(Conflict::NicknameTaken) => Some("nickname".to_owned()),
+            Self::UnsupportedUpload => Some("file".to_owned()),
             _ => None,
         }
     }
@@ -148,6 +159,10 @@ impl AppError {
             Self::UnsupportedMediaType => fixed(
                 "요청 본문은 application/json 이어야 합니다.",
                 "The request body must be application/json.",
+            ),
+            Self::UnsupportedUpload => fixed(
+                "PNG, JPEG, WebP 이미지만 올릴 수 있습니다 (multipart/form-data의 file 항목).",
+                "Upload a PNG, JPEG or WebP image as the file part of a multipart/form-data body.",
             ),
             Self::PayloadTooLarge => {
                 fixed("요청 본문이 너무 큽니다.", "The request body is too large.")
@@ -193,6 +208,10 @@ impl AppError {
                     "Capacity cannot be lower than the number of participants.",
                 ),
             },
+            Self::Unavailable(_) => fixed(
+                "실시간 기능이 잠시 멈췄습니다. 잠시 후 다시 시도해 주세요.",
+                "Live features are briefly unavailable. Please try again in a moment.",
+            ),
             Self::UpgradeRequired => fixed(
                 "WebSocket 연결 요청이어야 합니다.",
                 "This address takes WebSocket connections only.",
@@ -263,6 +282,10 @@ fn validation_message(invalid: &Invalid, lang: Lang) -> String {
         }
         (Lang::Ko, Reason::Duplicate) => format!("{f}에 같은 값이 두 번 있습니다."),
         (Lang::En, Reason::Duplicate) => format!("{f} contains the same value twice."),
+        (Lang::Ko, Reason::TooMany { max }) => {
+            format!("{f}은(는) 최대 {max}개까지 입력할 수 있습니다.")
+        }
+        (Lang::En, Reason::TooMany { max }) => format!("{f} may have at most {max} items."),
     }
 }
 
@@ -282,11 +305,22 @@ impl From<StoreError> for AppError {
     }
 }
 
+impl From<ssgwan_realtime::RealtimeError> for AppError {
+    fn from(err: ssgwan_realtime::RealtimeError) -> Self {
+        match err {
+            ssgwan_realtime::RealtimeError::Unavailable(what) => Self::Unavailable(what),
+            other => Self::Internal(anyhow::Error::new(other)),
+        }
+    }
+}
+
 impl IntoResponse for AppError {
     fn into_response(self) -> Response {
         let status = self.status();
-        if let Self::Internal(err) = &self {
-            tracing::error!(error = %err, "request failed");
+        match &self {
+            Self::Internal(err) => tracing::error!(error = %err, "request failed"),
+            Self::Unavailable(what) => tracing::warn!(%what, "shared service unavailable"),
+            _ => {}
         }
         (status, Json(self.body())).into_response()
     }

@@ -7,6 +7,7 @@ pub mod completion;
 pub mod config;
 pub mod error;
 pub mod events;
+pub mod files;
 pub mod http;
 pub mod i18n;
 pub mod kakao;
@@ -67,6 +68,7 @@ pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Res
         secure_cookies: args.secure_cookies(),
         session_ttl: SignedDuration::from_hours(i64::from(args.session_ttl_hours)),
         web_dir,
+        trust_forwarded_for: args.trust_forwarded_for,
     };
     if settings.dev_login {
         tracing::warn!(
@@ -74,11 +76,22 @@ pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Res
         );
     }
     let store: Arc<dyn Store> = Arc::new(store);
-    let rooms: Arc<dyn ssgwan_realtime::Rooms> = Arc::new(ssgwan_realtime::LocalRooms::new());
+    let files = files::Files::from_config(args)?;
+    // A wrong key or an unreachable bucket is reported at start, not at the first upload;
+    // the server starts regardless (the rest of the platform works without uploads).
+    let probe = files.clone();
+    tokio::spawn(async move {
+        if let Err(err) = probe.probe().await {
+            tracing::warn!(error = %format!("{err:#}"), "the file store does not answer");
+        }
+    });
+    let shared = SharedServices::open(args)?;
+    let rooms = shared.rooms.clone();
     let events = events::channel();
     let attendance = attendance::Attendance::start(
         store.clone(),
         rooms.clone(),
+        shared.leases.clone(),
         clock.clone(),
         events.clone(),
         std::time::Duration::from_millis(args.attendance_tick_ms),
@@ -99,36 +112,127 @@ pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Res
     let timezone =
         jiff::tz::TimeZone::get(&args.timezone).map_err(|e| anyhow::anyhow!("timezone: {e}"))?;
     let ranking = Arc::new(ranking::Ranking::new(
-        Arc::new(ssgwan_realtime::LocalBoards::new()),
+        shared.boards.clone(),
         store.clone(),
         clock.clone(),
         timezone,
     ));
-    ranking
-        .rebuild()
-        .await
-        .context("building the ranking from the score ledger")?;
+    match &shared.redis {
+        // One node: the boards live here and are built from the ledger at start.
+        None => ranking
+            .rebuild()
+            .await
+            .context("building the ranking from the score ledger")?,
+        // Several: the boards in Redis are shared and kept current by every node's scores;
+        // they are rebuilt only when missing (Redis restarted empty), checked every 10 s.
+        Some(_) => spawn_board_watch(ranking.clone()),
+    }
     let sockets = Arc::new(ws::UserSockets::default());
     ranking::spawn(ranking.clone(), events.subscribe(), sockets.clone());
+    if let Some(presence) = shared.presence {
+        ws::spawn_presence_reporter(rooms.clone(), presence);
+    }
     Ok(AppState {
         store,
         clock,
         settings: Arc::new(settings),
         kakao,
         metrics: telemetry::metrics_handle(),
-        rate_limiter: http::limits::ip_rate_limiter(
+        rate_limiter: http::limits::RequestLimiter::new(
             args.rate_limit_per_second,
             args.rate_limit_burst,
+            shared.redis.as_ref(),
         ),
         rooms,
         attendance,
         events,
-        chat_limiter: ws::chat_limiter(args.chat_messages_per_10s),
+        chat_limiter: ws::chat_limiter(args.chat_messages_per_10s, shared.redis.as_ref()),
+        redis: shared.redis.clone(),
         ice: Arc::new(ice),
         ranking,
         sockets,
+        files,
         session_cache: Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(5))),
     })
+}
+
+/// What the nodes share: in this process on one node, in Redis on several.
+struct SharedServices {
+    redis: Option<ssgwan_realtime::RedisClient>,
+    rooms: Arc<dyn ssgwan_realtime::Rooms>,
+    boards: Arc<dyn ssgwan_realtime::RankingBoards>,
+    /// Camera leases, only needed when several nodes may count the same user.
+    leases: Option<Arc<dyn ssgwan_realtime::Leases>>,
+    presence: Option<ssgwan_realtime::PresenceEvents>,
+}
+
+impl SharedServices {
+    fn open(args: &ServeArgs) -> anyhow::Result<SharedServices> {
+        let Some(url) = &args.redis_url else {
+            return Ok(SharedServices {
+                redis: None,
+                rooms: Arc::new(ssgwan_realtime::LocalRooms::new()),
+                boards: Arc::new(ssgwan_realtime::LocalBoards::new()),
+                leases: None,
+                presence: None,
+            });
+        };
+        // Connects lazily and reconnects by itself: the node starts even while Redis is down
+        // (it is not ready until Redis answers).
+        let redis = ssgwan_realtime::RedisClient::open(
+            url.expose_secret(),
+            ssgwan_realtime::RedisOptions::default(),
+        )
+        .map_err(|e| anyhow::anyhow!("--redis-url: {e}"))?;
+        let node_ttl = std::time::Duration::from_secs(args.node_ttl_secs);
+        let (rooms, presence) = ssgwan_realtime::RedisRooms::start(
+            redis.clone(),
+            ssgwan_realtime::RedisRoomsOptions {
+                node_id: None,
+                heartbeat: node_ttl / 3,
+                node_ttl,
+            },
+        );
+        tracing::info!(
+            node = rooms.node_id(),
+            "sharing rooms and rankings through Redis"
+        );
+        Ok(SharedServices {
+            rooms: Arc::new(rooms),
+            boards: Arc::new(ssgwan_realtime::RedisBoards::new(redis.clone())),
+            leases: Some(Arc::new(ssgwan_realtime::RedisLeases::new(redis.clone()))),
+            presence: Some(presence),
+            redis: Some(redis),
+        })
+    }
+}
+
+/// With shared boards: rebuilds them from the ledger whenever they are missing (at start and
+/// after Redis lost its data), and drops cached renders every second since other nodes move
+/// the boards too.
+fn spawn_board_watch(ranking: Arc<ranking::Ranking>) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        let mut seconds = 0u64;
+        loop {
+            tick.tick().await;
+            ranking.invalidate();
+            seconds += 1;
+            if seconds % 10 != 1 {
+                continue;
+            }
+            match ranking.boards_built().await {
+                Ok(true) => {}
+                Ok(false) => match ranking.rebuild().await {
+                    Ok(()) => tracing::info!("ranking boards rebuilt from the score ledger"),
+                    Err(err) => {
+                        tracing::warn!(error = %err, "rebuilding the ranking boards failed")
+                    }
+                },
+                Err(err) => tracing::warn!(error = %err, "ranking boards not checked"),
+            }
+        }
+    });
 }
 
 /// Serves the platform on `listener` until `shutdown` resolves, then drains in-flight requests.
@@ -151,22 +255,34 @@ pub async fn launch(
     Ok(())
 }
 
-/// Resolves on SIGINT or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, not when
+/// the future is first polled, so a signal that arrives while the server is still starting
+/// (migrations, ranking rebuild) stops it gracefully once it is up instead of killing it.
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (interrupt, terminate) = {
+        use tokio::signal::unix::{SignalKind, signal};
+        (
+            signal(SignalKind::interrupt()).ok(),
+            signal(SignalKind::terminate()).ok(),
+        )
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = terminate => {} }
-    tracing::info!("shutdown signal received");
+    async move {
+        #[cfg(unix)]
+        tokio::select! { () = next_signal(interrupt) => {}, () = next_signal(terminate) => {} }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutdown signal received");
+    }
+}
+
+/// Waits for the signal, or forever when its handler could not be installed.
+#[cfg(unix)]
+async fn next_signal(signal: Option<tokio::signal::unix::Signal>) {
+    match signal {
+        Some(mut signal) => {
+            signal.recv().await;
+        }
+        None => std::future::pending::<()>().await,
+    }
 }

@@ -19,6 +19,9 @@ use tokio::sync::broadcast;
 
 use crate::{events::DomainEvent, ws::UserSockets, ws::protocol::ServerFrame};
 
+mod activity;
+pub use activity::Activity;
+
 /// How long a cached nickname and picture may be shown after a change on another node.
 const PROFILE_TTL: Duration = Duration::from_secs(10);
 
@@ -30,8 +33,11 @@ pub struct Ranking {
     profiles: Mutex<HashMap<i64, (UserSummary, Instant)>>,
     /// Bumped by every change a board or profile makes, to invalidate `rendered`.
     version: std::sync::atomic::AtomicU64,
-    /// Serialized top entries per (period, limit), with the version and day they were made for.
-    rendered: Mutex<HashMap<(Period, usize), Rendered>>,
+    /// Serialized top entries per (period, limit, detailed), with the version and day they were
+    /// made for.
+    rendered: Mutex<HashMap<(Period, usize, bool), Rendered>>,
+    /// Levels and sparklines per user (see [`Ranking::activity`]).
+    activity: activity::ActivityCache,
 }
 
 type Rendered = (u64, Date, Arc<str>);
@@ -58,6 +64,7 @@ impl Ranking {
             profiles: Mutex::new(HashMap::new()),
             version: Default::default(),
             rendered: Mutex::new(HashMap::new()),
+            activity: Default::default(),
         }
     }
 
@@ -95,7 +102,11 @@ impl Ranking {
                     reached_at: t.reached_at,
                 })
                 .collect();
-            self.boards.replace(period, start, standings).await;
+            // TODO(redis-outage): a dedicated error instead of an internal one.
+            self.boards
+                .replace(period, start, standings)
+                .await
+                .map_err(realtime_error)?;
         }
         self.changed();
         Ok(())
@@ -132,18 +143,28 @@ impl Ranking {
                 at.as_millisecond(),
                 self.day_of(at),
             )
-            .await;
+            .await
+            .map_err(realtime_error)?;
         self.changed();
         Ok(Some(moved))
     }
 
     pub async fn top(&self, period: Period, limit: usize) -> StoreResult<Vec<Entry>> {
-        let ranked = self.boards.top(period, limit, self.today()).await;
+        let ranked = self
+            .boards
+            .top(period, limit, self.today())
+            .await
+            .map_err(realtime_error)?;
         self.with_profiles(ranked).await
     }
 
     pub async fn position(&self, period: Period, user: i64) -> StoreResult<Option<Entry>> {
-        let Some(ranked) = self.boards.position(period, user, self.today()).await else {
+        let Some(ranked) = self
+            .boards
+            .position(period, user, self.today())
+            .await
+            .map_err(realtime_error)?
+        else {
             return Ok(None);
         };
         Ok(self.with_profiles(vec![ranked]).await?.pop())
@@ -158,44 +179,57 @@ impl Ranking {
         self.changed();
     }
 
+    /// Drops every cached render. With boards shared by several nodes, other nodes' scores do
+    /// not pass through here, so the server calls this every second instead.
+    pub fn invalidate(&self) {
+        self.changed();
+    }
+
+    /// Whether the all-time board exists in the board store (a restarted, empty Redis has none:
+    /// then it is rebuilt from the ledger).
+    pub async fn boards_built(&self) -> Result<bool, ssgwan_realtime::RealtimeError> {
+        self.boards.is_built(Period::All).await
+    }
+
     fn changed(&self) {
         self.version
             .fetch_add(1, std::sync::atomic::Ordering::Release);
     }
 
     /// The top entries as a JSON array, serialized once per board change and reused by every
-    /// read until the next one.
-    pub async fn top_json<T: serde::Serialize>(
+    /// read until the next one. `render` turns the page into DTOs (it may read more for the
+    /// whole page, e.g. levels and sparklines when `detailed`, each variant cached apart).
+    pub async fn top_json<T, Fut>(
         &self,
         period: Period,
         limit: usize,
-        to_dto: impl Fn(Entry) -> T,
-    ) -> StoreResult<Arc<str>> {
+        detailed: bool,
+        render: impl FnOnce(Vec<Entry>) -> Fut,
+    ) -> StoreResult<Arc<str>>
+    where
+        T: serde::Serialize,
+        Fut: Future<Output = StoreResult<Vec<T>>>,
+    {
         let today = self.today();
         let version = self.version.load(std::sync::atomic::Ordering::Acquire);
         if let Some((v, day, json)) = self
             .rendered
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(&(period, limit))
+            .get(&(period, limit, detailed))
             && *v == version
             && *day == today
         {
             return Ok(json.clone());
         }
-        let entries: Vec<T> = self
-            .top(period, limit)
-            .await?
-            .into_iter()
-            .map(to_dto)
-            .collect();
+        let entries: Vec<T> = render(self.top(period, limit).await?).await?;
         let json: Arc<str> = serde_json::to_string(&entries)
             .unwrap_or_else(|_| "[]".into())
             .into();
         self.rendered
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert((period, limit), (version, today, json.clone()));
+            .insert((period, limit, detailed), (version, today, json.clone()));
         Ok(json)
     }
 
@@ -235,16 +269,25 @@ impl Ranking {
     }
 }
 
+/// A ranking store failure as a store error (an internal one), so callers keep one error type.
+// TODO(redis-outage): its own error kind, so the API can answer "try again" (503) instead of
+// passing for corrupt data.
+fn realtime_error(err: ssgwan_realtime::RealtimeError) -> ssgwan_store::StoreError {
+    ssgwan_store::StoreError::Corrupt(format!("ranking boards: {err}"))
+}
+
 /// Most users told they were overtaken by one score.
 const OVERTAKEN_NOTICES: u64 = 100;
 
 impl Ranking {
     /// Sends each connected user at ranks `from..from + count` their new all-time position.
     async fn notify_overtaken(&self, from: u64, count: usize, sockets: &UserSockets) {
+        // TODO(redis-outage): notices are skipped while the shared store is down.
         for ranked in self
             .boards
             .range(Period::All, from, count, self.today())
             .await
+            .unwrap_or_default()
         {
             let frame = ServerFrame::Ranking {
                 period: "all",

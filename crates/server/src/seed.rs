@@ -11,7 +11,11 @@ use std::{sync::Arc, time::Instant};
 
 use futures::{StreamExt, stream};
 use jiff::{SignedDuration, Timestamp, ToSpan, civil::Date, tz::TimeZone};
-use rand::{Rng, SeedableRng, rngs::StdRng, seq::SliceRandom};
+use rand::{
+    Rng, SeedableRng,
+    rngs::StdRng,
+    seq::{IndexedRandom, SliceRandom},
+};
 use ssgwan_domain::{
     ChallengeDraft, Clock, ManualClock, attendance::ParticipantSchedule, schedule::DAY_NAMES,
 };
@@ -73,6 +77,22 @@ const CHAT: [&str; 8] = [
     "오늘 목표 달성 🎉",
 ];
 
+/// Tags seeded challenges draw from (0–3 each), so tag filters and the popular list have data.
+const TAG_POOL: [&str; 12] = [
+    "습관",
+    "아침루틴",
+    "미라클모닝",
+    "공부",
+    "영어",
+    "홈트",
+    "러닝",
+    "독서",
+    "자기계발",
+    "집중",
+    "취미",
+    "함께해요",
+];
+
 /// What `seed` made, and how long it took.
 #[derive(Debug, Default)]
 pub struct SeedReport {
@@ -83,6 +103,7 @@ pub struct SeedReport {
     pub attendance_days: usize,
     pub achieved: usize,
     pub messages: usize,
+    pub wishes: usize,
     pub settled: usize,
     pub score_entries: u64,
     pub seconds: f64,
@@ -164,6 +185,7 @@ pub async fn seed(args: &SeedArgs) -> anyhow::Result<SeedReport> {
             days.push("MON".into());
         }
         let session_start = format!("{hour:02}:00");
+        let tag_count = rng.random_range(0..=3);
         let end_minutes = i32::from(hour) * 60 + length;
         let draft = ChallengeDraft {
             title: Some(format!(
@@ -185,6 +207,12 @@ pub async fn seed(args: &SeedArgs) -> anyhow::Result<SeedReport> {
             session_end: Some(format!("{:02}:{:02}", end_minutes / 60, end_minutes % 60)),
             min_minutes: Some(i64::from(length / 2)),
             success_rate: Some(rng.random_range(5..=10) * 10),
+            tags: Some(
+                TAG_POOL
+                    .choose_multiple(&mut rng, tag_count)
+                    .map(|t| (*t).to_owned())
+                    .collect(),
+            ),
             ..Default::default()
         };
         // Created the day before it starts, as a creator would.
@@ -210,11 +238,25 @@ pub async fn seed(args: &SeedArgs) -> anyhow::Result<SeedReport> {
     }
     report.challenges = planned.len();
 
-    // Places: joins before the start (some during), a few cancellations before the start.
+    // Places: joins before the start (some during), a few cancellations before the start; and
+    // a few wishes from people browsing before it starts.
     for challenge in &planned {
         let Some(record) = store.challenge(challenge.id, None).await? else {
             continue;
         };
+        let wished_at = challenge
+            .start
+            .yesterday()?
+            .to_zoned_datetime(seoul.clone())?
+            .timestamp()
+            .checked_add(SignedDuration::from_hours(rng.random_range(13..23)))?
+            .min(now);
+        let wishers = rng.random_range(0..=4);
+        for user in users.choose_multiple(&mut rng, wishers) {
+            if store.wish(*user, challenge.id, wished_at).await? {
+                report.wishes += 1;
+            }
+        }
         let capacity = record.spec.capacity as usize;
         let wanted = rng.random_range(1..=capacity);
         let mut candidates = users.clone();

@@ -16,6 +16,8 @@ pub struct Settings {
     pub secure_cookies: bool,
     pub session_ttl: SignedDuration,
     pub web_dir: Option<PathBuf>,
+    /// Client addresses come from `X-Forwarded-For` (behind a trusted balancer).
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Clone)]
@@ -26,7 +28,7 @@ pub struct AppState {
     pub kakao: Option<Arc<KakaoClient>>,
     pub metrics: PrometheusHandle,
     /// Per-address request limits; `None` when disabled.
-    pub rate_limiter: Option<Arc<crate::http::limits::IpRateLimiter>>,
+    pub rate_limiter: Option<crate::http::limits::RequestLimiter>,
     /// Live rooms: presence and delivery.
     pub rooms: Arc<dyn ssgwan_realtime::Rooms>,
     /// On-camera time accrual.
@@ -34,7 +36,9 @@ pub struct AppState {
     /// Domain events (achieved sessions, settled participants).
     pub events: tokio::sync::broadcast::Sender<crate::events::DomainEvent>,
     /// Per-user chat limits.
-    pub chat_limiter: Option<Arc<crate::ws::ChatLimiter>>,
+    pub chat_limiter: Option<Arc<dyn ssgwan_realtime::RateLimiter>>,
+    /// The Redis shared by the nodes, when there are several (for readiness).
+    pub redis: Option<ssgwan_realtime::RedisClient>,
     /// STUN/TURN settings.
     pub ice: Arc<crate::http::rtc::IceConfig>,
     /// Ranking boards and the score ledger.
@@ -43,6 +47,8 @@ pub struct AppState {
     pub session_cache: Arc<crate::auth::SessionCache>,
     /// Each user's open WebSockets on this node.
     pub sockets: Arc<crate::ws::UserSockets>,
+    /// Uploaded files (local directory or S3 bucket).
+    pub files: crate::files::Files,
 }
 
 impl AppState {

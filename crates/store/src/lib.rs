@@ -23,6 +23,10 @@ pub trait Store: Send + Sync + 'static {
     /// Checks the database answers (readiness).
     async fn ping(&self) -> StoreResult<()>;
 
+    /// Statements sent to the database so far by this store (a counter for metrics and for
+    /// tests that pin how many queries a request costs).
+    fn round_trips(&self) -> u64;
+
     // ---- users ----
     /// Creates a user; `Conflict::NicknameTaken` when the nickname (case-insensitively) exists.
     async fn create_user(&self, user: NewUser, now: Timestamp) -> StoreResult<User>;
@@ -71,6 +75,9 @@ pub trait Store: Send + Sync + 'static {
         spec: &ChallengeSpec,
         now: Timestamp,
     ) -> StoreResult<()>;
+    /// Sets (or with `None` clears) the creator's notice, at any time; `NotFound` when the
+    /// challenge does not exist.
+    async fn set_notice(&self, id: i64, notice: Option<&str>, now: Timestamp) -> StoreResult<()>;
     /// Deletes the challenge while it has not started (`Conflict::AlreadyStarted`).
     async fn delete_challenge(&self, id: i64, now: Timestamp) -> StoreResult<()>;
     async fn list_challenges(
@@ -84,6 +91,23 @@ pub trait Store: Send + Sync + 'static {
         user_id: i64,
         state: MyChallengesState,
     ) -> StoreResult<Vec<ChallengeRecord>>;
+    /// The most used tags among challenges that have not ended at `now`, most used first.
+    async fn popular_tags(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<PopularTag>>;
+
+    // ---- wish list ----
+    /// Puts the challenge on the user's wish list; true when it was not there yet (the wish
+    /// count went up by one). `NotFound` when the challenge does not exist.
+    async fn wish(&self, user_id: i64, challenge_id: i64, now: Timestamp) -> StoreResult<bool>;
+    /// Takes the challenge off the user's wish list; true when it was there (the wish count
+    /// went down by one). `NotFound` when the challenge does not exist.
+    async fn unwish(&self, user_id: i64, challenge_id: i64) -> StoreResult<bool>;
+    /// The user's wish list, newest wish first, after `after` (a [`WishedChallenge::cursor`]).
+    async fn wished_challenges(
+        &self,
+        user_id: i64,
+        after: Option<ChallengeCursor>,
+        limit: i64,
+    ) -> StoreResult<Vec<WishedChallenge>>;
 
     // ---- participation ----
     /// Takes a place: refused with `ChallengeEnded`, `ChallengeFull` or `AlreadyJoined`.
@@ -181,6 +205,14 @@ pub trait Store: Send + Sync + 'static {
     async fn reconcile_scores(&self) -> StoreResult<u64>;
     /// Per-user totals of the points earned at or after `since` (all time when `None`).
     async fn score_totals(&self, since: Option<Timestamp>) -> StoreResult<Vec<ScoreTotal>>;
+    /// For each of `users` with points: the all-time total and the points earned in each span
+    /// `bounds[i]..bounds[i + 1]`, in one query however many users are asked for. Users
+    /// without points are left out.
+    async fn score_activity(
+        &self,
+        users: &[i64],
+        bounds: &[Timestamp],
+    ) -> StoreResult<Vec<ScoreActivity>>;
     async fn users(&self, ids: &[i64]) -> StoreResult<Vec<UserSummary>>;
     /// Every challenge the user holds a place in (not cancelled), with status and join time.
     async fn participations(&self, user_id: i64) -> StoreResult<Vec<Participation>>;

@@ -39,10 +39,19 @@ pub struct UserSummary {
 pub struct ChallengeRecord {
     pub id: i64,
     pub creator: UserSummary,
+    /// The definition, tags included.
     pub spec: ChallengeSpec,
     pub participant_count: i64,
     /// Whether the viewer holds a place (active, completed or failed; not cancelled).
     pub joined: bool,
+    /// The creator's notice, editable at any time.
+    pub notice: Option<String>,
+    /// When the notice was last set or cleared (`None`: never).
+    pub notice_updated_at: Option<Timestamp>,
+    /// How many users have the challenge on their wish list.
+    pub wish_count: i64,
+    /// Whether the viewer has it on their wish list.
+    pub wished: bool,
     pub created_at: Timestamp,
     pub updated_at: Timestamp,
 }
@@ -51,7 +60,8 @@ pub struct ChallengeRecord {
 pub enum ChallengeSort {
     /// Newest first.
     New,
-    /// Most participants first.
+    /// Most popular first: [`ssgwan_domain::challenge::popularity`] (two per participant, one
+    /// per wish), then newest.
     Popular,
     /// Soonest start first, among challenges that have not started (unless a status is given).
     StartingSoon,
@@ -66,8 +76,10 @@ pub struct ChallengeCursor {
 
 #[derive(Debug, Clone)]
 pub struct ChallengeQuery {
-    /// Lower-cased text to find in title or description.
+    /// Lower-cased text to find in title, description or tags.
     pub text: Option<String>,
+    /// Only challenges carrying this tag (compared by [`ssgwan_domain::tag::tag_key`]).
+    pub tag: Option<String>,
     pub category: Option<Category>,
     pub status: Option<ChallengeStatus>,
     pub sort: ChallengeSort,
@@ -76,11 +88,16 @@ pub struct ChallengeQuery {
 }
 
 impl ChallengeRecord {
+    /// What `sort=popular` orders by.
+    pub fn popularity(&self) -> i64 {
+        ssgwan_domain::challenge::popularity(self.participant_count, self.wish_count)
+    }
+
     /// The cursor that continues a listing after this record.
     pub fn cursor(&self, sort: ChallengeSort) -> ChallengeCursor {
         let key = match sort {
             ChallengeSort::New => self.id,
-            ChallengeSort::Popular => self.participant_count,
+            ChallengeSort::Popular => self.popularity(),
             ChallengeSort::StartingSoon => self.spec.schedule.starts_at().as_millisecond(),
         };
         ChallengeCursor { key, id: self.id }
@@ -207,4 +224,38 @@ pub struct AttendanceRecord {
     pub date: Date,
     pub seconds: i64,
     pub achieved_at: Option<Timestamp>,
+}
+
+/// A tag and how many challenges that have not ended carry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PopularTag {
+    /// One spelling of the tag as creators typed it.
+    pub tag: String,
+    pub count: i64,
+}
+
+/// A challenge on a user's wish list.
+#[derive(Debug, Clone)]
+pub struct WishedChallenge {
+    pub challenge: ChallengeRecord,
+    pub wished_at: Timestamp,
+}
+
+impl WishedChallenge {
+    /// The cursor that continues the wish list after this one (newest first).
+    pub fn cursor(&self) -> ChallengeCursor {
+        ChallengeCursor {
+            key: self.wished_at.as_millisecond(),
+            id: self.challenge.id,
+        }
+    }
+}
+
+/// A user's points: all time, and per span of time asked for (for the 7-day sparkline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScoreActivity {
+    pub user_id: i64,
+    pub total: i64,
+    /// Points earned in each span `bounds[i]..bounds[i + 1]` the caller gave.
+    pub spans: Vec<i64>,
 }

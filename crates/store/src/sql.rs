@@ -6,7 +6,16 @@
 //! family has its own migration directory. Columns use portable types only (BIGINT, TEXT):
 //! instants are unix milliseconds, dates `YYYY-MM-DD`, times `HH:MM`.
 
-use std::{borrow::Cow, str::FromStr, time::Duration};
+use std::{
+    borrow::Cow,
+    collections::HashMap,
+    str::FromStr,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
+};
 
 use async_trait::async_trait;
 use jiff::{Timestamp, civil::Date, tz::TimeZone};
@@ -23,8 +32,8 @@ use ssgwan_domain::{
 use crate::{
     AttendanceDay, AttendanceRecord, AttendanceUpdate, ChallengeCursor, ChallengeQuery,
     ChallengeRecord, ChallengeSort, ChatMessage, Conflict, Membership, MyChallengesState, NewUser,
-    ParticipantRecord, ParticipantStatus, Participation, ScoreKind, ScoreTotal, Store, StoreError,
-    StoreResult, User, UserSummary, UserUpdate,
+    ParticipantRecord, ParticipantStatus, Participation, PopularTag, ScoreActivity, ScoreKind,
+    ScoreTotal, Store, StoreError, StoreResult, User, UserSummary, UserUpdate, WishedChallenge,
 };
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -73,16 +82,27 @@ enum Bind {
 pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
+    /// Statements sent so far (shared by clones): see [`Store::round_trips`].
+    round_trips: Arc<AtomicU64>,
 }
 
-/// Columns of a challenge as listings and details read them, with the creator and whether the
-/// viewer (bound as the first placeholder) holds a place.
+/// Columns of a challenge as listings and details read them, with the creator, whether the
+/// viewer holds a place and whether they wished it (the viewer is bound to both placeholders:
+/// see [`viewer_binds`]). Tags come from one more query per page ([`SqlStore::attach_tags`]).
 const CHALLENGE_SELECT: &str = "SELECT c.id, c.creator_id, u.nickname AS creator_nickname, u.profile_image AS creator_image, \
      c.title, c.description, c.category, c.thumbnail, c.capacity, c.participant_count, c.start_date, c.end_date, \
      c.days_of_week, c.session_start, c.session_end, c.timezone, c.min_minutes, c.success_rate, c.created_at, c.updated_at, \
-     p.user_id AS viewer_id, p.status AS viewer_status, p.joined_at AS viewer_joined_at \
+     c.notice, c.notice_updated_at, c.wish_count, \
+     p.user_id AS viewer_id, p.status AS viewer_status, p.joined_at AS viewer_joined_at, w.created_at AS viewer_wished_at \
      FROM challenges c JOIN users u ON u.id = c.creator_id \
-     LEFT JOIN participants p ON p.challenge_id = c.id AND p.user_id = ? AND p.status <> 'CANCELLED'";
+     LEFT JOIN participants p ON p.challenge_id = c.id AND p.user_id = ? AND p.status <> 'CANCELLED' \
+     LEFT JOIN wishes w ON w.challenge_id = c.id AND w.user_id = ?";
+
+/// The values of [`CHALLENGE_SELECT`]'s two viewer placeholders (`-1`, nobody, when anonymous).
+fn viewer_binds(viewer: Option<i64>) -> [Bind; 2] {
+    let id = viewer.unwrap_or(-1);
+    [Bind::Int(id), Bind::Int(id)]
+}
 
 const USER_COLUMNS: &str = "id, kakao_id, nickname, bio, profile_image, created_at";
 
@@ -97,7 +117,24 @@ impl SqlStore {
         })?;
         let options = AnyConnectOptions::from_str(url)?;
         let pool = open_pool(options, backend, max_connections).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            round_trips: Arc::default(),
+        })
+    }
+
+    /// The pool, for one statement: counts it as a round trip. Every statement goes through
+    /// here or [`Self::on`], so the counter is exact and costs one relaxed atomic add.
+    fn db(&self) -> &AnyPool {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        &self.pool
+    }
+
+    /// A connection or transaction, for one statement: counts it like [`Self::db`].
+    fn on<'c>(&self, conn: &'c mut sqlx::AnyConnection) -> &'c mut sqlx::AnyConnection {
+        self.round_trips.fetch_add(1, Ordering::Relaxed);
+        conn
     }
 
     pub fn backend(&self) -> Backend {
@@ -117,7 +154,7 @@ impl SqlStore {
             Backend::MySql => &MYSQL_MIGRATIONS,
         };
         migrator
-            .run(&self.pool)
+            .run(self.db())
             .await
             .map_err(|e| StoreError::Backend(e.into()))
     }
@@ -153,7 +190,7 @@ impl SqlStore {
             Backend::MySql => {
                 let sql = sql.to_owned();
                 let result = bind_all(sqlx::query(&sql), binds)
-                    .execute(&mut *conn)
+                    .execute(self.on(conn))
                     .await?;
                 result
                     .last_insert_id()
@@ -162,7 +199,7 @@ impl SqlStore {
             Backend::Sqlite | Backend::Postgres => {
                 let sql = format!("{} RETURNING id", self.sql(sql));
                 let row = bind_all(sqlx::query(&sql), binds)
-                    .fetch_one(&mut *conn)
+                    .fetch_one(self.on(conn))
                     .await?;
                 row.try_get::<i64, _>(0)
             }
@@ -173,7 +210,7 @@ impl SqlStore {
         let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE {column} = ?");
         let sql = self.sql(&sql);
         let row = bind_all(sqlx::query(&sql), vec![bind])
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db())
             .await?;
         row.map(|r| user_from_row(&r)).transpose()
     }
@@ -191,7 +228,7 @@ impl SqlStore {
             .bind(challenge_id)
             .bind(user_id)
             .bind(client_id.to_owned())
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db())
             .await?;
         row.map(|r| message_from_row(&r)).transpose()
     }
@@ -239,13 +276,13 @@ impl SqlStore {
         joined_on: &str,
         now_ms: i64,
     ) -> Result<bool, sqlx::Error> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db().begin().await?;
         let open = sqlx::query(
             "SELECT 1 FROM challenges WHERE id = ? AND participant_count < capacity AND ends_at > ? FOR UPDATE",
         )
         .bind(challenge_id)
         .bind(now_ms)
-        .fetch_optional(&mut *tx)
+        .fetch_optional(self.on(&mut tx))
         .await?
         .is_some();
         if !open {
@@ -261,7 +298,7 @@ impl SqlStore {
         .bind(now_ms)
         .bind(joined_on)
         .bind(now_ms)
-        .execute(&mut *tx)
+        .execute(self.on(&mut tx))
         .await;
         let changed = match inserted {
             Ok(r) => r.rows_affected(),
@@ -275,7 +312,7 @@ impl SqlStore {
                 .bind(now_ms)
                 .bind(challenge_id)
                 .bind(user_id)
-                .execute(&mut *tx)
+                .execute(self.on(&mut tx))
                 .await?
                 .rows_affected()
             }
@@ -300,14 +337,14 @@ impl SqlStore {
     ) -> StoreResult<()> {
         let now_ms = now.as_millisecond();
         for _attempt in 0..MAX_DEADLOCK_RETRIES {
-            let mut tx = self.pool.begin().await?;
+            let mut tx = self.db().begin().await?;
             let open = sqlx::query(
                 "SELECT 1 FROM challenges WHERE id = ? AND starts_at > ? AND creator_id <> ? FOR UPDATE",
             )
             .bind(challenge_id)
             .bind(now_ms)
             .bind(user_id)
-            .fetch_optional(&mut *tx)
+            .fetch_optional(self.on(&mut tx))
             .await;
             let cancelled = match open {
                 Ok(Some(_)) => sqlx::query(
@@ -317,7 +354,7 @@ impl SqlStore {
                 .bind(now_ms)
                 .bind(challenge_id)
                 .bind(user_id)
-                .execute(&mut *tx)
+                .execute(self.on(&mut tx))
                 .await
                 .map(|r| r.rows_affected() == 1),
                 Ok(None) => Ok(false),
@@ -346,7 +383,7 @@ impl SqlStore {
         let sql = self.sql("SELECT creator_id, starts_at FROM challenges WHERE id = ?");
         let Some(row) = sqlx::query(&sql)
             .bind(challenge_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db())
             .await?
         else {
             return Ok(StoreError::NotFound);
@@ -355,7 +392,7 @@ impl SqlStore {
         let active = sqlx::query(&sql)
             .bind(challenge_id)
             .bind(user_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db())
             .await?
             .is_some();
         Ok(StoreError::Conflict(if !active {
@@ -376,7 +413,7 @@ impl SqlStore {
         let sql = self.sql("SELECT ends_at FROM challenges WHERE id = ?");
         let Some(row) = sqlx::query(&sql)
             .bind(challenge_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db())
             .await?
         else {
             return Ok(StoreError::NotFound);
@@ -391,6 +428,191 @@ impl SqlStore {
             Conflict::ChallengeFull
         }))
     }
+}
+
+impl SqlStore {
+    /// Reads challenge rows and gives each its tags, with one query for the whole page
+    /// (never one per row).
+    async fn challenges_from_rows(&self, rows: &[AnyRow]) -> StoreResult<Vec<ChallengeRecord>> {
+        let mut records = rows
+            .iter()
+            .map(challenge_from_row)
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.attach_tags(&mut records).await?;
+        Ok(records)
+    }
+
+    /// Loads the tags of every record in one `WHERE challenge_id IN (…)` query.
+    async fn attach_tags(&self, records: &mut [ChallengeRecord]) -> StoreResult<()> {
+        if records.is_empty() {
+            return Ok(());
+        }
+        let marks = vec!["?"; records.len()].join(", ");
+        let sql = format!(
+            "SELECT challenge_id, tag FROM challenge_tags WHERE challenge_id IN ({marks}) ORDER BY challenge_id, position"
+        );
+        let sql = self.sql(&sql);
+        let mut query = sqlx::query(&sql);
+        for record in records.iter() {
+            query = query.bind(record.id);
+        }
+        let mut tags: HashMap<i64, Vec<String>> = HashMap::new();
+        for row in query.fetch_all(self.db()).await? {
+            tags.entry(row.try_get("challenge_id")?)
+                .or_default()
+                .push(row.try_get("tag")?);
+        }
+        for record in records.iter_mut() {
+            record.spec.tags = tags.remove(&record.id).unwrap_or_default();
+        }
+        Ok(())
+    }
+
+    /// Replaces a challenge's tags inside the transaction that writes the challenge.
+    async fn write_tags(
+        &self,
+        conn: &mut sqlx::AnyConnection,
+        challenge_id: i64,
+        tags: &[String],
+        replace: bool,
+    ) -> Result<(), sqlx::Error> {
+        if replace {
+            let sql = self.sql("DELETE FROM challenge_tags WHERE challenge_id = ?");
+            sqlx::query(&sql)
+                .bind(challenge_id)
+                .execute(self.on(conn))
+                .await?;
+        }
+        if tags.is_empty() {
+            return Ok(());
+        }
+        let rows = vec!["(?, ?, ?, ?)"; tags.len()].join(", ");
+        let sql = format!(
+            "INSERT INTO challenge_tags (challenge_id, tag_key, tag, position) VALUES {rows}"
+        );
+        let sql = self.sql(&sql);
+        let mut query = sqlx::query(&sql);
+        for (position, tag) in tags.iter().enumerate() {
+            query = query
+                .bind(challenge_id)
+                .bind(ssgwan_domain::tag::tag_key(tag))
+                .bind(tag.clone())
+                .bind(position as i64);
+        }
+        query.execute(self.on(conn)).await?;
+        Ok(())
+    }
+
+    /// Whether a challenge exists (to tell "nothing to do" from "no such challenge").
+    async fn challenge_exists(&self, id: i64) -> StoreResult<bool> {
+        let sql = self.sql("SELECT 1 FROM challenges WHERE id = ?");
+        Ok(sqlx::query(&sql)
+            .bind(id)
+            .fetch_optional(self.db())
+            .await?
+            .is_some())
+    }
+
+    /// One attempt at adding (`add`) or removing a wish with its count, in one transaction:
+    /// the count moves only when the row did, so it always equals the rows. On MySQL the
+    /// challenge row is locked first (its foreign-key check takes a shared lock that the count
+    /// update would otherwise upgrade, deadlocking racing wishes); PostgreSQL's key-share lock
+    /// does not conflict with the count update, and SQLite has one writer at a time.
+    /// `None`: the challenge does not exist.
+    async fn try_change_wish(
+        &self,
+        user_id: i64,
+        challenge_id: i64,
+        add: bool,
+        now_ms: i64,
+    ) -> Result<Option<bool>, sqlx::Error> {
+        let mut tx = self.db().begin().await?;
+        if self.backend == Backend::MySql {
+            let exists = sqlx::query("SELECT id FROM challenges WHERE id = ? FOR UPDATE")
+                .bind(challenge_id)
+                .fetch_optional(self.on(&mut tx))
+                .await?
+                .is_some();
+            if !exists {
+                tx.rollback().await?;
+                return Ok(None);
+            }
+        }
+        let sql = match (add, self.backend) {
+            (true, Backend::MySql) => {
+                "INSERT IGNORE INTO wishes (user_id, challenge_id, created_at) VALUES (?, ?, ?)"
+            }
+            (true, Backend::Sqlite | Backend::Postgres) => {
+                "INSERT INTO wishes (user_id, challenge_id, created_at) SELECT ?, c.id, ? FROM challenges c WHERE c.id = ? \
+                 ON CONFLICT (user_id, challenge_id) DO NOTHING"
+            }
+            (false, _) => "DELETE FROM wishes WHERE user_id = ? AND challenge_id = ?",
+        };
+        let sql = self.sql(sql);
+        let mut query = sqlx::query(&sql).bind(user_id);
+        query = match (add, self.backend) {
+            (true, Backend::MySql) => query.bind(challenge_id).bind(now_ms),
+            (true, _) => query.bind(now_ms).bind(challenge_id),
+            (false, _) => query.bind(challenge_id),
+        };
+        let changed = query.execute(self.on(&mut tx)).await?.rows_affected() == 1;
+        if !changed {
+            tx.rollback().await?;
+            return Ok(Some(false));
+        }
+        let sql = self.sql(if add {
+            "UPDATE challenges SET wish_count = wish_count + 1 WHERE id = ?"
+        } else {
+            "UPDATE challenges SET wish_count = wish_count - 1 WHERE id = ?"
+        });
+        sqlx::query(&sql)
+            .bind(challenge_id)
+            .execute(self.on(&mut tx))
+            .await?;
+        tx.commit().await?;
+        Ok(Some(true))
+    }
+
+    /// Adds or removes a wish, retrying deadlocks; `NotFound` when the challenge does not exist.
+    async fn change_wish(
+        &self,
+        user_id: i64,
+        challenge_id: i64,
+        add: bool,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        for attempt in 0..MAX_DEADLOCK_RETRIES {
+            if attempt > 0 {
+                backoff(attempt as u32).await;
+            }
+            match self
+                .try_change_wish(user_id, challenge_id, add, now.as_millisecond())
+                .await
+            {
+                Ok(Some(true)) => return Ok(true),
+                Ok(Some(false)) if self.backend == Backend::MySql => return Ok(false),
+                // Nothing changed: already (not) wished, or no such challenge.
+                Ok(Some(false)) | Ok(None) => {
+                    return if self.challenge_exists(challenge_id).await? {
+                        Ok(false)
+                    } else {
+                        Err(StoreError::NotFound)
+                    };
+                }
+                Err(e) if is_deadlock(&e) => continue,
+                // The challenge was deleted while the wish was being written.
+                Err(e) if is_foreign_key_violation(&e) => return Err(StoreError::NotFound),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Err(StoreError::Corrupt(format!(
+            "a wish kept deadlocking after {MAX_DEADLOCK_RETRIES} attempts"
+        )))
+    }
+}
+
+fn is_foreign_key_violation(err: &sqlx::Error) -> bool {
+    matches!(err, sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::ForeignKeyViolation)
 }
 
 fn attendance_from_row(row: &AnyRow) -> StoreResult<AttendanceRecord> {
@@ -542,6 +764,8 @@ fn challenge_from_row(row: &AnyRow) -> StoreResult<ChallengeRecord> {
         schedule,
         min_minutes: row.try_get("min_minutes")?,
         success_rate: row.try_get("success_rate")?,
+        // Filled in for the whole page by `SqlStore::attach_tags`.
+        tags: Vec::new(),
     };
     Ok(ChallengeRecord {
         id: row.try_get("id")?,
@@ -553,6 +777,13 @@ fn challenge_from_row(row: &AnyRow) -> StoreResult<ChallengeRecord> {
         spec,
         participant_count: row.try_get("participant_count")?,
         joined: row.try_get::<Option<i64>, _>("viewer_id")?.is_some(),
+        notice: row.try_get("notice")?,
+        notice_updated_at: row
+            .try_get::<Option<i64>, _>("notice_updated_at")?
+            .map(ts)
+            .transpose()?,
+        wish_count: row.try_get("wish_count")?,
+        wished: row.try_get::<Option<i64>, _>("viewer_wished_at")?.is_some(),
         created_at: ts(row.try_get("created_at")?)?,
         updated_at: ts(row.try_get("updated_at")?)?,
     })
@@ -601,8 +832,12 @@ fn like_pattern(text: &str) -> String {
 #[async_trait]
 impl Store for SqlStore {
     async fn ping(&self) -> StoreResult<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query("SELECT 1").execute(self.db()).await?;
         Ok(())
+    }
+
+    fn round_trips(&self) -> u64 {
+        self.round_trips.load(Ordering::Relaxed)
     }
 
     async fn create_user(&self, user: NewUser, now: Timestamp) -> StoreResult<User> {
@@ -677,7 +912,7 @@ impl Store for SqlStore {
         binds.push(Bind::Int(id));
         let sql = format!("UPDATE users SET {} WHERE id = ?", sets.join(", "));
         let sql = self.sql(&sql);
-        match bind_all(sqlx::query(&sql), binds).execute(&self.pool).await {
+        match bind_all(sqlx::query(&sql), binds).execute(self.db()).await {
             Ok(r) if r.rows_affected() == 0 => return Err(StoreError::NotFound),
             Ok(_) => {}
             Err(e) if StoreError::is_unique_violation(&e) => {
@@ -701,7 +936,7 @@ impl Store for SqlStore {
             .bind(user_id)
             .bind(now.as_millisecond())
             .bind(expires_at.as_millisecond())
-            .execute(&self.pool)
+            .execute(self.db())
             .await?;
         Ok(())
     }
@@ -718,7 +953,7 @@ impl Store for SqlStore {
         let row = sqlx::query(&sql)
             .bind(token_hash.to_owned())
             .bind(now.as_millisecond())
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db())
             .await?;
         row.map(|r| Ok((user_from_row(&r)?, ts(r.try_get("expires_at")?)?)))
             .transpose()
@@ -728,7 +963,7 @@ impl Store for SqlStore {
         let sql = self.sql("DELETE FROM sessions WHERE token_hash = ?");
         sqlx::query(&sql)
             .bind(token_hash.to_owned())
-            .execute(&self.pool)
+            .execute(self.db())
             .await?;
         Ok(())
     }
@@ -738,13 +973,13 @@ impl Store for SqlStore {
         let sql = self.sql("DELETE FROM oauth_states WHERE expires_at < ?");
         sqlx::query(&sql)
             .bind(expires_at.as_millisecond() - 3_600_000)
-            .execute(&self.pool)
+            .execute(self.db())
             .await?;
         let sql = self.sql("INSERT INTO oauth_states (state_hash, expires_at) VALUES (?, ?)");
         sqlx::query(&sql)
             .bind(state_hash.to_owned())
             .bind(expires_at.as_millisecond())
-            .execute(&self.pool)
+            .execute(self.db())
             .await?;
         Ok(())
     }
@@ -754,7 +989,7 @@ impl Store for SqlStore {
         let result = sqlx::query(&sql)
             .bind(state_hash.to_owned())
             .bind(now.as_millisecond())
-            .execute(&self.pool)
+            .execute(self.db())
             .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -766,7 +1001,7 @@ impl Store for SqlStore {
         creator_joined_on: Date,
         now: Timestamp,
     ) -> StoreResult<i64> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.db().begin().await?;
         let sql = format!(
             "INSERT INTO challenges (creator_id, participant_count, created_at, updated_at, {SPEC_COLUMNS}) \
              VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -785,8 +1020,9 @@ impl Store for SqlStore {
             .bind(now.as_millisecond())
             .bind(creator_joined_on.to_string())
             .bind(now.as_millisecond())
-            .execute(&mut *tx)
+            .execute(self.on(&mut tx))
             .await?;
+        self.write_tags(&mut tx, id, &spec.tags, false).await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -798,12 +1034,12 @@ impl Store for SqlStore {
     ) -> StoreResult<Option<ChallengeRecord>> {
         let sql = format!("{CHALLENGE_SELECT} WHERE c.id = ?");
         let sql = self.sql(&sql);
-        let row = sqlx::query(&sql)
-            .bind(viewer.unwrap_or(-1))
-            .bind(id)
-            .fetch_optional(&self.pool)
+        let mut binds = viewer_binds(viewer).to_vec();
+        binds.push(Bind::Int(id));
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(self.db())
             .await?;
-        row.map(|r| challenge_from_row(&r)).transpose()
+        Ok(self.challenges_from_rows(&rows).await?.pop())
     }
 
     async fn update_challenge(
@@ -828,16 +1064,21 @@ impl Store for SqlStore {
             Bind::Int(now.as_millisecond()),
             Bind::Int(spec.capacity),
         ]);
+        // The definition and its tags change together or not at all.
+        let mut tx = self.db().begin().await?;
         let result = bind_all(sqlx::query(&sql), binds)
-            .execute(&self.pool)
+            .execute(self.on(&mut tx))
             .await?;
         if result.rows_affected() == 1 {
+            self.write_tags(&mut tx, id, &spec.tags, true).await?;
+            tx.commit().await?;
             return Ok(());
         }
+        tx.rollback().await?;
         let sql = self.sql("SELECT starts_at FROM challenges WHERE id = ?");
         let row = sqlx::query(&sql)
             .bind(id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db())
             .await?
             .ok_or(StoreError::NotFound)?;
         let starts_at: i64 = row.try_get("starts_at")?;
@@ -854,7 +1095,7 @@ impl Store for SqlStore {
         if sqlx::query(&sql)
             .bind(id)
             .bind(now.as_millisecond())
-            .execute(&self.pool)
+            .execute(self.db())
             .await?
             .rows_affected()
             == 1
@@ -862,11 +1103,7 @@ impl Store for SqlStore {
             return Ok(());
         }
         let sql = self.sql("SELECT 1 FROM challenges WHERE id = ?");
-        match sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-        {
+        match sqlx::query(&sql).bind(id).fetch_optional(self.db()).await? {
             Some(_) => Err(StoreError::Conflict(Conflict::AlreadyStarted)),
             None => Err(StoreError::NotFound),
         }
@@ -880,10 +1117,16 @@ impl Store for SqlStore {
     ) -> StoreResult<Vec<ChallengeRecord>> {
         let now_ms = now.as_millisecond();
         let mut conditions: Vec<&str> = Vec::new();
-        let mut binds = vec![Bind::Int(viewer.unwrap_or(-1))];
+        let mut binds = viewer_binds(viewer).to_vec();
         if let Some(text) = &query.text {
             conditions.push("c.search_text LIKE ? ESCAPE '!'");
             binds.push(Bind::Text(like_pattern(text)));
+        }
+        if let Some(tag) = &query.tag {
+            conditions.push(
+                "EXISTS (SELECT 1 FROM challenge_tags t WHERE t.challenge_id = c.id AND t.tag_key = ?)",
+            );
+            binds.push(Bind::Text(ssgwan_domain::tag::tag_key(tag)));
         }
         if let Some(category) = query.category {
             conditions.push("c.category = ?");
@@ -910,7 +1153,7 @@ impl Store for SqlStore {
         }
         let order = match query.sort {
             ChallengeSort::New => "c.id DESC",
-            ChallengeSort::Popular => "c.participant_count DESC, c.id DESC",
+            ChallengeSort::Popular => "c.popularity DESC, c.id DESC",
             ChallengeSort::StartingSoon => "c.starts_at ASC, c.id ASC",
         };
         if let Some(ChallengeCursor { key, id }) = query.after {
@@ -920,9 +1163,7 @@ impl Store for SqlStore {
                     binds.push(Bind::Int(id));
                 }
                 ChallengeSort::Popular => {
-                    conditions.push(
-                        "(c.participant_count < ? OR (c.participant_count = ? AND c.id < ?))",
-                    );
+                    conditions.push("(c.popularity < ? OR (c.popularity = ? AND c.id < ?))");
                     binds.extend([Bind::Int(key), Bind::Int(key), Bind::Int(id)]);
                 }
                 ChallengeSort::StartingSoon => {
@@ -940,9 +1181,9 @@ impl Store for SqlStore {
         let sql = format!("{CHALLENGE_SELECT}{filter} ORDER BY {order} LIMIT ?");
         let sql = self.sql(&sql);
         let rows = bind_all(sqlx::query(&sql), binds)
-            .fetch_all(&self.pool)
+            .fetch_all(self.db())
             .await?;
-        rows.iter().map(challenge_from_row).collect()
+        self.challenges_from_rows(&rows).await
     }
 
     async fn my_challenges(
@@ -959,12 +1200,88 @@ impl Store for SqlStore {
             "{CHALLENGE_SELECT} WHERE {filter} ORDER BY c.starts_at DESC, c.id DESC LIMIT 500"
         );
         let sql = self.sql(&sql);
-        let mut query = sqlx::query(&sql).bind(user_id);
+        let mut query = sqlx::query(&sql).bind(user_id).bind(user_id);
         if state == MyChallengesState::Created {
             query = query.bind(user_id);
         }
-        let rows = query.fetch_all(&self.pool).await?;
-        rows.iter().map(challenge_from_row).collect()
+        let rows = query.fetch_all(self.db()).await?;
+        self.challenges_from_rows(&rows).await
+    }
+
+    async fn set_notice(&self, id: i64, notice: Option<&str>, now: Timestamp) -> StoreResult<()> {
+        let sql = self.sql("UPDATE challenges SET notice = ?, notice_updated_at = ? WHERE id = ?");
+        let result = sqlx::query(&sql)
+            .bind(notice.map(str::to_owned))
+            .bind(now.as_millisecond())
+            .bind(id)
+            .execute(self.db())
+            .await?;
+        if result.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    async fn popular_tags(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<PopularTag>> {
+        let sql = self.sql(
+            "SELECT t.tag_key, MIN(t.tag) AS tag, COUNT(*) AS uses FROM challenge_tags t \
+             JOIN challenges c ON c.id = t.challenge_id WHERE c.ends_at > ? \
+             GROUP BY t.tag_key ORDER BY uses DESC, t.tag_key ASC LIMIT ?",
+        );
+        let rows = sqlx::query(&sql)
+            .bind(now.as_millisecond())
+            .bind(limit)
+            .fetch_all(self.db())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PopularTag {
+                    tag: r.try_get("tag")?,
+                    count: r.try_get("uses")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn wish(&self, user_id: i64, challenge_id: i64, now: Timestamp) -> StoreResult<bool> {
+        self.change_wish(user_id, challenge_id, true, now).await
+    }
+
+    async fn unwish(&self, user_id: i64, challenge_id: i64) -> StoreResult<bool> {
+        self.change_wish(user_id, challenge_id, false, Timestamp::UNIX_EPOCH)
+            .await
+    }
+
+    async fn wished_challenges(
+        &self,
+        user_id: i64,
+        after: Option<ChallengeCursor>,
+        limit: i64,
+    ) -> StoreResult<Vec<WishedChallenge>> {
+        let mut binds = viewer_binds(Some(user_id)).to_vec();
+        let mut filter = "w.user_id IS NOT NULL".to_owned();
+        if let Some(ChallengeCursor { key, id }) = after {
+            filter.push_str(" AND (w.created_at < ? OR (w.created_at = ? AND c.id < ?))");
+            binds.extend([Bind::Int(key), Bind::Int(key), Bind::Int(id)]);
+        }
+        binds.push(Bind::Int(limit));
+        let sql = format!(
+            "{CHALLENGE_SELECT} WHERE {filter} ORDER BY w.created_at DESC, c.id DESC LIMIT ?"
+        );
+        let sql = self.sql(&sql);
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(self.db())
+            .await?;
+        let challenges = self.challenges_from_rows(&rows).await?;
+        rows.iter()
+            .zip(challenges)
+            .map(|(row, challenge)| {
+                Ok(WishedChallenge {
+                    challenge,
+                    wished_at: ts(row.try_get("viewer_wished_at")?)?,
+                })
+            })
+            .collect()
     }
 
     async fn join_challenge(
@@ -997,7 +1314,7 @@ impl Store for SqlStore {
                     .bind(now_ms)
                     .bind(challenge_id)
                     .bind(now_ms)
-                    .execute(&self.pool)
+                    .execute(self.db())
                     .await
             }
             Backend::MySql => {
@@ -1036,7 +1353,7 @@ impl Store for SqlStore {
             .bind(challenge_id)
             .bind(now_ms)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(self.db())
             .await?
             .rows_affected()
             == 1;
@@ -1055,7 +1372,7 @@ impl Store for SqlStore {
         );
         let rows = sqlx::query(&sql)
             .bind(challenge_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.db())
             .await?;
         rows.iter()
             .map(|row| {
@@ -1083,7 +1400,7 @@ impl Store for SqlStore {
         Ok(sqlx::query(&sql)
             .bind(challenge_id)
             .bind(user_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db())
             .await?
             .is_some())
     }
@@ -1095,7 +1412,7 @@ impl Store for SqlStore {
         let Some(row) = sqlx::query(&sql)
             .bind(challenge_id)
             .bind(user_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db())
             .await?
         else {
             return Ok(None);
@@ -1134,7 +1451,7 @@ impl Store for SqlStore {
                 .bind(body.to_owned())
                 .bind(now.as_millisecond())
                 .bind(challenge_id)
-                .execute(&self.pool)
+                .execute(self.db())
                 .await;
             let fresh = match result {
                 Ok(_) => true,
@@ -1167,7 +1484,7 @@ impl Store for SqlStore {
             .bind(challenge_id)
             .bind(after)
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(self.db())
             .await?;
         let mut messages = rows
             .iter()
@@ -1190,7 +1507,7 @@ impl Store for SqlStore {
             .bind(challenge_id)
             .bind(before.unwrap_or(i64::MAX))
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(self.db())
             .await?;
         let mut messages = rows
             .iter()
@@ -1211,7 +1528,7 @@ impl Store for SqlStore {
             .bind(challenge_id)
             .bind(user_id)
             .bind(date.to_string())
-            .fetch_optional(&self.pool)
+            .fetch_optional(self.db())
             .await?;
         Ok(match row {
             Some(row) => AttendanceDay {
@@ -1252,7 +1569,7 @@ impl Store for SqlStore {
             .bind(&date)
             .bind(seconds)
             .bind(now_ms)
-            .execute(&self.pool)
+            .execute(self.db())
             .await?;
         // 2. Mark it achieved: a conditional update that changes the row for exactly one caller,
         //    however many add time concurrently on however many nodes.
@@ -1265,7 +1582,7 @@ impl Store for SqlStore {
         .bind(user_id)
         .bind(&date)
         .bind(achieve_at_seconds)
-        .execute(&self.pool)
+        .execute(self.db())
         .await?;
         let row = sqlx::query(&self.sql(
             "SELECT seconds, achieved_at FROM attendance WHERE challenge_id = ? AND user_id = ? AND session_date = ?",
@@ -1273,7 +1590,7 @@ impl Store for SqlStore {
         .bind(challenge_id)
         .bind(user_id)
         .bind(&date)
-        .fetch_one(&self.pool)
+        .fetch_one(self.db())
         .await?;
         Ok(AttendanceUpdate {
             seconds: row.try_get("seconds")?,
@@ -1287,7 +1604,7 @@ impl Store for SqlStore {
         let rows = sqlx::query(&sql)
             .bind(now.as_millisecond())
             .bind(limit)
-            .fetch_all(&self.pool)
+            .fetch_all(self.db())
             .await?;
         rows.iter()
             .map(|r| r.try_get::<i64, _>("id").map_err(StoreError::from))
@@ -1307,7 +1624,7 @@ impl Store for SqlStore {
             .bind(now.as_millisecond())
             .bind(challenge_id)
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(self.db())
             .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -1318,7 +1635,7 @@ impl Store for SqlStore {
         sqlx::query(&sql)
             .bind(now.as_millisecond())
             .bind(challenge_id)
-            .execute(&self.pool)
+            .execute(self.db())
             .await?;
         Ok(())
     }
@@ -1347,7 +1664,7 @@ impl Store for SqlStore {
             .bind(session_date.map(|d| d.to_string()).unwrap_or_default())
             .bind(points)
             .bind(at.as_millisecond())
-            .execute(&self.pool)
+            .execute(self.db())
             .await?;
         Ok(result.rows_affected() == 1)
     }
@@ -1369,7 +1686,7 @@ impl Store for SqlStore {
         );
         let mut added = 0;
         for sql in [sessions, completions] {
-            added += sqlx::query(&sql).execute(&self.pool).await?.rows_affected();
+            added += sqlx::query(&sql).execute(self.db()).await?.rows_affected();
         }
         Ok(added)
     }
@@ -1387,7 +1704,7 @@ impl Store for SqlStore {
         );
         let rows = sqlx::query(&self.sql(&sql))
             .bind(since.map_or(i64::MIN, |t| t.as_millisecond()))
-            .fetch_all(&self.pool)
+            .fetch_all(self.db())
             .await?;
         rows.iter()
             .map(|r| {
@@ -1396,6 +1713,56 @@ impl Store for SqlStore {
                     score: r.try_get("score")?,
                     completed: r.try_get("completed")?,
                     reached_at: r.try_get("reached_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn score_activity(
+        &self,
+        users: &[i64],
+        bounds: &[Timestamp],
+    ) -> StoreResult<Vec<ScoreActivity>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One grouped query: the all-time sum and one conditional sum per span, so a page of
+        // any size costs one round trip and returns one row per user.
+        let int = |expr: &str| match self.backend {
+            Backend::MySql => format!("CAST({expr} AS SIGNED)"),
+            Backend::Sqlite | Backend::Postgres => format!("CAST({expr} AS BIGINT)"),
+        };
+        let spans = bounds.len().saturating_sub(1);
+        let mut columns = vec![format!("{} AS total", int("SUM(points)"))];
+        let mut binds = Vec::with_capacity(spans * 2 + users.len());
+        for (i, span) in bounds.windows(2).enumerate() {
+            columns.push(format!(
+                "{} AS span{i}",
+                int("SUM(CASE WHEN created_at >= ? AND created_at < ? THEN points ELSE 0 END)")
+            ));
+            binds.extend([
+                Bind::Int(span[0].as_millisecond()),
+                Bind::Int(span[1].as_millisecond()),
+            ]);
+        }
+        binds.extend(users.iter().map(|id| Bind::Int(*id)));
+        let sql = format!(
+            "SELECT user_id, {} FROM score_ledger WHERE user_id IN ({}) GROUP BY user_id",
+            columns.join(", "),
+            vec!["?"; users.len()].join(", ")
+        );
+        let sql = self.sql(&sql);
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(self.db())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ScoreActivity {
+                    user_id: r.try_get("user_id")?,
+                    total: r.try_get("total")?,
+                    spans: (0..spans)
+                        .map(|i| r.try_get::<i64, _>(format!("span{i}").as_str()))
+                        .collect::<Result<_, _>>()?,
                 })
             })
             .collect()
@@ -1412,7 +1779,7 @@ impl Store for SqlStore {
         for id in ids {
             query = query.bind(*id);
         }
-        let rows = query.fetch_all(&self.pool).await?;
+        let rows = query.fetch_all(self.db()).await?;
         rows.iter()
             .map(|r| {
                 Ok(UserSummary {
@@ -1428,14 +1795,17 @@ impl Store for SqlStore {
         let sql = format!("{CHALLENGE_SELECT} WHERE p.user_id IS NOT NULL ORDER BY c.id");
         let rows = sqlx::query(&self.sql(&sql))
             .bind(user_id)
-            .fetch_all(&self.pool)
+            .bind(user_id)
+            .fetch_all(self.db())
             .await?;
         // The select already carries the user's own participant row: no query per challenge.
+        let challenges = self.challenges_from_rows(&rows).await?;
         rows.iter()
-            .map(|row| {
+            .zip(challenges)
+            .map(|(row, challenge)| {
                 let status: String = row.try_get("viewer_status")?;
                 Ok(Participation {
-                    challenge: challenge_from_row(row)?,
+                    challenge,
                     status: ParticipantStatus::parse(&status)
                         .ok_or_else(|| StoreError::Corrupt("participant status".into()))?,
                     joined_at: ts(row.try_get("viewer_joined_at")?)?,
@@ -1455,17 +1825,14 @@ impl Store for SqlStore {
             .bind(user_id)
             .bind(from.to_string())
             .bind(until.to_string())
-            .fetch_all(&self.pool)
+            .fetch_all(self.db())
             .await?;
         rows.iter().map(attendance_from_row).collect()
     }
 
     async fn achieved_sessions(&self, user_id: i64) -> StoreResult<Vec<AttendanceRecord>> {
         let sql = self.sql("SELECT challenge_id, session_date, seconds, achieved_at FROM attendance WHERE user_id = ? AND achieved_at IS NOT NULL");
-        let rows = sqlx::query(&sql)
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await?;
+        let rows = sqlx::query(&sql).bind(user_id).fetch_all(self.db()).await?;
         rows.iter().map(attendance_from_row).collect()
     }
 
@@ -1473,7 +1840,7 @@ impl Store for SqlStore {
         let sql = self.sql("SELECT session_date, COUNT(*) AS achieved FROM attendance WHERE challenge_id = ? AND achieved_at IS NOT NULL GROUP BY session_date ORDER BY session_date");
         let rows = sqlx::query(&sql)
             .bind(challenge_id)
-            .fetch_all(&self.pool)
+            .fetch_all(self.db())
             .await?;
         rows.iter()
             .map(|r| {

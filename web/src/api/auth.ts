@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError } from './client';
 import { keys } from './keys';
-import type { AuthProviders, LoginResponse, ProfileUpdate, User } from './types';
+import type { AuthProviders, LoginResponse, Profile, ProfileUpdate, User } from './types';
 
 export function useProviders() {
   return useQuery({
@@ -54,7 +54,7 @@ export function useLogout() {
 export function useUpdateMe() {
   const queryClient = useQueryClient();
   return useMutation({
-    mutationFn: (update: ProfileUpdate) => api<User>('/api/me', { method: 'PATCH', body: update }),
+    mutationFn: (update: ProfileUpdate) => api<Profile>('/api/me', { method: 'PATCH', body: update }),
     onSuccess: async (user) => {
       queryClient.setQueryData(keys.me, user);
       queryClient.setQueryData(keys.user(user.id), user);
@@ -64,11 +64,11 @@ export function useUpdateMe() {
   });
 }
 
-/** `id` null (a malformed URL) asks nothing. */
+/** A public profile with level and recent points; `id` null (a malformed URL) asks nothing. */
 export function useUser(id: number | null) {
   return useQuery({
     queryKey: keys.user(id ?? 0),
-    queryFn: ({ signal }) => api<User>(`/api/users/${id}`, { signal }),
+    queryFn: ({ signal }) => api<Profile>(`/api/users/${id}`, { signal }),
     enabled: id !== null,
   });
 }

@@ -23,7 +23,7 @@ export class ApiError extends Error {
 export const NETWORK_ERROR = 'NETWORK_ERROR';
 
 interface RequestOptions {
-  method?: 'GET' | 'POST' | 'PATCH' | 'DELETE';
+  method?: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   /** Sent as JSON, or as is when it is FormData. */
   body?: unknown;
   query?: Record<string, string | number | null | undefined>;

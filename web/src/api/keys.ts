@@ -10,7 +10,11 @@ export const keys = {
   challenge: (id: number) => ['challenges', 'detail', id] as const,
   participants: (id: number) => ['challenges', 'participants', id] as const,
   myChallenges: (state: MyChallengeState) => ['challenges', 'mine', state] as const,
+  /** Under `challenges` so anything that refreshes challenges refreshes the wish list too. */
+  wishes: ['challenges', 'wishes'] as const,
+  popularTags: ['tags', 'popular'] as const,
   rankings: (period: RankingPeriod) => ['rankings', period] as const,
   userStats: (userId: number) => ['stats', userId] as const,
   weeklyStats: (userId: number, startDate: string) => ['stats', userId, 'weekly', startDate] as const,
+  monthlyStats: (userId: number, month: string) => ['stats', userId, 'monthly', month] as const,
 };

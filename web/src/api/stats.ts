@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api } from './client';
 import { keys } from './keys';
 import type { DailyStat, RankingPeriod, Rankings, UserStats } from './types';
@@ -22,5 +22,16 @@ export function useWeeklyStats(userId: number, startDate: string) {
     queryKey: keys.weeklyStats(userId, startDate),
     queryFn: ({ signal }) =>
       api<DailyStat[]>(`/api/challenges/stats/user/${userId}/weekly`, { signal, query: { startDate } }),
+  });
+}
+
+/** Every day of `month` (`YYYY-MM`), in the server's timezone, for the heat map. */
+export function useMonthlyStats(userId: number, month: string) {
+  return useQuery({
+    queryKey: keys.monthlyStats(userId, month),
+    queryFn: ({ signal }) =>
+      api<DailyStat[]>(`/api/challenges/stats/user/${userId}/monthly`, { signal, query: { month } }),
+    // Paging months keeps the last month on screen (dimmed) until the next one arrives.
+    placeholderData: keepPreviousData,
   });
 }

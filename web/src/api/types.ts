@@ -11,6 +11,18 @@ export interface User {
 
 export type UserSummary = Pick<User, 'id' | 'nickname' | 'profileImage'>;
 
+/** A profile with what the user's all-time score amounts to (`GET /api/users/{id}`, `/api/me`). */
+export interface Profile extends User {
+  /** All-time score. */
+  totalScore: number;
+  /** 1 at score 0 (docs/api-additions.md: level L starts at 10·(L−1)² + 90·(L−1)). */
+  level: number;
+  /** The all-time score where the next level starts. */
+  nextLevelScore: number;
+  /** Points earned on each of the last 7 days, oldest first (today last). */
+  recentScores: number[];
+}
+
 export interface AuthProviders {
   kakao: boolean;
   devLogin: boolean;
@@ -57,10 +69,22 @@ export interface ChallengeInput {
   timezone: string;
   minMinutes: number;
   successRate: number;
+  /** 0–5 tags; the server strips one leading `#`. */
+  tags: string[];
 }
 
 export interface Challenge extends ChallengeInput {
   id: number;
+  /** The creator's notice to participants; `null` when there is none. */
+  notice: string | null;
+  /** When the notice was last set or cleared (RFC 3339); `null` if never. */
+  noticeUpdatedAt: string | null;
+  /** How many users have it on their wish list (찜). */
+  wishCount: number;
+  /** Whether the caller has it on their wish list (`false` when signed out). */
+  wished: boolean;
+  /** What `sort=popular` orders by: 2 × participantCount + wishCount. */
+  popularity: number;
   participantCount: number;
   status: ChallengeStatus;
   creator: UserSummary;
@@ -76,6 +100,8 @@ export interface ChallengePage {
 
 export interface ChallengeFilters {
   q: string;
+  /** A tag without `#`; empty: no tag filter. */
+  tag: string;
   category: Category | '';
   status: ChallengeStatus | '';
   sort: ChallengeSort;
@@ -108,7 +134,13 @@ export interface RankingEntry {
   nickname: string;
   profileImage: string | null;
   completedCount: number;
+  /** The board's period score. */
   totalScore: number;
+  /** From the all-time score, whatever the period (absent with `fields=basic`). */
+  level?: number;
+  nextLevelScore?: number;
+  /** Points on each of the last 7 days, today last. */
+  recentScores?: number[];
 }
 
 export interface Rankings {
@@ -131,4 +163,10 @@ export interface DailyStat {
   achievedSessions: number;
   scheduledSessions: number;
   minutes: number;
+}
+
+export interface PopularTag {
+  tag: string;
+  /** Challenges that have not ended carrying it. */
+  count: number;
 }

@@ -5,6 +5,8 @@ import { withBackground } from '../lib/background';
 import { formatDate } from '../lib/dates';
 import { CategoryBadge, StatusBadge } from './Badges';
 import { CATEGORY_ICONS } from '../lib/categories';
+import { TagList } from './Tags';
+import { WishButton } from './WishButton';
 
 export function ChallengeCard({ challenge }: { challenge: Challenge }) {
   const { t, i18n } = useTranslation();
@@ -12,8 +14,10 @@ export function ChallengeCard({ challenge }: { challenge: Challenge }) {
   const c = challenge;
   const full = c.participantCount >= c.capacity;
 
+  // The title's link covers the whole card (its ::after); tags and the heart sit above it, so
+  // no control is nested inside a link.
   return (
-    <Link to={`/challenges/${c.id}`} state={withBackground(location)} className="card">
+    <article className="card" data-challenge-id={c.id}>
       <Thumbnail challenge={c} />
       <div className="card__body">
         <div className="card__badges">
@@ -21,7 +25,11 @@ export function ChallengeCard({ challenge }: { challenge: Challenge }) {
           <StatusBadge status={c.status} />
           {c.joined && <span className="badge badge--joined">{t('challenge.joinedBadge')}</span>}
         </div>
-        <h3 className="card__title">{c.title}</h3>
+        <h3 className="card__title">
+          <Link to={`/challenges/${c.id}`} state={withBackground(location)} className="card__link">
+            {c.title}
+          </Link>
+        </h3>
         <p className="card__meta">
           {t('challenge.dateRange', {
             start: formatDate(c.startDate, i18n.language),
@@ -34,8 +42,12 @@ export function ChallengeCard({ challenge }: { challenge: Challenge }) {
           {t('challenge.participantsCount', { count: c.participantCount, capacity: c.capacity })}
           {full && ` · ${t('challenge.full')}`}
         </p>
+        <div className="card__foot">
+          <TagList tags={c.tags} className="card__tags" />
+          <WishButton challenge={c} />
+        </div>
       </div>
-    </Link>
+    </article>
   );
 }
 

@@ -9,8 +9,11 @@ import { daysBetween, formatDate } from '../lib/dates';
 import { Avatar } from './Avatar';
 import { CategoryBadge, StatusBadge } from './Badges';
 import { Thumbnail } from './ChallengeCard';
+import { NoticeSection } from './NoticeSection';
 import { ParticipantList } from './ParticipantList';
 import { EmptyState, ErrorNote, ErrorState, LoadingState } from './States';
+import { TagList } from './Tags';
+import { WishButton } from './WishButton';
 
 /** Everything about one challenge; the same content is a full page or a modal over a list. */
 export function ChallengeDetail({ id, onDeleted }: { id: number; onDeleted: () => void }) {
@@ -39,11 +42,17 @@ export function ChallengeDetail({ id, onDeleted }: { id: number; onDeleted: () =
         <CategoryBadge category={c.category} />
         <StatusBadge status={c.status} />
       </div>
-      <h1 className="detail__title">{c.title}</h1>
+      <div className="detail__head">
+        <h1 className="detail__title">{c.title}</h1>
+        <WishButton challenge={c} large />
+      </div>
       <Link to={`/users/${c.creator.id}`} className="detail__creator">
         <Avatar user={c.creator} size={28} />
         <span>{t('detail.createdBy', { nickname: c.creator.nickname })}</span>
       </Link>
+      <TagList tags={c.tags} />
+
+      <NoticeSection challenge={c} isCreator={me.data?.id === c.creator.id} />
 
       <Actions challenge={c} me={me.data ?? null} onDeleted={onDeleted} />
       <Facts challenge={c} />

@@ -19,6 +19,8 @@ import { Field } from './Field';
 import { describedBy } from '../lib/fields';
 import { ImageUpload } from './ImageUpload';
 import { ErrorNote } from './States';
+import { TagInput } from './TagInput';
+import { serverTagErrorText, TAG_MAX_CHARS, TAGS_MAX } from '../lib/tags';
 
 const WEEKDAYS: Day[] = ['MON', 'TUE', 'WED', 'THU', 'FRI'];
 const WEEKEND: Day[] = ['SAT', 'SUN'];
@@ -33,7 +35,7 @@ interface ChallengeFormProps {
   onSubmit: (input: ChallengeInput, onError: (error: unknown) => void) => void;
 }
 
-type TextField = Exclude<ChallengeField, 'category' | 'thumbnail' | 'daysOfWeek'>;
+type TextField = Exclude<ChallengeField, 'category' | 'thumbnail' | 'daysOfWeek' | 'tags' | 'tagDraft'>;
 
 const fieldId = (field: ChallengeField) => `challenge-${field}`;
 
@@ -47,7 +49,9 @@ export function ChallengeForm({ initial, submitLabel, pending, onSubmit }: Chall
   const errors = validateChallenge(values, t);
   const serverField = serverError instanceof ApiError ? (serverError.field as ChallengeField | undefined) : undefined;
   const errorOf = (field: ChallengeField): string | undefined => {
-    if (serverField === field && serverError instanceof ApiError) return serverError.message;
+    if (serverField === field && serverError instanceof ApiError) {
+      return field === 'tags' ? serverTagErrorText(t, serverError) : serverError.message;
+    }
     return submitted || touched[field] ? errors[field] : undefined;
   };
 
@@ -67,6 +71,11 @@ export function ChallengeForm({ initial, submitLabel, pending, onSubmit }: Chall
     'aria-invalid': Boolean(errorOf(field)),
     'aria-describedby': describedBy(fieldId(field), errorOf(field)),
   });
+
+  const setTags = (tags: string[], tagDraft: string) => {
+    setValues((v) => ({ ...v, tags, tagDraft }));
+    if (serverField === 'tags' || !serverField) setServerError(null);
+  };
 
   const toggleDay = (day: Day) =>
     set('daysOfWeek', values.daysOfWeek.includes(day) ? values.daysOfWeek.filter((d) => d !== day) : [...values.daysOfWeek, day]);
@@ -89,7 +98,13 @@ export function ChallengeForm({ initial, submitLabel, pending, onSubmit }: Chall
   return (
     <form className="form" onSubmit={submit} noValidate>
       <Field id={fieldId('thumbnail')} label={t('form.thumbnail')} error={errorOf('thumbnail')}>
-        <ImageUpload value={values.thumbnail} onChange={(url) => set('thumbnail', url)} label={t('form.thumbnail')} />
+        <ImageUpload
+          id={fieldId('thumbnail')}
+          value={values.thumbnail}
+          onChange={(url) => set('thumbnail', url)}
+          label={t('form.thumbnail')}
+          describedBy={errorOf('thumbnail') ? `${fieldId('thumbnail')}-error` : undefined}
+        />
       </Field>
 
       <Field id={fieldId('title')} label={t('form.title')} error={errorOf('title')} hint={t('form.counter', { count: [...values.title].length, max: TITLE_MAX })}>
@@ -123,6 +138,23 @@ export function ChallengeForm({ initial, submitLabel, pending, onSubmit }: Chall
         hint={t('form.counter', { count: [...values.description].length, max: DESCRIPTION_MAX })}
       >
         <textarea {...text('description')} rows={5} placeholder={t('form.descriptionPlaceholder')} />
+      </Field>
+
+      <Field
+        id={fieldId('tags')}
+        label={t('form.tags')}
+        error={errorOf('tags')}
+        hint={t('tags.hint', { count: values.tags.length, max: TAGS_MAX, chars: TAG_MAX_CHARS })}
+      >
+        <TagInput
+          id={fieldId('tags')}
+          tags={values.tags}
+          draft={values.tagDraft}
+          onChange={setTags}
+          onAttempt={touch('tags')}
+          invalid={Boolean(errorOf('tags'))}
+          describedBy={describedBy(fieldId('tags'), errorOf('tags'))}
+        />
       </Field>
 
       <div className="form__row">

@@ -51,7 +51,9 @@ export function ProfileEditor({ user }: { user: User }) {
     <form className="form profile-form" onSubmit={submit} noValidate>
       <Field id="profile-image" label={t('profile.image')} error={serverField === 'profileImage' ? serverMessage : undefined}>
         <ImageUpload
+          id="profile-image"
           value={image}
+          describedBy={serverField === 'profileImage' ? 'profile-image-error' : undefined}
           shape="round"
           label={t('profile.image')}
           onChange={(url) => {

@@ -3,6 +3,7 @@ import { useTranslation } from 'react-i18next';
 import { isNotFound } from '../api/client';
 import { useUserStats, useWeeklyStats } from '../api/stats';
 import { addDays, formatDate, mondayOf, todayIn } from '../lib/dates';
+import { MonthHeatmap } from './MonthHeatmap';
 import { EmptyState, ErrorState, LoadingState } from './States';
 
 // The chart library is large; only pages that chart load it, and only when they do.
@@ -25,6 +26,7 @@ export function StatsSection({ userId }: { userId: number }) {
         <>
           <Summary userId={userId} />
           <Weekly userId={userId} />
+          <MonthHeatmap userId={userId} today={todayIn(STATS_TIMEZONE)} />
         </>
       )}
     </section>
@@ -86,14 +88,14 @@ function Weekly({ userId }: { userId: number }) {
   }
 
   return (
-    <div className="weekly">
-      <div className="weekly__head">
-        <h3 className="weekly__title">{t('stats.weekly')}</h3>
-        <div className="weekly__nav">
+    <div className="weekly panel">
+      <div className="panel__head">
+        <h3 className="panel__title">{t('stats.weekly')}</h3>
+        <div className="panel__nav">
           <button type="button" className="btn btn--ghost btn--small" onClick={() => setStart(addDays(start, -7))} aria-label={t('stats.prevWeek')}>
             ‹
           </button>
-          <span className="weekly__range">
+          <span className="panel__range">
             {formatDate(start, i18n.language)} – {formatDate(addDays(start, 6), i18n.language)}
           </span>
           <button

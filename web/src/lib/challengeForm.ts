@@ -5,6 +5,7 @@
 import type { TFunction } from 'i18next';
 import { CATEGORIES, DAYS, type Category, type Challenge, type ChallengeInput, type Day } from '../api/types';
 import { addDays, daysBetween, isDate, isTimeZone, minutesOfDay, todayIn } from './dates';
+import { normalizeTag, TAG_SEPARATOR, tagProblemText, tagsProblem } from './tags';
 
 export const TITLE_MAX = 100;
 export const DESCRIPTION_MAX = 5000;
@@ -28,6 +29,10 @@ export interface ChallengeFormValues {
   timezone: string;
   minMinutes: string;
   successRate: string;
+  /** Tags added so far (as typed, `#` dropped). */
+  tags: string[];
+  /** What is typed in the tag box and not added yet; it is added on submit. */
+  tagDraft: string;
 }
 
 export type ChallengeField = keyof ChallengeFormValues;
@@ -49,6 +54,8 @@ export function emptyForm(): ChallengeFormValues {
     timezone: DEFAULT_TIMEZONE,
     minMinutes: '30',
     successRate: '80',
+    tags: [],
+    tagDraft: '',
   };
 }
 
@@ -67,6 +74,8 @@ export function formFromChallenge(c: Challenge): ChallengeFormValues {
     timezone: c.timezone,
     minMinutes: String(c.minMinutes),
     successRate: String(c.successRate),
+    tags: [...c.tags],
+    tagDraft: '',
   };
 }
 
@@ -158,7 +167,16 @@ export function validateChallenge(v: ChallengeFormValues, t: TFunction): FieldEr
 
   if (!integerIn(v.successRate, 1, 100)) errors.successRate = t('validation.range', { min: 1, max: 100 });
 
+  const tags = tagsProblem(allTags(v));
+  if (tags) errors.tags = tagProblemText(t, tags.problem, tags.tag);
+
   return errors;
+}
+
+/** The tags to send: those added, and what is still typed in the box (white space and commas separate). */
+export function allTags(v: Pick<ChallengeFormValues, 'tags' | 'tagDraft'>): string[] {
+  const typed = v.tagDraft.split(TAG_SEPARATOR).filter((piece) => piece !== '');
+  return [...v.tags, ...typed.map(normalizeTag)];
 }
 
 export function toChallengeInput(v: ChallengeFormValues): ChallengeInput {
@@ -176,5 +194,6 @@ export function toChallengeInput(v: ChallengeFormValues): ChallengeInput {
     timezone: v.timezone.trim(),
     minMinutes: Number(v.minMinutes),
     successRate: Number(v.successRate),
+    tags: allTags(v),
   };
 }

@@ -63,3 +63,29 @@ export function formatInstant(instant: string, language: string): string {
     new Date(instant),
   );
 }
+
+/** The month `months` after `month` (both `YYYY-MM`). */
+export function addMonths(month: string, months: number): string {
+  const [y, m] = month.split('-').map(Number);
+  const d = new Date(Date.UTC(y ?? 1970, (m ?? 1) - 1 + months, 1));
+  return d.toISOString().slice(0, 7);
+}
+
+/** Days of the week before `date` in a Monday-first week: 0 for a Monday … 6 for a Sunday. */
+export function weekdayIndex(date: string): number {
+  return (new Date(toUtc(date)).getUTCDay() + 6) % 7;
+}
+
+/** "2025년 11월" / "November 2025" for `YYYY-MM`. */
+export function formatMonth(month: string, language: string): string {
+  return new Intl.DateTimeFormat(language, { timeZone: 'UTC', year: 'numeric', month: 'long' }).format(
+    toUtc(`${month}-01`),
+  );
+}
+
+/** An instant as a short date and time in the reader's zone ("11월 25일 오후 6:10", "Nov 25, 6:10 PM"). */
+export function formatDateTime(instant: string, language: string): string {
+  return new Intl.DateTimeFormat(language, { month: 'short', day: 'numeric', hour: 'numeric', minute: '2-digit' }).format(
+    new Date(instant),
+  );
+}

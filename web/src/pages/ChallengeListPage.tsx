@@ -1,6 +1,6 @@
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
-import { useChallengeList } from '../api/challenges';
+import { useChallengeList, usePopularTags } from '../api/challenges';
 import {
   CATEGORIES,
   SORTS,
@@ -14,6 +14,7 @@ import { CATEGORY_ICONS } from '../lib/categories';
 import { ChallengeCard } from '../components/ChallengeCard';
 import { InfiniteSentinel } from '../components/InfiniteSentinel';
 import { EmptyState, ErrorState, LoadingState, Spinner } from '../components/States';
+import { normalizeTag, tagKey, tagProblem } from '../lib/tags';
 
 /** Filters live in the URL so a reload, a shared link and the back button keep them. */
 function useFilters(): [ChallengeFilters, (patch: Partial<ChallengeFilters>) => void] {
@@ -24,6 +25,7 @@ function useFilters(): [ChallengeFilters, (patch: Partial<ChallengeFilters>) => 
   };
   const filters: ChallengeFilters = {
     q: params.get('q') ?? '',
+    tag: normalizeTag(params.get('tag') ?? ''),
     category: pick<Category | ''>('category', CATEGORIES, ''),
     status: pick<ChallengeStatus | ''>('status', STATUSES, ''),
     sort: pick<ChallengeSort>('sort', SORTS, 'new'),
@@ -32,6 +34,7 @@ function useFilters(): [ChallengeFilters, (patch: Partial<ChallengeFilters>) => 
     const next = { ...filters, ...patch };
     const out = new URLSearchParams();
     if (next.q.trim()) out.set('q', next.q.trim());
+    if (next.tag) out.set('tag', next.tag);
     if (next.category) out.set('category', next.category);
     if (next.status) out.set('status', next.status);
     if (next.sort !== 'new') out.set('sort', next.sort);
@@ -84,6 +87,8 @@ export function ChallengeListPage() {
           </button>
         </form>
 
+        <PopularTags active={filters.tag} onPick={(tag) => update({ tag })} />
+
         <div className="chips" role="group" aria-label={t('list.category')}>
           {(['', ...CATEGORIES] as const).map((c) => (
             <button
@@ -122,13 +127,36 @@ export function ChallengeListPage() {
               onChange={(e) => update({ sort: e.target.value as ChallengeSort })}
             >
               {SORTS.map((s) => (
-                <option key={s} value={s}>
+                <option key={s} value={s} title={s === 'popular' ? t('sort.popularHint') : undefined}>
                   {t(`sort.${s}`)}
                 </option>
               ))}
             </select>
           </label>
         </div>
+        {(filters.tag || filters.sort === 'popular') && (
+          <div className="filters__notes">
+            {filters.tag && (
+              <span className="filter-tag" data-testid="tag-filter">
+                {t('tags.filtering', { tag: filters.tag })}
+                <button
+                  type="button"
+                  className="filter-tag__clear"
+                  aria-label={t('tags.clearFilter', { tag: filters.tag })}
+                  onClick={() => update({ tag: '' })}
+                >
+                  ×
+                </button>
+              </span>
+            )}
+            {filters.sort === 'popular' && (
+              <p className="muted filters__hint" data-testid="popularity-hint">
+                <span aria-hidden="true">ⓘ </span>
+                {t('sort.popularHint')}
+              </p>
+            )}
+          </div>
+        )}
       </div>
 
       <ChallengeResults filters={filters} />
@@ -136,9 +164,54 @@ export function ChallengeListPage() {
   );
 }
 
+/** The most used tags right now; a tap filters by one (again: all). */
+function PopularTags({ active, onPick }: { active: string; onPick: (tag: string) => void }) {
+  const { t } = useTranslation();
+  const popular = usePopularTags();
+  const tags = popular.data ?? [];
+  if (tags.length === 0) return null;
+  return (
+    <div className="popular-tags" data-testid="popular-tags">
+      <span className="popular-tags__label" id="popular-tags-label">
+        {t('tags.popular')}
+      </span>
+      <ul className="chips popular-tags__list" aria-labelledby="popular-tags-label">
+        {tags.map(({ tag, count }) => {
+          const on = active !== '' && tagKey(active) === tagKey(tag);
+          return (
+            <li key={tagKey(tag)}>
+              <button
+                type="button"
+                className={on ? 'chip chip--tag chip--active' : 'chip chip--tag'}
+                aria-pressed={on}
+                title={t('tags.popularCount', { tag, count })}
+                onClick={() => onPick(on ? '' : tag)}
+              >
+                #{tag} <span className="chip__count">{count}</span>
+              </button>
+            </li>
+          );
+        })}
+      </ul>
+    </div>
+  );
+}
+
 function ChallengeResults({ filters }: { filters: ChallengeFilters }) {
   const { t } = useTranslation();
-  const list = useChallengeList(filters);
+  // A hand-edited link with a tag the server would refuse: say so instead of asking.
+  const badTag = filters.tag !== '' && tagProblem(filters.tag) !== null;
+  const list = useChallengeList(badTag ? { ...filters, tag: '' } : filters);
+
+  if (badTag) {
+    return (
+      <EmptyState title={t('tags.badFilter')}>
+        <Link to="/" className="btn btn--ghost">
+          {t('tags.showAll')}
+        </Link>
+      </EmptyState>
+    );
+  }
 
   if (list.isPending) return <LoadingState />;
   // A failed next page keeps the pages already shown; only a failed first page replaces them.
@@ -146,7 +219,7 @@ function ChallengeResults({ filters }: { filters: ChallengeFilters }) {
 
   const items = list.data.pages.flatMap((p) => p.items);
   if (items.length === 0) {
-    const filtered = filters.q || filters.category || filters.status;
+    const filtered = filters.q || filters.tag || filters.category || filters.status;
     return (
       <EmptyState title={filtered ? t('list.emptyFiltered') : t('list.empty')}>
         <Link to="/challenges/new" className="btn btn--primary">

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useSyncExternalStore } from 'react';
+import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
@@ -29,6 +29,7 @@ function errorText(t: TFunction, code: string): string {
     case 'VALIDATION_FAILED':
     case 'FRAME_TOO_LARGE':
     case 'TIMEOUT':
+    case 'SERVICE_UNAVAILABLE':
       return t(`live.errors.${code}`);
     default:
       return PROTOCOL_CODES.has(code) ? t('live.errors.protocol', { code }) : t('live.errors.unknown', { code });
@@ -99,6 +100,22 @@ function Room({ challenge: c, me }: { challenge: Challenge; me: User }) {
     if (snap.connection === 'signedOut') queryClient.setQueryData(keys.me, null);
   }, [snap.connection, queryClient]);
 
+  // A `notice` frame: the challenge everywhere in the app shows the new notice (the banner
+  // below reads it from there).
+  const announcement = snap.announcement;
+  useEffect(() => {
+    if (!announcement) return;
+    queryClient.setQueryData<Challenge>(keys.challenge(c.id), (old) =>
+      old ? { ...old, notice: announcement.notice, noticeUpdatedAt: new Date().toISOString() } : old,
+    );
+    void queryClient.invalidateQueries({ queryKey: keys.challenges, refetchType: 'none' });
+  }, [announcement, c.id, queryClient]);
+
+  // Back after a dropped connection: the notice may have changed meanwhile.
+  useEffect(() => {
+    if (snap.joins > 1) void queryClient.invalidateQueries({ queryKey: keys.challenge(c.id) });
+  }, [snap.joins, c.id, queryClient]);
+
   if (snap.status === 'forbidden') return <NotParticipant challengeId={c.id} />;
 
   const others = snap.members.filter((m) => m.userId !== me.id);
@@ -119,6 +136,17 @@ function Room({ challenge: c, me }: { challenge: Challenge; me: User }) {
         </div>
         <ConnectionBadge state={snap.connection} />
       </header>
+
+      {c.notice && <NoticeBanner key={c.notice} notice={c.notice} fresh={announcement !== null} />}
+
+      {snap.unavailable && snap.connection === 'live' && (
+        <div className="room__banner room__banner--paused" role="status" data-testid="room-unavailable">
+          <span>{t('live.errors.SERVICE_UNAVAILABLE')}</span>
+          <button type="button" className="btn btn--ghost btn--small" onClick={() => room.retryNow()}>
+            {t('live.retryNow')}
+          </button>
+        </div>
+      )}
 
       {snap.connection === 'reconnecting' && (
         <div className="room__banner" role="status">
@@ -185,6 +213,43 @@ function Room({ challenge: c, me }: { challenge: Challenge; me: User }) {
         />
       </div>
     </section>
+  );
+}
+
+/** Long notices fold to two lines on the room's banner; a tap shows all of it. */
+const NOTICE_FOLD_CHARS = 90;
+
+/**
+ * The challenge's notice over the room. `fresh`: it arrived live (a `notice` frame), so the
+ * banner says it is new for a moment.
+ */
+function NoticeBanner({ notice, fresh }: { notice: string; fresh: boolean }) {
+  const { t } = useTranslation();
+  const [open, setOpen] = useState(false);
+  const long = [...notice].length > NOTICE_FOLD_CHARS || notice.includes('\n');
+  return (
+    <aside
+      className={`room__notice${fresh ? ' room__notice--fresh' : ''}${long && !open ? ' room__notice--folded' : ''}`}
+      aria-label={t('notice.title')}
+      aria-live="polite"
+      data-testid="room-announcement"
+    >
+      <span className="room__notice-icon" aria-hidden="true">
+        📢
+      </span>
+      <div className="room__notice-text">
+        <strong className="room__notice-label">
+          {t('notice.title')}
+          {fresh && <span className="room__notice-new">{t('notice.new')}</span>}
+        </strong>
+        <p className="room__notice-body">{notice}</p>
+      </div>
+      {long && (
+        <button type="button" className="link-btn room__notice-toggle" onClick={() => setOpen(!open)} aria-expanded={open}>
+          {open ? t('notice.fold') : t('notice.unfold')}
+        </button>
+      )}
+    </aside>
   );
 }
 

@@ -1,13 +1,19 @@
 import { useTranslation } from 'react-i18next';
 import { Link, useSearchParams } from 'react-router';
-import { useMe } from '../api/auth';
-import { useMyChallenges } from '../api/challenges';
+import { useMe, useUser } from '../api/auth';
+import { useMyChallenges, useWishes } from '../api/challenges';
 import { MY_CHALLENGE_STATES, type MyChallengeState } from '../api/types';
 import { ChallengeCard } from '../components/ChallengeCard';
+import { InfiniteSentinel } from '../components/InfiniteSentinel';
+import { LevelSummary } from '../components/Level';
 import { ProfileEditor } from '../components/ProfileEditor';
 import { StatsSection } from '../components/StatsSection';
-import { EmptyState, ErrorState, LoadingState } from '../components/States';
+import { EmptyState, ErrorState, LoadingState, Spinner } from '../components/States';
 import { Tabs } from '../components/Tabs';
+
+/** My challenges by state, and my wish list (찜) as the last tab. */
+const TABS = [...MY_CHALLENGE_STATES, 'wishes'] as const;
+type Tab = (typeof TABS)[number];
 
 export function MePage() {
   const { t } = useTranslation();
@@ -23,6 +29,7 @@ export function MePage() {
         <p className="page-lead">
           <Link to={`/users/${user.id}`}>{t('me.publicProfile')}</Link>
         </p>
+        <MyLevel userId={user.id} />
         <ProfileEditor key={user.id} user={user} />
       </section>
       <MyChallenges />
@@ -31,11 +38,35 @@ export function MePage() {
   );
 }
 
+/** The level card from my public profile (it carries the score; the session's user does not). */
+function MyLevel({ userId }: { userId: number }) {
+  const profile = useUser(userId);
+  if (!profile.data) return null;
+  return <LevelSummary profile={profile.data} />;
+}
+
 function MyChallenges() {
   const { t } = useTranslation();
   const [params, setParams] = useSearchParams();
   const raw = params.get('tab');
-  const state: MyChallengeState = MY_CHALLENGE_STATES.includes(raw as MyChallengeState) ? (raw as MyChallengeState) : 'active';
+  const tab: Tab = TABS.includes(raw as Tab) ? (raw as Tab) : 'active';
+
+  return (
+    <section>
+      <h2 className="section-title">{t('me.challenges')}</h2>
+      <Tabs
+        label={t('me.challenges')}
+        items={TABS.map((s) => ({ value: s, label: t(`me.tabs.${s}`) }))}
+        value={tab}
+        onChange={(s) => setParams(s === 'active' ? {} : { tab: s }, { replace: true })}
+      />
+      {tab === 'wishes' ? <WishList /> : <ChallengesIn state={tab} />}
+    </section>
+  );
+}
+
+function ChallengesIn({ state }: { state: MyChallengeState }) {
+  const { t } = useTranslation();
   const list = useMyChallenges(state);
 
   let body;
@@ -52,16 +83,50 @@ function MyChallenges() {
     );
   }
 
+  return body;
+}
+
+/** My wish list, newest wish first, loading more as it scrolls into view. */
+function WishList() {
+  const { t } = useTranslation();
+  const list = useWishes();
+
+  if (list.isPending) return <LoadingState />;
+  if (!list.data) return <ErrorState error={list.error} onRetry={() => void list.refetch()} />;
+  const items = list.data.pages.flatMap((p) => p.items);
+  if (items.length === 0) {
+    return (
+      <EmptyState title={t('me.empty.wishes')}>
+        <Link to="/" className="btn btn--ghost">
+          {t('me.browse')}
+        </Link>
+      </EmptyState>
+    );
+  }
   return (
-    <section>
-      <h2 className="section-title">{t('me.challenges')}</h2>
-      <Tabs
-        label={t('me.challenges')}
-        items={MY_CHALLENGE_STATES.map((s) => ({ value: s, label: t(`me.tabs.${s}`) }))}
-        value={state}
-        onChange={(s) => setParams(s === 'active' ? {} : { tab: s }, { replace: true })}
+    <div data-testid="wish-list">
+      <div className="grid">
+        {items.map((c) => (
+          <ChallengeCard key={c.id} challenge={c} />
+        ))}
+      </div>
+      <InfiniteSentinel
+        disabled={!list.hasNextPage || list.isFetchingNextPage || list.isFetchNextPageError}
+        onVisible={() => void list.fetchNextPage()}
       />
-      {body}
-    </section>
+      {(list.isFetchingNextPage || list.isFetchNextPageError || list.hasNextPage) && (
+        <div className="list-end">
+          {list.isFetchingNextPage ? (
+            <Spinner />
+          ) : list.isFetchNextPageError ? (
+            <ErrorState error={list.error} onRetry={() => void list.fetchNextPage()} />
+          ) : (
+            <button type="button" className="btn btn--ghost" onClick={() => void list.fetchNextPage()}>
+              {t('list.more')}
+            </button>
+          )}
+        </div>
+      )}
+    </div>
   );
 }

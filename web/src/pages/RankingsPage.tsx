@@ -5,6 +5,8 @@ import { isNotFound } from '../api/client';
 import { useRankings } from '../api/stats';
 import { RANKING_PERIODS, type RankingEntry, type RankingPeriod } from '../api/types';
 import { Avatar } from '../components/Avatar';
+import { LevelBadge } from '../components/Level';
+import { Sparkline } from '../components/Sparkline';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Tabs } from '../components/Tabs';
 
@@ -54,6 +56,9 @@ function RankingTable({ period }: { period: RankingPeriod }) {
         <tr>
           <th scope="col">{t('rankings.rank')}</th>
           <th scope="col">{t('rankings.user')}</th>
+          <th scope="col" className="ranking__trend" title={t('rankings.recentHint')}>
+            {t('rankings.recent')}
+          </th>
           <th scope="col" className="num">
             {t('rankings.completed')}
           </th>
@@ -69,7 +74,7 @@ function RankingTable({ period }: { period: RankingPeriod }) {
         {meOutside && (
           <>
             <tr className="ranking__gap" aria-hidden="true">
-              <td colSpan={4}>⋯</td>
+              <td colSpan={5}>⋯</td>
             </tr>
             <RankingRow entry={mine} isMe />
           </>
@@ -84,15 +89,25 @@ function RankingRow({ entry, isMe }: { entry: RankingEntry; isMe: boolean }) {
   const number = new Intl.NumberFormat(i18n.language);
   const medal = ['🥇', '🥈', '🥉'][entry.rank - 1];
   return (
-    <tr className={isMe ? 'ranking__row ranking__row--me' : 'ranking__row'} aria-current={isMe ? 'true' : undefined}>
+    <tr
+      className={isMe ? 'ranking__row ranking__row--me' : 'ranking__row'}
+      aria-current={isMe ? 'true' : undefined}
+      data-user-id={entry.userId}
+    >
       <td className="ranking__rank">{medal ?? entry.rank}</td>
       <td>
         <Link to={`/users/${entry.userId}`} className="ranking__user">
           <Avatar user={entry} size={32} />
-          <span>{entry.nickname}</span>
-          {isMe && <span className="badge badge--me">{t('common.me')}</span>}
+          <span className="ranking__who">
+            <span className="ranking__name">{entry.nickname}</span>
+            <span className="ranking__tags">
+              {entry.level !== undefined && <LevelBadge level={entry.level} />}
+              {isMe && <span className="badge badge--me">{t('common.me')}</span>}
+            </span>
+          </span>
         </Link>
       </td>
+      <td className="ranking__trend">{entry.recentScores && <Sparkline values={entry.recentScores} />}</td>
       <td className="num">{number.format(entry.completedCount)}</td>
       <td className="num ranking__score">{number.format(entry.totalScore)}</td>
     </tr>

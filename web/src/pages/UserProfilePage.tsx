@@ -3,6 +3,7 @@ import { Link, useParams } from 'react-router';
 import { useMe, useUser } from '../api/auth';
 import { isNotFound } from '../api/client';
 import { Avatar } from '../components/Avatar';
+import { LevelBadge, LevelSummary } from '../components/Level';
 import { StatsSection } from '../components/StatsSection';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { formatInstant } from '../lib/dates';
@@ -21,19 +22,24 @@ export function UserProfilePage() {
   const u = user.data;
   return (
     <div className="narrow stack">
-      <section className="profile">
-        <Avatar user={u} size={88} />
-        <div className="profile__text">
-          <h1 className="page-title">{u.nickname}</h1>
-          <p className="muted">{t('profile.since', { date: formatInstant(u.createdAt, i18n.language) })}</p>
-          {u.bio ? <p className="profile__bio">{u.bio}</p> : <p className="muted">{t('profile.noBio')}</p>}
-          {me.data?.id === u.id && (
-            <Link to="/me" className="btn btn--ghost btn--small">
-              {t('profile.edit')}
-            </Link>
-          )}
-        </div>
-      </section>
+      <div>
+        <section className="profile">
+          <Avatar user={u} size={88} />
+          <div className="profile__text">
+            <h1 className="page-title profile__name">
+              {u.nickname} <LevelBadge level={u.level} />
+            </h1>
+            <p className="muted">{t('profile.since', { date: formatInstant(u.createdAt, i18n.language) })}</p>
+            {u.bio ? <p className="profile__bio">{u.bio}</p> : <p className="muted">{t('profile.noBio')}</p>}
+            {me.data?.id === u.id && (
+              <Link to="/me" className="btn btn--ghost btn--small">
+                {t('profile.edit')}
+              </Link>
+            )}
+          </div>
+        </section>
+        <LevelSummary profile={u} />
+      </div>
       <StatsSection userId={u.id} />
     </div>
   );

@@ -38,6 +38,7 @@ export type ServerFrame =
   | { type: 'signal'; room: number; from: number; data: unknown }
   | { type: 'attendance'; room: number; date: string; seconds: number; achieved: boolean; requiredSeconds?: number }
   | { type: 'ranking'; [key: string]: unknown }
+  | { type: 'notice'; room: number; notice: string | null }
   | { type: 'error'; code: string; message: string; room?: number }
   | { type: 'pong' };
 
@@ -54,6 +55,7 @@ export const ERROR_CODES = [
   'PEER_NOT_IN_ROOM',
   'VALIDATION_FAILED',
   'RATE_LIMITED',
+  'SERVICE_UNAVAILABLE',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
 

@@ -5,6 +5,11 @@
  * The room rides on the tab's shared socket (`realtime`): every time it opens, the room sends
  * `join {since: last message id seen}`, merges what it missed, resends chat messages that were
  * never confirmed (the `clientId` makes that safe) and tells the server its camera state again.
+ *
+ * Chat ids count up 1, 2, 3… per room: a `chat` frame that skips ids (frames lost while the
+ * server's shared store was briefly down) makes the room fetch the skipped messages over HTTP
+ * and slot them in. `error SERVICE_UNAVAILABLE` (live features paused on the server) is shown
+ * and the room joins again a few seconds later, backing off while it lasts.
  */
 import { api } from '../api/client';
 import { PeerMesh, type RemotePeer } from './mesh';
@@ -41,8 +46,20 @@ export interface RoomNotice {
   code: string;
 }
 
+/** The challenge's notice as the last `notice` frame set it (`seq` counts the frames). */
+export interface Announcement {
+  notice: string | null;
+  seq: number;
+}
+
 export interface RoomSnapshot {
   connection: ConnectionState;
+  /** How many `joined` answers so far (1 after the first join, more after each rejoin). */
+  joins: number;
+  /** Null until a `notice` frame arrives: the challenge's own `notice` holds until then. */
+  announcement: Announcement | null;
+  /** The server's live features are paused (`SERVICE_UNAVAILABLE`): when the room tries again. */
+  unavailable: { retryAt: number } | null;
   status: RoomStatus;
   members: Member[];
   peers: RemotePeer[];
@@ -65,6 +82,14 @@ interface IceServers {
 }
 
 const HISTORY_PAGE = 50;
+/** The history endpoint's largest page. */
+const GAP_PAGE = 100;
+/** Most pages fetched to fill one gap (more was missed than the room would ever scroll back). */
+const GAP_PAGES_MAX = 5;
+const GAP_RETRY_MS = 3_000;
+/** First wait before joining again after SERVICE_UNAVAILABLE; doubles up to the max. */
+const UNAVAILABLE_RETRY_MS = 3_000;
+const UNAVAILABLE_RETRY_MAX_MS = 20_000;
 const PENDING_TIMEOUT_MS = 15_000;
 /** Codes that refuse a chat message (they carry the room but not the clientId). */
 const CHAT_REFUSALS = new Set(['RATE_LIMITED', 'VALIDATION_FAILED', 'FRAME_TOO_LARGE']);
@@ -117,6 +142,11 @@ export class LiveRoom {
   /** The newest page of history came over HTTP (the first join replays nothing). */
   private historyLoaded = false;
   private noticeSeq = 0;
+  private announcementSeq = 0;
+  /** Gap fetches run one after another. */
+  private gapChain: Promise<void> = Promise.resolve();
+  private unavailableAttempts = 0;
+  private unavailableTimer: ReturnType<typeof setTimeout> | undefined;
   private iceTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly debug = debugEnabled();
 
@@ -126,6 +156,9 @@ export class LiveRoom {
   ) {
     this.snapshot = {
       connection: realtime.getState(),
+      joins: 0,
+      announcement: null,
+      unavailable: null,
       status: 'waiting',
       members: [],
       peers: [],
@@ -189,6 +222,8 @@ export class LiveRoom {
     this.active = false;
     this.run += 1;
     clearTimeout(this.iceTimer);
+    clearTimeout(this.unavailableTimer);
+    this.unavailableAttempts = 0;
     for (const cleanup of this.cleanups.splice(0)) cleanup();
     this.mesh?.close();
     this.mesh = null;
@@ -196,6 +231,7 @@ export class LiveRoom {
     this.snapshot = {
       ...this.snapshot,
       status: this.snapshot.status === 'forbidden' ? 'forbidden' : 'waiting',
+      unavailable: null,
       peers: [],
       history: { ...this.snapshot.history, loading: false },
       local: { stream: null, camera: 'starting', cameraOn: false, micOn: false, hasMic: false },
@@ -266,6 +302,10 @@ export class LiveRoom {
       case 'attendance':
         this.onAttendance(frame);
         break;
+      case 'notice':
+        this.announcementSeq += 1;
+        this.update({ announcement: { notice: frame.notice, seq: this.announcementSeq } });
+        break;
       case 'error':
         this.onError(frame.code, frame.room);
         break;
@@ -276,6 +316,8 @@ export class LiveRoom {
 
   private onJoined(members: Member[], missed: ChatMessage[], truncated: boolean) {
     this.joined = true;
+    clearTimeout(this.unavailableTimer);
+    this.unavailableAttempts = 0;
 
     let messages = this.snapshot.messages;
     let hasOlder = this.snapshot.history.hasOlder;
@@ -291,6 +333,8 @@ export class LiveRoom {
 
     this.update({
       status: 'joined',
+      joins: this.snapshot.joins + 1,
+      unavailable: null,
       members,
       messages,
       history: { ...this.snapshot.history, hasOlder },
@@ -324,10 +368,45 @@ export class LiveRoom {
   }
 
   private onChat(message: ChatMessage, clientId: string | null) {
+    const seen = this.lastId;
     const messages = mergeMessages(this.snapshot.messages, [message]);
     this.noteLastId(messages);
     const pending = clientId ? this.snapshot.pending.filter((p) => p.clientId !== clientId) : this.snapshot.pending;
     this.update({ messages, pending });
+    // Ids skipped: those messages were stored but their frames never came.
+    if (seen !== null && message.id > seen + 1) this.fillGap(seen, message.id);
+  }
+
+  /** Fetches the messages with ids strictly between `after` and `before` that are not shown yet. */
+  private fillGap(after: number, before: number, attempt = 0) {
+    const run = this.run;
+    this.gapChain = this.gapChain.then(async () => {
+      if (!this.alive(run)) return;
+      const have = new Set(this.snapshot.messages.map((m) => m.id));
+      let upTo = before;
+      while (upTo - 1 > after && have.has(upTo - 1)) upTo -= 1;
+      for (let page = 0; page < GAP_PAGES_MAX && upTo - 1 > after; page++) {
+        let answer: MessagePage;
+        try {
+          answer = await api<MessagePage>(`/api/challenges/${this.roomId}/messages`, {
+            query: { before: upTo, limit: Math.min(GAP_PAGE, upTo - after - 1) },
+          });
+        } catch {
+          if (attempt < 2 && this.alive(run)) {
+            setTimeout(() => {
+              if (this.alive(run)) this.fillGap(after, upTo, attempt + 1);
+            }, GAP_RETRY_MS);
+          }
+          return;
+        }
+        if (!this.alive(run)) return;
+        const found = answer.items.filter((m) => m.id > after && m.id < upTo);
+        if (found.length > 0) this.update({ messages: mergeMessages(this.snapshot.messages, found) });
+        const oldest = answer.items[0]?.id;
+        if (oldest === undefined || answer.nextBefore === null || answer.nextBefore === undefined) return;
+        upTo = oldest;
+      }
+    });
   }
 
   private onAttendance(frame: Extract<ServerFrame, { type: 'attendance' }>) {
@@ -345,6 +424,10 @@ export class LiveRoom {
   }
 
   private onError(code: string, room: number | undefined) {
+    if (code === 'SERVICE_UNAVAILABLE' && (room === undefined || room === this.roomId)) {
+      this.retryWhenAvailable();
+      return;
+    }
     if (code === 'FORBIDDEN' && room === this.roomId) {
       this.joined = false;
       this.mesh?.close();
@@ -373,6 +456,23 @@ export class LiveRoom {
     if (SILENT_CODES.has(code)) return;
     this.noticeSeq += 1;
     this.update({ notice: { id: this.noticeSeq, code } });
+  }
+
+  /** The server paused live features: say so, and join again after a few seconds (backing off). */
+  private retryWhenAvailable() {
+    const delay = Math.min(UNAVAILABLE_RETRY_MAX_MS, UNAVAILABLE_RETRY_MS * 2 ** this.unavailableAttempts);
+    this.unavailableAttempts += 1;
+    clearTimeout(this.unavailableTimer);
+    this.unavailableTimer = setTimeout(() => this.retryNow(), delay);
+    this.update({ unavailable: { retryAt: Date.now() + delay } });
+  }
+
+  /** Joins again at once (after SERVICE_UNAVAILABLE; the answer clears the note). */
+  retryNow() {
+    clearTimeout(this.unavailableTimer);
+    if (!this.active) return;
+    if (realtime.isOpen()) this.join();
+    else realtime.reconnectNow();
   }
 
   private noteLastId(messages: ChatMessage[]) {

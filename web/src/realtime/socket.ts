@@ -44,6 +44,8 @@ export class RealtimeSocket {
   private readonly stateListeners = new Set<Listener<ConnectionState>>();
   private readonly openListeners = new Set<() => void>();
   private windowHooked = false;
+  /** Test hook: incoming frames this says yes to are dropped, as if never delivered. */
+  private lose: ((frame: ServerFrame) => boolean) | null = null;
 
   getState(): ConnectionState {
     return this.state;
@@ -110,6 +112,24 @@ export class RealtimeSocket {
     if (this.ws) this.dropped(this.ws);
   }
 
+  /**
+   * Loses the incoming frames `predicate` picks (null: none) as a server outage would, e.g. chat
+   * frames a node never fanned out (for tests and the debug console).
+   */
+  simulateLoss(predicate: ((frame: ServerFrame) => boolean) | null): void {
+    this.lose = predicate;
+  }
+
+  /** Handles `frame` as if the server had sent it (for tests and the debug console). */
+  simulateFrame(frame: ServerFrame): void {
+    this.dispatch(frame);
+  }
+
+  private dispatch(frame: ServerFrame) {
+    if (this.lose?.(frame)) return;
+    for (const listener of [...this.frameListeners]) listener(frame);
+  }
+
   private setState(next: ConnectionState) {
     if (this.state === next) return;
     this.state = next;
@@ -144,7 +164,7 @@ export class RealtimeSocket {
       if (typeof event.data !== 'string') return;
       const frame = parseFrame(event.data);
       if (!frame || frame.type === 'pong') return;
-      for (const listener of [...this.frameListeners]) listener(frame);
+      this.dispatch(frame);
     };
     ws.onclose = () => {
       if (this.ws !== ws) return;

@@ -1,4 +1,5 @@
-//! Challenges: create, read, search, edit and delete; join and cancel; participants.
+//! Challenges: create, read, search, edit and delete; join and cancel; participants; the
+//! creator's notice.
 
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use ssgwan_domain::{Category, ChallengeDraft, ChallengeStatus, Invalid, Reason};
@@ -9,16 +10,21 @@ use ssgwan_store::{
 use super::{
     dto::{
         ChallengeDto, ChallengeInput, ChallengeList, ChallengePage, ListParams, MyChallengesParams,
-        ParticipantDto, ParticipantList,
+        NoticeRequest, ParticipantDto, ParticipantList,
     },
     extract::{ApiJson, ApiQuery, CurrentUser, MaybeUser, PathId},
 };
 use crate::{
     error::{AppError, AppResult, ErrorBody},
     state::AppState,
+    ws::protocol::ServerFrame,
 };
 
-async fn load(state: &AppState, id: i64, viewer: Option<i64>) -> AppResult<ChallengeRecord> {
+pub(super) async fn load(
+    state: &AppState,
+    id: i64,
+    viewer: Option<i64>,
+) -> AppResult<ChallengeRecord> {
     state
         .store
         .challenge(id, viewer)
@@ -93,6 +99,10 @@ fn list_query(params: &ListParams) -> Result<ChallengeQuery, AppError> {
         Some(q) if !q.trim().is_empty() => Some(q.trim().to_lowercase()),
         _ => None,
     };
+    let tag = match params.tag.as_deref() {
+        None | Some("") => None,
+        Some(t) => Some(ssgwan_domain::tag::tag("tag", t)?),
+    };
     let category = params
         .category
         .as_deref()
@@ -131,28 +141,11 @@ fn list_query(params: &ListParams) -> Result<ChallengeQuery, AppError> {
             .into());
         }
     };
-    let limit = match params.limit.as_deref() {
-        None => 20,
-        Some(l) => l
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=100).contains(l))
-            .ok_or(Invalid::new("limit", Reason::Range { min: 1, max: 100 }))?,
-    };
-    let after = params
-        .cursor
-        .as_deref()
-        .map(|c| {
-            decode_cursor(c).ok_or(Invalid::new(
-                "cursor",
-                Reason::Format {
-                    expected: "the nextCursor of a previous page",
-                },
-            ))
-        })
-        .transpose()?;
+    let limit = page_limit(params.limit.as_deref(), 20, 100)?;
+    let after = page_cursor(params.cursor.as_deref())?;
     Ok(ChallengeQuery {
         text,
+        tag,
         category,
         status,
         sort,
@@ -161,9 +154,35 @@ fn list_query(params: &ListParams) -> Result<ChallengeQuery, AppError> {
     })
 }
 
+/// A `limit` query value: `default` when absent, else 1..=`max`.
+pub(super) fn page_limit(value: Option<&str>, default: i64, max: i64) -> Result<i64, Invalid> {
+    match value {
+        None => Ok(default),
+        Some(l) => l
+            .parse::<i64>()
+            .ok()
+            .filter(|l| (1..=max).contains(l))
+            .ok_or(Invalid::new("limit", Reason::Range { min: 1, max })),
+    }
+}
+
+/// A `cursor` query value, as [`encode_cursor`] made it.
+pub(super) fn page_cursor(value: Option<&str>) -> Result<Option<ChallengeCursor>, Invalid> {
+    value
+        .map(|c| {
+            decode_cursor(c).ok_or(Invalid::new(
+                "cursor",
+                Reason::Format {
+                    expected: "the nextCursor of a previous page",
+                },
+            ))
+        })
+        .transpose()
+}
+
 /// Cursors are opaque to clients: `<key>.<id>`, the sort key and id of the last item seen.
 /// A cursor from another sort is still a valid position, just not a meaningful one.
-fn encode_cursor(cursor: ChallengeCursor) -> String {
+pub(super) fn encode_cursor(cursor: ChallengeCursor) -> String {
     format!("{}.{}", cursor.key, cursor.id)
 }
 
@@ -227,6 +246,53 @@ pub async fn update(
     // The database refuses a capacity below the places already held (409), also when a join
     // lands between our read and this write.
     state.store.update_challenge(id, &spec, now).await?;
+    Ok(Json(ChallengeDto::new(
+        load(&state, id, Some(current.user.id)).await?,
+        now,
+    )))
+}
+
+/// Sets or removes the notice: creator only, at any time (also after the start and the end,
+/// unlike the other fields). Members of the live room get a `notice` frame when it changes.
+#[utoipa::path(
+    put, path = "/api/challenges/{id}/notice", tag = "challenges", params(("id" = i64, Path, minimum = 1)), request_body = NoticeRequest,
+    responses(
+        (status = 200, body = ChallengeDto, description = "The challenge with its new notice"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)
+    )
+)]
+pub async fn set_notice(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    PathId(id): PathId,
+    ApiJson(request): ApiJson<NoticeRequest>,
+) -> AppResult<Json<ChallengeDto>> {
+    let record = load(&state, id, Some(current.user.id)).await?;
+    if record.creator.id != current.user.id {
+        return Err(AppError::Forbidden);
+    }
+    let notice = ssgwan_domain::challenge::notice(request.notice.flatten().as_deref())?;
+    let now = state.now();
+    state
+        .store
+        .set_notice(id, notice.as_deref(), now)
+        .await
+        .map_err(|e| match e {
+            ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
+            other => other.into(),
+        })?;
+    if record.notice != notice {
+        let frame = ServerFrame::Notice {
+            room: id,
+            notice: notice.clone(),
+        };
+        // The notice is stored either way; live delivery is best effort (clients also read
+        // it from the challenge detail when they open the room).
+        if let Err(err) = state.rooms.broadcast(id, frame.encode(), None).await {
+            tracing::warn!(challenge_id = id, error = %err, "notice frame not delivered to every node");
+        }
+    }
+    tracing::info!(challenge_id = id, user_id = current.user.id, "notice set");
     Ok(Json(ChallengeDto::new(
         load(&state, id, Some(current.user.id)).await?,
         now,

@@ -4,8 +4,10 @@
 use jiff::Timestamp;
 use serde::{Deserialize, Deserializer, Serialize};
 use ssgwan_domain::{ChallengeDraft, ChallengeStatus};
-use ssgwan_store::{ChallengeRecord, ParticipantRecord, User, UserSummary};
+use ssgwan_store::{ChallengeRecord, ParticipantRecord, PopularTag, User, UserSummary};
 use utoipa::ToSchema;
+
+use crate::ranking::Activity;
 
 fn rfc3339(ts: Timestamp) -> String {
     ts.to_string()
@@ -37,6 +39,38 @@ impl From<User> for UserDto {
             profile_image: u.profile_image,
             bio: u.bio,
             created_at: rfc3339(u.created_at),
+        }
+    }
+}
+
+/// A profile with what the user's all-time score amounts to (`GET /api/me`,
+/// `GET /api/users/{id}`). Levels: level 1 at score 0, and going from level L to L + 1 costs
+/// 100 + 20·(L − 1) points (level 2 at 100, 3 at 220, 4 at 360, 5 at 520, …).
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProfileDto {
+    #[serde(flatten)]
+    pub user: UserDto,
+    /// All-time score: +10 per achieved session, +50 per completed challenge.
+    pub total_score: i64,
+    /// Level from the all-time score (1 at score 0).
+    #[schema(minimum = 1)]
+    pub level: u32,
+    /// The all-time score at which the next level is reached.
+    pub next_level_score: i64,
+    /// Points earned on each of the last 7 days in the server's timezone, oldest first (today last).
+    #[schema(value_type = Vec<i64>, min_items = 7, max_items = 7)]
+    pub recent_scores: [i64; ssgwan_domain::stats::RECENT_DAYS],
+}
+
+impl ProfileDto {
+    pub fn new(user: User, activity: Activity) -> Self {
+        Self {
+            user: user.into(),
+            total_score: activity.total_score,
+            level: activity.level(),
+            next_level_score: activity.next_level_score(),
+            recent_scores: activity.recent_scores,
         }
     }
 }
@@ -110,6 +144,28 @@ pub struct UpdateMeRequest {
     pub profile_image: Option<Option<String>>,
 }
 
+/// What a tag may look like as typed: optional white space and one `#` before it, then 1–20
+/// characters with no white space, control character, `#` or `,` (the white space set is the
+/// one Rust's `trim` removes).
+pub const TAG_PATTERN: &str = r"^[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*#?[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000#,]{1,20}[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*$";
+
+/// A tag as typed: `"#영어"`, `"morning"`. Stored trimmed and without the `#`; unique per
+/// challenge ignoring case.
+pub struct TagName;
+
+impl utoipa::PartialSchema for TagName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .pattern(Some(TAG_PATTERN))
+            .examples([serde_json::json!("#영어")])
+            .into()
+    }
+}
+
+impl ToSchema for TagName {}
+
 /// A weekday, as `daysOfWeek` spells it.
 #[derive(Debug, ToSchema)]
 #[allow(dead_code, clippy::upper_case_acronyms)]
@@ -179,6 +235,10 @@ pub struct ChallengeInput {
     /// Percent of scheduled sessions to attend to complete; default 80.
     #[schema(minimum = 1, maximum = 100)]
     pub success_rate: Option<i64>,
+    /// Up to 5 tags, unique ignoring case (a duplicate is 400 on `tags`); default none. On
+    /// edit the list replaces the old one (`[]` removes them all).
+    #[schema(value_type = Option<Vec<TagName>>, max_items = 5, example = json!(["#영어", "morning"]))]
+    pub tags: Option<Vec<String>>,
 }
 
 impl From<ChallengeInput> for ChallengeDraft {
@@ -197,6 +257,7 @@ impl From<ChallengeInput> for ChallengeDraft {
             timezone: i.timezone,
             min_minutes: i.min_minutes,
             success_rate: i.success_rate,
+            tags: i.tags,
         }
     }
 }
@@ -228,11 +289,24 @@ pub struct ChallengeDto {
     pub creator: UserSummaryDto,
     /// Whether the caller holds a place.
     pub joined: bool,
+    /// Up to 5 tags, in the creator's order, without `#`.
+    pub tags: Vec<String>,
+    /// The creator's notice to participants (editable at any time); `null` when there is none.
+    pub notice: Option<String>,
+    /// When the notice was last set or cleared (RFC 3339); `null` if never.
+    pub notice_updated_at: Option<String>,
+    /// How many users have the challenge on their wish list.
+    pub wish_count: i64,
+    /// Whether the caller has it on their wish list (`false` when signed out).
+    pub wished: bool,
+    /// What `sort=popular` orders by: `2 × participantCount + wishCount`.
+    pub popularity: i64,
     pub created_at: String,
 }
 
 impl ChallengeDto {
     pub fn new(record: ChallengeRecord, now: Timestamp) -> Self {
+        let popularity = record.popularity();
         let spec = record.spec;
         let s = &spec.schedule;
         let status: ChallengeStatus = s.status_at(now);
@@ -253,9 +327,15 @@ impl ChallengeDto {
             status: status.as_str().to_owned(),
             creator: record.creator.into(),
             joined: record.joined,
+            notice: record.notice,
+            notice_updated_at: record.notice_updated_at.map(rfc3339),
+            wish_count: record.wish_count,
+            wished: record.wished,
+            popularity,
             created_at: rfc3339(record.created_at),
             title: spec.title,
             description: spec.description,
+            tags: spec.tags,
         }
     }
 }
@@ -311,20 +391,29 @@ pub struct HealthDto {
     /// Per dependency: `ok` or `unavailable`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub database: Option<&'static str>,
+    /// Redis, when the nodes share one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub redis: Option<&'static str>,
 }
 
 /// Query of `GET /api/challenges`; values are validated by the handler so errors name them.
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListParams {
-    /// Text to find in the title or description (case-insensitive), at most 100 characters.
+    /// Text to find in the title, description or tags (case-insensitive), at most 100 characters.
     #[param(max_length = 100)]
     pub q: Option<String>,
+    /// Only challenges with this tag (case-insensitive, with or without `#`); empty: no filter.
+    #[param(
+        pattern = r"^(?:[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*#?[^\x00-\x20\x7f-\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000#,]{1,20}[\t\n\x0b\x0c\r \x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]*)?$"
+    )]
+    pub tag: Option<String>,
     #[param(pattern = "^(STUDY|WORKOUT|MORNING|READING|HOBBY|ETC)$")]
     pub category: Option<String>,
     #[param(pattern = "^(RECRUITING|IN_PROGRESS|ENDED)$")]
     pub status: Option<String>,
-    /// `new` (default), `popular` (most participants) or `startingSoon` (not started yet, soonest first).
+    /// `new` (default), `popular` (by popularity = 2 × participantCount + wishCount, then newest)
+    /// or `startingSoon` (not started yet, soonest first).
     #[param(pattern = "^(new|popular|startingSoon)$")]
     pub sort: Option<String>,
     /// Page size, default 20.
@@ -341,4 +430,51 @@ pub struct MyChallengesParams {
     /// `active` (default), `completed` or `created`.
     #[param(pattern = "^(active|completed|created)$")]
     pub state: Option<String>,
+}
+
+/// Body of `PUT /api/challenges/{id}/notice`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NoticeRequest {
+    /// Up to 1,000 characters, line breaks allowed, trimmed; `null` or blank removes the notice.
+    #[serde(deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, required = true, max_length = 1000, pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$")]
+    pub notice: Option<Option<String>>,
+}
+
+/// A tag and how many challenges that have not ended carry it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PopularTagDto {
+    /// The tag without `#` (one of the spellings creators used).
+    pub tag: String,
+    pub count: i64,
+}
+
+impl From<PopularTag> for PopularTagDto {
+    fn from(t: PopularTag) -> Self {
+        Self {
+            tag: t.tag,
+            count: t.count,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PopularTagsParams {
+    /// How many tags, 1–50, default 10.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 50)]
+    pub limit: Option<String>,
+}
+
+/// Query of `GET /api/me/wishes`.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct WishListParams {
+    /// Page size, default 20.
+    #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
+    pub limit: Option<String>,
+    /// `nextCursor` of the previous page (opaque).
+    #[param(pattern = r"^-?[0-9]{1,18}\.[0-9]{1,18}$")]
+    pub cursor: Option<String>,
 }

@@ -11,8 +11,11 @@ pub mod ops;
 pub mod rankings;
 pub mod rtc;
 pub mod stats;
+pub mod tags;
+pub mod uploads;
 pub mod users;
 mod web;
+pub mod wishes;
 
 use std::{sync::Arc, time::Duration};
 
@@ -46,7 +49,7 @@ pub const JSON_BODY_LIMIT: usize = 64 * 1024;
     components(schemas(crate::error::ErrorBody)),
     modifiers(&SecuritySchemes, &RateLimitResponses),
     security(("session_cookie" = []), ("bearer" = []), ()),
-    tags((name = "auth"), (name = "users"), (name = "challenges"), (name = "realtime"), (name = "rankings"), (name = "statistics"), (name = "operations"))
+    tags((name = "auth"), (name = "users"), (name = "files"), (name = "challenges"), (name = "realtime"), (name = "rankings"), (name = "statistics"), (name = "operations"))
 )]
 struct ApiDoc;
 
@@ -120,6 +123,12 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::kakao_callback))
         .routes(routes!(users::me, users::update_me))
         .routes(routes!(users::user_profile))
+        .merge(
+            OpenApiRouter::new()
+                .routes(routes!(uploads::upload))
+                .layer(DefaultBodyLimit::max(uploads::UPLOAD_BODY_LIMIT)),
+        )
+        .routes(routes!(uploads::file))
         .routes(routes!(challenges::create, challenges::list))
         .routes(routes!(
             challenges::detail,
@@ -129,6 +138,10 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(challenges::join, challenges::participants))
         .routes(routes!(challenges::cancel))
         .routes(routes!(challenges::mine))
+        .routes(routes!(challenges::set_notice))
+        .routes(routes!(wishes::wish, wishes::unwish))
+        .routes(routes!(wishes::my_wishes))
+        .routes(routes!(tags::popular))
         .routes(routes!(chat::history))
         .routes(routes!(rankings::rankings))
         .routes(routes!(stats::user_stats))

@@ -18,17 +18,33 @@ pub async fn healthz() -> Json<HealthDto> {
     Json(HealthDto {
         status: "ok",
         database: None,
+        redis: None,
     })
 }
 
-/// Ready to serve: the database answers within two seconds.
+/// Ready to serve: the database answers within two seconds, and so does Redis (its pub/sub
+/// connection included) when the nodes share one.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = HealthDto), (status = 503, body = HealthDto)))]
 pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
-    let database_ok = matches!(
-        tokio::time::timeout(Duration::from_secs(2), state.store.ping()).await,
-        Ok(Ok(()))
-    );
-    let status = if database_ok {
+    let limit = Duration::from_secs(2);
+    let database = async {
+        matches!(
+            tokio::time::timeout(limit, state.store.ping()).await,
+            Ok(Ok(()))
+        )
+    };
+    let redis = async {
+        match &state.redis {
+            None => None,
+            Some(_) => Some(matches!(
+                tokio::time::timeout(limit, state.rooms.ping()).await,
+                Ok(Ok(()))
+            )),
+        }
+    };
+    let (database_ok, redis_ok) = tokio::join!(database, redis);
+    let ready = database_ok && redis_ok != Some(false);
+    let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
@@ -37,8 +53,9 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     (
         status,
         Json(HealthDto {
-            status: word(database_ok),
+            status: word(ready),
             database: Some(word(database_ok)),
+            redis: redis_ok.map(word),
         }),
     )
 }
@@ -46,8 +63,15 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
 /// Prometheus text exposition.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    (
-        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
+    // The store counts its own statements (one relaxed add each) and the count is written
+    // here, per server rather than through the process-wide recorder, so that several servers
+    // in one process (tests) each report exactly their own.
+    let mut text = state.metrics.render();
+    text.push_str(&format!(
+        "# HELP ssgwan_db_queries_total Statements sent to the database.\n\
+         # TYPE ssgwan_db_queries_total counter\n\
+         ssgwan_db_queries_total {}\n",
+        state.store.round_trips()
+    ));
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
 }

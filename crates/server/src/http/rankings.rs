@@ -1,4 +1,5 @@
-//! The ranking API: top of a board and the caller's own position, even outside the top.
+//! The ranking API: top of a board and the caller's own position, even outside the top, each
+//! entry with the user's level (from the all-time score) and their last seven days' points.
 
 use axum::{
     extract::State,
@@ -6,13 +7,17 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::{Deserialize, Serialize};
-use ssgwan_domain::{Invalid, Reason, stats::Period};
+use ssgwan_domain::{
+    Invalid, Reason,
+    stats::{Period, RECENT_DAYS},
+};
+use ssgwan_store::StoreResult;
 use utoipa::ToSchema;
 
 use super::extract::{ApiQuery, MaybeUser};
 use crate::{
     error::{AppResult, ErrorBody},
-    ranking::Entry,
+    ranking::{Activity, Entry, Ranking},
     state::AppState,
 };
 
@@ -25,6 +30,10 @@ pub struct RankingParams {
     /// 1–100, default 100.
     #[param(value_type = Option<i64>, minimum = 1, maximum = 100)]
     pub limit: Option<String>,
+    /// `full` (default) or `basic`: `basic` leaves out `level`, `nextLevelScore` and
+    /// `recentScores` (for clients that show the table only; the benchmark compares the two).
+    #[param(pattern = "^(full|basic)$")]
+    pub fields: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -35,11 +44,26 @@ pub struct RankingEntry {
     pub nickname: String,
     pub profile_image: Option<String>,
     pub completed_count: i64,
+    /// Points in the board's period.
     pub total_score: i64,
+    /// Level from the user's all-time score, whatever the board's period (level 1 at 0; from
+    /// level L to L + 1 costs 100 + 20·(L − 1) points). Absent with `fields=basic`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1)]
+    pub level: Option<u32>,
+    /// The all-time score at which the next level is reached. Absent with `fields=basic`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_level_score: Option<i64>,
+    /// Points earned on each of the last 7 days in the server's timezone, oldest first (today
+    /// last), zero-filled. Absent with `fields=basic`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Vec<i64>>, min_items = 7, max_items = 7)]
+    pub recent_scores: Option<[i64; RECENT_DAYS]>,
 }
 
-impl From<Entry> for RankingEntry {
-    fn from(e: Entry) -> Self {
+impl RankingEntry {
+    /// The entry, with level and sparkline when `activity` is given.
+    fn new(e: Entry, activity: Option<Activity>) -> Self {
         Self {
             rank: e.ranked.rank,
             user_id: e.profile.id,
@@ -47,8 +71,34 @@ impl From<Entry> for RankingEntry {
             profile_image: e.profile.profile_image,
             completed_count: e.ranked.standing.completed,
             total_score: e.ranked.standing.score,
+            level: activity.map(|a| a.level()),
+            next_level_score: activity.map(|a| a.next_level_score()),
+            recent_scores: activity.map(|a| a.recent_scores),
         }
     }
+}
+
+/// Entries of a page; with `detailed`, levels and sparklines for all of them from one query.
+async fn render(
+    ranking: &Ranking,
+    entries: Vec<Entry>,
+    detailed: bool,
+) -> StoreResult<Vec<RankingEntry>> {
+    if !detailed {
+        return Ok(entries
+            .into_iter()
+            .map(|e| RankingEntry::new(e, None))
+            .collect());
+    }
+    let users: Vec<i64> = entries.iter().map(|e| e.profile.id).collect();
+    let activity = ranking.activity(&users).await?;
+    Ok(entries
+        .into_iter()
+        .map(|e| {
+            let of_user = activity.get(&e.profile.id).copied().unwrap_or_default();
+            RankingEntry::new(e, Some(of_user))
+        })
+        .collect())
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -59,7 +109,8 @@ pub struct RankingPage {
     pub me: Option<RankingEntry>,
 }
 
-/// A ranking board: score, then completed challenges, then who reached the score first.
+/// A ranking board: score, then completed challenges, then who reached the score first. Each
+/// entry carries the user's level and 7-day sparkline unless `fields=basic`.
 #[utoipa::path(get, path = "/api/rankings", tag = "rankings", params(RankingParams), responses((status = 200, body = RankingPage), (status = 400, body = ErrorBody)))]
 pub async fn rankings(
     State(state): State<AppState>,
@@ -83,23 +134,46 @@ pub async fn rankings(
             .filter(|l| (1..=100).contains(l))
             .ok_or(Invalid::new("limit", Reason::Range { min: 1, max: 100 }))?,
     };
-    let entries = state
-        .ranking
-        .top_json(period, limit, RankingEntry::from)
+    let detailed = match params.fields.as_deref() {
+        None | Some("full") => true,
+        Some("basic") => false,
+        Some(_) => {
+            return Err(Invalid::new(
+                "fields",
+                Reason::Format {
+                    expected: "full|basic",
+                },
+            )
+            .into());
+        }
+    };
+    let ranking = &state.ranking;
+    let entries = ranking
+        .top_json(period, limit, detailed, |entries| {
+            render(ranking, entries, detailed)
+        })
         .await?;
     let me = match &viewer {
-        Some(user) => state
-            .ranking
-            .position(period, user.id)
-            .await?
-            .map(RankingEntry::from),
+        Some(user) => match ranking.position(period, user.id).await? {
+            Some(entry) if detailed => {
+                let activity = ranking.user_activity(user.id).await?;
+                Some(RankingEntry::new(entry, Some(activity)))
+            }
+            Some(entry) => Some(RankingEntry::new(entry, None)),
+            None => None,
+        },
         None => None,
     };
     // The entries are shared, pre-serialized JSON; the page is assembled around them.
     let me = serde_json::to_string(&me).map_err(|e| crate::error::AppError::Internal(e.into()))?;
-    let body = format!(
-        r#"{{"period":"{}","entries":{entries},"me":{me}}}"#,
-        period.as_str()
-    );
+    // Sized once: the entries are most of the body (with levels and sparklines, ~20 KB).
+    let mut body = String::with_capacity(entries.len() + me.len() + 48);
+    body.push_str(r#"{"period":""#);
+    body.push_str(period.as_str());
+    body.push_str(r#"","entries":"#);
+    body.push_str(&entries);
+    body.push_str(r#","me":"#);
+    body.push_str(&me);
+    body.push('}');
     Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
 }

@@ -1,11 +1,12 @@
-//! Profiles: my own (read and edit) and anyone's public one.
+//! Profiles: my own (read and edit) and anyone's public one, each with the level the all-time
+//! score amounts to and the last seven days' points.
 
 use axum::{Json, extract::State};
 use ssgwan_domain::{user, validation};
 use ssgwan_store::UserUpdate;
 
 use super::{
-    dto::{UpdateMeRequest, UserDto},
+    dto::{ProfileDto, UpdateMeRequest},
     extract::{ApiJson, CurrentUser, PathId},
 };
 use crate::{
@@ -13,22 +14,31 @@ use crate::{
     state::AppState,
 };
 
-/// The signed-in user's profile.
-#[utoipa::path(get, path = "/api/me", tag = "users", responses((status = 200, body = UserDto), (status = 401, body = ErrorBody)))]
-pub async fn me(current: CurrentUser) -> Json<UserDto> {
-    Json(current.user.into())
+/// A user's profile with their level and recent points.
+async fn profile(state: &AppState, user: ssgwan_store::User) -> AppResult<ProfileDto> {
+    let activity = state.ranking.user_activity(user.id).await?;
+    Ok(ProfileDto::new(user, activity))
+}
+
+/// The signed-in user's profile, level and recent points.
+#[utoipa::path(get, path = "/api/me", tag = "users", responses((status = 200, body = ProfileDto), (status = 401, body = ErrorBody)))]
+pub async fn me(
+    State(state): State<AppState>,
+    current: CurrentUser,
+) -> AppResult<Json<ProfileDto>> {
+    Ok(Json(profile(&state, current.user).await?))
 }
 
 /// Edits nickname (2–20, unique), bio (≤ 300) and profile image.
 #[utoipa::path(
     patch, path = "/api/me", tag = "users", request_body = UpdateMeRequest,
-    responses((status = 200, body = UserDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody))
+    responses((status = 200, body = ProfileDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody))
 )]
 pub async fn update_me(
     State(state): State<AppState>,
     current: CurrentUser,
     ApiJson(request): ApiJson<UpdateMeRequest>,
-) -> AppResult<Json<UserDto>> {
+) -> AppResult<Json<ProfileDto>> {
     let update = UserUpdate {
         nickname: request
             .nickname
@@ -48,18 +58,18 @@ pub async fn update_me(
         .await?;
     state.ranking.forget_profile(updated.id);
     state.session_cache.forget_user(updated.id);
-    Ok(Json(updated.into()))
+    Ok(Json(profile(&state, updated).await?))
 }
 
-/// Anyone's public profile.
+/// Anyone's public profile, level and recent points.
 #[utoipa::path(
     get, path = "/api/users/{id}", tag = "users", params(("id" = i64, Path, minimum = 1)),
-    responses((status = 200, body = UserDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
+    responses((status = 200, body = ProfileDto), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody))
 )]
 pub async fn user_profile(
     State(state): State<AppState>,
     PathId(id): PathId,
-) -> AppResult<Json<UserDto>> {
+) -> AppResult<Json<ProfileDto>> {
     let found = state.store.user(id).await?.ok_or(AppError::UserNotFound)?;
-    Ok(Json(found.into()))
+    Ok(Json(profile(&state, found).await?))
 }

@@ -25,7 +25,6 @@ use axum::{
     response::Response,
 };
 use futures::{SinkExt, StreamExt, stream::SplitSink};
-use governor::{DefaultKeyedRateLimiter, Quota};
 use ssgwan_domain::attendance::ParticipantSchedule;
 use ssgwan_realtime::{Connection, Media, MemberInfo, RoomId};
 use ssgwan_store::{ParticipantStatus, User};
@@ -43,15 +42,55 @@ pub const IDLE_LIMIT: Duration = Duration::from_secs(60);
 /// Messages a `join` replays at most; beyond that `truncated` is set and the client pages.
 pub const MISSED_LIMIT: i64 = 500;
 
-/// Per-user chat limits.
-pub type ChatLimiter = DefaultKeyedRateLimiter<i64>;
+/// A per-user chat limit of `per_10s` messages per 10 seconds, shared by the nodes through
+/// Redis when there is one; `None` when 0 (limits off, for load tests).
+pub fn chat_limiter(
+    per_10s: u32,
+    redis: Option<&ssgwan_realtime::RedisClient>,
+) -> Option<Arc<dyn ssgwan_realtime::RateLimiter>> {
+    if per_10s == 0 {
+        return None;
+    }
+    let window = Duration::from_secs(10);
+    Some(match redis {
+        Some(redis) => Arc::new(ssgwan_realtime::RedisRateLimiter::new(
+            redis.clone(),
+            "chat",
+            per_10s,
+            window,
+        )),
+        None => Arc::new(ssgwan_realtime::LocalRateLimiter::new(per_10s, window)),
+    })
+}
 
-/// A per-user chat limit of `per_10s` messages per 10 seconds (as a burst, refilled evenly);
-/// `None` when 0 (limits off, for load tests).
-pub fn chat_limiter(per_10s: u32) -> Option<Arc<ChatLimiter>> {
-    let burst = std::num::NonZeroU32::new(per_10s)?;
-    let period = Duration::from_secs(10) / per_10s;
-    Quota::with_period(period).map(|quota| Arc::new(ChatLimiter::keyed(quota.allow_burst(burst))))
+/// Tells the rooms about presence changes that no connection of this node caused: users of a
+/// node that died (their last tab is gone), or re-registered after a Redis outage. The shared
+/// rooms report each change on exactly one node; the frames are those a leave, join or media
+/// change sends.
+pub fn spawn_presence_reporter(
+    rooms: Arc<dyn ssgwan_realtime::Rooms>,
+    mut events: ssgwan_realtime::PresenceEvents,
+) {
+    tokio::spawn(async move {
+        while let Some(event) = events.recv().await {
+            let (room, event, member) = match event {
+                ssgwan_realtime::PresenceEvent::Joined { room, member } => (room, "join", member),
+                ssgwan_realtime::PresenceEvent::Left { room, member } => (room, "leave", member),
+                ssgwan_realtime::PresenceEvent::Changed { room, member } => (room, "media", member),
+            };
+            let user = member.info.user_id;
+            tracing::info!(room, user, event, "presence changed on another node");
+            let frame = ServerFrame::Presence {
+                room,
+                event,
+                user: member,
+            }
+            .encode();
+            if let Err(err) = rooms.broadcast(room, frame, Some(user)).await {
+                tracing::warn!(error = %err, room, "presence change not delivered");
+            }
+        }
+    });
 }
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
@@ -252,6 +291,13 @@ impl Session {
         });
     }
 
+    /// A shared-store failure: `SERVICE_UNAVAILABLE` while Redis is down (the client retries),
+    /// `INTERNAL` for anything else.
+    fn realtime_error(&self, err: ssgwan_realtime::RealtimeError, room: RoomId) {
+        tracing::warn!(error = %err, room, "real-time operation failed");
+        self.app_error(&AppError::from(err), Some(room));
+    }
+
     fn app_error(&self, err: &AppError, room: Option<RoomId>) {
         let body = err.body();
         self.error(body.code, body.message, room);
@@ -282,7 +328,11 @@ impl Session {
                     return self.error("NOT_IN_ROOM", "join the room first".into(), Some(room));
                 }
                 let frame = protocol::signal_frame(room, self.user.id, &data);
-                if to == self.user.id || !self.state.rooms.send_to_user(room, to, frame).await {
+                let delivered = match self.state.rooms.send_to_user(room, to, frame).await {
+                    Ok(delivered) => delivered,
+                    Err(err) => return self.realtime_error(err, room),
+                };
+                if to == self.user.id || !delivered {
                     self.error(
                         "PEER_NOT_IN_ROOM",
                         format!("user {to} is not in room {room}"),
@@ -304,8 +354,13 @@ impl Session {
                         Media { camera, mic },
                     )
                     .await;
+                let changed = match changed {
+                    Ok(changed) => changed,
+                    Err(err) => return self.realtime_error(err, room),
+                };
                 if let Some(member) = changed {
-                    self.state
+                    let _ = self
+                        .state
                         .rooms
                         .broadcast(
                             room,
@@ -367,11 +422,15 @@ impl Session {
             profile_image: self.user.profile_image.clone(),
         };
         let rejoin = self.rooms.contains_key(&room);
-        let joined = self
+        let joined = match self
             .state
             .rooms
             .join(room, info, self.connection.clone(), Media::default())
-            .await;
+            .await
+        {
+            Ok(joined) => joined,
+            Err(err) => return self.realtime_error(err, room),
+        };
         if joined.first_tab
             && !rejoin
             && let Some(me) = joined
@@ -380,7 +439,8 @@ impl Session {
                 .find(|m| m.info.user_id == self.user.id)
                 .cloned()
         {
-            self.state
+            let _ = self
+                .state
                 .rooms
                 .broadcast(
                     room,
@@ -424,15 +484,25 @@ impl Session {
             return;
         };
         let rooms = &self.state.rooms;
+        // TODO(redis-outage): while the shared store is down, others miss this leave's presence
+        // frames; the realtime crate re-registers presence when it is back.
         let before = rooms
             .members(room)
             .await
+            .unwrap_or_default()
             .into_iter()
             .find(|m| m.info.user_id == self.user.id);
-        match rooms.leave(room, self.user.id, self.connection.id).await {
+        let left = rooms
+            .leave(room, self.user.id, self.connection.id)
+            .await
+            .unwrap_or_else(|err| {
+                tracing::warn!(error = %err, room, "leaving a room during a real-time store outage");
+                Some(true)
+            });
+        match left {
             Some(true) => {
                 if let Some(member) = before {
-                    rooms
+                    let _ = rooms
                         .broadcast(
                             room,
                             ServerFrame::Presence {
@@ -445,16 +515,16 @@ impl Session {
                         )
                         .await;
                 }
-                self.state.attendance.camera_off(room, self.user.id);
             }
             Some(false) => {
                 let after = rooms
                     .members(room)
                     .await
+                    .unwrap_or_default()
                     .into_iter()
                     .find(|m| m.info.user_id == self.user.id);
                 if let Some(after) = after.filter(|a| Some(a) != before.as_ref()) {
-                    rooms
+                    let _ = rooms
                         .broadcast(
                             room,
                             ServerFrame::Presence {
@@ -466,12 +536,12 @@ impl Session {
                             Some(self.user.id),
                         )
                         .await;
-                    if !after.camera {
-                        self.state.attendance.camera_off(room, self.user.id);
-                    }
                 }
             }
             None => {}
+        }
+        if !rooms.camera_on_here(room, self.user.id) {
+            self.state.attendance.camera_off(room, self.user.id);
         }
     }
 
@@ -487,14 +557,9 @@ impl Session {
         let Some(joined) = self.rooms.get(&room) else {
             return;
         };
-        let on_camera = self
-            .state
-            .rooms
-            .members(room)
-            .await
-            .iter()
-            .any(|m| m.info.user_id == self.user.id && m.camera);
-        if on_camera {
+        // This node's tabs only: each node counts its own tabs, and the camera lease keeps a
+        // user on camera on two nodes from being counted twice (see attendance.rs).
+        if self.state.rooms.camera_on_here(room, self.user.id) {
             self.state
                 .attendance
                 .camera_on(room, self.user.id, joined.seat.clone());
@@ -527,10 +592,15 @@ impl Session {
                 Some(room),
             );
         }
-        if let Some(limiter) = &self.state.chat_limiter
-            && limiter.check_key(&self.user.id).is_err()
-        {
-            return self.app_error(&AppError::RateLimited, Some(room));
+        if let Some(limiter) = &self.state.chat_limiter {
+            match limiter.check(&self.user.id.to_string()).await {
+                Ok(decision) if !decision.is_allowed() => {
+                    return self.app_error(&AppError::RateLimited, Some(room));
+                }
+                Ok(_) => {}
+                // Fail open: the message itself is stored in the database, not in Redis.
+                Err(err) => tracing::warn!(error = %err, "chat limit not checked"),
+            }
         }
         let stored = self
             .state
@@ -546,7 +616,12 @@ impl Session {
                     message: message.into(),
                     client_id,
                 };
-                self.state.rooms.broadcast(room, frame.encode(), None).await;
+                // Stored, and delivered to this node's tabs even if Redis is down; members on
+                // other nodes then see a gap in the room's numbering and fetch what they missed
+                // (history over HTTP, or `join` with `since`).
+                if let Err(err) = self.state.rooms.broadcast(room, frame.encode(), None).await {
+                    tracing::warn!(error = %err, room, "chat fan-out to other nodes failed");
+                }
             }
             // A resend of a message already stored: confirm it to this tab only.
             Ok((message, false)) => self.send(&ServerFrame::Chat {

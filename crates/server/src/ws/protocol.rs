@@ -255,6 +255,11 @@ pub enum ServerFrame {
         total_score: i64,
         completed_count: i64,
     },
+    /// The creator set or cleared the challenge's notice (`notice: null`).
+    Notice {
+        room: i64,
+        notice: Option<String>,
+    },
     Error {
         code: &'static str,
         message: String,
@@ -287,6 +292,26 @@ mod tests {
         assert_eq!(parsed["type"], "signal");
         assert_eq!(parsed["from"], 7);
         assert!(frame.ends_with(r#""data":{"sdp":"v=0\r\n","b":[1,2]}}"#));
+    }
+
+    #[test]
+    fn notice_frames_name_the_room_and_carry_null_when_cleared() {
+        let set = ServerFrame::Notice {
+            room: 4,
+            notice: Some("내일은 쉽니다".into()),
+        };
+        assert_eq!(
+            &*set.encode(),
+            r#"{"type":"notice","room":4,"notice":"내일은 쉽니다"}"#
+        );
+        let cleared = ServerFrame::Notice {
+            room: 4,
+            notice: None,
+        };
+        assert_eq!(
+            &*cleared.encode(),
+            r#"{"type":"notice","room":4,"notice":null}"#
+        );
     }
 
     #[test]

@@ -115,6 +115,13 @@ async fn openapi_documents_every_route_and_the_error_shape() {
         ("delete", "/api/challenges/{id}/participants/me"),
         ("get", "/api/challenges/{id}/participants"),
         ("get", "/api/me/challenges"),
+        ("put", "/api/challenges/{id}/notice"),
+        ("put", "/api/challenges/{id}/wish"),
+        ("delete", "/api/challenges/{id}/wish"),
+        ("get", "/api/me/wishes"),
+        ("get", "/api/tags/popular"),
+        ("post", "/api/uploads"),
+        ("get", "/api/files/{key}"),
         ("get", "/api/challenges/{id}/messages"),
         ("get", "/api/rtc/ice-servers"),
         ("get", "/api/ws"),
@@ -146,9 +153,18 @@ async fn openapi_documents_every_route_and_the_error_shape() {
         "a documented route is not in the expected list (add it to this test)"
     );
     assert!(doc["components"]["schemas"]["ErrorBody"]["properties"]["code"].is_object());
-    // Each documented route answers something other than the JSON 404 of unknown routes.
+    // Each documented route answers something other than the JSON 404 of unknown routes
+    // (a file is stored first: an unknown file key is a JSON 404 too).
+    let token = app.login("documenter").await;
+    let file_url = app
+        .upload_ok(&token, "a.png", &crate::uploads::png_bytes())
+        .await;
+    let file_key = file_url.trim_start_matches("/api/files/").to_owned();
     for (method, path) in expected {
-        let concrete = path.replace("{id}", "1").replace("{userId}", "1");
+        let concrete = path
+            .replace("{id}", "1")
+            .replace("{userId}", "1")
+            .replace("{key}", &file_key);
         let response = app
             .client
             .request(

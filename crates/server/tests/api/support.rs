@@ -41,12 +41,11 @@ pub fn test_args(dir: &TempDir, extra: &[&str]) -> ServeArgs {
         "pretty",
     ];
     // Attendance and completion run on short real-time ticks; the manual clock decides the time.
-    argv.extend_from_slice(&[
-        "--attendance-tick-ms",
-        "50",
-        "--completion-interval-ms",
-        "100",
-    ]);
+    // (A test that must not see background queries passes its own --completion-interval-ms.)
+    argv.extend_from_slice(&["--attendance-tick-ms", "50"]);
+    if !extra.contains(&"--completion-interval-ms") {
+        argv.extend_from_slice(&["--completion-interval-ms", "100"]);
+    }
     // Tests sign in dozens of users from one address; limits have their own test.
     if !extra.contains(&"--rate-limit-per-second") {
         argv.extend_from_slice(&["--rate-limit-per-second", "0"]);

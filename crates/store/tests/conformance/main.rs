@@ -35,6 +35,12 @@ conformance!(
     completion_settles_each_participant_once,
     scores_totals_and_reconciliation,
     statistics_reads,
+    tags_are_kept_in_order_filtered_and_counted,
+    notices_are_set_and_cleared_at_any_time,
+    wishes_are_idempotent_counted_and_listed,
+    racing_wishes_keep_the_count_equal_to_the_rows,
+    popularity_weighs_participants_twice_and_pages_exactly,
+    score_activity_sums_spans_in_one_query,
 );
 
 mod cases {
@@ -345,6 +351,7 @@ mod cases {
         }
         let query = |sort, text: Option<&str>, category, status| ChallengeQuery {
             text: text.map(str::to_owned),
+            tag: None,
             category,
             status,
             sort,
@@ -1034,5 +1041,570 @@ mod cases {
                     && p.joined_at == now()
                     && p.challenge.joined)
         );
+    }
+
+    fn tagged(title: &str, tags: &[&str]) -> ssgwan_domain::ChallengeSpec {
+        let mut s = spec(title, "2026-03-03", "2026-03-09", 10);
+        s.tags = tags.iter().map(|t| (*t).to_owned()).collect();
+        s.description = format!("{title}: 함께 해요");
+        // What validation would compute, so search sees the tags.
+        s
+    }
+
+    fn list(sort: ChallengeSort, limit: i64) -> ChallengeQuery {
+        ChallengeQuery {
+            text: None,
+            tag: None,
+            category: None,
+            status: None,
+            sort,
+            limit,
+            after: None,
+        }
+    }
+
+    pub async fn tags_are_kept_in_order_filtered_and_counted(store: SqlStore) {
+        let host = user(&store, "tagger").await;
+        let create = |s: ssgwan_domain::ChallengeSpec| {
+            let store = store.clone();
+            async move {
+                store
+                    .create_challenge(host.id, &s, date("2026-03-02"), now())
+                    .await
+                    .expect("create")
+            }
+        };
+        let run = create(tagged("새벽 러닝", &["Running", "아침", "건강"])).await;
+        let study = create(tagged("영어 공부", &["English", "아침"])).await;
+        let plain = create(tagged("그냥", &[])).await;
+        // Today 10:00–11:00 in Seoul: over by 02:00 UTC.
+        let mut today = crate::support::draft("x", "2026-03-02", "2026-03-02", 10);
+        today.session_start = Some("10:00".into());
+        today.session_end = Some("11:00".into());
+        let mut ended = tagged("지난 러닝", &["running", "옛날"]);
+        ended.schedule = today.validate(now()).expect("valid").schedule;
+        let ended = create(ended).await;
+
+        let record = store
+            .challenge(run, None)
+            .await
+            .expect("read")
+            .expect("exists");
+        assert_eq!(
+            record.spec.tags,
+            vec!["Running", "아침", "건강"],
+            "kept as typed, in order"
+        );
+        assert!(
+            store
+                .challenge(plain, None)
+                .await
+                .expect("read")
+                .expect("exists")
+                .spec
+                .tags
+                .is_empty()
+        );
+
+        // A tag filter matches case-insensitively and combines with the other filters.
+        let by_tag = |tag: &str, text: Option<&str>| {
+            let mut q = list(ChallengeSort::New, 50);
+            q.tag = Some(tag.to_owned());
+            q.text = text.map(str::to_owned);
+            q
+        };
+        let ids = |records: Vec<ssgwan_store::ChallengeRecord>| {
+            records.into_iter().map(|r| r.id).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(store
+                .list_challenges(&by_tag("RUNNING", None), None, now())
+                .await
+                .expect("list")),
+            vec![ended, run]
+        );
+        assert_eq!(
+            ids(store
+                .list_challenges(&by_tag("아침", None), None, now())
+                .await
+                .expect("list")),
+            vec![study, run]
+        );
+        assert_eq!(
+            ids(store
+                .list_challenges(&by_tag("아침", Some("영어")), None, now())
+                .await
+                .expect("list")),
+            vec![study]
+        );
+        let mut running_now = by_tag("running", None);
+        running_now.status = Some(ChallengeStatus::Recruiting);
+        assert_eq!(
+            ids(store
+                .list_challenges(&running_now, None, now())
+                .await
+                .expect("list")),
+            vec![run]
+        );
+        assert!(
+            store
+                .list_challenges(&by_tag("없는태그", None), None, now())
+                .await
+                .expect("list")
+                .is_empty()
+        );
+        // Listed records carry their tags (loaded for the page at once).
+        let page = store
+            .list_challenges(&list(ChallengeSort::New, 50), None, now())
+            .await
+            .expect("list");
+        let study_record = page.iter().find(|r| r.id == study).expect("listed");
+        assert_eq!(study_record.spec.tags, vec!["English", "아침"]);
+        // `q` finds tags too (search text is computed by the domain).
+        let mut q = list(ChallengeSort::New, 50);
+        q.text = Some("#english".into());
+        assert_eq!(
+            ids(store.list_challenges(&q, None, now()).await.expect("list")),
+            vec![study]
+        );
+
+        // Popular tags: among challenges that have not ended, most used first.
+        let popular = store
+            .popular_tags(ts("2026-03-02T16:00:00Z"), 10)
+            .await
+            .expect("popular");
+        let counts: Vec<(String, i64)> = popular
+            .iter()
+            .map(|t| (t.tag.to_lowercase(), t.count))
+            .collect();
+        assert_eq!(counts[0], ("아침".to_owned(), 2), "{counts:?}");
+        assert!(
+            counts.contains(&("running".to_owned(), 1)),
+            "the ended one does not count: {counts:?}"
+        );
+        assert!(!counts.iter().any(|(t, _)| t == "옛날"), "{counts:?}");
+        assert_eq!(counts.len(), 4, "{counts:?}");
+        assert_eq!(
+            store
+                .popular_tags(ts("2026-03-02T16:00:00Z"), 1)
+                .await
+                .expect("popular")
+                .len(),
+            1
+        );
+        // Before it ended, the old one counted.
+        let before = store.popular_tags(now(), 10).await.expect("popular");
+        assert!(
+            before
+                .iter()
+                .any(|t| t.tag.to_lowercase() == "running" && t.count == 2),
+            "{before:?}"
+        );
+
+        // An edit replaces the tags in the same transaction; deletion takes them along.
+        store
+            .update_challenge(study, &tagged("영어 공부", &["Speaking"]), now())
+            .await
+            .expect("edit");
+        assert_eq!(
+            store
+                .challenge(study, None)
+                .await
+                .expect("read")
+                .expect("exists")
+                .spec
+                .tags,
+            vec!["Speaking"]
+        );
+        assert_eq!(
+            ids(store
+                .list_challenges(&by_tag("아침", None), None, now())
+                .await
+                .expect("list")),
+            vec![run]
+        );
+        store.delete_challenge(run, now()).await.expect("delete");
+        assert!(
+            store
+                .list_challenges(&by_tag("아침", None), None, now())
+                .await
+                .expect("list")
+                .is_empty()
+        );
+        // A refused edit (after the start) leaves the tags alone.
+        assert_eq!(
+            conflict(
+                store
+                    .update_challenge(study, &tagged("x", &["a"]), ts("2026-03-04T00:00:00Z"))
+                    .await
+            ),
+            Conflict::AlreadyStarted
+        );
+        assert_eq!(
+            store
+                .challenge(study, None)
+                .await
+                .expect("read")
+                .expect("exists")
+                .spec
+                .tags,
+            vec!["Speaking"]
+        );
+    }
+
+    pub async fn notices_are_set_and_cleared_at_any_time(store: SqlStore) {
+        let host = user(&store, "noticer").await;
+        let id = challenge(&store, &host, "notice", 10).await;
+        let read = || async {
+            store
+                .challenge(id, None)
+                .await
+                .expect("read")
+                .expect("exists")
+        };
+        let fresh = read().await;
+        assert_eq!((fresh.notice, fresh.notice_updated_at), (None, None));
+        let text = "내일은 07:10에 시작합니다 🙏\n늦지 마세요!";
+        store.set_notice(id, Some(text), now()).await.expect("set");
+        let set = read().await;
+        assert_eq!(set.notice.as_deref(), Some(text));
+        assert_eq!(set.notice_updated_at, Some(now()));
+        // After the challenge has ended, too; the definition is untouched.
+        let later = ts("2026-03-20T00:00:00Z");
+        store
+            .set_notice(id, Some(&"가".repeat(1000)), later)
+            .await
+            .expect("set after the end");
+        let long = read().await;
+        assert_eq!(long.notice.map(|n| n.chars().count()), Some(1000));
+        assert_eq!(long.updated_at, fresh.updated_at);
+        store.set_notice(id, None, later).await.expect("clear");
+        let cleared = read().await;
+        assert_eq!(
+            (cleared.notice, cleared.notice_updated_at),
+            (None, Some(later))
+        );
+        assert!(matches!(
+            store.set_notice(id + 1000, Some("x"), now()).await,
+            Err(StoreError::NotFound)
+        ));
+    }
+
+    pub async fn wishes_are_idempotent_counted_and_listed(store: SqlStore) {
+        let host = user(&store, "wish-host").await;
+        let fan = user(&store, "wish-fan").await;
+        let other = user(&store, "wish-other").await;
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            ids.push(challenge(&store, &host, &format!("wish {i}"), 10).await);
+        }
+        assert!(store.wish(fan.id, ids[0], now()).await.expect("wish"));
+        assert!(
+            !store
+                .wish(fan.id, ids[0], now() + hours(1))
+                .await
+                .expect("again"),
+            "idempotent"
+        );
+        assert!(store.wish(other.id, ids[0], now()).await.expect("wish"));
+        let seen_by = |viewer: Option<i64>| {
+            let store = store.clone();
+            let id = ids[0];
+            async move {
+                store
+                    .challenge(id, viewer)
+                    .await
+                    .expect("read")
+                    .expect("exists")
+            }
+        };
+        let record = seen_by(Some(fan.id)).await;
+        assert_eq!((record.wish_count, record.wished), (2, true));
+        assert!(!seen_by(Some(host.id)).await.wished);
+        assert!(!seen_by(None).await.wished);
+        assert_eq!(record.popularity(), 4, "2 × one participant + 2 wishes");
+
+        assert!(store.unwish(other.id, ids[0]).await.expect("unwish"));
+        assert!(
+            !store.unwish(other.id, ids[0]).await.expect("again"),
+            "idempotent"
+        );
+        assert!(!store.unwish(other.id, ids[1]).await.expect("never wished"));
+        assert_eq!(seen_by(None).await.wish_count, 1);
+        for missing in [
+            store.wish(fan.id, ids[4] + 1000, now()).await,
+            store.unwish(fan.id, ids[4] + 1000).await,
+        ] {
+            assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+        }
+
+        // The wish list: newest wish first, paged by cursor; ties on time fall back to id.
+        for (i, at) in [(2, 2), (1, 3), (3, 3), (4, 1)] {
+            store
+                .wish(fan.id, ids[i], now() + hours(at))
+                .await
+                .expect("wish");
+        }
+        let mut after = None;
+        let mut seen = Vec::new();
+        loop {
+            let page = store
+                .wished_challenges(fan.id, after, 2)
+                .await
+                .expect("wishes");
+            if page.is_empty() {
+                break;
+            }
+            assert!(
+                page.iter()
+                    .all(|w| w.challenge.wished && !w.challenge.joined)
+            );
+            after = Some(page.last().expect("non-empty").cursor());
+            seen.extend(page.into_iter().map(|w| (w.challenge.id, w.wished_at)));
+        }
+        assert_eq!(
+            seen,
+            vec![
+                (ids[3], now() + hours(3)),
+                (ids[1], now() + hours(3)),
+                (ids[2], now() + hours(2)),
+                (ids[4], now() + hours(1)),
+                (ids[0], now()),
+            ]
+        );
+        assert!(
+            store
+                .wished_challenges(other.id, None, 10)
+                .await
+                .expect("wishes")
+                .is_empty()
+        );
+        // Listings carry `wished` for the viewer.
+        let page = store
+            .list_challenges(&list(ChallengeSort::New, 10), Some(fan.id), now())
+            .await
+            .expect("list");
+        assert_eq!(page.iter().filter(|c| c.wished).count(), 5);
+        // Deleting a challenge takes its wishes with it.
+        store.delete_challenge(ids[2], now()).await.expect("delete");
+        assert_eq!(
+            store
+                .wished_challenges(fan.id, None, 10)
+                .await
+                .expect("wishes")
+                .len(),
+            4
+        );
+    }
+
+    pub async fn racing_wishes_keep_the_count_equal_to_the_rows(store: SqlStore) {
+        let host = user(&store, "race-host").await;
+        let id = challenge(&store, &host, "wished by many", 10).await;
+        let mut users = Vec::new();
+        for i in 0..12 {
+            users.push(user(&store, &format!("racer{i}")).await.id);
+        }
+        // Every user wishes and unwishes several times at once, from several tasks each.
+        let tasks = users
+            .iter()
+            .flat_map(|&u| (0..6).map(move |k| (u, k)))
+            .map(|(u, k)| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    for round in 0..4 {
+                        if (k + round) % 2 == 0 {
+                            store.wish(u, id, now()).await.expect("wish");
+                        } else {
+                            store.unwish(u, id).await.expect("unwish");
+                        }
+                    }
+                })
+            })
+            .collect::<Vec<_>>();
+        for task in join_all(tasks).await {
+            task.expect("task");
+        }
+        let mut rows = 0;
+        for &u in &users {
+            if store
+                .challenge(id, Some(u))
+                .await
+                .expect("read")
+                .expect("exists")
+                .wished
+            {
+                rows += 1;
+            }
+        }
+        let count = store
+            .challenge(id, None)
+            .await
+            .expect("read")
+            .expect("exists")
+            .wish_count;
+        assert_eq!(count, rows, "wish_count equals the wish rows");
+        // Settle everyone on "wished" and then on "not wished": the count follows exactly.
+        join_all(users.iter().map(|&u| store.wish(u, id, now()))).await;
+        assert_eq!(
+            store
+                .challenge(id, None)
+                .await
+                .expect("read")
+                .expect("exists")
+                .wish_count,
+            12
+        );
+        join_all(users.iter().map(|&u| store.unwish(u, id))).await;
+        assert_eq!(
+            store
+                .challenge(id, None)
+                .await
+                .expect("read")
+                .expect("exists")
+                .wish_count,
+            0
+        );
+    }
+
+    pub async fn popularity_weighs_participants_twice_and_pages_exactly(store: SqlStore) {
+        let host = user(&store, "pop-host").await;
+        let mut people = Vec::new();
+        for i in 0..6 {
+            people.push(user(&store, &format!("pop{i}")).await.id);
+        }
+        let mut ids = Vec::new();
+        for i in 0..9 {
+            ids.push(challenge(&store, &host, &format!("pop {i}"), 20).await);
+        }
+        // (challenge, extra participants, wishes): popularity = 2 × participants + wishes.
+        for (at, joins, wishes) in [
+            (0, 2, 0),
+            (1, 0, 4),
+            (2, 1, 3),
+            (3, 0, 1),
+            (4, 3, 0),
+            (5, 0, 2),
+        ] {
+            for &p in &people[..joins] {
+                store
+                    .join_challenge(ids[at], p, date("2026-03-02"), now())
+                    .await
+                    .expect("join");
+            }
+            for &p in &people[..wishes] {
+                store.wish(p, ids[at], now()).await.expect("wish");
+            }
+        }
+        let mut q = list(ChallengeSort::Popular, 2);
+        let mut seen = Vec::new();
+        loop {
+            let page = store.list_challenges(&q, None, now()).await.expect("list");
+            if page.is_empty() {
+                break;
+            }
+            q.after = Some(
+                page.last()
+                    .expect("non-empty")
+                    .cursor(ChallengeSort::Popular),
+            );
+            seen.extend(page.into_iter().map(|c| (c.id, c.popularity())));
+        }
+        // ids[4]: 2×4 = 8; ids[2]: 2×2+3 = 7; ids[0]: 2×3 = 6, ids[1]: 2+4 = 6 (newer id first);
+        // ids[5]: 2+2 = 4; ids[3]: 2+1 = 3; the rest 2, newest first.
+        assert_eq!(
+            seen,
+            vec![
+                (ids[4], 8),
+                (ids[2], 7),
+                (ids[1], 6),
+                (ids[0], 6),
+                (ids[5], 4),
+                (ids[3], 3),
+                (ids[8], 2),
+                (ids[7], 2),
+                (ids[6], 2),
+            ]
+        );
+    }
+
+    pub async fn score_activity_sums_spans_in_one_query(store: SqlStore) {
+        let a = user(&store, "active").await;
+        let b = user(&store, "quiet").await;
+        let idle = user(&store, "idle").await;
+        let day = |d: &str| ts(&format!("{d}T00:00:00Z"));
+        let bounds: Vec<_> = ["2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04"]
+            .map(day)
+            .to_vec();
+        for (who, challenge_id, session, points, at) in [
+            (a.id, 1, "2026-02-20", 10, "2026-02-20T10:00:00Z"),
+            (a.id, 1, "2026-03-01", 10, "2026-03-01T00:00:00Z"),
+            (a.id, 2, "2026-03-01", 10, "2026-03-01T23:59:59.999Z"),
+            (a.id, 1, "2026-03-03", 10, "2026-03-03T12:00:00Z"),
+            (a.id, 3, "", 50, "2026-03-03T13:00:00Z"),
+            (a.id, 1, "2026-03-04", 10, "2026-03-04T00:00:00Z"),
+            (b.id, 1, "2026-03-02", 10, "2026-03-02T05:00:00Z"),
+        ] {
+            let (kind, session_date) = if session.is_empty() {
+                (ScoreKind::Completion, None)
+            } else {
+                (ScoreKind::Session, Some(date(session)))
+            };
+            store
+                .record_score(who, challenge_id, kind, session_date, points, ts(at))
+                .await
+                .expect("record");
+        }
+        let before = store.round_trips();
+        let mut activity = store
+            .score_activity(&[a.id, b.id, idle.id], &bounds)
+            .await
+            .expect("activity");
+        assert_eq!(store.round_trips() - before, 1, "one query for the page");
+        activity.sort_by_key(|x| x.user_id);
+        assert_eq!(
+            activity,
+            vec![
+                ssgwan_store::ScoreActivity {
+                    user_id: a.id,
+                    total: 100,
+                    spans: vec![20, 0, 60]
+                },
+                ssgwan_store::ScoreActivity {
+                    user_id: b.id,
+                    total: 10,
+                    spans: vec![0, 10, 0]
+                },
+            ],
+            "users without points are left out"
+        );
+        assert!(
+            store
+                .score_activity(&[], &bounds)
+                .await
+                .expect("activity")
+                .is_empty()
+        );
+        // A hundred users cost the same single query.
+        let many: Vec<i64> = (0..100).map(|i| a.id + i).collect();
+        let before = store.round_trips();
+        store
+            .score_activity(&many, &bounds)
+            .await
+            .expect("activity");
+        assert_eq!(store.round_trips() - before, 1);
+        // A listing costs its query plus one for the page's tags, however long the page.
+        let host = user(&store, "lister2").await;
+        for i in 0..12 {
+            challenge(&store, &host, &format!("counted {i}"), 10).await;
+        }
+        for limit in [2, 12] {
+            let before = store.round_trips();
+            let page = store
+                .list_challenges(&list(ChallengeSort::Popular, limit), Some(a.id), now())
+                .await
+                .expect("list");
+            assert_eq!(page.len() as i64, limit);
+            assert_eq!(store.round_trips() - before, 2, "limit {limit}");
+        }
     }
 }

@@ -1,0 +1,424 @@
+//! Several `ssgwan serve` nodes acting as one: real processes on one PostgreSQL (and again on
+//! one MariaDB) and one Redis. Each case runs on both databases when their servers are
+//! configured (scripts/test.sh starts them) and is skipped with a note otherwise.
+
+mod harness;
+#[allow(dead_code)]
+#[path = "../api/support.rs"]
+mod support;
+
+use futures::future::join_all;
+use std::time::Duration;
+
+use harness::{Api, Database, Db, Node, Redis, S3};
+use reqwest::StatusCode;
+use serde_json::json;
+
+macro_rules! on_every_database {
+    ($($case:ident),* $(,)?) => {
+        mod postgres {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+               async fn $case() { super::$case(super::Db::Postgres).await } )*
+        }
+        mod mysql {
+            $( #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+               async fn $case() { super::$case(super::Db::MySql).await } )*
+        }
+    };
+}
+
+on_every_database!(
+    capacity_is_exact_when_joins_race_on_both_nodes,
+    chat_and_presence_cross_nodes,
+    both_nodes_show_the_same_ranking,
+    an_upload_on_one_node_is_served_by_the_other,
+    a_killed_nodes_users_reconnect_elsewhere_and_lose_nothing,
+    a_redis_outage_degrades_live_features_and_heals_by_itself,
+);
+
+/// Node flags for a shared Redis, with a short node TTL so a dead node is noticed quickly.
+fn shared(redis: &Redis) -> Vec<String> {
+    vec![
+        "--redis-url".to_owned(),
+        redis.url(),
+        "--node-ttl-secs".to_owned(),
+        "3".to_owned(),
+    ]
+}
+
+/// Two nodes on one database and one Redis.
+async fn two_nodes(db: Db) -> Option<(Database, Redis, Node, Node)> {
+    let database = Database::create(db).await?;
+    let redis = Redis::start();
+    let flags = shared(&redis);
+    let a = Node::start(&database.url, &flags).await;
+    let b = Node::start(&database.url, &flags).await;
+    Some((database, redis, a, b))
+}
+
+async fn capacity_is_exact_when_joins_race_on_both_nodes(db: Db) {
+    let Some((database, _redis, a, b)) = two_nodes(db).await else {
+        return;
+    };
+    let api = Api::default();
+    let (host, _) = api.login(&a, "host").await;
+    let capacity = 12;
+    let id = api.create_challenge(&a, &host, capacity).await;
+    let mut racers = Vec::new();
+    for i in 0..capacity * 3 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        racers.push((node, api.login(node, &format!("racer{i}")).await.0));
+    }
+    let path = format!("/api/challenges/{id}/participants");
+    let results = join_all(
+        racers
+            .iter()
+            .map(|(node, token)| api.post(node, &path, Some(token), json!({}))),
+    )
+    .await;
+    let won = results
+        .iter()
+        .filter(|(s, _)| *s == StatusCode::CREATED)
+        .count();
+    let full = results
+        .iter()
+        .filter(|(s, b)| *s == StatusCode::CONFLICT && b["code"] == "CHALLENGE_FULL")
+        .count();
+    assert_eq!(won as i64, capacity - 1, "the creator holds one place");
+    assert_eq!(won + full, results.len(), "{results:?}");
+    for node in [&a, &b] {
+        let (_, detail) = api.get(node, &format!("/api/challenges/{id}"), None).await;
+        assert_eq!(detail["participantCount"], capacity);
+    }
+    drop((a, b));
+    database.drop_now().await;
+}
+
+/// A host on node A and a guest on node B in one challenge's room.
+async fn room_on_two_nodes(api: &Api, a: &Node, b: &Node) -> (i64, (String, i64), (String, i64)) {
+    let host = api.login(a, "호스트").await;
+    let guest = api.login(b, "게스트").await;
+    let id = api.create_challenge(a, &host.0, 10).await;
+    let (status, body) = api
+        .post(
+            b,
+            &format!("/api/challenges/{id}/participants"),
+            Some(&guest.0),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    (id, host, guest)
+}
+
+async fn chat_and_presence_cross_nodes(db: Db) {
+    let Some((database, _redis, a, b)) = two_nodes(db).await else {
+        return;
+    };
+    let api = Api::default();
+    let (room, host, guest) = room_on_two_nodes(&api, &a, &b).await;
+    let mut on_a = support::connect_ws(&a.base, &host.0).await;
+    let mut on_b = support::connect_ws(&b.base, &guest.0).await;
+    on_a.join(room, None).await;
+    let joined = on_b.join(room, None).await;
+    let members: Vec<i64> = joined["members"]
+        .as_array()
+        .expect("members")
+        .iter()
+        .map(|m| m["userId"].as_i64().expect("user id"))
+        .collect();
+    assert!(
+        members.contains(&host.1) && members.contains(&guest.1),
+        "{joined}"
+    );
+    // The guest's arrival on B is announced on A.
+    let presence = on_a.next_of("presence").await;
+    assert_eq!(
+        (
+            presence["event"].as_str(),
+            presence["user"]["userId"].as_i64()
+        ),
+        (Some("join"), Some(guest.1))
+    );
+    // Chat both ways; each side also sees its own message confirmed.
+    on_a.send(json!({"type": "chat", "room": room, "body": "A에서 안녕", "clientId": "a1"}))
+        .await;
+    let seen_on_b = on_b.next_of("chat").await;
+    assert_eq!(seen_on_b["message"]["body"], "A에서 안녕");
+    assert_eq!(
+        on_a.next_of("chat").await["message"]["id"],
+        seen_on_b["message"]["id"]
+    );
+    on_b.send(json!({"type": "chat", "room": room, "body": "B에서 안녕", "clientId": "b1"}))
+        .await;
+    assert_eq!(on_a.next_of("chat").await["message"]["body"], "B에서 안녕");
+    // Media and signaling cross nodes too.
+    on_b.send(json!({"type": "media", "room": room, "camera": true, "mic": false}))
+        .await;
+    let media = on_a.next_of("presence").await;
+    assert_eq!(
+        (media["event"].as_str(), media["user"]["camera"].as_bool()),
+        (Some("media"), Some(true))
+    );
+    on_a.send(json!({"type": "signal", "room": room, "to": guest.1, "data": {"sdp": "x"}}))
+        .await;
+    let signal = on_b.next_of("signal").await;
+    assert_eq!(
+        (signal["from"].as_i64(), &signal["data"]),
+        (Some(host.1), &json!({"sdp": "x"}))
+    );
+    // Leaving on B is announced on A.
+    on_b.send(json!({"type": "leave", "room": room})).await;
+    let left = on_a.next_of("presence").await;
+    assert_eq!(
+        (left["event"].as_str(), left["user"]["userId"].as_i64()),
+        (Some("leave"), Some(guest.1))
+    );
+    drop((on_a, on_b, a, b));
+    database.drop_now().await;
+}
+
+async fn both_nodes_show_the_same_ranking(db: Db) {
+    let Some(database) = Database::create(db).await else {
+        return;
+    };
+    // History with scores, written through the same domain code the server uses.
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_ssgwan"))
+        .args([
+            "seed",
+            "--users",
+            "60",
+            "--challenges",
+            "12",
+            "--days",
+            "10",
+        ])
+        .args(["--database-url", &database.url, "--log-format", "json"])
+        .output()
+        .expect("seed runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let redis = Redis::start();
+    let a = Node::start(&database.url, &shared(&redis)).await;
+    let b = Node::start(&database.url, &shared(&redis)).await;
+    let api = Api::default();
+    for period in ["all", "week", "month"] {
+        let path = format!("/api/rankings?period={period}&limit=50");
+        let mut from_a = api.get(&a, &path, None).await;
+        // The boards are built from the ledger once, by whichever node finds Redis empty.
+        for _ in 0..50 {
+            if from_a.1["entries"]
+                .as_array()
+                .is_some_and(|i| !i.is_empty())
+                || period != "all"
+            {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            from_a = api.get(&a, &path, None).await;
+        }
+        let from_b = api.get(&b, &path, None).await;
+        assert_eq!(from_a.0, StatusCode::OK);
+        assert_eq!(from_a.1["entries"], from_b.1["entries"], "{period}");
+        if period == "all" {
+            assert!(
+                from_a.1["entries"].as_array().is_some_and(|i| i.len() > 10),
+                "{}",
+                from_a.1
+            );
+        }
+    }
+    drop((a, b));
+    database.drop_now().await;
+}
+
+async fn an_upload_on_one_node_is_served_by_the_other(db: Db) {
+    let Some(s3) = S3::start().await else {
+        return;
+    };
+    let Some(database) = Database::create(db).await else {
+        return;
+    };
+    let redis = Redis::start();
+    let mut flags = shared(&redis);
+    flags.extend(s3.flags.iter().cloned());
+    let a = Node::start(&database.url, &flags).await;
+    let b = Node::start(&database.url, &flags).await;
+    let api = Api::default();
+    let (token, _) = api.login(&a, "uploader").await;
+    let form = reqwest::multipart::Form::new().part(
+        "file",
+        reqwest::multipart::Part::bytes(harness::png())
+            .file_name("me.png")
+            .mime_str("image/png")
+            .expect("mime"),
+    );
+    let response = api
+        .client
+        .post(a.url("/api/uploads"))
+        .bearer_auth(&token)
+        .multipart(form)
+        .send()
+        .await
+        .expect("upload");
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let body: serde_json::Value = response.json().await.expect("json");
+    let served = api
+        .client
+        .get(b.url(body["url"].as_str().expect("url")))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(served.status(), StatusCode::OK);
+    assert_eq!(served.headers()["content-type"], "image/png");
+    let bytes = served.bytes().await.expect("bytes");
+    assert!(image::load_from_memory(&bytes).is_ok());
+    drop((a, b));
+    database.drop_now().await;
+}
+
+async fn a_killed_nodes_users_reconnect_elsewhere_and_lose_nothing(db: Db) {
+    let Some((database, _redis, a, mut b)) = two_nodes(db).await else {
+        return;
+    };
+    let api = Api::default();
+    let (room, host, guest) = room_on_two_nodes(&api, &a, &b).await;
+    let mut on_a = support::connect_ws(&a.base, &host.0).await;
+    let mut on_b = support::connect_ws(&b.base, &guest.0).await;
+    on_a.join(room, None).await;
+    on_b.join(room, None).await;
+    on_a.next_of("presence").await;
+    // The guest's message is acknowledged by B (confirmed back), then B dies.
+    on_b.send(json!({"type": "chat", "room": room, "body": "마지막 말", "clientId": "last"}))
+        .await;
+    let acked = on_b.next_of("chat").await;
+    let last_seen = acked["message"]["id"].as_i64().expect("id");
+    on_a.next_of("chat").await;
+    b.kill();
+    // A notices the dead node (TTL 3 s) and tells the room the guest left.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    let left = loop {
+        assert!(std::time::Instant::now() < deadline, "no leave within 15 s");
+        if let Some(frame) = on_a.try_next(Duration::from_secs(1)).await
+            && frame["type"] == "presence"
+        {
+            break frame;
+        }
+    };
+    assert_eq!(
+        (left["event"].as_str(), left["user"]["userId"].as_i64()),
+        (Some("leave"), Some(guest.1))
+    );
+    // Meanwhile the host keeps talking.
+    for i in 0..3 {
+        on_a.send(json!({"type": "chat", "room": room, "body": format!("놓친 {i}"), "clientId": format!("m{i}")})).await;
+        on_a.next_of("chat").await;
+    }
+    // The guest reconnects to A with what it had seen and gets exactly what it missed.
+    let mut again = support::connect_ws(&a.base, &guest.0).await;
+    let joined = again.join(room, Some(last_seen)).await;
+    let missed: Vec<&str> = joined["missed"]
+        .as_array()
+        .expect("missed")
+        .iter()
+        .map(|m| m["body"].as_str().expect("body"))
+        .collect();
+    assert_eq!(missed, ["놓친 0", "놓친 1", "놓친 2"]);
+    // And everything acknowledged before the crash is in the history.
+    let (_, history) = api
+        .get(
+            &a,
+            &format!("/api/challenges/{room}/messages?limit=50"),
+            Some(&guest.0),
+        )
+        .await;
+    let bodies: Vec<&str> = history["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|m| m["body"].as_str().expect("body"))
+        .collect();
+    assert!(bodies.contains(&"마지막 말"), "{history}");
+    drop((on_a, again, a, b));
+    database.drop_now().await;
+}
+
+async fn a_redis_outage_degrades_live_features_and_heals_by_itself(db: Db) {
+    let Some((database, mut redis, a, b)) = two_nodes(db).await else {
+        return;
+    };
+    let api = Api::default();
+    let (room, host, guest) = room_on_two_nodes(&api, &a, &b).await;
+    let mut on_a = support::connect_ws(&a.base, &host.0).await;
+    on_a.join(room, None).await;
+
+    redis.stop();
+    // HTTP keeps serving from the database.
+    let (status, detail) = api.get(&a, &format!("/api/challenges/{room}"), None).await;
+    assert_eq!(
+        (status, detail["id"].as_i64()),
+        (StatusCode::OK, Some(room))
+    );
+    // Not ready, and says why.
+    let (status, health) = api.get(&b, "/readyz", None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(health["redis"], "unavailable");
+    assert_eq!(health["database"], "ok");
+    // A live operation answers a clear error quickly instead of hanging.
+    let mut on_b = support::connect_ws(&b.base, &guest.0).await;
+    let started = std::time::Instant::now();
+    on_b.send(json!({"type": "join", "room": room})).await;
+    let error = on_b.next_of("error").await;
+    assert_eq!(error["code"], "SERVICE_UNAVAILABLE", "{error}");
+    assert!(started.elapsed() < Duration::from_secs(4));
+    on_b.assert_alive().await;
+
+    redis.restart();
+    // Ready again by itself, and the live features work across nodes again.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    for node in [&a, &b] {
+        loop {
+            if api.get(node, "/readyz", None).await.0 == StatusCode::OK {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "not ready again within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+    }
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        on_b.send(json!({"type": "join", "room": room})).await;
+        let frame = loop {
+            let frame = on_b.next().await;
+            if frame["type"] == "joined" || frame["type"] == "error" {
+                break frame;
+            }
+        };
+        if frame["type"] == "joined" && frame["members"].as_array().is_some_and(|m| m.len() == 2) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "room not healed: {frame}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    on_b.send(json!({"type": "chat", "room": room, "body": "돌아왔다", "clientId": "back"}))
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let frame = on_a.next().await;
+        if frame["type"] == "chat" && frame["message"]["body"] == "돌아왔다" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline);
+    }
+    drop((on_a, on_b, a, b));
+    database.drop_now().await;
+}
