@@ -127,7 +127,9 @@ pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Res
         // they are rebuilt only when missing (Redis restarted empty), checked every 10 s.
         Some(_) => spawn_board_watch(ranking.clone()),
     }
-    let sockets = Arc::new(ws::UserSockets::default());
+    let sockets = Arc::new(ws::UserSockets::new(
+        shared.redis.as_ref().map(|_| rooms.clone()),
+    ));
     ranking::spawn(ranking.clone(), events.subscribe(), sockets.clone());
     if let Some(presence) = shared.presence {
         ws::spawn_presence_reporter(rooms.clone(), presence);

@@ -78,6 +78,10 @@ pub fn spawn_presence_reporter(
                 ssgwan_realtime::PresenceEvent::Left { room, member } => (room, "leave", member),
                 ssgwan_realtime::PresenceEvent::Changed { room, member } => (room, "media", member),
             };
+            if room < 0 {
+                // A personal channel (see UserSockets): nobody else is in it.
+                continue;
+            }
             let user = member.info.user_id;
             tracing::info!(room, user, event, "presence changed on another node");
             let frame = ServerFrame::Presence {
@@ -95,23 +99,57 @@ pub fn spawn_presence_reporter(
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
-/// Every open connection of each user on this node, for frames that are not about a room.
-#[derive(Debug, Default)]
+/// Every open connection of each user, for frames that are not about a room (rank changes).
+///
+/// On one node a map of this node's connections. With rooms shared by several nodes, each
+/// connection also sits in its user's personal channel — room id `-user`, which no client can
+/// join (room ids are positive challenge ids) — so a frame reaches the user's tabs on every node.
+#[derive(Default)]
 pub struct UserSockets {
     sockets: std::sync::Mutex<HashMap<i64, Vec<Connection>>>,
+    shared: Option<Arc<dyn ssgwan_realtime::Rooms>>,
+}
+
+/// The personal channel of `user` in the shared rooms.
+fn personal_room(user: i64) -> RoomId {
+    -user
 }
 
 impl UserSockets {
-    fn add(&self, user: i64, connection: Connection) {
+    /// Sockets delivered through `rooms` across nodes (with Redis), or only here (`None`).
+    pub fn new(shared: Option<Arc<dyn ssgwan_realtime::Rooms>>) -> Self {
+        Self {
+            sockets: Default::default(),
+            shared,
+        }
+    }
+
+    async fn add(&self, user: &User, connection: Connection) {
+        if let Some(rooms) = &self.shared {
+            let info = MemberInfo {
+                user_id: user.id,
+                nickname: user.nickname.clone(),
+                profile_image: user.profile_image.clone(),
+            };
+            if let Err(err) = rooms
+                .join(personal_room(user.id), info, connection.clone(), Media::default())
+                .await
+            {
+                tracing::warn!(error = %err, "personal channel not joined; rank changes stay local");
+            }
+        }
         self.sockets
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .entry(user)
+            .entry(user.id)
             .or_default()
             .push(connection);
     }
 
-    fn remove(&self, user: i64, id: u64) {
+    async fn remove(&self, user: i64, id: u64) {
+        if let Some(rooms) = &self.shared {
+            let _ = rooms.leave(personal_room(user), user, id).await;
+        }
         let mut sockets = self.sockets.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(list) = sockets.get_mut(&user) {
             list.retain(|c| c.id != id);
@@ -121,8 +159,23 @@ impl UserSockets {
         }
     }
 
-    /// Sends to every connection of `user`; false when they have none here.
+    /// Sends to every connection of `user` (on every node when shared); false when they have
+    /// none on this node.
     pub fn send(&self, user: i64, frame: Arc<str>) -> bool {
+        if let Some(rooms) = &self.shared {
+            let rooms = rooms.clone();
+            let local = self
+                .sockets
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains_key(&user);
+            tokio::spawn(async move {
+                if let Err(err) = rooms.send_to_user(personal_room(user), user, frame).await {
+                    tracing::warn!(error = %err, user, "frame for a user not delivered");
+                }
+            });
+            return local;
+        }
         let targets: Vec<Connection> = self
             .sockets
             .lock()
@@ -176,7 +229,7 @@ async fn run(state: AppState, user: User, socket: WebSocket) {
     metrics::gauge!("ssgwan_ws_connections").increment(1.0);
 
     let writer = tokio::spawn(write_loop(sink, outbound, slow, done.clone()));
-    state.sockets.add(user.id, connection.clone());
+    state.sockets.add(&user, connection.clone()).await;
     let user_id = user.id;
     let mut session = Session {
         state,
@@ -203,7 +256,7 @@ async fn run(state: AppState, user: User, socket: WebSocket) {
         }
     }
     done.cancel();
-    session.state.sockets.remove(user_id, id);
+    session.state.sockets.remove(user_id, id).await;
     session.leave_all().await;
     let _ = writer.await;
     metrics::gauge!("ssgwan_ws_connections").decrement(1.0);
