@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs every test: Rust unit, property and API tests, the web app's checks, schemathesis
-# against a live server, and end-to-end tests of the web app in real Chromium. Installs what the tests need on first run.
+# Runs every test: the web app's checks; Rust unit, property, API, store conformance (SQLite,
+# PostgreSQL, MariaDB), Redis and cluster tests; schemathesis against a live server; and
+# end-to-end tests of the web app in real Chromium. Installs what the tests need on first run.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -15,11 +16,13 @@ if [ -f web/package.json ]; then
   (cd web && npm run --silent typecheck && npm run --silent lint)
 fi
 
-# Throwaway database and Redis servers on free ports, removed on exit: the store conformance
-# suite and the production-mode tests run against them (SSGWAN_TEST_*_URL).
+# Throwaway database servers on free ports, removed on exit: the store conformance suite and
+# the cluster tests create databases of their own on them (SSGWAN_TEST_POSTGRES_URL and
+# SSGWAN_TEST_MYSQL_URL). Tests that need Redis start their own redis-server (so they can stop
+# and restart it), hence only the package here.
 start_postgres
 start_mariadb
-start_redis
+ensure_apt redis-server
 
 # A real S3-compatible server for the file store tests (tests/api/uploads.rs).
 ensure_s3s_fs
