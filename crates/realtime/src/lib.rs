@@ -198,4 +198,9 @@ pub trait Rooms: Send + Sync + 'static {
     fn camera_on_here(&self, room: RoomId, user: UserId) -> bool;
     /// This node's id, unique among the nodes sharing the rooms.
     fn node_id(&self) -> &str;
+    /// The node is stopping: let the other nodes drop its users at once rather than after the
+    /// node TTL. Nothing to do in process.
+    async fn shutdown(&self) -> RealtimeResult<()> {
+        Ok(())
+    }
 }

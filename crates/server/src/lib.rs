@@ -245,6 +245,7 @@ pub async fn launch(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let state = build_state(args, clock).await?;
+    let rooms = state.rooms.clone();
     let app = http::router(state);
     tracing::info!(addr = %listener.local_addr()?, "listening");
     axum::serve(
@@ -253,6 +254,10 @@ pub async fn launch(
     )
     .with_graceful_shutdown(shutdown)
     .await?;
+    // Tell the other nodes (if any) at once that this one's users are gone.
+    if let Err(err) = rooms.shutdown().await {
+        tracing::warn!(error = %err, "leaving the shared rooms failed; the others will time out");
+    }
     tracing::info!("stopped");
     Ok(())
 }

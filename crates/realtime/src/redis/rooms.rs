@@ -924,6 +924,10 @@ impl Rooms for RedisRooms {
         RedisRooms::node_id(self)
     }
 
+    async fn shutdown(&self) -> RealtimeResult<()> {
+        RedisRooms::shutdown(self).await
+    }
+
     async fn join(
         &self,
         room: RoomId,
