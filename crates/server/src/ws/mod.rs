@@ -132,7 +132,12 @@ impl UserSockets {
                 profile_image: user.profile_image.clone(),
             };
             if let Err(err) = rooms
-                .join(personal_room(user.id), info, connection.clone(), Media::default())
+                .join(
+                    personal_room(user.id),
+                    info,
+                    connection.clone(),
+                    Media::default(),
+                )
                 .await
             {
                 tracing::warn!(error = %err, "personal channel not joined; rank changes stay local");
