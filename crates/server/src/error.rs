@@ -300,6 +300,7 @@ impl From<StoreError> for AppError {
         match err {
             StoreError::Conflict(c) => Self::Conflict(c),
             StoreError::NotFound => Self::NotFound,
+            StoreError::Unavailable(what) => Self::Unavailable(what),
             other => Self::Internal(anyhow::Error::new(other)),
         }
     }

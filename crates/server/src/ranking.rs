@@ -102,7 +102,6 @@ impl Ranking {
                     reached_at: t.reached_at,
                 })
                 .collect();
-            // TODO(redis-outage): a dedicated error instead of an internal one.
             self.boards
                 .replace(period, start, standings)
                 .await
@@ -269,11 +268,15 @@ impl Ranking {
     }
 }
 
-/// A ranking store failure as a store error (an internal one), so callers keep one error type.
-// TODO(redis-outage): its own error kind, so the API can answer "try again" (503) instead of
-// passing for corrupt data.
+/// A ranking board failure as a store error: `Unavailable` while Redis is down (the API answers
+/// 503 `SERVICE_UNAVAILABLE`), corrupt data otherwise.
 fn realtime_error(err: ssgwan_realtime::RealtimeError) -> ssgwan_store::StoreError {
-    ssgwan_store::StoreError::Corrupt(format!("ranking boards: {err}"))
+    match err {
+        ssgwan_realtime::RealtimeError::Unavailable(what) => {
+            ssgwan_store::StoreError::Unavailable(format!("ranking boards: {what}"))
+        }
+        other => ssgwan_store::StoreError::Corrupt(format!("ranking boards: {other}")),
+    }
 }
 
 /// Most users told they were overtaken by one score.
@@ -282,7 +285,8 @@ const OVERTAKEN_NOTICES: u64 = 100;
 impl Ranking {
     /// Sends each connected user at ranks `from..from + count` their new all-time position.
     async fn notify_overtaken(&self, from: u64, count: usize, sockets: &UserSockets) {
-        // TODO(redis-outage): notices are skipped while the shared store is down.
+        // While the shared boards are down there is nobody to tell (the scores are in the
+        // ledger, and the boards are rebuilt from it).
         for ranked in self
             .boards
             .range(Period::All, from, count, self.today())

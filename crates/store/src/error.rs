@@ -26,6 +26,10 @@ pub enum StoreError {
     Corrupt(String),
     #[error("database error: {0}")]
     Backend(#[from] sqlx::Error),
+    /// A service the data depends on (the shared ranking boards in Redis) does not answer;
+    /// trying again later will do.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
 }
 
 impl StoreError {

@@ -542,8 +542,8 @@ impl Session {
             return;
         };
         let rooms = &self.state.rooms;
-        // TODO(redis-outage): while the shared store is down, others miss this leave's presence
-        // frames; the realtime crate re-registers presence when it is back.
+        // While Redis is down the others may miss this leave's presence frame; when it is back
+        // the shared rooms re-register this node's tabs and report the difference as a leave.
         let before = rooms
             .members(room)
             .await

@@ -367,6 +367,11 @@ async fn a_redis_outage_degrades_live_features_and_heals_by_itself(db: Db) {
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(health["redis"], "unavailable");
     assert_eq!(health["database"], "ok");
+    // The ranking lives in Redis: a clear 503 once the cached page (at most a second old) is gone.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    let (status, body) = api.get(&a, "/api/rankings", None).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["code"], "SERVICE_UNAVAILABLE");
     // A live operation answers a clear error quickly instead of hanging.
     let mut on_b = support::connect_ws(&b.base, &guest.0).await;
     let started = std::time::Instant::now();
@@ -409,6 +414,9 @@ async fn a_redis_outage_degrades_live_features_and_heals_by_itself(db: Db) {
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
+    // The ranking answers again (rebuilt from the ledger if Redis came back empty).
+    let (status, _) = api.get(&b, "/api/rankings", None).await;
+    assert_eq!(status, StatusCode::OK);
     on_b.send(json!({"type": "chat", "room": room, "body": "돌아왔다", "clientId": "back"}))
         .await;
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
