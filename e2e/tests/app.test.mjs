@@ -361,12 +361,14 @@ test('4. a tag filters the list (in the URL, with the other filters); a wish cou
   await page.waitForURL((u) => u.searchParams.get('tag') === '영어');
   await page.getByTestId('tag-filter').getByText('#영어').waitFor();
   await cardOf(page, `태그 없는 공부 ${RUN}`).waitFor({ state: 'detached' });
+  await cardOf(page, `영어 원서 읽기 ${RUN}`).waitFor();
   assert.deepEqual(new Set(await listTitles(page)), new Set([`영어 원서 읽기 ${RUN}`, TITLE]));
 
   // Combined with a category, and the sort; a shared link (a reload) keeps all of it.
   await page.locator('.filters').getByRole('button', { name: /공부/ }).click();
   await page.waitForURL((u) => u.searchParams.get('category') === 'STUDY' && u.searchParams.get('tag') === '영어');
   await cardOf(page, `영어 원서 읽기 ${RUN}`).waitFor({ state: 'detached' });
+  await cardOf(page, TITLE).waitFor();
   await page.locator('.filters select').nth(1).selectOption('popular');
   await page.waitForURL((u) => u.searchParams.get('sort') === 'popular' && u.searchParams.get('tag') === '영어');
   await page.getByTestId('popularity-hint').getByText('참여자 수 × 2 + 찜 수').waitFor();
@@ -1008,7 +1010,8 @@ test('21. levels and 7-day sparklines on the rankings and my page; my wish list'
     const row = page.locator(`tr.ranking__row--me[data-user-id="${state.boraId}"]`);
     await row.waitFor();
     assert.equal(await row.getAttribute('aria-current'), 'true');
-    assert.equal(await row.getByTestId('level').innerText(), 'Lv.1');
+    assert.equal(await row.getByTestId('level').locator('[aria-hidden="true"]').innerText(), 'Lv.1');
+    assert.equal(await row.getByTestId('level').getAttribute('title'), '레벨 1');
     const spark = row.getByTestId('sparkline');
     assert.equal(await spark.getAttribute('data-values'), '0,0,0,0,0,0,10');
     assert.equal(await spark.getAttribute('aria-label'), '최근 7일 점수: 0, 0, 0, 0, 0, 0, 10 (합계 10점)');
@@ -1035,13 +1038,15 @@ test('21. levels and 7-day sparklines on the rankings and my page; my wish list'
   assert.equal(await level.getByTestId('sparkline').getAttribute('data-values'), `0,0,0,0,0,0,${today}`);
 
   // The wish list tab: the challenge she wished in step 4; taking the heart off removes it.
-  await page.getByRole('tab', { name: '찜한 챌린지' }).click();
+  await page.getByRole('tab', { name: '찜 목록' }).click();
   await page.waitForURL((u) => u.searchParams.get('tab') === 'wishes');
+  // (The tab before showed the same challenge: wait for the wish list's own card.)
   const wishes = page.getByTestId('wish-list');
-  await cardOf(page, TITLE).waitFor();
+  const wished = wishes.locator('article.card', { hasText: TITLE });
+  await wished.waitFor();
   assert.equal(await wishes.locator('article.card').count(), 1);
   await page.screenshot({ path: path.join(ARTIFACTS, 'me-wishes-bora-phone.png'), fullPage: true });
-  await cardOf(page, TITLE).getByTestId('wish').click();
+  await wished.getByTestId('wish').click();
   await page.getByText('아직 찜한 챌린지가 없어요.').waitFor();
   // The public profile shows the level too.
   await page.goto(url(`/users/${state.boraId}`));

@@ -74,7 +74,10 @@ export function useCreateChallenge() {
       api<Challenge>('/api/challenges', { method: 'POST', body: input }),
     onSuccess: async (challenge) => {
       queryClient.setQueryData(keys.challenge(challenge.id), challenge);
-      await queryClient.invalidateQueries({ queryKey: keys.challenges });
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: keys.challenges }),
+        queryClient.invalidateQueries({ queryKey: keys.popularTags }),
+      ]);
     },
   });
 }
@@ -86,7 +89,10 @@ export function useUpdateChallenge(id: number) {
       api<Challenge>(`/api/challenges/${id}`, { method: 'PATCH', body: input }),
     onSuccess: async (challenge) => {
       queryClient.setQueryData(keys.challenge(id), challenge);
-      await queryClient.invalidateQueries({ queryKey: keys.challenges });
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: keys.challenges }),
+        queryClient.invalidateQueries({ queryKey: keys.popularTags }),
+      ]);
     },
   });
 }
@@ -97,7 +103,10 @@ export function useDeleteChallenge(id: number) {
     mutationFn: () => api<void>(`/api/challenges/${id}`, { method: 'DELETE' }),
     onSuccess: async () => {
       queryClient.removeQueries({ queryKey: keys.challenge(id) });
-      await queryClient.invalidateQueries({ queryKey: keys.challenges });
+      await Promise.all([
+        queryClient.invalidateQueries({ queryKey: keys.challenges }),
+        queryClient.invalidateQueries({ queryKey: keys.popularTags }),
+      ]);
     },
   });
 }

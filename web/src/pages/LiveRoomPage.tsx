@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useState, useSyncExternalStore } from 'react';
+import { useEffect, useLayoutEffect, useMemo, useRef, useState, useSyncExternalStore } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import type { TFunction } from 'i18next';
@@ -216,9 +216,6 @@ function Room({ challenge: c, me }: { challenge: Challenge; me: User }) {
   );
 }
 
-/** Long notices fold to two lines on the room's banner; a tap shows all of it. */
-const NOTICE_FOLD_CHARS = 90;
-
 /**
  * The challenge's notice over the room. `fresh`: it arrived live (a `notice` frame), so the
  * banner says it is new for a moment.
@@ -226,10 +223,21 @@ const NOTICE_FOLD_CHARS = 90;
 function NoticeBanner({ notice, fresh }: { notice: string; fresh: boolean }) {
   const { t } = useTranslation();
   const [open, setOpen] = useState(false);
-  const long = [...notice].length > NOTICE_FOLD_CHARS || notice.includes('\n');
+  // Folded to two lines; the toggle appears only when that hides something (width-dependent).
+  const [long, setLong] = useState(false);
+  const body = useRef<HTMLParagraphElement>(null);
+  useLayoutEffect(() => {
+    const el = body.current;
+    if (!el || open) return;
+    const measure = () => setLong(el.scrollHeight > el.clientHeight + 1);
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, [open]);
   return (
     <aside
-      className={`room__notice${fresh ? ' room__notice--fresh' : ''}${long && !open ? ' room__notice--folded' : ''}`}
+      className={`room__notice${fresh ? ' room__notice--fresh' : ''}${open ? '' : ' room__notice--folded'}`}
       aria-label={t('notice.title')}
       aria-live="polite"
       data-testid="room-announcement"
@@ -242,9 +250,11 @@ function NoticeBanner({ notice, fresh }: { notice: string; fresh: boolean }) {
           {t('notice.title')}
           {fresh && <span className="room__notice-new">{t('notice.new')}</span>}
         </strong>
-        <p className="room__notice-body">{notice}</p>
+        <p className="room__notice-body" ref={body}>
+          {notice}
+        </p>
       </div>
-      {long && (
+      {(long || open) && (
         <button type="button" className="link-btn room__notice-toggle" onClick={() => setOpen(!open)} aria-expanded={open}>
           {open ? t('notice.fold') : t('notice.unfold')}
         </button>

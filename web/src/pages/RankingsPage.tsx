@@ -55,11 +55,13 @@ function RankingTable({ period }: { period: RankingPeriod }) {
       <thead>
         <tr>
           <th scope="col">{t('rankings.rank')}</th>
-          <th scope="col">{t('rankings.user')}</th>
+          <th scope="col" className="ranking__usercell">
+            {t('rankings.user')}
+          </th>
           <th scope="col" className="ranking__trend" title={t('rankings.recentHint')}>
             {t('rankings.recent')}
           </th>
-          <th scope="col" className="num">
+          <th scope="col" className="num" title={t('rankings.completedHint')}>
             {t('rankings.completed')}
           </th>
           <th scope="col" className="num">
@@ -95,7 +97,7 @@ function RankingRow({ entry, isMe }: { entry: RankingEntry; isMe: boolean }) {
       data-user-id={entry.userId}
     >
       <td className="ranking__rank">{medal ?? entry.rank}</td>
-      <td>
+      <td className="ranking__usercell">
         <Link to={`/users/${entry.userId}`} className="ranking__user">
           <Avatar user={entry} size={32} />
           <span className="ranking__who">
