@@ -34,6 +34,7 @@ on_every_database!(
     an_upload_on_one_node_is_served_by_the_other,
     a_killed_nodes_users_reconnect_elsewhere_and_lose_nothing,
     a_redis_outage_degrades_live_features_and_heals_by_itself,
+    on_camera_on_two_nodes_counts_once,
 );
 
 /// Node flags for a shared Redis, with a short node TTL so a dead node is noticed quickly.
@@ -428,5 +429,67 @@ async fn a_redis_outage_degrades_live_features_and_heals_by_itself(db: Db) {
         assert!(std::time::Instant::now() < deadline);
     }
     drop((on_a, on_b, a, b));
+    database.drop_now().await;
+}
+
+async fn on_camera_on_two_nodes_counts_once(db: Db) {
+    // A session window around now, in Seoul (skipped in the half hour before midnight there).
+    let seoul = jiff::tz::TimeZone::get("Asia/Seoul").expect("tz");
+    let local = jiff::Timestamp::now().to_zoned_datetime(seoul);
+    let start = i32::from(local.hour()) * 60 + i32::from(local.minute());
+    let end = start + 30;
+    if end >= 24 * 60 {
+        eprintln!("too close to midnight in Seoul for a session window now; skipped");
+        return;
+    }
+    let Some((database, _redis, a, b)) = two_nodes(db).await else {
+        return;
+    };
+    let api = Api::default();
+    let (token, _) = api.login(&a, "두탭").await;
+    let (status, body) = api
+        .post(
+            &a,
+            "/api/challenges",
+            Some(&token),
+            json!({
+                "title": "지금 세션",
+                "category": "STUDY",
+                "capacity": 5,
+                "startDate": local.date().to_string(),
+                "endDate": local.date().to_string(),
+                "sessionStart": format!("{:02}:{:02}", start / 60, start % 60),
+                "sessionEnd": format!("{:02}:{:02}", end / 60, end % 60),
+                "minMinutes": 10,
+            }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let room = body["id"].as_i64().expect("id");
+    // One tab on each node, both on camera.
+    let mut tab_a = support::connect_ws(&a.base, &token).await;
+    let mut tab_b = support::connect_ws(&b.base, &token).await;
+    for tab in [&mut tab_a, &mut tab_b] {
+        tab.join(room, None).await;
+        tab.send(json!({"type": "media", "room": room, "camera": true, "mic": false}))
+            .await;
+    }
+    let on_camera = std::time::Instant::now();
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    for tab in [&mut tab_a, &mut tab_b] {
+        tab.send(json!({"type": "leave", "room": room})).await;
+    }
+    let elapsed = on_camera.elapsed().as_secs_f64();
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    // What was recorded: the time on camera once, not once per node.
+    let mut check = support::connect_ws(&b.base, &token).await;
+    check.join(room, None).await;
+    let attendance = check.next_of("attendance").await;
+    let seconds = attendance["seconds"].as_f64().expect("seconds");
+    assert!(
+        seconds >= elapsed - 3.0 && seconds <= elapsed + 1.0,
+        "{seconds} s recorded for {elapsed:.1} s on camera in two tabs on two nodes"
+    );
+    drop((tab_a, tab_b, check, a, b));
     database.drop_now().await;
 }
