@@ -35,6 +35,7 @@ on_every_database!(
     a_killed_nodes_users_reconnect_elsewhere_and_lose_nothing,
     a_redis_outage_degrades_live_features_and_heals_by_itself,
     on_camera_on_two_nodes_counts_once,
+    the_chat_limit_is_one_limit_across_nodes,
 );
 
 /// Node flags for a shared Redis, with a short node TTL so a dead node is noticed quickly.
@@ -491,5 +492,48 @@ async fn on_camera_on_two_nodes_counts_once(db: Db) {
         "{seconds} s recorded for {elapsed:.1} s on camera in two tabs on two nodes"
     );
     drop((tab_a, tab_b, check, a, b));
+    database.drop_now().await;
+}
+
+async fn the_chat_limit_is_one_limit_across_nodes(db: Db) {
+    let Some(database) = Database::create(db).await else {
+        return;
+    };
+    let redis = Redis::start();
+    let mut flags = shared(&redis);
+    flags.extend(["--chat-messages-per-10s".to_owned(), "6".to_owned()]);
+    let a = Node::start(&database.url, &flags).await;
+    let b = Node::start(&database.url, &flags).await;
+    let api = Api::default();
+    let (token, _) = api.login(&a, "수다쟁이").await;
+    let room = api.create_challenge(&a, &token, 5).await;
+    let mut tab_a = support::connect_ws(&a.base, &token).await;
+    let mut tab_b = support::connect_ws(&b.base, &token).await;
+    tab_a.join(room, None).await;
+    tab_b.join(room, None).await;
+    // Four from each node: six pass, two are refused, wherever they were sent.
+    let mut refused = 0;
+    for i in 0..4 {
+        for (name, tab) in [("a", &mut tab_a), ("b", &mut tab_b)] {
+            tab.send(json!({"type": "chat", "room": room, "body": "안녕", "clientId": format!("{name}{i}")}))
+                .await;
+            loop {
+                let frame = tab.next().await;
+                if frame["type"] == "error" {
+                    assert_eq!(frame["code"], "RATE_LIMITED", "{frame}");
+                    refused += 1;
+                    break;
+                }
+                if frame["type"] == "chat" && frame["clientId"] == format!("{name}{i}") {
+                    break;
+                }
+            }
+        }
+    }
+    assert_eq!(
+        refused, 2,
+        "one limit of 6 per 10 s for the user across both nodes"
+    );
+    drop((tab_a, tab_b, a, b));
     database.drop_now().await;
 }
