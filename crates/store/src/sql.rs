@@ -233,7 +233,6 @@ impl SqlStore {
         row.map(|r| message_from_row(&r)).transpose()
     }
 
-    /// Explains why a join's conditional update matched no row (reads only).
     /// MySQL's join, in a transaction that locks the challenge row first. MySQL cannot read
     /// `challenges` in the statement whose trigger updates it, and its foreign-key check
     /// (a shared lock on the challenge) followed by the count trigger (an exclusive one) makes
@@ -249,23 +248,16 @@ impl SqlStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         let now_ms = now.as_millisecond();
-        for _attempt in 0..MAX_DEADLOCK_RETRIES {
-            match self
-                .try_join_mysql(challenge_id, user_id, joined_on, now_ms)
-                .await
-            {
-                Ok(true) => return Ok(()),
-                Ok(false) => return Err(self.join_refusal(challenge_id, user_id, now).await?),
-                Err(e) if is_deadlock(&e) => continue,
-                Err(e) if is_capacity_refusal(&e) => {
-                    return Err(self.join_refusal(challenge_id, user_id, now).await?);
-                }
-                Err(e) => return Err(e.into()),
+        match retrying_deadlocks(|| self.try_join_mysql(challenge_id, user_id, joined_on, now_ms))
+            .await
+        {
+            Ok(true) => Ok(()),
+            Ok(false) => Err(self.join_refusal(challenge_id, user_id, now).await?),
+            Err(e) if is_capacity_refusal(&e) => {
+                Err(self.join_refusal(challenge_id, user_id, now).await?)
             }
+            Err(e) => Err(e.into()),
         }
-        Err(StoreError::Corrupt(format!(
-            "join kept deadlocking after {MAX_DEADLOCK_RETRIES} attempts"
-        )))
     }
 
     /// One attempt of [`Self::join_mysql`]: whether a place was taken.
@@ -336,46 +328,48 @@ impl SqlStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         let now_ms = now.as_millisecond();
-        for _attempt in 0..MAX_DEADLOCK_RETRIES {
-            let mut tx = self.db().begin().await?;
-            let open = sqlx::query(
-                "SELECT 1 FROM challenges WHERE id = ? AND starts_at > ? AND creator_id <> ? FOR UPDATE",
-            )
-            .bind(challenge_id)
-            .bind(now_ms)
-            .bind(user_id)
-            .fetch_optional(self.on(&mut tx))
-            .await;
-            let cancelled = match open {
-                Ok(Some(_)) => sqlx::query(
-                    "UPDATE participants SET status = 'CANCELLED', updated_at = ? \
-                     WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE'",
-                )
-                .bind(now_ms)
-                .bind(challenge_id)
-                .bind(user_id)
-                .execute(self.on(&mut tx))
-                .await
-                .map(|r| r.rows_affected() == 1),
-                Ok(None) => Ok(false),
-                Err(e) => Err(e),
-            };
-            match cancelled {
-                Ok(true) => {
-                    tx.commit().await?;
-                    return Ok(());
-                }
-                Ok(false) => {
-                    tx.rollback().await?;
-                    return Err(self.cancel_refusal(challenge_id, user_id).await?);
-                }
-                Err(e) if is_deadlock(&e) => continue,
-                Err(e) => return Err(e.into()),
-            }
+        if retrying_deadlocks(|| self.try_cancel_mysql(challenge_id, user_id, now_ms)).await? {
+            Ok(())
+        } else {
+            Err(self.cancel_refusal(challenge_id, user_id).await?)
         }
-        Err(StoreError::Corrupt(format!(
-            "cancellation kept deadlocking after {MAX_DEADLOCK_RETRIES} attempts"
-        )))
+    }
+
+    /// One attempt of [`Self::cancel_mysql`]: whether the place was freed.
+    async fn try_cancel_mysql(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        now_ms: i64,
+    ) -> Result<bool, sqlx::Error> {
+        let mut tx = self.db().begin().await?;
+        let open = sqlx::query(
+            "SELECT 1 FROM challenges WHERE id = ? AND starts_at > ? AND creator_id <> ? FOR UPDATE",
+        )
+        .bind(challenge_id)
+        .bind(now_ms)
+        .bind(user_id)
+        .fetch_optional(self.on(&mut tx))
+        .await?
+        .is_some();
+        let cancelled = open
+            && sqlx::query(
+                "UPDATE participants SET status = 'CANCELLED', updated_at = ? \
+                 WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE'",
+            )
+            .bind(now_ms)
+            .bind(challenge_id)
+            .bind(user_id)
+            .execute(self.on(&mut tx))
+            .await?
+            .rows_affected()
+                == 1;
+        if cancelled {
+            tx.commit().await?;
+        } else {
+            tx.rollback().await?;
+        }
+        Ok(cancelled)
     }
 
     /// Why a cancellation changed nothing.
@@ -404,6 +398,7 @@ impl SqlStore {
         }))
     }
 
+    /// Explains why a join's conditional update matched no row (reads only).
     async fn join_refusal(
         &self,
         challenge_id: i64,
@@ -581,33 +576,23 @@ impl SqlStore {
         add: bool,
         now: Timestamp,
     ) -> StoreResult<bool> {
-        for attempt in 0..MAX_DEADLOCK_RETRIES {
-            if attempt > 0 {
-                backoff(attempt as u32).await;
-            }
-            match self
-                .try_change_wish(user_id, challenge_id, add, now.as_millisecond())
-                .await
-            {
-                Ok(Some(true)) => return Ok(true),
-                Ok(Some(false)) if self.backend == Backend::MySql => return Ok(false),
-                // Nothing changed: already (not) wished, or no such challenge.
-                Ok(Some(false)) | Ok(None) => {
-                    return if self.challenge_exists(challenge_id).await? {
-                        Ok(false)
-                    } else {
-                        Err(StoreError::NotFound)
-                    };
+        let now_ms = now.as_millisecond();
+        match retrying_deadlocks(|| self.try_change_wish(user_id, challenge_id, add, now_ms)).await
+        {
+            Ok(Some(true)) => Ok(true),
+            Ok(Some(false)) if self.backend == Backend::MySql => Ok(false),
+            // Nothing changed: already (not) wished, or no such challenge.
+            Ok(Some(false)) | Ok(None) => {
+                if self.challenge_exists(challenge_id).await? {
+                    Ok(false)
+                } else {
+                    Err(StoreError::NotFound)
                 }
-                Err(e) if is_deadlock(&e) => continue,
-                // The challenge was deleted while the wish was being written.
-                Err(e) if is_foreign_key_violation(&e) => return Err(StoreError::NotFound),
-                Err(e) => return Err(e.into()),
             }
+            // The challenge was deleted while the wish was being written.
+            Err(e) if is_foreign_key_violation(&e) => Err(StoreError::NotFound),
+            Err(e) => Err(e.into()),
         }
-        Err(StoreError::Corrupt(format!(
-            "a wish kept deadlocking after {MAX_DEADLOCK_RETRIES} attempts"
-        )))
     }
 }
 
@@ -659,12 +644,30 @@ async fn backoff(attempt: u32) {
 }
 
 /// How often a statement InnoDB rolled back as a deadlock victim is tried again.
-const MAX_DEADLOCK_RETRIES: usize = 50;
+const MAX_DEADLOCK_RETRIES: u32 = 50;
 
 /// A transaction the database rolled back to break a deadlock or a serialization conflict
 /// (SQLSTATE 40001, or PostgreSQL's 40P01): safe to run again.
 fn is_deadlock(err: &sqlx::Error) -> bool {
     matches!(err, sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("40001" | "40P01")))
+}
+
+/// Runs `attempt` (one transaction) again, after a short random pause, while the database rolls
+/// it back as a deadlock victim, up to [`MAX_DEADLOCK_RETRIES`] times; then its last error stands.
+async fn retrying_deadlocks<T, Fut>(mut attempt: impl FnMut() -> Fut) -> Result<T, sqlx::Error>
+where
+    Fut: Future<Output = Result<T, sqlx::Error>>,
+{
+    let mut tries = 1;
+    loop {
+        match attempt().await {
+            Err(e) if is_deadlock(&e) && tries < MAX_DEADLOCK_RETRIES => {
+                backoff(tries).await;
+                tries += 1;
+            }
+            result => return result,
+        }
+    }
 }
 
 fn is_capacity_refusal(err: &sqlx::Error) -> bool {
