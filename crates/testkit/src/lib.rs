@@ -1,4 +1,5 @@
-//! Test support for Ssgwan: a fake, Kakao-shaped OAuth 2.0 authorization server.
+//! Test support for Ssgwan: a fake, Kakao-shaped OAuth 2.0 authorization server, and throwaway
+//! databases on the test command's PostgreSQL and MariaDB servers ([`databases`]).
 //!
 //! # Why this exists
 //!
@@ -44,6 +45,8 @@
 //! // Configure the server under test with kakao.auth_url(), kakao.token_url(), kakao.user_url().
 //! # }
 //! ```
+
+pub mod databases;
 
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;

@@ -1,88 +1,24 @@
 //! Several real `ssgwan serve` processes on one database and one Redis, each started like an
 //! operator would start it, plus the throwaway servers they share: a fresh database on the
-//! PostgreSQL or MariaDB server named by `SSGWAN_TEST_POSTGRES_URL` / `SSGWAN_TEST_MYSQL_URL`
-//! (scripts/test.sh starts both), and a `redis-server` of the test's own on a free port (so tests
+//! PostgreSQL or MariaDB server the test command starts (`ssgwan_testkit::databases`), and a
+//! `redis-server` of the test's own on a free port (so tests
 //! running at once never share pub/sub channels, and a test may stop and restart it).
 
 use std::{
     net::TcpListener,
     path::PathBuf,
     process::{Child, Command, Stdio},
-    sync::atomic::{AtomicU32, Ordering},
     time::Duration,
 };
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
-use sqlx::{Connection, Executor};
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Db {
-    Postgres,
-    MySql,
-}
 
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
-}
-
-static NEXT: AtomicU32 = AtomicU32::new(0);
-
-/// A fresh database on the configured server, dropped at the end of the test.
-pub struct Database {
-    pub url: String,
-    admin: String,
-    name: String,
-    db: Db,
-}
-
-impl Database {
-    /// `None` (with a note) when the backend is not configured for this run.
-    pub async fn create(db: Db) -> Option<Database> {
-        sqlx::any::install_default_drivers();
-        let var = match db {
-            Db::Postgres => "SSGWAN_TEST_POSTGRES_URL",
-            Db::MySql => "SSGWAN_TEST_MYSQL_URL",
-        };
-        let Some(admin) = std::env::var(var).ok().filter(|v| !v.is_empty()) else {
-            eprintln!("{var} is not set: {db:?} cluster test skipped");
-            return None;
-        };
-        let name = format!(
-            "ssgwan_c{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
-        let mut conn = sqlx::AnyConnection::connect(&admin)
-            .await
-            .expect("connect to the database server");
-        conn.execute(format!("CREATE DATABASE {name}").as_str())
-            .await
-            .expect("create database");
-        conn.close().await.ok();
-        let (server, _) = admin.rsplit_once('/').expect("URL with a path");
-        Some(Database {
-            url: format!("{server}/{name}"),
-            admin,
-            name,
-            db,
-        })
-    }
-
-    pub async fn drop_now(self) {
-        let mut conn = sqlx::AnyConnection::connect(&self.admin)
-            .await
-            .expect("connect");
-        let sql = match self.db {
-            Db::Postgres => format!("DROP DATABASE {} WITH (FORCE)", self.name),
-            Db::MySql => format!("DROP DATABASE {}", self.name),
-        };
-        conn.execute(sql.as_str()).await.ok();
-        conn.close().await.ok();
-    }
 }
 
 /// A `redis-server` of this test's own.

@@ -10,9 +10,10 @@ mod support;
 use futures::future::join_all;
 use std::time::Duration;
 
-use harness::{Api, Database, Db, Node, Redis, S3};
+use harness::{Api, Node, Redis, S3};
 use reqwest::StatusCode;
 use serde_json::json;
+use ssgwan_testkit::databases::{Server as Db, TestDatabase as Database};
 
 macro_rules! on_every_database {
     ($($case:ident),* $(,)?) => {
@@ -50,7 +51,7 @@ fn shared(redis: &Redis) -> Vec<String> {
 
 /// Two nodes on one database and one Redis.
 async fn two_nodes(db: Db) -> Option<(Database, Redis, Node, Node)> {
-    let database = Database::create(db).await?;
+    let database = Database::create(db, "ssgwan_c").await?;
     let redis = Redis::start();
     let flags = shared(&redis);
     let a = Node::start(&database.url, &flags).await;
@@ -181,7 +182,7 @@ async fn chat_and_presence_cross_nodes(db: Db) {
 }
 
 async fn both_nodes_show_the_same_ranking(db: Db) {
-    let Some(database) = Database::create(db).await else {
+    let Some(database) = Database::create(db, "ssgwan_c").await else {
         return;
     };
     // History with scores, written through the same domain code the server uses.
@@ -241,7 +242,7 @@ async fn an_upload_on_one_node_is_served_by_the_other(db: Db) {
     let Some(s3) = S3::start().await else {
         return;
     };
-    let Some(database) = Database::create(db).await else {
+    let Some(database) = Database::create(db, "ssgwan_c").await else {
         return;
     };
     let redis = Redis::start();
@@ -496,7 +497,7 @@ async fn on_camera_on_two_nodes_counts_once(db: Db) {
 }
 
 async fn the_chat_limit_is_one_limit_across_nodes(db: Db) {
-    let Some(database) = Database::create(db).await else {
+    let Some(database) = Database::create(db, "ssgwan_c").await else {
         return;
     };
     let redis = Redis::start();

@@ -3,12 +3,10 @@
 //! server (an administrator URL: each test creates and drops a database of its own there).
 //! `scripts/test.sh` starts throwaway servers and sets both.
 
-use std::sync::atomic::{AtomicU32, Ordering};
-
 use jiff::{Timestamp, civil::Date};
-use sqlx::{Connection, Executor};
 use ssgwan_domain::{ChallengeDraft, ChallengeSpec};
 use ssgwan_store::{NewUser, SqlStore, Store, User};
+use ssgwan_testkit::databases::{Server, TestDatabase};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -19,33 +17,9 @@ pub enum Kind {
 
 pub struct TestDb {
     pub store: SqlStore,
-    kind: Kind,
-    admin_url: Option<String>,
-    name: String,
+    /// The server database to drop at the end (none for SQLite, whose directory goes).
+    database: Option<TestDatabase>,
     _dir: Option<tempfile::TempDir>,
-}
-
-static NEXT: AtomicU32 = AtomicU32::new(0);
-
-fn env_url(kind: Kind) -> Option<String> {
-    let var = match kind {
-        Kind::Sqlite => return None,
-        Kind::Postgres => "SSGWAN_TEST_POSTGRES_URL",
-        Kind::MySql => "SSGWAN_TEST_MYSQL_URL",
-    };
-    std::env::var(var).ok().filter(|v| !v.is_empty())
-}
-
-/// Replaces the database name (the URL's last path segment) of a server URL.
-fn with_database(url: &str, name: &str) -> String {
-    let (base, query) = url
-        .split_once('?')
-        .map_or((url, None), |(b, q)| (b, Some(q)));
-    let (server, _) = base.rsplit_once('/').expect("a database URL has a path");
-    match query {
-        Some(q) => format!("{server}/{name}?{q}"),
-        None => format!("{server}/{name}"),
-    }
 }
 
 impl TestDb {
@@ -53,42 +27,28 @@ impl TestDb {
     /// configured for this run.
     pub async fn open(kind: Kind) -> Option<TestDb> {
         sqlx::any::install_default_drivers();
-        let name = format!(
-            "ssgwan_t{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
         let db = match kind {
             Kind::Sqlite => {
                 let dir = tempfile::tempdir().expect("temp dir");
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
                 TestDb {
                     store: SqlStore::connect(&url, 16).await.expect("open sqlite"),
-                    kind,
-                    admin_url: None,
-                    name,
+                    database: None,
                     _dir: Some(dir),
                 }
             }
             Kind::Postgres | Kind::MySql => {
-                let Some(admin) = env_url(kind) else {
-                    eprintln!("{kind:?} not configured (set SSGWAN_TEST_{kind:?}_URL); skipped");
-                    return None;
+                let server = if kind == Kind::Postgres {
+                    Server::Postgres
+                } else {
+                    Server::MySql
                 };
-                let mut conn = sqlx::AnyConnection::connect(&admin)
-                    .await
-                    .expect("connect to the test server");
-                conn.execute(format!("CREATE DATABASE {name}").as_str())
-                    .await
-                    .expect("create database");
-                conn.close().await.ok();
+                let database = TestDatabase::create(server, "ssgwan_t").await?;
                 TestDb {
-                    store: SqlStore::connect(&with_database(&admin, &name), 40)
+                    store: SqlStore::connect(&database.url, 40)
                         .await
                         .expect("open test database"),
-                    kind,
-                    admin_url: Some(admin),
-                    name,
+                    database: Some(database),
                     _dir: None,
                 }
             }
@@ -100,14 +60,8 @@ impl TestDb {
     /// Drops the database (the throwaway server goes too, at the end of the run).
     pub async fn finish(self) {
         self.store.close().await;
-        if let Some(admin) = &self.admin_url {
-            let mut conn = sqlx::AnyConnection::connect(admin).await.expect("connect");
-            let sql = match self.kind {
-                Kind::Postgres => format!("DROP DATABASE {} WITH (FORCE)", self.name),
-                _ => format!("DROP DATABASE {}", self.name),
-            };
-            conn.execute(sql.as_str()).await.expect("drop database");
-            conn.close().await.ok();
+        if let Some(database) = self.database {
+            database.drop_now().await;
         }
     }
 }
