@@ -124,15 +124,3 @@ start_mariadb() {
   export SSGWAN_TEST_MYSQL_URL="mysql://root@127.0.0.1:$port/mysql"
   echo "==> MariaDB on port $port"
 }
-
-# Starts a throwaway Redis on a free loopback port; exports SSGWAN_TEST_REDIS_URL.
-start_redis() {
-  ensure_apt redis-server
-  local port
-  port=$(free_port)
-  redis-server --bind 127.0.0.1 --port "$port" --save '' --appendonly no --daemonize yes \
-    --pidfile "/tmp/ssgwan-redis-$port.pid" --logfile "/tmp/ssgwan-redis-$port.log" >/dev/null
-  on_exit "kill \$(cat /tmp/ssgwan-redis-$port.pid); rm -f /tmp/ssgwan-redis-$port.*"
-  export SSGWAN_TEST_REDIS_URL="redis://127.0.0.1:$port/"
-  echo "==> Redis on port $port"
-}
