@@ -19,9 +19,10 @@ use jiff::{SignedDuration, Timestamp, civil::Date};
 use ssgwan_domain::{Clock, Schedule, attendance::ParticipantSchedule};
 use ssgwan_realtime::{Leases, RoomId, Rooms, UserId, camera_lease};
 use ssgwan_store::Store;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio_util::sync::CancellationToken;
 
-use crate::{events::DomainEvent, ws::protocol::ServerFrame};
+use crate::{events::DomainEvent, tasks::Background, wire::ServerFrame};
 
 /// What accrual needs to know about a participant in a room.
 #[derive(Debug, Clone)]
@@ -46,6 +47,8 @@ enum Command {
         room: RoomId,
         user: UserId,
     },
+    /// Answered once every command sent before it has been handled.
+    Settled(oneshot::Sender<()>),
 }
 
 /// A handle on the attendance actor.
@@ -55,10 +58,12 @@ pub struct Attendance {
 }
 
 impl Attendance {
-    /// Starts the actor: it ticks every `tick` of real time and reads instants from `clock`.
-    /// `leases` is `None` on a single node (nothing to share).
+    /// Starts the actor on `background`: it ticks every `tick` of real time and reads instants
+    /// from `clock`. `leases` is `None` on a single node (nothing to share). When the server
+    /// stops, the actor writes everything counted up to that instant before it finishes.
     #[allow(clippy::too_many_arguments)]
     pub fn start(
+        background: &Background,
         store: Arc<dyn Store>,
         rooms: Arc<dyn Rooms>,
         leases: Option<Arc<dyn Leases>>,
@@ -77,7 +82,10 @@ impl Attendance {
             persist_every,
             accruals: HashMap::new(),
         };
-        tokio::spawn(actor.run(receiver, tick));
+        background.spawn(
+            "attendance",
+            actor.run(receiver, tick, background.stopping()),
+        );
         Attendance { commands }
     }
 
@@ -89,6 +97,15 @@ impl Attendance {
     /// The user's camera is off in `room`, or they left: accrued time is written at once.
     pub fn camera_off(&self, room: RoomId, user: UserId) {
         let _ = self.commands.send(Command::CameraOff { room, user });
+    }
+
+    /// Resolves once the actor has handled every command sent before this call (at once when
+    /// it has stopped). What a test awaits instead of sleeping.
+    pub async fn settled(&self) {
+        let (reply, done) = oneshot::channel();
+        if self.commands.send(Command::Settled(reply)).is_ok() {
+            let _ = done.await;
+        }
     }
 }
 
@@ -116,11 +133,17 @@ struct Actor {
 }
 
 impl Actor {
-    async fn run(mut self, mut commands: mpsc::UnboundedReceiver<Command>, tick: Duration) {
+    async fn run(
+        mut self,
+        mut commands: mpsc::UnboundedReceiver<Command>,
+        tick: Duration,
+        stop: CancellationToken,
+    ) {
         let mut ticker = tokio::time::interval(tick);
         ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
+                () = stop.cancelled() => break,
                 command = commands.recv() => match command {
                     Some(Command::CameraOn { room, user, seat }) => {
                         let now = self.clock.now();
@@ -135,6 +158,9 @@ impl Actor {
                             self.advance(room, user, &mut accrual, true).await;
                             self.release(room, user, &accrual).await;
                         }
+                    }
+                    Some(Command::Settled(reply)) => {
+                        let _ = reply.send(());
                     }
                     None => break,
                 },
@@ -153,7 +179,7 @@ impl Actor {
                 }
             }
         }
-        // The server is stopping: write what was counted.
+        // The server is stopping: write what was counted, up to this instant.
         for ((room, user), mut accrual) in std::mem::take(&mut self.accruals) {
             self.skip_unless_holding(&mut accrual);
             self.advance(room, user, &mut accrual, true).await;

@@ -11,9 +11,9 @@ use ssgwan_domain::{
     attendance::{Completion, ParticipantSchedule, completion},
 };
 use ssgwan_store::{ParticipantStatus, Store, StoreResult};
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc, oneshot};
 
-use crate::events::DomainEvent;
+use crate::{events::DomainEvent, tasks::Background};
 
 /// How long after a challenge's end before settling it, so the last on-camera seconds of its
 /// final session have been written.
@@ -86,20 +86,55 @@ async fn settle(
 }
 
 /// Runs [`settle_ended`] now and then every `interval`, until the process stops.
-pub fn spawn(
-    store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
-    events: broadcast::Sender<DomainEvent>,
-    interval: Duration,
-) {
-    tokio::spawn(async move {
-        let mut ticker = tokio::time::interval(interval);
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        loop {
-            ticker.tick().await;
-            if let Err(err) = settle_ended(&*store, &*clock, &events).await {
-                tracing::error!(error = %err, "settling ended challenges failed");
+/// A handle on the completion job: it settles ended challenges every `interval`, and at once
+/// when asked through [`CompletionJob::run_now`].
+#[derive(Clone)]
+pub struct CompletionJob {
+    requests: mpsc::Sender<oneshot::Sender<usize>>,
+}
+
+impl CompletionJob {
+    /// Starts the job on `background`; it stops when the server does.
+    pub fn start(
+        background: &Background,
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        events: broadcast::Sender<DomainEvent>,
+        interval: Duration,
+    ) -> CompletionJob {
+        let (requests, mut asked) = mpsc::channel::<oneshot::Sender<usize>>(16);
+        let stop = background.stopping();
+        background.spawn("completion", async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                let reply = tokio::select! {
+                    () = stop.cancelled() => break,
+                    _ = ticker.tick() => None,
+                    Some(reply) = asked.recv() => Some(reply),
+                };
+                let settled = match settle_ended(&*store, &*clock, &events).await {
+                    Ok(settled) => settled,
+                    Err(err) => {
+                        tracing::error!(error = %err, "settling ended challenges failed");
+                        0
+                    }
+                };
+                if let Some(reply) = reply {
+                    let _ = reply.send(settled);
+                }
             }
+        });
+        CompletionJob { requests }
+    }
+
+    /// Runs one settling pass now (after any pass in progress) and returns how many challenges
+    /// it settled; 0 when the job has stopped.
+    pub async fn run_now(&self) -> usize {
+        let (reply, settled) = oneshot::channel();
+        if self.requests.send(reply).await.is_err() {
+            return 0;
         }
-    });
+        settled.await.unwrap_or(0)
+    }
 }

@@ -348,3 +348,24 @@ impl ServeArgs {
         )
     }
 }
+
+/// ICE servers for the live rooms (STUN, and TURN with coturn REST credentials), resolved
+/// from the configuration.
+#[derive(Debug, Clone, Default)]
+pub struct IceConfig {
+    pub stun_urls: Vec<String>,
+    pub turn_urls: Vec<String>,
+    pub turn_secret: Option<SecretString>,
+    pub ttl_seconds: u64,
+}
+
+impl ServeArgs {
+    pub fn ice_config(&self) -> IceConfig {
+        IceConfig {
+            stun_urls: self.stun_urls.clone(),
+            turn_urls: self.turn_urls.clone(),
+            turn_secret: self.turn_secret.clone(),
+            ttl_seconds: self.turn_ttl_secs,
+        }
+    }
+}

@@ -3,18 +3,23 @@
 
 pub mod attendance;
 pub mod auth;
+pub mod calendar;
 pub mod completion;
 pub mod config;
+pub mod delivery;
 pub mod error;
 pub mod events;
 pub mod files;
 pub mod http;
 pub mod i18n;
 pub mod kakao;
-pub mod ranking;
+pub mod limits;
+pub mod scoring;
 pub mod seed;
 pub mod state;
+pub mod tasks;
 pub mod telemetry;
+pub mod wire;
 pub mod ws;
 
 use std::{net::SocketAddr, sync::Arc};
@@ -27,9 +32,11 @@ use ssgwan_store::{SqlStore, Store};
 use tokio::net::TcpListener;
 
 use crate::{
+    calendar::Calendar,
     config::{DatabaseArgs, ServeArgs},
     kakao::KakaoClient,
     state::{AppState, Settings},
+    tasks::Background,
 };
 
 /// Connects to the configured database and applies migrations.
@@ -47,8 +54,65 @@ pub async fn open_store(args: &DatabaseArgs) -> anyhow::Result<SqlStore> {
     Ok(store)
 }
 
-/// Builds the application state from the configuration.
-pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+/// The server, built from its configuration and not yet serving: its state and the
+/// background tasks it owns.
+pub struct App {
+    state: AppState,
+    background: Background,
+}
+
+/// How long a graceful stop waits for open sockets, then for the background tasks.
+const STOP_SOCKETS_WITHIN: std::time::Duration = std::time::Duration::from_secs(5);
+const STOP_TASKS_WITHIN: std::time::Duration = std::time::Duration::from_secs(10);
+
+impl App {
+    /// The attendance actor, whose [`attendance::Attendance::settled`] tests await.
+    pub fn attendance(&self) -> attendance::Attendance {
+        self.state.attendance.clone()
+    }
+
+    /// The completion job, whose [`completion::CompletionJob::run_now`] tests await.
+    pub fn completion(&self) -> completion::CompletionJob {
+        self.state.completion.clone()
+    }
+
+    /// Serves on `listener` until `shutdown` resolves; then drains in-flight requests, closes
+    /// the sockets (their users leave their rooms), stops the background tasks and waits for
+    /// them (the attendance actor writes every second counted up to then), and leaves the
+    /// shared rooms.
+    pub async fn serve(
+        self,
+        listener: TcpListener,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
+        let App { state, background } = self;
+        let rooms = state.rooms.clone();
+        let connections = state.connections.clone();
+        let app = http::router(state);
+        tracing::info!(addr = %listener.local_addr()?, "listening");
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await?;
+        if !connections.shutdown(STOP_SOCKETS_WITHIN).await {
+            tracing::warn!("some sockets did not close in time");
+        }
+        if !background.shutdown(STOP_TASKS_WITHIN).await {
+            tracing::warn!("some background tasks did not finish in time");
+        }
+        // Tell the other nodes (if any) at once that this one's users are gone.
+        if let Err(err) = rooms.shutdown().await {
+            tracing::warn!(error = %err, "leaving the shared rooms failed; the others will time out");
+        }
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+/// Builds the server from the configuration: opens the store, starts the background tasks.
+pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<App> {
     args.validate()?;
     let store = open_store(&args.database).await?;
     let kakao = match &args.kakao.kakao_client_id {
@@ -88,7 +152,9 @@ pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Res
     let shared = SharedServices::open(args)?;
     let rooms = shared.rooms.clone();
     let events = events::channel();
+    let background = Background::new();
     let attendance = attendance::Attendance::start(
+        &background,
         store.clone(),
         rooms.clone(),
         shared.leases.clone(),
@@ -97,65 +163,68 @@ pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Res
         std::time::Duration::from_millis(args.attendance_tick_ms),
         SignedDuration::from_secs(5),
     );
-    completion::spawn(
+    let completion = completion::CompletionJob::start(
+        &background,
         store.clone(),
         clock.clone(),
         events.clone(),
         std::time::Duration::from_millis(args.completion_interval_ms),
     );
-    let ice = http::rtc::IceConfig {
-        stun_urls: args.stun_urls.clone(),
-        turn_urls: args.turn_urls.clone(),
-        turn_secret: args.turn_secret.clone(),
-        ttl_seconds: args.turn_ttl_secs,
-    };
     let timezone =
         jiff::tz::TimeZone::get(&args.timezone).map_err(|e| anyhow::anyhow!("timezone: {e}"))?;
-    let ranking = Arc::new(ranking::Ranking::new(
+    let calendar = Calendar::new(clock, timezone);
+    let scoring = Arc::new(scoring::Scoring::new(
         shared.boards.clone(),
         store.clone(),
-        clock.clone(),
-        timezone,
+        calendar.clone(),
     ));
     match &shared.redis {
         // One node: the boards live here and are built from the ledger at start.
-        None => ranking
+        None => scoring
             .rebuild()
             .await
             .context("building the ranking from the score ledger")?,
         // Several: the boards in Redis are shared and kept current by every node's scores;
         // they are rebuilt only when missing (Redis restarted empty), checked every 10 s.
-        Some(_) => spawn_board_watch(ranking.clone()),
+        Some(_) => start_board_watch(&background, scoring.clone()),
     }
-    let sockets = Arc::new(ws::UserSockets::new(
+    let sockets = Arc::new(delivery::UserSockets::new(
         shared.redis.as_ref().map(|_| rooms.clone()),
     ));
-    ranking::spawn(ranking.clone(), events.subscribe(), sockets.clone());
+    scoring::start_consumer(
+        &background,
+        scoring.clone(),
+        events.subscribe(),
+        sockets.clone(),
+    );
     if let Some(presence) = shared.presence {
-        ws::spawn_presence_reporter(rooms.clone(), presence);
+        ws::presence::start_reporter(&background, rooms.clone(), presence);
     }
-    Ok(AppState {
+    let state = AppState {
         store,
-        clock,
+        calendar,
         settings: Arc::new(settings),
         kakao,
         metrics: telemetry::metrics_handle(),
-        rate_limiter: http::limits::RequestLimiter::new(
+        rate_limiter: limits::RequestLimiter::new(
             args.rate_limit_per_second,
             args.rate_limit_burst,
             shared.redis.as_ref(),
         ),
         rooms,
         attendance,
+        completion,
         events,
-        chat_limiter: ws::chat_limiter(args.chat_messages_per_10s, shared.redis.as_ref()),
+        chat_limiter: limits::chat_limiter(args.chat_messages_per_10s, shared.redis.as_ref()),
         redis: shared.redis.clone(),
-        ice: Arc::new(ice),
-        ranking,
+        ice: Arc::new(args.ice_config()),
+        scoring,
         sockets,
+        connections: Background::new(),
         files,
         session_cache: Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(5))),
-    })
+    };
+    Ok(App { state, background })
 }
 
 /// What the nodes share: in this process on one node, in Redis on several.
@@ -212,20 +281,24 @@ impl SharedServices {
 /// With shared boards: rebuilds them from the ledger whenever they are missing (at start and
 /// after Redis lost its data), and drops cached renders every second since other nodes move
 /// the boards too.
-fn spawn_board_watch(ranking: Arc<ranking::Ranking>) {
-    tokio::spawn(async move {
+fn start_board_watch(background: &Background, scoring: Arc<scoring::Scoring>) {
+    let stop = background.stopping();
+    background.spawn("board watch", async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
         let mut seconds = 0u64;
         loop {
-            tick.tick().await;
-            ranking.invalidate();
+            tokio::select! {
+                () = stop.cancelled() => break,
+                _ = tick.tick() => {}
+            }
+            scoring.invalidate();
             seconds += 1;
             if seconds % 10 != 1 {
                 continue;
             }
-            match ranking.boards_built().await {
+            match scoring.boards_built().await {
                 Ok(true) => {}
-                Ok(false) => match ranking.rebuild().await {
+                Ok(false) => match scoring.rebuild().await {
                     Ok(()) => tracing::info!("ranking boards rebuilt from the score ledger"),
                     Err(err) => {
                         tracing::warn!(error = %err, "rebuilding the ranking boards failed")
@@ -237,29 +310,15 @@ fn spawn_board_watch(ranking: Arc<ranking::Ranking>) {
     });
 }
 
-/// Serves the platform on `listener` until `shutdown` resolves, then drains in-flight requests.
+/// Serves the platform on `listener` until `shutdown` resolves, then stops gracefully (see
+/// [`App::serve`]).
 pub async fn launch(
     args: &ServeArgs,
     listener: TcpListener,
     clock: Arc<dyn Clock>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let state = build_state(args, clock).await?;
-    let rooms = state.rooms.clone();
-    let app = http::router(state);
-    tracing::info!(addr = %listener.local_addr()?, "listening");
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown)
-    .await?;
-    // Tell the other nodes (if any) at once that this one's users are gone.
-    if let Err(err) = rooms.shutdown().await {
-        tracing::warn!(error = %err, "leaving the shared rooms failed; the others will time out");
-    }
-    tracing::info!("stopped");
-    Ok(())
+    build(args, clock).await?.serve(listener, shutdown).await
 }
 
 /// Resolves on SIGINT or SIGTERM. The handlers are installed when this is called, not when

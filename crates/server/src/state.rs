@@ -1,13 +1,18 @@
-//! What every request handler can reach.
+//! What every request handler can reach. The types here belong to the service modules
+//! (`attendance`, `completion`, `scoring`, `delivery`, `limits`, `config`, …); `http` and `ws`
+//! depend on this module, never the reverse.
 
 use std::{path::PathBuf, sync::Arc};
 
 use jiff::{SignedDuration, Timestamp};
 use metrics_exporter_prometheus::PrometheusHandle;
-use ssgwan_domain::Clock;
 use ssgwan_store::Store;
 
-use crate::kakao::KakaoClient;
+use crate::{
+    attendance::Attendance, auth::SessionCache, calendar::Calendar, completion::CompletionJob,
+    config::IceConfig, delivery::UserSockets, events::DomainEvent, files::Files,
+    kakao::KakaoClient, limits::RequestLimiter, scoring::Scoring, tasks::Background,
+};
 
 /// Settings the handlers need, resolved from the configuration at start.
 #[derive(Debug, Clone)]
@@ -23,36 +28,41 @@ pub struct Settings {
 #[derive(Clone)]
 pub struct AppState {
     pub store: Arc<dyn Store>,
-    pub clock: Arc<dyn Clock>,
+    /// The injected clock and the server's timezone.
+    pub calendar: Calendar,
     pub settings: Arc<Settings>,
     pub kakao: Option<Arc<KakaoClient>>,
     pub metrics: PrometheusHandle,
     /// Per-address request limits; `None` when disabled.
-    pub rate_limiter: Option<crate::http::limits::RequestLimiter>,
+    pub rate_limiter: Option<RequestLimiter>,
     /// Live rooms: presence and delivery.
     pub rooms: Arc<dyn ssgwan_realtime::Rooms>,
     /// On-camera time accrual.
-    pub attendance: crate::attendance::Attendance,
+    pub attendance: Attendance,
+    /// Settling ended challenges.
+    pub completion: CompletionJob,
     /// Domain events (achieved sessions, settled participants).
-    pub events: tokio::sync::broadcast::Sender<crate::events::DomainEvent>,
+    pub events: tokio::sync::broadcast::Sender<DomainEvent>,
     /// Per-user chat limits.
     pub chat_limiter: Option<Arc<dyn ssgwan_realtime::RateLimiter>>,
     /// The Redis shared by the nodes, when there are several (for readiness).
     pub redis: Option<ssgwan_realtime::RedisClient>,
     /// STUN/TURN settings.
-    pub ice: Arc<crate::http::rtc::IceConfig>,
-    /// Ranking boards and the score ledger.
-    pub ranking: Arc<crate::ranking::Ranking>,
+    pub ice: Arc<IceConfig>,
+    /// Scores, the ranking boards and their reads.
+    pub scoring: Arc<Scoring>,
     /// Recently seen sessions.
-    pub session_cache: Arc<crate::auth::SessionCache>,
+    pub session_cache: Arc<SessionCache>,
     /// Each user's open WebSockets on this node.
-    pub sockets: Arc<crate::ws::UserSockets>,
+    pub sockets: Arc<UserSockets>,
+    /// The open WebSocket connections, stopped and awaited before the background tasks.
+    pub connections: Background,
     /// Uploaded files (local directory or S3 bucket).
-    pub files: crate::files::Files,
+    pub files: Files,
 }
 
 impl AppState {
     pub fn now(&self) -> Timestamp {
-        self.clock.now()
+        self.calendar.now()
     }
 }

@@ -17,7 +17,7 @@ use super::{
 use crate::{
     error::{AppError, AppResult, ErrorBody},
     state::AppState,
-    ws::protocol::ServerFrame,
+    wire::ServerFrame,
 };
 
 pub(super) async fn load(

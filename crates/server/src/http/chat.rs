@@ -9,7 +9,7 @@ use super::extract::{ApiQuery, CurrentUser, PathId};
 use crate::{
     error::{AppError, AppResult, ErrorBody},
     state::AppState,
-    ws::protocol::MessageDto,
+    wire::MessageDto,
 };
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

@@ -7,7 +7,7 @@ use ssgwan_domain::{ChallengeDraft, ChallengeStatus};
 use ssgwan_store::{ChallengeRecord, ParticipantRecord, PopularTag, User, UserSummary};
 use utoipa::ToSchema;
 
-use crate::ranking::Activity;
+use crate::scoring::Activity;
 
 fn rfc3339(ts: Timestamp) -> String {
     ts.to_string()

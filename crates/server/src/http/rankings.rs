@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use super::extract::{ApiQuery, MaybeUser};
 use crate::{
     error::{AppResult, ErrorBody},
-    ranking::{Activity, Entry, Ranking},
+    scoring::{Activity, Entry, Scoring},
     state::AppState,
 };
 
@@ -80,7 +80,7 @@ impl RankingEntry {
 
 /// Entries of a page; with `detailed`, levels and sparklines for all of them from one query.
 async fn render(
-    ranking: &Ranking,
+    scoring: &Scoring,
     entries: Vec<Entry>,
     detailed: bool,
 ) -> StoreResult<Vec<RankingEntry>> {
@@ -91,7 +91,7 @@ async fn render(
             .collect());
     }
     let users: Vec<i64> = entries.iter().map(|e| e.profile.id).collect();
-    let activity = ranking.activity(&users).await?;
+    let activity = scoring.activity(&users).await?;
     Ok(entries
         .into_iter()
         .map(|e| {
@@ -147,16 +147,16 @@ pub async fn rankings(
             .into());
         }
     };
-    let ranking = &state.ranking;
-    let entries = ranking
+    let scoring = &state.scoring;
+    let entries = scoring
         .top_json(period, limit, detailed, |entries| {
-            render(ranking, entries, detailed)
+            render(scoring, entries, detailed)
         })
         .await?;
     let me = match &viewer {
-        Some(user) => match ranking.position(period, user.id).await? {
+        Some(user) => match scoring.position(period, user.id).await? {
             Some(entry) if detailed => {
-                let activity = ranking.user_activity(user.id).await?;
+                let activity = scoring.user_activity(user.id).await?;
                 Some(RankingEntry::new(entry, Some(activity)))
             }
             Some(entry) => Some(RankingEntry::new(entry, None)),

@@ -5,22 +5,13 @@
 use axum::{Json, extract::State};
 use base64::{Engine, engine::general_purpose::STANDARD};
 use hmac::{Hmac, KeyInit, Mac};
-use secrecy::{ExposeSecret, SecretString};
+use secrecy::ExposeSecret;
 use serde::Serialize;
 use sha1::Sha1;
 use utoipa::ToSchema;
 
 use super::extract::CurrentUser;
 use crate::{error::ErrorBody, state::AppState};
-
-/// ICE settings resolved from the configuration.
-#[derive(Debug, Clone, Default)]
-pub struct IceConfig {
-    pub stun_urls: Vec<String>,
-    pub turn_urls: Vec<String>,
-    pub turn_secret: Option<SecretString>,
-    pub ttl_seconds: u64,
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IceServer {

@@ -98,9 +98,9 @@ pub async fn user_stats(
         .await?
         .into_iter()
         .filter_map(|a| a.achieved_at)
-        .map(|at| state.ranking.day_of(at))
+        .map(|at| state.calendar.day_of(at))
         .collect();
-    let (current_streak, longest_streak) = streaks(&days, state.ranking.today());
+    let (current_streak, longest_streak) = streaks(&days, state.calendar.today());
     Ok(Json(UserStats {
         total_challenges: participations.len() as i64,
         completed_challenges: completed,
@@ -155,8 +155,8 @@ pub async fn weekly(
 ) -> AppResult<Json<Vec<DayStats>>> {
     let from = match params.start_date.as_deref() {
         None => ssgwan_domain::stats::Period::Week
-            .start(state.ranking.today())
-            .unwrap_or_else(|| state.ranking.today()),
+            .start(state.calendar.today())
+            .unwrap_or_else(|| state.calendar.today()),
         Some(d) => parse_date(d).ok_or(Invalid::new(
             "startDate",
             Reason::Format {
@@ -176,7 +176,7 @@ pub async fn monthly(
     ApiQuery(params): ApiQuery<MonthParams>,
 ) -> AppResult<Json<Vec<DayStats>>> {
     let first = match params.month.as_deref() {
-        None => state.ranking.today().first_of_month(),
+        None => state.calendar.today().first_of_month(),
         Some(m) => parse_date(&format!("{m}-01"))
             .filter(|_| m.len() == 7)
             .ok_or(Invalid::new(

@@ -16,7 +16,7 @@ use crate::{
 
 /// A user's profile with their level and recent points.
 async fn profile(state: &AppState, user: ssgwan_store::User) -> AppResult<ProfileDto> {
-    let activity = state.ranking.user_activity(user.id).await?;
+    let activity = state.scoring.user_activity(user.id).await?;
     Ok(ProfileDto::new(user, activity))
 }
 
@@ -56,7 +56,7 @@ pub async fn update_me(
         .store
         .update_user(current.user.id, update, state.now())
         .await?;
-    state.ranking.forget_profile(updated.id);
+    state.scoring.forget_profile(updated.id);
     state.session_cache.forget_user(updated.id);
     Ok(Json(profile(&state, updated).await?))
 }

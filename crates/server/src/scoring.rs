@@ -1,5 +1,5 @@
-//! The real-time ranking: scores go into the database's ledger (idempotently) and onto the
-//! boards at once, and a connected user whose rank changes hears of it.
+//! Scoring, the service behind the real-time ranking: scores go into the database's ledger
+//! (idempotently) and onto the boards at once, and a connected user whose rank changes hears of it.
 //!
 //! Scores come from domain events (achieved sessions, completed challenges). The ledger is the
 //! source of truth: at start, and whenever this consumer fell behind the event stream, the
@@ -8,16 +8,16 @@
 
 use std::{collections::HashMap, sync::Arc, sync::Mutex, time::Duration, time::Instant};
 
-use jiff::{Timestamp, civil::Date, tz::TimeZone};
-use ssgwan_domain::{
-    Clock,
-    stats::{COMPLETION_POINTS, Period, SESSION_POINTS, Standing},
-};
+use jiff::{Timestamp, civil::Date};
+use ssgwan_domain::stats::{COMPLETION_POINTS, Period, SESSION_POINTS, Standing};
 use ssgwan_realtime::{Ranked, RankingBoards};
 use ssgwan_store::{ScoreKind, Store, StoreResult, UserSummary};
 use tokio::sync::broadcast;
 
-use crate::{events::DomainEvent, ws::UserSockets, ws::protocol::ServerFrame};
+use crate::{
+    calendar::Calendar, delivery::UserSockets, events::DomainEvent, tasks::Background,
+    wire::ServerFrame,
+};
 
 mod activity;
 pub use activity::Activity;
@@ -25,18 +25,17 @@ pub use activity::Activity;
 /// How long a cached nickname and picture may be shown after a change on another node.
 const PROFILE_TTL: Duration = Duration::from_secs(10);
 
-pub struct Ranking {
+pub struct Scoring {
     boards: Arc<dyn RankingBoards>,
     store: Arc<dyn Store>,
-    clock: Arc<dyn Clock>,
-    timezone: TimeZone,
+    calendar: Calendar,
     profiles: Mutex<HashMap<i64, (UserSummary, Instant)>>,
     /// Bumped by every change a board or profile makes, to invalidate `rendered`.
     version: std::sync::atomic::AtomicU64,
     /// Serialized top entries per (period, limit, detailed), with the version and day they were
     /// made for.
     rendered: Mutex<HashMap<(Period, usize, bool), Rendered>>,
-    /// Levels and sparklines per user (see [`Ranking::activity`]).
+    /// Levels and sparklines per user (see [`Scoring::activity`]).
     activity: activity::ActivityCache,
 }
 
@@ -49,18 +48,12 @@ pub struct Entry {
     pub profile: UserSummary,
 }
 
-impl Ranking {
-    pub fn new(
-        boards: Arc<dyn RankingBoards>,
-        store: Arc<dyn Store>,
-        clock: Arc<dyn Clock>,
-        timezone: TimeZone,
-    ) -> Self {
+impl Scoring {
+    pub fn new(boards: Arc<dyn RankingBoards>, store: Arc<dyn Store>, calendar: Calendar) -> Self {
         Self {
             boards,
             store,
-            clock,
-            timezone,
+            calendar,
             profiles: Mutex::new(HashMap::new()),
             version: Default::default(),
             rendered: Mutex::new(HashMap::new()),
@@ -68,16 +61,8 @@ impl Ranking {
         }
     }
 
-    /// Today in the server's timezone.
-    pub fn today(&self) -> Date {
-        self.clock
-            .now()
-            .to_zoned_datetime(self.timezone.clone())
-            .date()
-    }
-
-    pub fn day_of(&self, at: Timestamp) -> Date {
-        at.to_zoned_datetime(self.timezone.clone()).date()
+    fn today(&self) -> Date {
+        self.calendar.today()
     }
 
     /// Reconciles the ledger and rebuilds every board from it.
@@ -89,9 +74,7 @@ impl Ranking {
         let today = self.today();
         for period in Period::ALL {
             let start = period.start(today);
-            let since = start
-                .and_then(|d| d.to_zoned_datetime(self.timezone.clone()).ok())
-                .map(|z| z.timestamp());
+            let since = start.and_then(|d| self.calendar.start_of(d));
             let totals = self.store.score_totals(since).await?;
             let standings = totals
                 .into_iter()
@@ -140,7 +123,7 @@ impl Ranking {
                 points,
                 kind == ScoreKind::Completion,
                 at.as_millisecond(),
-                self.day_of(at),
+                self.calendar.day_of(at),
             )
             .await
             .map_err(realtime_error)?;
@@ -282,7 +265,7 @@ fn realtime_error(err: ssgwan_realtime::RealtimeError) -> ssgwan_store::StoreErr
 /// Most users told they were overtaken by one score.
 const OVERTAKEN_NOTICES: u64 = 100;
 
-impl Ranking {
+impl Scoring {
     /// Sends each connected user at ranks `from..from + count` their new all-time position.
     async fn notify_overtaken(&self, from: u64, count: usize, sockets: &UserSockets) {
         // While the shared boards are down there is nobody to tell (the scores are in the
@@ -305,22 +288,28 @@ impl Ranking {
     }
 }
 
-/// Consumes domain events until the process stops.
-pub fn spawn(
-    ranking: Arc<Ranking>,
+/// Consumes domain events on `background` until the server stops.
+pub fn start_consumer(
+    background: &Background,
+    scoring: Arc<Scoring>,
     mut events: broadcast::Receiver<DomainEvent>,
     sockets: Arc<UserSockets>,
 ) {
-    tokio::spawn(async move {
+    let stop = background.stopping();
+    background.spawn("scoring", async move {
         loop {
-            let event = match events.recv().await {
+            let next = tokio::select! {
+                () = stop.cancelled() => break,
+                next = events.recv() => next,
+            };
+            let event = match next {
                 Ok(event) => event,
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
                     tracing::warn!(
                         missed,
                         "ranking fell behind the events; rebuilding from the ledger"
                     );
-                    if let Err(err) = ranking.rebuild().await {
+                    if let Err(err) = scoring.rebuild().await {
                         tracing::error!(error = %err, "rebuilding the ranking failed");
                     }
                     continue;
@@ -335,7 +324,7 @@ pub fn spawn(
                     at,
                 } => (
                     user_id,
-                    ranking
+                    scoring
                         .score(user_id, challenge_id, ScoreKind::Session, Some(date), at)
                         .await,
                 ),
@@ -346,7 +335,7 @@ pub fn spawn(
                     at,
                 } => (
                     user_id,
-                    ranking
+                    scoring
                         .score(user_id, challenge_id, ScoreKind::Completion, None, at)
                         .await,
                 ),
@@ -373,7 +362,7 @@ pub fn spawn(
                         && before.rank > after.rank
                         && before.rank - after.rank <= OVERTAKEN_NOTICES
                     {
-                        ranking
+                        scoring
                             .notify_overtaken(
                                 after.rank + 1,
                                 (before.rank - after.rank) as usize,

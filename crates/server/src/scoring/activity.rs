@@ -14,7 +14,7 @@ use ssgwan_domain::{
 };
 use ssgwan_store::StoreResult;
 
-use super::Ranking;
+use super::Scoring;
 
 /// A user's all-time score and the points they earned on each of the last [`RECENT_DAYS`]
 /// days, oldest first (today last).
@@ -43,7 +43,7 @@ pub(super) struct ActivityCache {
     entries: std::sync::Mutex<HashMap<i64, (u64, Date, Activity)>>,
 }
 
-impl Ranking {
+impl Scoring {
     /// The activity of each of `users` (users without points get zeros). Users not cached for
     /// the current board version and day are read with one store query, whatever their number.
     pub async fn activity(&self, users: &[i64]) -> StoreResult<HashMap<i64, Activity>> {
@@ -71,7 +71,7 @@ impl Ranking {
         }
         missing.sort_unstable();
         missing.dedup();
-        let bounds = day_bounds(today, RECENT_DAYS, &self.timezone);
+        let bounds = day_bounds(today, RECENT_DAYS, self.calendar.timezone());
         let mut fetched: HashMap<i64, Activity> = missing
             .iter()
             .map(|&user| (user, Activity::default()))

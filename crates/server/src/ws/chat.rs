@@ -1,0 +1,76 @@
+//! Chat over the socket: a message is checked, limited per user, stored under the room's next
+//! number, and only then delivered to everyone in the room (the sender's tabs included). A
+//! repeated `clientId` is confirmed to the sending tab without being stored again.
+
+use ssgwan_domain::{Invalid, Reason};
+use ssgwan_realtime::RoomId;
+
+use super::{
+    error::{SocketError, SocketResult},
+    session::Session,
+};
+use crate::{error::AppError, wire::ServerFrame};
+
+/// Longest `clientId` a tab may choose.
+const CLIENT_ID_MAX: usize = 64;
+
+impl Session {
+    pub(super) async fn chat(&self, room: RoomId, body: &str, client_id: String) -> SocketResult {
+        self.joined(room)?;
+        let body = body.trim();
+        let length = body.chars().count();
+        if length == 0 || length > 1_000 {
+            return Err(AppError::Invalid(Invalid::new(
+                "body",
+                Reason::Length { min: 1, max: 1_000 },
+            ))
+            .into());
+        }
+        if client_id.is_empty()
+            || client_id.len() > CLIENT_ID_MAX
+            || client_id.chars().any(char::is_control)
+        {
+            return Err(AppError::Invalid(Invalid::new(
+                "clientId",
+                Reason::Length {
+                    min: 1,
+                    max: CLIENT_ID_MAX,
+                },
+            ))
+            .into());
+        }
+        if let Some(limiter) = &self.state.chat_limiter {
+            match limiter.check(&self.user.id.to_string()).await {
+                Ok(decision) if !decision.is_allowed() => {
+                    return Err(SocketError::App(AppError::RateLimited));
+                }
+                Ok(_) => {}
+                // Fail open: the message itself is stored in the database, not in Redis.
+                Err(err) => tracing::warn!(error = %err, "chat limit not checked"),
+            }
+        }
+        let (message, stored) = self
+            .state
+            .store
+            .post_message(room, self.user.id, &client_id, body, self.state.now())
+            .await?;
+        let frame = ServerFrame::Chat {
+            room,
+            message: message.into(),
+            client_id,
+        };
+        if !stored {
+            // A resend of a message already stored: confirm it to this tab only.
+            self.send(&frame);
+            return Ok(());
+        }
+        metrics::counter!("ssgwan_chat_messages_total").increment(1);
+        // Stored, and delivered to this node's tabs even if Redis is down; members on other
+        // nodes then see a gap in the room's numbering and fetch what they missed (history over
+        // HTTP, or `join` with `since`).
+        if let Err(err) = self.state.rooms.broadcast(room, frame.encode(), None).await {
+            tracing::warn!(error = %err, room, "chat fan-out to other nodes failed");
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,123 @@
+//! The errors a socket reports in `error` frames: one enum, each variant with its stable code
+//! and a message in the connection's language (negotiated at the upgrade).
+
+use ssgwan_realtime::RealtimeError;
+
+use crate::{error::AppError, i18n::Lang, wire::FrameError};
+
+#[derive(Debug)]
+pub enum SocketError {
+    /// The frame could not be read (`FRAME_TOO_LARGE`, `MALFORMED_JSON`, `MISSING_TYPE`,
+    /// `UNKNOWN_TYPE`, `INVALID_FRAME`).
+    Frame(FrameError),
+    /// A binary frame: the protocol is JSON text.
+    UnsupportedFrame,
+    /// A room frame for a room this connection has not joined.
+    NotInRoom,
+    /// A signal to a user who is not in the room (or to oneself).
+    PeerNotInRoom { user: i64 },
+    /// `join` by someone who holds no active place in the challenge (`FORBIDDEN`).
+    NotActiveParticipant,
+    /// What the HTTP API would answer (validation, limits, not found, outages).
+    App(AppError),
+}
+
+impl SocketError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            SocketError::Frame(err) => err.code,
+            SocketError::UnsupportedFrame => "UNSUPPORTED_FRAME",
+            SocketError::NotInRoom => "NOT_IN_ROOM",
+            SocketError::PeerNotInRoom { .. } => "PEER_NOT_IN_ROOM",
+            SocketError::NotActiveParticipant => AppError::Forbidden.code(),
+            SocketError::App(err) => err.code(),
+        }
+    }
+
+    pub fn message(&self, lang: Lang) -> String {
+        match (self, lang) {
+            (SocketError::Frame(err), Lang::Ko) => {
+                format!("프레임을 읽을 수 없습니다: {}", err.detail)
+            }
+            (SocketError::Frame(err), Lang::En) => err.detail.clone(),
+            (SocketError::UnsupportedFrame, Lang::Ko) => "프레임은 JSON 텍스트여야 합니다.".into(),
+            (SocketError::UnsupportedFrame, Lang::En) => "frames are JSON text".into(),
+            (SocketError::NotInRoom, Lang::Ko) => "먼저 방에 입장해 주세요.".into(),
+            (SocketError::NotInRoom, Lang::En) => "join the room first".into(),
+            (SocketError::PeerNotInRoom { user }, Lang::Ko) => {
+                format!("사용자 {user}은(는) 이 방에 없습니다.")
+            }
+            (SocketError::PeerNotInRoom { user }, Lang::En) => {
+                format!("user {user} is not in this room")
+            }
+            (SocketError::NotActiveParticipant, Lang::Ko) => {
+                "이 방에는 참여 중인 참가자만 입장할 수 있습니다.".into()
+            }
+            (SocketError::NotActiveParticipant, Lang::En) => {
+                "only active participants may join this room".into()
+            }
+            (SocketError::App(err), lang) => err.message(lang),
+        }
+    }
+
+    /// Every socket-only code, for the error registry (the `App` codes are `AppError`'s).
+    pub const CODES: &'static [&'static str] = &[
+        "FRAME_TOO_LARGE",
+        "MALFORMED_JSON",
+        "MISSING_TYPE",
+        "UNKNOWN_TYPE",
+        "INVALID_FRAME",
+        "UNSUPPORTED_FRAME",
+        "NOT_IN_ROOM",
+        "PEER_NOT_IN_ROOM",
+    ];
+}
+
+impl From<AppError> for SocketError {
+    fn from(err: AppError) -> Self {
+        SocketError::App(err)
+    }
+}
+
+impl From<ssgwan_store::StoreError> for SocketError {
+    fn from(err: ssgwan_store::StoreError) -> Self {
+        SocketError::App(err.into())
+    }
+}
+
+impl From<RealtimeError> for SocketError {
+    /// A shared-store failure: `SERVICE_UNAVAILABLE` while Redis is down (the client retries),
+    /// `INTERNAL` for anything else.
+    fn from(err: RealtimeError) -> Self {
+        tracing::warn!(error = %err, "real-time operation failed");
+        SocketError::App(err.into())
+    }
+}
+
+impl From<FrameError> for SocketError {
+    fn from(err: FrameError) -> Self {
+        SocketError::Frame(err)
+    }
+}
+
+/// A socket error about a room (or about no room).
+pub type SocketResult<T = ()> = Result<T, SocketError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_follow_the_connection_language() {
+        let err = SocketError::NotInRoom;
+        assert_eq!(err.code(), "NOT_IN_ROOM");
+        assert_eq!(err.message(Lang::En), "join the room first");
+        assert_ne!(err.message(Lang::Ko), err.message(Lang::En));
+        let app = SocketError::App(AppError::RateLimited);
+        assert_eq!(app.code(), "RATE_LIMITED");
+        assert_eq!(
+            app.message(Lang::En),
+            AppError::RateLimited.message(Lang::En)
+        );
+    }
+}
