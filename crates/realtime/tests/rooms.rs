@@ -71,7 +71,15 @@ async fn next_frame(receiver: &mut Receiver<Arc<str>>) -> Option<String> {
         .map(|f| f.to_string())
 }
 
-/// No frame arrives for a while.
+/// Whether `marker` is the next frame the tab gets. Sent through Redis, from a node other than
+/// the tab's, after a frame the tab must not get, it shows that frame never came: Redis runs
+/// every publish in order, and a node delivers the messages of its subscription in order.
+async fn nothing_came_before(receiver: &mut Receiver<Arc<str>>, marker: &str) -> bool {
+    next_frame(receiver).await.as_deref() == Some(marker)
+}
+
+/// No frame arrives for a while: for one node alone, where nothing can come after what must
+/// not arrive to mark its end.
 async fn quiet(receiver: &mut Receiver<Arc<str>>) -> bool {
     tokio::time::sleep(Duration::from_millis(150)).await;
     receiver.try_recv().is_err()
@@ -200,7 +208,15 @@ async fn broadcasts_cross_nodes_and_skip_the_excepted_user() {
         .expect("broadcast");
     assert_eq!(next_frame(&mut ra1).await.as_deref(), Some("from A"));
     assert_eq!(next_frame(&mut rb3).await.as_deref(), Some("from A"));
-    assert!(quiet(&mut rb2).await, "user 2 was excepted");
+    assert!(
+        a.send_to_user(1, 2, Arc::from("marker"))
+            .await
+            .expect("send")
+    );
+    assert!(
+        nothing_came_before(&mut rb2, "marker").await,
+        "user 2 was excepted"
+    );
 
     b.broadcast(1, Arc::from("from B\nwith a newline"), None)
         .await
@@ -218,10 +234,21 @@ async fn broadcasts_cross_nodes_and_skip_the_excepted_user() {
         Some("from B\nwith a newline")
     );
     assert!(
-        quiet(&mut ra1).await,
+        b.send_to_user(1, 1, Arc::from("marker"))
+            .await
+            .expect("send")
+    );
+    assert!(
+        nothing_came_before(&mut ra1, "marker").await,
         "delivered once, not again through Redis"
     );
-    assert!(quiet(&mut ra4).await, "other rooms hear nothing");
+    b.broadcast(2, Arc::from("marker"), None)
+        .await
+        .expect("broadcast");
+    assert!(
+        nothing_came_before(&mut ra4, "marker").await,
+        "other rooms hear nothing"
+    );
 
     // Order is kept from one node.
     for n in 0..50 {
@@ -256,7 +283,12 @@ async fn direct_sends_reach_every_tab_of_the_user_on_every_node() {
     );
     assert_eq!(next_frame(&mut ra3).await.as_deref(), Some("offer"));
     assert_eq!(next_frame(&mut rb2).await.as_deref(), Some("offer"));
-    assert!(quiet(&mut ra1).await);
+    assert!(
+        b.send_to_user(1, 1, Arc::from("marker"))
+            .await
+            .expect("send")
+    );
+    assert!(nothing_came_before(&mut ra1, "marker").await);
     assert!(
         b.send_to_user(1, 1, Arc::from("answer"))
             .await
@@ -273,7 +305,12 @@ async fn direct_sends_reach_every_tab_of_the_user_on_every_node() {
             .await
             .expect("send")
     );
-    assert!(quiet(&mut ra1).await);
+    assert!(
+        b.send_to_user(1, 1, Arc::from("last marker"))
+            .await
+            .expect("send")
+    );
+    assert!(nothing_came_before(&mut ra1, "last marker").await);
 }
 
 #[tokio::test]
