@@ -19,15 +19,34 @@ use common::{RedisServer, eventually};
 const HEARTBEAT: Duration = Duration::from_millis(100);
 const NODE_TTL: Duration = Duration::from_millis(600);
 
-fn node(server: &RedisServer, name: &str) -> (RedisRooms, PresenceEvents) {
-    RedisRooms::start(
+/// A node named `name` on `server`, once its pub/sub connection is up.
+async fn node(server: &RedisServer, name: &str) -> Node {
+    node_with_ttl(server, name, NODE_TTL).await
+}
+
+/// One node and its presence events.
+type Node = (RedisRooms, PresenceEvents);
+
+/// A throwaway Redis with nodes "a" and "b" up on it (`node_ttl` long), or `None` when the
+/// Redis tests are skipped.
+async fn two_nodes(node_ttl: Duration) -> Option<(RedisServer, Node, Node)> {
+    let server = RedisServer::start()?;
+    let a = node_with_ttl(&server, "a", node_ttl).await;
+    let b = node_with_ttl(&server, "b", node_ttl).await;
+    Some((server, a, b))
+}
+
+async fn node_with_ttl(server: &RedisServer, name: &str, node_ttl: Duration) -> Node {
+    let (rooms, events) = RedisRooms::start(
         server.client("rooms"),
         RedisRoomsOptions {
             node_id: Some(name.into()),
             heartbeat: HEARTBEAT,
-            node_ttl: NODE_TTL,
+            node_ttl,
         },
-    )
+    );
+    ready(&rooms).await;
+    (rooms, events)
 }
 
 fn info(user: UserId) -> MemberInfo {
@@ -71,11 +90,21 @@ async fn next_frame(receiver: &mut Receiver<Arc<str>>) -> Option<String> {
         .map(|f| f.to_string())
 }
 
-/// Whether `marker` is the next frame the tab gets. Sent through Redis, from a node other than
-/// the tab's, after a frame the tab must not get, it shows that frame never came: Redis runs
-/// every publish in order, and a node delivers the messages of its subscription in order.
-async fn nothing_came_before(receiver: &mut Receiver<Arc<str>>, marker: &str) -> bool {
-    next_frame(receiver).await.as_deref() == Some(marker)
+/// Whether nothing reached `user`'s tab `receiver` in `room` before a marker that node `from`
+/// (not the tab's) sends them now. The marker goes through Redis, which runs every publish in
+/// order, and the tab's node delivers the messages of its subscription in order: a frame
+/// published earlier that was going to reach the tab would have come first.
+async fn nothing_came_before_a_marker(
+    from: &RedisRooms,
+    room: i64,
+    user: UserId,
+    receiver: &mut Receiver<Arc<str>>,
+) -> bool {
+    let sent = from
+        .send_to_user(room, user, Arc::from("marker"))
+        .await
+        .expect("send");
+    sent && next_frame(receiver).await.as_deref() == Some("marker")
 }
 
 /// No frame arrives for a while: for one node alone, where nothing can come after what must
@@ -105,13 +134,9 @@ async fn ready(rooms: &RedisRooms) {
 
 #[tokio::test]
 async fn members_first_and_last_tabs_count_every_node() {
-    let Some(server) = RedisServer::start() else {
+    let Some((_server, (a, _), (b, _))) = two_nodes(NODE_TTL).await else {
         return;
     };
-    let (a, _) = node(&server, "a");
-    let (b, _) = node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     let (a1, _ra1) = tab(1);
     let (b2, _rb2) = tab(2);
     let joined = a.join(7, info(1), a1, OFF).await.expect("join");
@@ -161,13 +186,9 @@ async fn members_first_and_last_tabs_count_every_node() {
 
 #[tokio::test]
 async fn concurrent_first_tabs_on_two_nodes_make_exactly_one_first() {
-    let Some(server) = RedisServer::start() else {
+    let Some((_server, (a, _), (b, _))) = two_nodes(NODE_TTL).await else {
         return;
     };
-    let (a, _) = node(&server, "a");
-    let (b, _) = node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     for round in 0..20i64 {
         let (ta, _ra) = tab(1);
         let (tb, _rb) = tab(2);
@@ -187,13 +208,9 @@ async fn concurrent_first_tabs_on_two_nodes_make_exactly_one_first() {
 
 #[tokio::test]
 async fn broadcasts_cross_nodes_and_skip_the_excepted_user() {
-    let Some(server) = RedisServer::start() else {
+    let Some((_server, (a, _), (b, _))) = two_nodes(NODE_TTL).await else {
         return;
     };
-    let (a, _) = node(&server, "a");
-    let (b, _) = node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     let (a1, mut ra1) = tab(1);
     let (b2, mut rb2) = tab(2);
     let (b3, mut rb3) = tab(3);
@@ -209,12 +226,7 @@ async fn broadcasts_cross_nodes_and_skip_the_excepted_user() {
     assert_eq!(next_frame(&mut ra1).await.as_deref(), Some("from A"));
     assert_eq!(next_frame(&mut rb3).await.as_deref(), Some("from A"));
     assert!(
-        a.send_to_user(1, 2, Arc::from("marker"))
-            .await
-            .expect("send")
-    );
-    assert!(
-        nothing_came_before(&mut rb2, "marker").await,
+        nothing_came_before_a_marker(&a, 1, 2, &mut rb2).await,
         "user 2 was excepted"
     );
 
@@ -234,19 +246,11 @@ async fn broadcasts_cross_nodes_and_skip_the_excepted_user() {
         Some("from B\nwith a newline")
     );
     assert!(
-        b.send_to_user(1, 1, Arc::from("marker"))
-            .await
-            .expect("send")
-    );
-    assert!(
-        nothing_came_before(&mut ra1, "marker").await,
+        nothing_came_before_a_marker(&b, 1, 1, &mut ra1).await,
         "delivered once, not again through Redis"
     );
-    b.broadcast(2, Arc::from("marker"), None)
-        .await
-        .expect("broadcast");
     assert!(
-        nothing_came_before(&mut ra4, "marker").await,
+        nothing_came_before_a_marker(&b, 2, 4, &mut ra4).await,
         "other rooms hear nothing"
     );
 
@@ -263,13 +267,9 @@ async fn broadcasts_cross_nodes_and_skip_the_excepted_user() {
 
 #[tokio::test]
 async fn direct_sends_reach_every_tab_of_the_user_on_every_node() {
-    let Some(server) = RedisServer::start() else {
+    let Some((_server, (a, _), (b, _))) = two_nodes(NODE_TTL).await else {
         return;
     };
-    let (a, _) = node(&server, "a");
-    let (b, _) = node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     let (a1, mut ra1) = tab(1);
     let (b2, mut rb2) = tab(2);
     let (a3, mut ra3) = tab(3);
@@ -283,12 +283,7 @@ async fn direct_sends_reach_every_tab_of_the_user_on_every_node() {
     );
     assert_eq!(next_frame(&mut ra3).await.as_deref(), Some("offer"));
     assert_eq!(next_frame(&mut rb2).await.as_deref(), Some("offer"));
-    assert!(
-        b.send_to_user(1, 1, Arc::from("marker"))
-            .await
-            .expect("send")
-    );
-    assert!(nothing_came_before(&mut ra1, "marker").await);
+    assert!(nothing_came_before_a_marker(&b, 1, 1, &mut ra1).await);
     assert!(
         b.send_to_user(1, 1, Arc::from("answer"))
             .await
@@ -305,23 +300,14 @@ async fn direct_sends_reach_every_tab_of_the_user_on_every_node() {
             .await
             .expect("send")
     );
-    assert!(
-        b.send_to_user(1, 1, Arc::from("last marker"))
-            .await
-            .expect("send")
-    );
-    assert!(nothing_came_before(&mut ra1, "last marker").await);
+    assert!(nothing_came_before_a_marker(&b, 1, 1, &mut ra1).await);
 }
 
 #[tokio::test]
 async fn media_is_the_union_over_tabs_on_every_node() {
-    let Some(server) = RedisServer::start() else {
+    let Some((_server, (a, _), (b, _))) = two_nodes(NODE_TTL).await else {
         return;
     };
-    let (a, _) = node(&server, "a");
-    let (b, _) = node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     let (a1, _ra1) = tab(1);
     let (b2, _rb2) = tab(2);
     a.join(3, info(1), a1, OFF).await.expect("join");
@@ -366,13 +352,9 @@ async fn media_is_the_union_over_tabs_on_every_node() {
 
 #[tokio::test]
 async fn a_dead_node_drops_out_and_a_live_node_reports_who_left() {
-    let Some(server) = RedisServer::start() else {
+    let Some((_server, (a, mut a_events), (b, _))) = two_nodes(NODE_TTL).await else {
         return;
     };
-    let (a, mut a_events) = node(&server, "a");
-    let (b, _) = node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     let (a1, _ra1) = tab(1);
     let (a3, _ra3) = tab(3);
     let (b2, _rb2) = tab(2);
@@ -440,13 +422,9 @@ async fn a_dead_node_drops_out_and_a_live_node_reports_who_left() {
 
 #[tokio::test]
 async fn a_graceful_shutdown_is_swept_at_the_next_heartbeat() {
-    let Some(server) = RedisServer::start() else {
+    let Some((_server, (a, mut a_events), (b, _))) = two_nodes(NODE_TTL).await else {
         return;
     };
-    let (a, mut a_events) = node(&server, "a");
-    let (b, _) = node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     let (b2, _rb2) = tab(2);
     b.join(9, info(2), b2, OFF).await.expect("join");
     b.shutdown().await.expect("shutdown");
@@ -459,13 +437,9 @@ async fn a_graceful_shutdown_is_swept_at_the_next_heartbeat() {
 
 #[tokio::test]
 async fn a_redis_outage_fails_fast_and_everything_comes_back_by_itself() {
-    let Some(mut server) = RedisServer::start() else {
+    let Some((mut server, (a, mut a_events), (b, _))) = two_nodes(NODE_TTL).await else {
         return;
     };
-    let (a, mut a_events) = node(&server, "a");
-    let (b, _) = node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     let (a1, mut ra1) = tab(1);
     let (b2, mut rb2) = tab(2);
     a.join(4, info(1), a1, CAMERA).await.expect("join");
@@ -539,26 +513,14 @@ async fn a_redis_outage_fails_fast_and_everything_comes_back_by_itself() {
     assert_eq!(next_frame(&mut ra1).await.as_deref(), Some("hi"));
 }
 
-fn slow_node(server: &RedisServer, name: &str) -> (RedisRooms, PresenceEvents) {
-    RedisRooms::start(
-        server.client("rooms"),
-        RedisRoomsOptions {
-            node_id: Some(name.into()),
-            heartbeat: HEARTBEAT,
-            node_ttl: Duration::from_secs(5),
-        },
-    )
-}
+/// The node TTL of nodes that the others take for dead only late.
+const SLOW_NODE_TTL: Duration = Duration::from_secs(5);
 
 #[tokio::test]
 async fn a_leave_that_redis_missed_is_repaired_and_reported_when_it_answers_again() {
-    let Some(server) = RedisServer::start() else {
+    let Some((server, (a, mut a_events), (b, _))) = two_nodes(SLOW_NODE_TTL).await else {
         return;
     };
-    let (a, mut a_events) = slow_node(&server, "a");
-    let (b, _) = slow_node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     let (a1, _ra1) = tab(1);
     let (b2, _rb2) = tab(2);
     a.join(6, info(1), a1, OFF).await.expect("join");
@@ -606,8 +568,7 @@ macro_rules! on_every_rooms {
                 #[tokio::test]
                 async fn $case() {
                     let Some(server) = super::RedisServer::start() else { return };
-                    let (rooms, _events) = super::node(&server, "only");
-                    super::ready(&rooms).await;
+                    let (rooms, _events) = super::node(&server, "only").await;
                     super::$case(rooms).await;
                 }
             )*
