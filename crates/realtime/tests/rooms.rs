@@ -8,129 +8,15 @@ use std::{
     time::{Duration, Instant},
 };
 
-use ssgwan_realtime::{
-    Connection, Media, Member, MemberInfo, PresenceEvent, PresenceEvents, RealtimeError,
-    RedisRooms, RedisRoomsOptions, Rooms, UserId,
+use ssgwan_realtime::{Media, Member, PresenceEvent, RealtimeError, Rooms};
+
+use common::{
+    RedisServer, eventually,
+    rooms::{
+        CAMERA, HEARTBEAT, NODE_TTL, OFF, SLOW_NODE_TTL, info, next_event, next_frame, node,
+        nothing_came_before_a_marker, quiet, tab, two_nodes, users,
+    },
 };
-use tokio::sync::mpsc::Receiver;
-
-use common::{RedisServer, eventually};
-
-const HEARTBEAT: Duration = Duration::from_millis(100);
-const NODE_TTL: Duration = Duration::from_millis(600);
-
-/// A node named `name` on `server`, once its pub/sub connection is up.
-async fn node(server: &RedisServer, name: &str) -> Node {
-    node_with_ttl(server, name, NODE_TTL).await
-}
-
-/// One node and its presence events.
-type Node = (RedisRooms, PresenceEvents);
-
-/// A throwaway Redis with nodes "a" and "b" up on it (`node_ttl` long), or `None` when the
-/// Redis tests are skipped.
-async fn two_nodes(node_ttl: Duration) -> Option<(RedisServer, Node, Node)> {
-    let server = RedisServer::start()?;
-    let a = node_with_ttl(&server, "a", node_ttl).await;
-    let b = node_with_ttl(&server, "b", node_ttl).await;
-    Some((server, a, b))
-}
-
-async fn node_with_ttl(server: &RedisServer, name: &str, node_ttl: Duration) -> Node {
-    let (rooms, events) = RedisRooms::start(
-        server.client("rooms"),
-        RedisRoomsOptions {
-            node_id: Some(name.into()),
-            heartbeat: HEARTBEAT,
-            node_ttl,
-        },
-    );
-    ready(&rooms).await;
-    (rooms, events)
-}
-
-fn info(user: UserId) -> MemberInfo {
-    MemberInfo {
-        user_id: user,
-        nickname: format!("user{user}"),
-        profile_image: None,
-    }
-}
-
-const CAMERA: Media = Media {
-    camera: true,
-    mic: false,
-};
-const OFF: Media = Media {
-    camera: false,
-    mic: false,
-};
-
-/// A tab: connection `id` of `user`, with the receiving end of its queue.
-fn tab(id: u64) -> (Connection, Receiver<Arc<str>>) {
-    Connection::new(id, 64)
-}
-
-async fn users(rooms: &impl Rooms, room: i64) -> Vec<UserId> {
-    rooms
-        .members(room)
-        .await
-        .expect("members")
-        .into_iter()
-        .map(|m| m.info.user_id)
-        .collect()
-}
-
-/// The next frame a tab receives within a second.
-async fn next_frame(receiver: &mut Receiver<Arc<str>>) -> Option<String> {
-    tokio::time::timeout(Duration::from_secs(1), receiver.recv())
-        .await
-        .ok()
-        .flatten()
-        .map(|f| f.to_string())
-}
-
-/// Whether nothing reached `user`'s tab `receiver` in `room` before a marker that node `from`
-/// (not the tab's) sends them now. The marker goes through Redis, which runs every publish in
-/// order, and the tab's node delivers the messages of its subscription in order: a frame
-/// published earlier that was going to reach the tab would have come first.
-async fn nothing_came_before_a_marker(
-    from: &RedisRooms,
-    room: i64,
-    user: UserId,
-    receiver: &mut Receiver<Arc<str>>,
-) -> bool {
-    let sent = from
-        .send_to_user(room, user, Arc::from("marker"))
-        .await
-        .expect("send");
-    sent && next_frame(receiver).await.as_deref() == Some("marker")
-}
-
-/// No frame arrives for a while: for one node alone, where nothing can come after what must
-/// not arrive to mark its end.
-async fn quiet(receiver: &mut Receiver<Arc<str>>) -> bool {
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    receiver.try_recv().is_err()
-}
-
-async fn next_event(events: &mut PresenceEvents, within: Duration) -> Option<PresenceEvent> {
-    tokio::time::timeout(within, events.recv())
-        .await
-        .ok()
-        .flatten()
-}
-
-/// Waits until the node's pub/sub connection is up.
-async fn ready(rooms: &RedisRooms) {
-    assert!(
-        eventually(Duration::from_secs(5), || async {
-            rooms.ping().await.is_ok()
-        })
-        .await,
-        "node did not come up"
-    );
-}
 
 #[tokio::test]
 async fn members_first_and_last_tabs_count_every_node() {
@@ -512,9 +398,6 @@ async fn a_redis_outage_fails_fast_and_everything_comes_back_by_itself() {
     assert!(b.send_to_user(4, 1, Arc::from("hi")).await.expect("send"));
     assert_eq!(next_frame(&mut ra1).await.as_deref(), Some("hi"));
 }
-
-/// The node TTL of nodes that the others take for dead only late.
-const SLOW_NODE_TTL: Duration = Duration::from_secs(5);
 
 #[tokio::test]
 async fn a_leave_that_redis_missed_is_repaired_and_reported_when_it_answers_again() {

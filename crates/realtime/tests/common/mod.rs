@@ -13,6 +13,8 @@ use std::{
 
 use ssgwan_realtime::{RedisClient, RedisOptions};
 
+pub mod rooms;
+
 pub struct RedisServer {
     port: u16,
     child: Option<Child>,
