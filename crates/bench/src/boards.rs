@@ -1,8 +1,9 @@
 //! The ranking boards alone, in process (`LocalBoards`) and in Redis (`RedisBoards`), with the
 //! same standings: the time to build a board of `users` standings, reads of the top 100 and of
 //! one user's position, and score updates, each per second with latency percentiles, with one
-//! operation in flight and with many. Redis is the given URL, or a throwaway `redis-server`
-//! (no persistence) on a free loopback port.
+//! operation in flight and with many (`--scenario boards`). Redis is the given URL, or a
+//! throwaway `redis-server` (no persistence) on a free loopback port. The ranking scenario
+//! prints [`board_updates`] beside its reads.
 
 use std::{
     process::{Child, Command, Stdio},
@@ -171,4 +172,31 @@ pub async fn run(users: usize, redis_url: Option<String>, in_flight: usize) -> a
         }
     }
     Ok(())
+}
+
+/// Board updates per second at `users` entries, in process (the board alone), and the seconds
+/// it took to build the board.
+pub async fn board_updates(users: usize) -> (f64, f64) {
+    let boards = LocalBoards::new();
+    let day = Date::constant(2026, 3, 4);
+    let standings = (0..users as i64)
+        .map(|i| Standing {
+            user_id: i,
+            score: ((i * 7919) % 97) * 10,
+            completed: 0,
+            reached_at: i,
+        })
+        .collect();
+    let started = Instant::now();
+    let _ = boards.replace(Period::All, None, standings).await;
+    let build = started.elapsed().as_secs_f64();
+    let updates = 200_000;
+    let started = Instant::now();
+    for n in 0..updates as i64 {
+        boards
+            .add((n * 104_729) % users as i64, 10, false, 2_000_000 + n, day)
+            .await
+            .ok();
+    }
+    (updates as f64 / started.elapsed().as_secs_f64(), build)
 }

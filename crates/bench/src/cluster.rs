@@ -6,38 +6,22 @@
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
-use futures::{SinkExt, StreamExt};
+use futures::SinkExt;
 use reqwest::Client;
 use serde_json::{Value, json};
 use sqlx::{Connection, Executor};
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+use tokio_tungstenite::tungstenite::Message;
 
-use crate::{challenge_body, login, ms, percentile, start_server};
+use crate::{
+    ms, percentile,
+    server::{Socket, challenge_body, connect, login, start_server},
+};
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(base: &str, token: &str) -> anyhow::Result<Socket> {
-    let url = format!("{}/api/ws", base.replace("http://", "ws://"));
-    let mut request = url.into_client_request()?;
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse()?);
-    Ok(tokio_tungstenite::connect_async(request).await?.0)
-}
+/// How long a frame may take to come.
+const PATIENCE: Duration = Duration::from_secs(10);
 
 async fn until(socket: &mut Socket, kind: &str) -> anyhow::Result<Value> {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(10), socket.next())
-            .await?
-            .context("closed")??;
-        if let Message::Text(text) = message {
-            let frame: Value = serde_json::from_str(&text)?;
-            if frame["type"] == kind {
-                return Ok(frame);
-            }
-        }
-    }
+    crate::server::until(socket, kind, PATIENCE).await
 }
 
 async fn join(socket: &mut Socket, room: i64) -> anyhow::Result<()> {

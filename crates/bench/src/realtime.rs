@@ -15,20 +15,34 @@ use anyhow::Context;
 use futures::{SinkExt, StreamExt, stream};
 use reqwest::Client;
 use serde_json::{Value, json};
-use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
+use tokio_tungstenite::tungstenite::Message;
 
-use crate::{Server, login, percentile};
+use crate::{
+    Args, percentile,
+    server::{Server, Socket, challenge_body, connect, login, session_happening_now, start_server},
+};
 
-type Socket =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+/// How long a frame may take to come.
+const PATIENCE: Duration = Duration::from_secs(30);
 
-async fn connect(base: &str, token: &str) -> anyhow::Result<Socket> {
-    let url = format!("{}/api/ws", base.replace("http://", "ws://"));
-    let mut request = url.into_client_request()?;
-    request
-        .headers_mut()
-        .insert("authorization", format!("Bearer {token}").parse()?);
-    Ok(tokio_tungstenite::connect_async(request).await?.0)
+async fn until(socket: &mut Socket, kind: &str) -> anyhow::Result<Value> {
+    crate::server::until(socket, kind, PATIENCE).await
+}
+
+/// Prints the real-time figures (`--scenario realtime`).
+pub async fn run(args: &Args) -> anyhow::Result<()> {
+    let server = start_server(&args.server, &["--chat-messages-per-10s", "0"]).await?;
+    let client = Client::builder()
+        .pool_max_idle_per_host(args.concurrency)
+        .build()?;
+    println!(
+        "ssgwan-bench realtime: server {} on SQLite",
+        args.server.display()
+    );
+    idle_connections(&server, &client, args.idle_connections).await?;
+    fan_out(&server, &client, 50, 10, 10).await?;
+    attendance_cost(&server, &client, args.camera_users, args.concurrency).await?;
+    Ok(())
 }
 
 /// Resident memory of a process in bytes.
@@ -64,27 +78,8 @@ async fn send(socket: &mut Socket, frame: Value) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Reads until a frame of `kind` arrives.
-async fn until(socket: &mut Socket, kind: &str) -> anyhow::Result<Value> {
-    loop {
-        let message = tokio::time::timeout(Duration::from_secs(30), socket.next())
-            .await?
-            .context("closed")??;
-        if let Message::Text(text) = message {
-            let frame: Value = serde_json::from_str(&text)?;
-            if frame["type"] == kind {
-                return Ok(frame);
-            }
-        }
-    }
-}
-
 /// RSS per idle authenticated connection: open `count`, measure the server's growth.
-pub async fn idle_connections(
-    server: &Server,
-    client: &Client,
-    count: usize,
-) -> anyhow::Result<()> {
+async fn idle_connections(server: &Server, client: &Client, count: usize) -> anyhow::Result<()> {
     let token = login(client, &server.base, "idle-user").await?;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let before = rss(server.child.id());
@@ -113,7 +108,7 @@ pub async fn idle_connections(
 }
 
 /// A room of `members`, `senders` of whom chat as fast as the server takes it for `seconds`.
-pub async fn fan_out(
+async fn fan_out(
     server: &Server,
     client: &Client,
     members: usize,
@@ -124,7 +119,7 @@ pub async fn fan_out(
     let room: Value = client
         .post(format!("{}/api/challenges", server.base))
         .bearer_auth(&host)
-        .json(&crate::challenge_body(0, 50))
+        .json(&challenge_body(0, 50))
         .send()
         .await?
         .json()
@@ -221,13 +216,13 @@ pub async fn fan_out(
 }
 
 /// CPU the server spends on attendance with `users` on camera, beside the same users idle.
-pub async fn attendance_cost(
+async fn attendance_cost(
     server: &Server,
     client: &Client,
     users: usize,
     concurrency: usize,
 ) -> anyhow::Result<()> {
-    let Some((date, start, end)) = crate::session_happening_now() else {
+    let Some((date, start, end)) = session_happening_now() else {
         println!(
             "attendance cost: skipped (too close to midnight in Seoul for a session window now)"
         );

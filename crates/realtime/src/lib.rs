@@ -13,10 +13,10 @@
 //! the Redis ones return [`RealtimeError::Unavailable`] within their timeout when Redis is down
 //! and recover by themselves when it is back. The key layout is in docs/architecture.md.
 
+pub mod boards;
 pub mod leases;
 pub mod limits;
 mod local;
-pub mod ranking;
 pub mod redis;
 
 use std::sync::Arc;
@@ -30,10 +30,10 @@ pub use self::redis::{
     PresenceEvent, PresenceEvents, RedisBoards, RedisClient, RedisLeases, RedisOptions,
     RedisRateLimiter, RedisRooms, RedisRoomsOptions,
 };
+pub use boards::{LocalBoards, Ranked, RankingBoards};
 pub use leases::{Leases, LocalLeases, camera_lease};
 pub use limits::{LocalRateLimiter, RateDecision, RateLimiter};
 pub use local::LocalRooms;
-pub use ranking::{LocalBoards, Ranked, RankingBoards};
 
 /// Why an operation on shared real-time state failed. The in-process implementations never fail.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

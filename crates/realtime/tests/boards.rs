@@ -34,6 +34,11 @@ async fn order<B: RankingBoards>(boards: &B, period: Period, today: Date) -> Vec
         .collect()
 }
 
+/// How many users are on `period`'s board on the day `today`.
+async fn len(boards: &impl RankingBoards, period: Period, today: &str) -> usize {
+    boards.len(period, day(today)).await.expect("len")
+}
+
 /// Runs each case on both implementations.
 macro_rules! on_every_board {
     ($($case:ident),* $(,)?) => {
@@ -203,36 +208,18 @@ async fn week_and_month_boards_roll_over_by_period_start(boards: impl RankingBoa
         .add(1, 10, false, 1, day("2026-03-01"))
         .await
         .expect("add"); // a Sunday
+    assert_eq!(len(&boards, Period::Week, "2026-03-01").await, 1);
     assert_eq!(
-        boards
-            .len(Period::Week, day("2026-03-01"))
-            .await
-            .expect("len"),
-        1
-    );
-    assert_eq!(
-        boards
-            .len(Period::Week, day("2026-03-02"))
-            .await
-            .expect("len"),
+        len(&boards, Period::Week, "2026-03-02").await,
         0,
         "Monday starts a new week"
     );
     assert_eq!(
-        boards
-            .len(Period::Week, day("2026-03-01"))
-            .await
-            .expect("len"),
+        len(&boards, Period::Week, "2026-03-01").await,
         0,
         "a board that moved on does not move back"
     );
-    assert_eq!(
-        boards
-            .len(Period::Month, day("2026-03-02"))
-            .await
-            .expect("len"),
-        1
-    );
+    assert_eq!(len(&boards, Period::Month, "2026-03-02").await, 1);
     boards
         .add(2, 20, false, 2, day("2026-03-03"))
         .await
@@ -245,20 +232,8 @@ async fn week_and_month_boards_roll_over_by_period_start(boards: impl RankingBoa
         order(&boards, Period::Month, day("2026-03-31")).await,
         vec![(1, 2), (2, 1)]
     );
-    assert_eq!(
-        boards
-            .len(Period::Month, day("2026-04-01"))
-            .await
-            .expect("len"),
-        0
-    );
-    assert_eq!(
-        boards
-            .len(Period::All, day("2027-01-01"))
-            .await
-            .expect("len"),
-        2
-    );
+    assert_eq!(len(&boards, Period::Month, "2026-04-01").await, 0);
+    assert_eq!(len(&boards, Period::All, "2027-01-01").await, 2);
     // A write on a later day moves the board on too.
     boards
         .add(3, 10, false, 3, day("2026-05-06"))
@@ -332,10 +307,7 @@ async fn replace_swaps_a_whole_board_and_marks_it_built(boards: impl RankingBoar
     assert!(boards.is_built(Period::Week).await.expect("is_built"));
     assert_eq!(order(&boards, Period::Week, today).await, vec![(1, 4)]);
     assert_eq!(
-        boards
-            .len(Period::Week, day("2026-03-09"))
-            .await
-            .expect("len"),
+        len(&boards, Period::Week, "2026-03-09").await,
         0,
         "and it still rolls over"
     );

@@ -8,102 +8,21 @@ use std::{
     time::{Duration, Instant},
 };
 
-use ssgwan_realtime::{
-    Connection, Media, Member, MemberInfo, PresenceEvent, PresenceEvents, RealtimeError,
-    RedisRooms, RedisRoomsOptions, Rooms, UserId,
+use ssgwan_realtime::{Media, Member, PresenceEvent, RealtimeError, Rooms};
+
+use common::{
+    RedisServer, eventually,
+    rooms::{
+        CAMERA, HEARTBEAT, NODE_TTL, OFF, SLOW_NODE_TTL, info, next_event, next_frame, node,
+        nothing_came_before_a_marker, quiet, tab, two_nodes, users,
+    },
 };
-use tokio::sync::mpsc::Receiver;
-
-use common::{RedisServer, eventually};
-
-const HEARTBEAT: Duration = Duration::from_millis(100);
-const NODE_TTL: Duration = Duration::from_millis(600);
-
-fn node(server: &RedisServer, name: &str) -> (RedisRooms, PresenceEvents) {
-    RedisRooms::start(
-        server.client("rooms"),
-        RedisRoomsOptions {
-            node_id: Some(name.into()),
-            heartbeat: HEARTBEAT,
-            node_ttl: NODE_TTL,
-        },
-    )
-}
-
-fn info(user: UserId) -> MemberInfo {
-    MemberInfo {
-        user_id: user,
-        nickname: format!("user{user}"),
-        profile_image: None,
-    }
-}
-
-const CAMERA: Media = Media {
-    camera: true,
-    mic: false,
-};
-const OFF: Media = Media {
-    camera: false,
-    mic: false,
-};
-
-/// A tab: connection `id` of `user`, with the receiving end of its queue.
-fn tab(id: u64) -> (Connection, Receiver<Arc<str>>) {
-    Connection::new(id, 64)
-}
-
-async fn users(rooms: &impl Rooms, room: i64) -> Vec<UserId> {
-    rooms
-        .members(room)
-        .await
-        .expect("members")
-        .into_iter()
-        .map(|m| m.info.user_id)
-        .collect()
-}
-
-/// The next frame a tab receives within a second.
-async fn next_frame(receiver: &mut Receiver<Arc<str>>) -> Option<String> {
-    tokio::time::timeout(Duration::from_secs(1), receiver.recv())
-        .await
-        .ok()
-        .flatten()
-        .map(|f| f.to_string())
-}
-
-/// No frame arrives for a while.
-async fn quiet(receiver: &mut Receiver<Arc<str>>) -> bool {
-    tokio::time::sleep(Duration::from_millis(150)).await;
-    receiver.try_recv().is_err()
-}
-
-async fn next_event(events: &mut PresenceEvents, within: Duration) -> Option<PresenceEvent> {
-    tokio::time::timeout(within, events.recv())
-        .await
-        .ok()
-        .flatten()
-}
-
-/// Waits until the node's pub/sub connection is up.
-async fn ready(rooms: &RedisRooms) {
-    assert!(
-        eventually(Duration::from_secs(5), || async {
-            rooms.ping().await.is_ok()
-        })
-        .await,
-        "node did not come up"
-    );
-}
 
 #[tokio::test]
 async fn members_first_and_last_tabs_count_every_node() {
-    let Some(server) = RedisServer::start() else {
+    let Some((_server, (a, _), (b, _))) = two_nodes(NODE_TTL).await else {
         return;
     };
-    let (a, _) = node(&server, "a");
-    let (b, _) = node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     let (a1, _ra1) = tab(1);
     let (b2, _rb2) = tab(2);
     let joined = a.join(7, info(1), a1, OFF).await.expect("join");
@@ -153,13 +72,9 @@ async fn members_first_and_last_tabs_count_every_node() {
 
 #[tokio::test]
 async fn concurrent_first_tabs_on_two_nodes_make_exactly_one_first() {
-    let Some(server) = RedisServer::start() else {
+    let Some((_server, (a, _), (b, _))) = two_nodes(NODE_TTL).await else {
         return;
     };
-    let (a, _) = node(&server, "a");
-    let (b, _) = node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     for round in 0..20i64 {
         let (ta, _ra) = tab(1);
         let (tb, _rb) = tab(2);
@@ -179,13 +94,9 @@ async fn concurrent_first_tabs_on_two_nodes_make_exactly_one_first() {
 
 #[tokio::test]
 async fn broadcasts_cross_nodes_and_skip_the_excepted_user() {
-    let Some(server) = RedisServer::start() else {
+    let Some((_server, (a, _), (b, _))) = two_nodes(NODE_TTL).await else {
         return;
     };
-    let (a, _) = node(&server, "a");
-    let (b, _) = node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     let (a1, mut ra1) = tab(1);
     let (b2, mut rb2) = tab(2);
     let (b3, mut rb3) = tab(3);
@@ -200,7 +111,10 @@ async fn broadcasts_cross_nodes_and_skip_the_excepted_user() {
         .expect("broadcast");
     assert_eq!(next_frame(&mut ra1).await.as_deref(), Some("from A"));
     assert_eq!(next_frame(&mut rb3).await.as_deref(), Some("from A"));
-    assert!(quiet(&mut rb2).await, "user 2 was excepted");
+    assert!(
+        nothing_came_before_a_marker(&a, 1, 2, &mut rb2).await,
+        "user 2 was excepted"
+    );
 
     b.broadcast(1, Arc::from("from B\nwith a newline"), None)
         .await
@@ -218,10 +132,13 @@ async fn broadcasts_cross_nodes_and_skip_the_excepted_user() {
         Some("from B\nwith a newline")
     );
     assert!(
-        quiet(&mut ra1).await,
+        nothing_came_before_a_marker(&b, 1, 1, &mut ra1).await,
         "delivered once, not again through Redis"
     );
-    assert!(quiet(&mut ra4).await, "other rooms hear nothing");
+    assert!(
+        nothing_came_before_a_marker(&b, 2, 4, &mut ra4).await,
+        "other rooms hear nothing"
+    );
 
     // Order is kept from one node.
     for n in 0..50 {
@@ -236,13 +153,9 @@ async fn broadcasts_cross_nodes_and_skip_the_excepted_user() {
 
 #[tokio::test]
 async fn direct_sends_reach_every_tab_of_the_user_on_every_node() {
-    let Some(server) = RedisServer::start() else {
+    let Some((_server, (a, _), (b, _))) = two_nodes(NODE_TTL).await else {
         return;
     };
-    let (a, _) = node(&server, "a");
-    let (b, _) = node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     let (a1, mut ra1) = tab(1);
     let (b2, mut rb2) = tab(2);
     let (a3, mut ra3) = tab(3);
@@ -256,7 +169,7 @@ async fn direct_sends_reach_every_tab_of_the_user_on_every_node() {
     );
     assert_eq!(next_frame(&mut ra3).await.as_deref(), Some("offer"));
     assert_eq!(next_frame(&mut rb2).await.as_deref(), Some("offer"));
-    assert!(quiet(&mut ra1).await);
+    assert!(nothing_came_before_a_marker(&b, 1, 1, &mut ra1).await);
     assert!(
         b.send_to_user(1, 1, Arc::from("answer"))
             .await
@@ -273,18 +186,14 @@ async fn direct_sends_reach_every_tab_of_the_user_on_every_node() {
             .await
             .expect("send")
     );
-    assert!(quiet(&mut ra1).await);
+    assert!(nothing_came_before_a_marker(&b, 1, 1, &mut ra1).await);
 }
 
 #[tokio::test]
 async fn media_is_the_union_over_tabs_on_every_node() {
-    let Some(server) = RedisServer::start() else {
+    let Some((_server, (a, _), (b, _))) = two_nodes(NODE_TTL).await else {
         return;
     };
-    let (a, _) = node(&server, "a");
-    let (b, _) = node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     let (a1, _ra1) = tab(1);
     let (b2, _rb2) = tab(2);
     a.join(3, info(1), a1, OFF).await.expect("join");
@@ -329,13 +238,9 @@ async fn media_is_the_union_over_tabs_on_every_node() {
 
 #[tokio::test]
 async fn a_dead_node_drops_out_and_a_live_node_reports_who_left() {
-    let Some(server) = RedisServer::start() else {
+    let Some((_server, (a, mut a_events), (b, _))) = two_nodes(NODE_TTL).await else {
         return;
     };
-    let (a, mut a_events) = node(&server, "a");
-    let (b, _) = node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     let (a1, _ra1) = tab(1);
     let (a3, _ra3) = tab(3);
     let (b2, _rb2) = tab(2);
@@ -403,13 +308,9 @@ async fn a_dead_node_drops_out_and_a_live_node_reports_who_left() {
 
 #[tokio::test]
 async fn a_graceful_shutdown_is_swept_at_the_next_heartbeat() {
-    let Some(server) = RedisServer::start() else {
+    let Some((_server, (a, mut a_events), (b, _))) = two_nodes(NODE_TTL).await else {
         return;
     };
-    let (a, mut a_events) = node(&server, "a");
-    let (b, _) = node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     let (b2, _rb2) = tab(2);
     b.join(9, info(2), b2, OFF).await.expect("join");
     b.shutdown().await.expect("shutdown");
@@ -422,13 +323,9 @@ async fn a_graceful_shutdown_is_swept_at_the_next_heartbeat() {
 
 #[tokio::test]
 async fn a_redis_outage_fails_fast_and_everything_comes_back_by_itself() {
-    let Some(mut server) = RedisServer::start() else {
+    let Some((mut server, (a, mut a_events), (b, _))) = two_nodes(NODE_TTL).await else {
         return;
     };
-    let (a, mut a_events) = node(&server, "a");
-    let (b, _) = node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     let (a1, mut ra1) = tab(1);
     let (b2, mut rb2) = tab(2);
     a.join(4, info(1), a1, CAMERA).await.expect("join");
@@ -502,26 +399,11 @@ async fn a_redis_outage_fails_fast_and_everything_comes_back_by_itself() {
     assert_eq!(next_frame(&mut ra1).await.as_deref(), Some("hi"));
 }
 
-fn slow_node(server: &RedisServer, name: &str) -> (RedisRooms, PresenceEvents) {
-    RedisRooms::start(
-        server.client("rooms"),
-        RedisRoomsOptions {
-            node_id: Some(name.into()),
-            heartbeat: HEARTBEAT,
-            node_ttl: Duration::from_secs(5),
-        },
-    )
-}
-
 #[tokio::test]
 async fn a_leave_that_redis_missed_is_repaired_and_reported_when_it_answers_again() {
-    let Some(server) = RedisServer::start() else {
+    let Some((server, (a, mut a_events), (b, _))) = two_nodes(SLOW_NODE_TTL).await else {
         return;
     };
-    let (a, mut a_events) = slow_node(&server, "a");
-    let (b, _) = slow_node(&server, "b");
-    ready(&a).await;
-    ready(&b).await;
     let (a1, _ra1) = tab(1);
     let (b2, _rb2) = tab(2);
     a.join(6, info(1), a1, OFF).await.expect("join");
@@ -569,8 +451,7 @@ macro_rules! on_every_rooms {
                 #[tokio::test]
                 async fn $case() {
                     let Some(server) = super::RedisServer::start() else { return };
-                    let (rooms, _events) = super::node(&server, "only");
-                    super::ready(&rooms).await;
+                    let (rooms, _events) = super::node(&server, "only").await;
                     super::$case(rooms).await;
                 }
             )*

@@ -16,9 +16,9 @@
 //! day later), so every node switches at the same moment. `replace` fills a temporary key and
 //! renames it into place, so readers see the old board or the new one.
 
-use std::{collections::HashMap, sync::LazyLock, time::Duration};
+use std::{collections::HashMap, time::Duration};
 
-use ::redis::Script;
+use ::redis::{Script, ScriptInvocation};
 use async_trait::async_trait;
 use jiff::civil::Date;
 use ssgwan_domain::stats::{Period, Standing};
@@ -33,162 +33,33 @@ const REPLACE_BATCH: usize = 10_000;
 /// How long a half-written `replace` may linger if its writer dies.
 const TEMP_TTL_MS: u64 = 10 * 60 * 1000;
 
-/// Helpers every board script starts with. `KEYS[1]` is the `…:rank:` prefix.
-const PRELUDE: &str = r#"
-local prefix = KEYS[1]
-local meta = prefix .. 'meta'
-local LIMIT = 1e15
-local function board(p, start)
-  if start == '' then return prefix .. p end
-  return prefix .. p .. ':' .. start
-end
--- Moves period p's board on to the one starting at `start` when that is later; returns the
--- start of the board now current.
-local function roll(p, start)
-  local cur = redis.call('HGET', meta, p .. ':start')
-  if not cur then cur = '' end
-  if start > cur then
-    local old = board(p, cur)
-    redis.call('EXPIRE', old, 86400)
-    redis.call('EXPIRE', old .. ':users', 86400)
-    local new = board(p, start)
-    redis.call('UNLINK', new, new .. ':users')
-    redis.call('HSET', meta, p .. ':start', start)
-    cur = start
-  end
-  return cur
-end
-local function enc(v)
-  if v <= -LIMIT or v >= LIMIT then
-    error({err = 'OUT_OF_RANGE a ranking value left the range of +/-10^15'})
-  end
-  return string.format('%016d', v + LIMIT)
-end
-local function dec(member, i)
-  return tonumber(string.sub(member, i * 16 + 1, i * 16 + 16)) - LIMIT
-end
-"#;
+/// The board scripts, in `redis/lua/boards/`: each is the shared prelude (`KEYS[1]` the
+/// `…:rank:` prefix, and the roll-over and member encoding helpers) followed by its body, whose
+/// first lines say its arguments and its answer.
+mod scripts {
+    use std::sync::LazyLock;
 
-/// ARGV: user, points, completion (0/1), at_ms, then (period, start, ttl seconds) per board.
-/// Returns the all-time (rank, member, score) before and after; rank -1 when absent.
-const ADD: &str = r#"
-local user = tonumber(ARGV[1])
-local points = tonumber(ARGV[2])
-local completion = tonumber(ARGV[3])
-local at = tonumber(ARGV[4])
--- First work out every board's new member (refusing out-of-range values before any write)...
-local plans = {}
-local i = 5
-while ARGV[i] do
-  local p, start, ttl = ARGV[i], ARGV[i + 1], tonumber(ARGV[i + 2])
-  i = i + 3
-  local cur = roll(p, start)
-  -- Points earned in an earlier period than the board's (a late write) stay off it.
-  if start == cur then
-    local key = board(p, cur)
-    local users = key .. ':users'
-    local score, completed, reached = 0, 0, at
-    local old = redis.call('HGET', users, ARGV[1])
-    local old_score = old and redis.call('ZSCORE', key, old)
-    if old_score then
-      score = -tonumber(old_score)
-      completed = -dec(old, 0)
-      reached = dec(old, 1)
-    else
-      old = nil
-    end
-    score = score + points
-    completed = completed + completion
-    if points ~= 0 and at > reached then reached = at end
-    enc(score)
-    local member = enc(-completed) .. enc(reached) .. enc(user)
-    plans[#plans + 1] = {p = p, key = key, users = users, old = old, old_score = old_score,
-      member = member, score = -score, ttl = ttl}
-  end
-end
--- ...then write them.
-local out = {-1, '', '', -1, '', ''}
-for _, b in ipairs(plans) do
-  if b.old then
-    if b.p == 'all' then
-      out[1] = redis.call('ZRANK', b.key, b.old)
-      out[2] = b.old
-      out[3] = b.old_score
-    end
-    redis.call('ZREM', b.key, b.old)
-  end
-  redis.call('ZADD', b.key, b.score, b.member)
-  redis.call('HSET', b.users, ARGV[1], b.member)
-  if b.ttl > 0 then
-    redis.call('EXPIRE', b.key, b.ttl)
-    redis.call('EXPIRE', b.users, b.ttl)
-  end
-  if b.p == 'all' then
-    out[4] = redis.call('ZRANK', b.key, b.member)
-    out[5] = b.member
-    out[6] = redis.call('ZSCORE', b.key, b.member)
-  end
-end
-return out
-"#;
+    use ::redis::Script;
 
-/// ARGV: period, start, first index, last index. Returns member, score, member, score, …
-const RANGE: &str = r#"
-local cur = roll(ARGV[1], ARGV[2])
-return redis.call('ZRANGE', board(ARGV[1], cur), ARGV[3], ARGV[4], 'WITHSCORES')
-"#;
+    use crate::redis::with_prelude;
 
-/// ARGV: period, start, user. Returns {rank, member, score} or {}.
-const POSITION: &str = r#"
-local key = board(ARGV[1], roll(ARGV[1], ARGV[2]))
-local member = redis.call('HGET', key .. ':users', ARGV[3])
-if not member then return {} end
-local rank = redis.call('ZRANK', key, member)
-if not rank then return {} end
-return {rank, member, redis.call('ZSCORE', key, member)}
-"#;
+    const PRELUDE: &str = include_str!("lua/boards/prelude.lua");
 
-/// ARGV: period, start.
-const LEN: &str = r#"
-return redis.call('ZCARD', board(ARGV[1], roll(ARGV[1], ARGV[2])))
-"#;
+    fn script(body: &str) -> Script {
+        with_prelude(PRELUDE, body)
+    }
 
-/// ARGV: period, start, temporary key, ttl seconds. Puts the temporary board in place.
-const FINISH_REPLACE: &str = r#"
-local p, start, tmp, ttl = ARGV[1], ARGV[2], ARGV[3], tonumber(ARGV[4])
-local cur = redis.call('HGET', meta, p .. ':start')
-if not cur then cur = '' end
-local target = board(p, start)
-if cur ~= start then
-  local old = board(p, cur)
-  redis.call('EXPIRE', old, 86400)
-  redis.call('EXPIRE', old .. ':users', 86400)
-end
-redis.call('UNLINK', target, target .. ':users')
-if redis.call('EXISTS', tmp) == 1 then
-  redis.call('RENAME', tmp, target)
-  redis.call('RENAME', tmp .. ':users', target .. ':users')
-  if ttl > 0 then
-    redis.call('EXPIRE', target, ttl)
-    redis.call('EXPIRE', target .. ':users', ttl)
-  else
-    redis.call('PERSIST', target)
-    redis.call('PERSIST', target .. ':users')
-  end
-end
-redis.call('HSET', meta, p .. ':start', start, p .. ':built', '1')
-return 1
-"#;
-
-fn script(body: &str) -> Script {
-    Script::new(&format!("{PRELUDE}{body}"))
+    pub(super) static ADD: LazyLock<Script> =
+        LazyLock::new(|| script(include_str!("lua/boards/add.lua")));
+    pub(super) static RANGE: LazyLock<Script> =
+        LazyLock::new(|| script(include_str!("lua/boards/range.lua")));
+    pub(super) static POSITION: LazyLock<Script> =
+        LazyLock::new(|| script(include_str!("lua/boards/position.lua")));
+    pub(super) static LEN: LazyLock<Script> =
+        LazyLock::new(|| script(include_str!("lua/boards/len.lua")));
+    pub(super) static FINISH_REPLACE: LazyLock<Script> =
+        LazyLock::new(|| script(include_str!("lua/boards/finish_replace.lua")));
 }
-
-static ADD_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(ADD));
-static RANGE_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(RANGE));
-static POSITION_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(POSITION));
-static LEN_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(LEN));
-static FINISH_REPLACE_SCRIPT: LazyLock<Script> = LazyLock::new(|| script(FINISH_REPLACE));
 
 /// The boards in Redis, shared by every node.
 #[derive(Debug, Clone)]
@@ -218,6 +89,16 @@ impl RedisBoards {
         }
     }
 
+    /// `script` on `period`'s board as of `day`: its first arguments are the period and the
+    /// start of the one `day` is in.
+    fn on_board<'s>(&self, script: &'s Script, period: Period, day: Date) -> ScriptInvocation<'s> {
+        let mut invocation = script.key(&self.base);
+        invocation
+            .arg(period.as_str())
+            .arg(Self::start_of(period, day));
+        invocation
+    }
+
     async fn range_at(
         &self,
         period: Period,
@@ -229,19 +110,9 @@ impl RedisBoards {
             return Ok(Vec::new());
         }
         let last = first.saturating_add(count as u64 - 1).min(i64::MAX as u64);
-        let mut connection = self.redis.connection();
-        let flat: Vec<String> = self
-            .redis
-            .bounded(
-                RANGE_SCRIPT
-                    .key(&self.base)
-                    .arg(period.as_str())
-                    .arg(Self::start_of(period, today))
-                    .arg(first)
-                    .arg(last)
-                    .invoke_async(&mut connection),
-            )
-            .await?;
+        let mut invocation = self.on_board(&scripts::RANGE, period, today);
+        invocation.arg(first).arg(last);
+        let flat: Vec<String> = self.redis.invoke(&invocation).await?;
         flat.chunks(2)
             .enumerate()
             .map(|(i, pair)| match pair {
@@ -327,7 +198,7 @@ impl RankingBoards for RedisBoards {
         check(user, "user id")?;
         check(points, "points")?;
         check(at_ms, "instant")?;
-        let mut invocation = ADD_SCRIPT.key(&self.base);
+        let mut invocation = scripts::ADD.key(&self.base);
         invocation
             .arg(user)
             .arg(points)
@@ -339,11 +210,7 @@ impl RankingBoards for RedisBoards {
                 .arg(Self::start_of(period, day))
                 .arg(Self::ttl_seconds(period));
         }
-        let mut connection = self.redis.connection();
-        let out: Vec<String> = self
-            .redis
-            .bounded(invocation.invoke_async(&mut connection))
-            .await?;
+        let out: Vec<String> = self.redis.invoke(&invocation).await?;
         match out.as_slice() {
             [r0, m0, s0, r1, m1, s1] => Ok((ranked(r0, m0, s0)?, ranked(r1, m1, s1)?)),
             _ => Err(RealtimeError::Unexpected(format!("add answered {out:?}"))),
@@ -368,7 +235,6 @@ impl RankingBoards for RedisBoards {
         let totals: Vec<Standing> = totals.into_values().collect();
         let temp = format!("{}tmp:{:016x}", self.base, rand::random::<u64>());
         let users = format!("{temp}:users");
-        let mut connection = self.redis.connection();
         for batch in totals.chunks(REPLACE_BATCH) {
             let mut pipe = ::redis::pipe();
             let members: Vec<(String, String)> = batch
@@ -390,17 +256,11 @@ impl RankingBoards for RedisBoards {
             .ignore()
             .pexpire(&users, TEMP_TTL_MS as i64)
             .ignore();
-            let written: RealtimeResult<()> =
-                self.redis.bounded(pipe.query_async(&mut connection)).await;
+            let written: RealtimeResult<()> = self.redis.query_pipe(&pipe).await;
             if let Err(err) = written {
                 let _: RealtimeResult<()> = self
                     .redis
-                    .bounded(
-                        ::redis::cmd("UNLINK")
-                            .arg(&temp)
-                            .arg(&users)
-                            .query_async(&mut connection),
-                    )
+                    .query(::redis::cmd("UNLINK").arg(&temp).arg(&users))
                     .await;
                 return Err(err);
             }
@@ -408,28 +268,25 @@ impl RankingBoards for RedisBoards {
         let start = start.map(|d| d.to_string()).unwrap_or_default();
         let _: i64 = self
             .redis
-            .bounded(
-                FINISH_REPLACE_SCRIPT
+            .invoke(
+                scripts::FINISH_REPLACE
                     .key(&self.base)
                     .arg(period.as_str())
                     .arg(start)
                     .arg(&temp)
-                    .arg(Self::ttl_seconds(period))
-                    .invoke_async(&mut connection),
+                    .arg(Self::ttl_seconds(period)),
             )
             .await?;
         Ok(())
     }
 
     async fn is_built(&self, period: Period) -> RealtimeResult<bool> {
-        let mut connection = self.redis.connection();
         let built: Option<String> = self
             .redis
-            .bounded(
+            .query(
                 ::redis::cmd("HGET")
                     .arg(format!("{}meta", self.base))
-                    .arg(format!("{}:built", period.as_str()))
-                    .query_async(&mut connection),
+                    .arg(format!("{}:built", period.as_str())),
             )
             .await?;
         Ok(built.as_deref() == Some("1"))
@@ -445,17 +302,9 @@ impl RankingBoards for RedisBoards {
         user: UserId,
         today: Date,
     ) -> RealtimeResult<Option<Ranked>> {
-        let mut connection = self.redis.connection();
         let out: Vec<String> = self
             .redis
-            .bounded(
-                POSITION_SCRIPT
-                    .key(&self.base)
-                    .arg(period.as_str())
-                    .arg(Self::start_of(period, today))
-                    .arg(user)
-                    .invoke_async(&mut connection),
-            )
+            .invoke(self.on_board(&scripts::POSITION, period, today).arg(user))
             .await?;
         match out.as_slice() {
             [] => Ok(None),
@@ -467,16 +316,9 @@ impl RankingBoards for RedisBoards {
     }
 
     async fn len(&self, period: Period, today: Date) -> RealtimeResult<usize> {
-        let mut connection = self.redis.connection();
         let len: u64 = self
             .redis
-            .bounded(
-                LEN_SCRIPT
-                    .key(&self.base)
-                    .arg(period.as_str())
-                    .arg(Self::start_of(period, today))
-                    .invoke_async(&mut connection),
-            )
+            .invoke(&self.on_board(&scripts::LEN, period, today))
             .await?;
         Ok(len as usize)
     }

@@ -11,31 +11,12 @@ use super::RedisClient;
 use crate::{Leases, RealtimeResult};
 
 /// KEYS[1] the lease, ARGV owner and ttl ms. Returns 1 when the owner holds it afterwards.
-static CLAIM: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r#"
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return 1 end
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('PEXPIRE', KEYS[1], ARGV[2])
-  return 1
-end
-return 0
-"#,
-    )
-});
+static CLAIM: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/leases/claim.lua")));
 
 /// KEYS[1] the lease, ARGV[1] the owner. Returns 1 when it was released.
-static RELEASE: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r#"
-if redis.call('GET', KEYS[1]) == ARGV[1] then
-  redis.call('DEL', KEYS[1])
-  return 1
-end
-return 0
-"#,
-    )
-});
+static RELEASE: LazyLock<Script> =
+    LazyLock::new(|| Script::new(include_str!("lua/leases/release.lua")));
 
 /// Leases in Redis, shared by every node.
 #[derive(Debug, Clone)]
@@ -57,42 +38,24 @@ impl RedisLeases {
 impl Leases for RedisLeases {
     async fn claim(&self, name: &str, owner: &str, ttl: Duration) -> RealtimeResult<bool> {
         let ttl_ms = u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX).max(1);
-        let mut connection = self.redis.connection();
         let held: i64 = self
             .redis
-            .bounded(
-                CLAIM
-                    .key(self.key(name))
-                    .arg(owner)
-                    .arg(ttl_ms)
-                    .invoke_async(&mut connection),
-            )
+            .invoke(CLAIM.key(self.key(name)).arg(owner).arg(ttl_ms))
             .await?;
         Ok(held == 1)
     }
 
     async fn release(&self, name: &str, owner: &str) -> RealtimeResult<bool> {
-        let mut connection = self.redis.connection();
         let released: i64 = self
             .redis
-            .bounded(
-                RELEASE
-                    .key(self.key(name))
-                    .arg(owner)
-                    .invoke_async(&mut connection),
-            )
+            .invoke(RELEASE.key(self.key(name)).arg(owner))
             .await?;
         Ok(released == 1)
     }
 
     async fn holder(&self, name: &str) -> RealtimeResult<Option<String>> {
-        let mut connection = self.redis.connection();
         self.redis
-            .bounded(
-                ::redis::cmd("GET")
-                    .arg(self.key(name))
-                    .query_async(&mut connection),
-            )
+            .query(::redis::cmd("GET").arg(self.key(name)))
             .await
     }
 }

@@ -10,19 +10,7 @@ use super::RedisClient;
 use crate::{RateDecision, RateLimiter, RealtimeError, RealtimeResult};
 
 /// KEYS[1] the counter, ARGV[1] the window in ms. Returns {count, ms until the window closes}.
-static HIT: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r#"
-local count = redis.call('INCR', KEYS[1])
-local ttl = redis.call('PTTL', KEYS[1])
-if count == 1 or ttl < 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[1])
-  ttl = tonumber(ARGV[1])
-end
-return {count, ttl}
-"#,
-    )
-});
+static HIT: LazyLock<Script> = LazyLock::new(|| Script::new(include_str!("lua/limits/hit.lua")));
 
 /// Fixed windows counted in Redis, with the answers of
 /// [`LocalRateLimiter`](crate::LocalRateLimiter).
@@ -55,14 +43,9 @@ impl RateLimiter for RedisRateLimiter {
         let window_ms = u64::try_from(self.window.as_millis())
             .unwrap_or(u64::MAX)
             .max(1);
-        let mut connection = self.redis.connection();
         let (count, ttl_ms): (i64, i64) = self
             .redis
-            .bounded(
-                HIT.key(format!("{}{key}", self.base))
-                    .arg(window_ms)
-                    .invoke_async(&mut connection),
-            )
+            .invoke(HIT.key(format!("{}{key}", self.base)).arg(window_ms))
             .await?;
         let count = u32::try_from(count)
             .map_err(|_| RealtimeError::Unexpected(format!("rate counter {count}")))?;

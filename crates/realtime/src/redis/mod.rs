@@ -16,7 +16,8 @@ mod rooms;
 use std::{sync::Arc, time::Duration};
 
 use ::redis::{
-    ErrorKind, RedisError, ServerErrorKind,
+    Cmd, ErrorKind, FromRedisValue, Pipeline, RedisError, Script, ScriptInvocation,
+    ServerErrorKind,
     aio::{ConnectionManager, ConnectionManagerConfig},
 };
 
@@ -89,10 +90,7 @@ impl RedisClient {
 
     /// Whether Redis answers within the timeout (for readiness checks).
     pub async fn ping(&self) -> RealtimeResult<()> {
-        let mut connection = self.connection.clone();
-        let answer: String = self
-            .bounded(::redis::cmd("PING").query_async(&mut connection))
-            .await?;
+        let answer: String = self.query(&::redis::cmd("PING")).await?;
         if answer == "PONG" {
             Ok(())
         } else {
@@ -119,6 +117,27 @@ impl RedisClient {
         self.connection.clone()
     }
 
+    /// Runs one command within the timeout.
+    async fn query<T: FromRedisValue>(&self, command: &Cmd) -> RealtimeResult<T> {
+        let mut connection = self.connection();
+        self.bounded(command.query_async(&mut connection)).await
+    }
+
+    /// Runs one pipeline within the timeout.
+    async fn query_pipe<T: FromRedisValue>(&self, pipe: &Pipeline) -> RealtimeResult<T> {
+        let mut connection = self.connection();
+        self.bounded(pipe.query_async(&mut connection)).await
+    }
+
+    /// Runs one script within the timeout.
+    async fn invoke<T: FromRedisValue>(
+        &self,
+        invocation: &ScriptInvocation<'_>,
+    ) -> RealtimeResult<T> {
+        let mut connection = self.connection();
+        self.bounded(invocation.invoke_async(&mut connection)).await
+    }
+
     /// Runs one Redis operation within the timeout.
     async fn bounded<T>(
         &self,
@@ -126,6 +145,11 @@ impl RedisClient {
     ) -> RealtimeResult<T> {
         within(self.timeout, operation).await
     }
+}
+
+/// A script of a family whose scripts all start with the same `prelude` (their helpers).
+fn with_prelude(prelude: &str, body: &str) -> Script {
+    Script::new(&format!("{prelude}{body}"))
 }
 
 /// Runs `operation` within `timeout`, mapping Redis errors to ours.

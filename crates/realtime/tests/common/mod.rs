@@ -13,6 +13,8 @@ use std::{
 
 use ssgwan_realtime::{RedisClient, RedisOptions};
 
+pub mod rooms;
+
 pub struct RedisServer {
     port: u16,
     child: Option<Child>,
@@ -158,13 +160,27 @@ where
     F: FnMut() -> Fut,
     Fut: Future<Output = bool>,
 {
+    wait_for(within, || {
+        let held = check();
+        async move { held.await.then_some(()) }
+    })
+    .await
+    .is_some()
+}
+
+/// Polls `probe` until it finds something or `within` passes; returns what it found.
+pub async fn wait_for<T, F, Fut>(within: Duration, mut probe: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
     let deadline = Instant::now() + within;
     loop {
-        if check().await {
-            return true;
+        if let Some(found) = probe().await {
+            return Some(found);
         }
         if Instant::now() > deadline {
-            return false;
+            return None;
         }
         tokio::time::sleep(Duration::from_millis(25)).await;
     }

@@ -358,6 +358,10 @@ mod tests {
         s.parse().expect("date")
     }
 
+    async fn len(boards: &LocalBoards, period: Period, today: &str) -> usize {
+        boards.len(period, day(today)).await.expect("in process")
+    }
+
     #[tokio::test]
     async fn ranks_follow_score_completions_time_and_id() {
         let boards = LocalBoards::new();
@@ -405,42 +409,15 @@ mod tests {
             .add(1, 10, false, 1, day("2026-03-01"))
             .await
             .expect("in process"); // a Sunday
+        assert_eq!(len(&boards, Period::Week, "2026-03-01").await, 1);
         assert_eq!(
-            boards
-                .len(Period::Week, day("2026-03-01"))
-                .await
-                .expect("in process"),
-            1
-        );
-        assert_eq!(
-            boards
-                .len(Period::Week, day("2026-03-02"))
-                .await
-                .expect("in process"),
+            len(&boards, Period::Week, "2026-03-02").await,
             0,
             "Monday starts a new week"
         );
-        assert_eq!(
-            boards
-                .len(Period::Month, day("2026-03-02"))
-                .await
-                .expect("in process"),
-            1
-        );
-        assert_eq!(
-            boards
-                .len(Period::Month, day("2026-04-01"))
-                .await
-                .expect("in process"),
-            0
-        );
-        assert_eq!(
-            boards
-                .len(Period::All, day("2027-01-01"))
-                .await
-                .expect("in process"),
-            1
-        );
+        assert_eq!(len(&boards, Period::Month, "2026-03-02").await, 1);
+        assert_eq!(len(&boards, Period::Month, "2026-04-01").await, 0);
+        assert_eq!(len(&boards, Period::All, "2027-01-01").await, 1);
     }
 
     #[test]

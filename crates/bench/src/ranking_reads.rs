@@ -1,29 +1,58 @@
-//! Ranking figures with a million users on the board: read latency and throughput of the top
-//! 100 and of `me` beside `/healthz` (same load tool, same run), board updates per second, and
-//! the time from an achieved session to the ranking moving.
+//! Ranking figures with a million users on the board (`--scenario ranking`): read latency and
+//! throughput of the top 100 and of `me` beside `/healthz` (same load tool, same run), then in
+//! the same run the in-process board's updates per second ([`crate::boards`]) and the time from
+//! an achieved session to the ranking moving ([`crate::ranking_latency`]).
 
 use std::{
-    path::Path,
+    path::{Path, PathBuf},
+    process::{Command, Stdio},
     time::{Duration, Instant},
 };
 
-use anyhow::Context;
-use futures::{SinkExt, StreamExt, stream};
-use jiff::civil::Date;
+use futures::{StreamExt, stream};
 use reqwest::{Client, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 use sqlx::{
     Connection,
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqliteSynchronous},
 };
-use ssgwan_domain::stats::{Period, Standing};
-use ssgwan_realtime::{LocalBoards, RankingBoards};
-use tokio_tungstenite::tungstenite::Message;
 
-use crate::{login, percentile};
+use crate::{
+    boards, ms, percentile, ranking_latency,
+    server::{login, start_server_in},
+};
+
+/// Prints the ranking figures with `users` users on the board of the server `binary`.
+pub async fn run(binary: &PathBuf, users: usize) -> anyhow::Result<()> {
+    let dir = tempfile::tempdir()?;
+    let status = Command::new(binary)
+        .args(["migrate", "--log-format", "json", "--data-dir"])
+        .arg(dir.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()?;
+    anyhow::ensure!(status.success(), "migrate failed");
+    let filled = fill_ledger(&dir.path().join("ssgwan.db"), users).await?;
+    println!("ssgwan-bench ranking: {users} users with scores written in {filled:.1} s");
+    let started = Instant::now();
+    let server = start_server_in(binary, dir, &["--chat-messages-per-10s", "0"]).await?;
+    println!(
+        "server started and rebuilt its boards from the ledger in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
+    let client = Client::builder().pool_max_idle_per_host(128).build()?;
+    reads(&server.base, &client, users).await?;
+    let (updates, build) = boards::board_updates(users).await;
+    println!(
+        "in-process board with {users} users: built in {build:.2} s; {updates:.0} score updates/s"
+    );
+    let latencies = ranking_latency::event_to_visible(&server.base, &client, 20).await?;
+    ranking_latency::report_event_to_visible(&latencies);
+    Ok(())
+}
 
 /// Writes `users` users with a spread of scores straight into a migrated database.
-pub async fn fill_ledger(db: &Path, users: usize) -> anyhow::Result<f64> {
+async fn fill_ledger(db: &Path, users: usize) -> anyhow::Result<f64> {
     let started = Instant::now();
     let options = SqliteConnectOptions::new()
         .filename(db)
@@ -106,11 +135,7 @@ async fn load(
     }
 }
 
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
-
-pub async fn reads(base: &str, client: &Client, users: usize) -> anyhow::Result<()> {
+async fn reads(base: &str, client: &Client, users: usize) -> anyhow::Result<()> {
     // A user near the bottom, signed in, for `me`.
     let me_token = login(client, base, &format!("ranker{}", users - 3)).await?;
     let page: Value = client
@@ -250,133 +275,4 @@ async fn paired(
         b,
         median_ratio: (ratios[ROUNDS / 2 - 1] + ratios[ROUNDS / 2]) / 2.0,
     }
-}
-
-/// Board updates per second at `users` entries, in process (the board alone).
-pub async fn board_updates(users: usize) -> (f64, f64) {
-    let boards = LocalBoards::new();
-    let day = Date::constant(2026, 3, 4);
-    let standings = (0..users as i64)
-        .map(|i| Standing {
-            user_id: i,
-            score: ((i * 7919) % 97) * 10,
-            completed: 0,
-            reached_at: i,
-        })
-        .collect();
-    let started = Instant::now();
-    let _ = boards.replace(Period::All, None, standings).await;
-    let build = started.elapsed().as_secs_f64();
-    let updates = 200_000;
-    let started = Instant::now();
-    for n in 0..updates as i64 {
-        boards
-            .add((n * 104_729) % users as i64, 10, false, 2_000_000 + n, day)
-            .await
-            .ok();
-    }
-    (updates as f64 / started.elapsed().as_secs_f64(), build)
-}
-
-/// `participants` users on camera in a session with a 1-minute minimum: for each, the time
-/// between the attendance frame that says "achieved" and the ranking frame that follows.
-pub async fn event_to_visible(
-    base: &str,
-    client: &Client,
-    participants: usize,
-) -> anyhow::Result<Vec<Duration>> {
-    let Some((date, start, end)) = crate::session_happening_now() else {
-        println!("event-to-visible: skipped (too close to midnight in Seoul)");
-        return Ok(Vec::new());
-    };
-    let host = login(client, base, "e2v-host").await?;
-    let body = json!({ "title": "event to visible", "category": "ETC", "capacity": 50, "startDate": date, "endDate": date, "sessionStart": start, "sessionEnd": end, "minMinutes": 1 });
-    let room: Value = client
-        .post(format!("{base}/api/challenges"))
-        .bearer_auth(&host)
-        .json(&body)
-        .send()
-        .await?
-        .json()
-        .await?;
-    let room = room["id"]
-        .as_i64()
-        .with_context(|| format!("room: {room}"))?;
-    let mut tokens = vec![host];
-    for i in 1..participants {
-        let token = login(client, base, &format!("e2v{i}")).await?;
-        client
-            .post(format!("{base}/api/challenges/{room}/participants"))
-            .bearer_auth(&token)
-            .send()
-            .await?;
-        tokens.push(token);
-    }
-    let mut tasks = Vec::new();
-    for token in tokens {
-        let base = base.to_owned();
-        tasks.push(tokio::spawn(async move {
-            let url = format!("{}/api/ws", base.replace("http://", "ws://"));
-            let mut request =
-                tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
-                    url,
-                )?;
-            request
-                .headers_mut()
-                .insert("authorization", format!("Bearer {token}").parse()?);
-            let (mut socket, _) = tokio_tungstenite::connect_async(request).await?;
-            socket
-                .send(Message::Text(
-                    json!({ "type": "join", "room": room }).to_string().into(),
-                ))
-                .await?;
-            socket
-                .send(Message::Text(
-                    json!({ "type": "media", "room": room, "camera": true, "mic": false })
-                        .to_string()
-                        .into(),
-                ))
-                .await?;
-            let mut achieved_at: Option<Instant> = None;
-            while let Ok(Some(Ok(message))) =
-                tokio::time::timeout(Duration::from_secs(120), socket.next()).await
-            {
-                let Message::Text(text) = message else {
-                    continue;
-                };
-                let frame: Value = serde_json::from_str(&text)?;
-                if frame["type"] == "attendance"
-                    && frame["achieved"] == true
-                    && achieved_at.is_none()
-                {
-                    achieved_at = Some(Instant::now());
-                }
-                if frame["type"] == "ranking" {
-                    return Ok::<_, anyhow::Error>(achieved_at.map(|a| a.elapsed()));
-                }
-            }
-            Ok(None)
-        }));
-    }
-    let mut latencies = Vec::new();
-    for task in tasks {
-        if let Some(latency) = task.await?? {
-            latencies.push(latency);
-        }
-    }
-    latencies.sort_unstable();
-    Ok(latencies)
-}
-
-pub fn report_event_to_visible(latencies: &[Duration]) {
-    if latencies.is_empty() {
-        return;
-    }
-    println!(
-        "event to visible (achieved attendance frame → ranking frame, {} users): p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
-        latencies.len(),
-        ms(percentile(latencies, 0.5)),
-        ms(percentile(latencies, 0.99)),
-        ms(latencies.last().copied().unwrap_or_default())
-    );
 }

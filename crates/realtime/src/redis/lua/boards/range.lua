@@ -1,0 +1,3 @@
+-- ARGV: period, start, first index, last index. Returns member, score, member, score, …
+local cur = roll(ARGV[1], ARGV[2])
+return redis.call('ZRANGE', board(ARGV[1], cur), ARGV[3], ARGV[4], 'WITHSCORES')
