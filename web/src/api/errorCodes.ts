@@ -6,6 +6,7 @@
  * JSON imports widen to `string[]`, so `ErrorCode` is a branded string: only `isErrorCode` and
  * `errorCodes` (which refuses a name the registry lacks) produce one.
  */
+import ko from '../i18n/ko.json';
 import registry from './errorCodes.json';
 
 declare const errorCodeBrand: unique symbol;
@@ -31,4 +32,9 @@ export function errorCodes(...names: string[]): ReadonlySet<string> {
     if (!isErrorCode(name)) throw new Error(`${name} is not in errorCodes.json`);
   }
   return new Set(names);
+}
+
+/** A code with an app-wide text in `errors.codes` of the i18n files (every registry code has one). */
+export function hasCodeText(code: string): code is keyof typeof ko.errors.codes {
+  return Object.hasOwn(ko.errors.codes, code);
 }

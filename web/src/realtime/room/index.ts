@@ -34,7 +34,7 @@ import { IceServerFeed } from './ice';
 import { LocalMedia } from './media';
 import { LOCAL_IDLE, SnapshotStore, initialSnapshot, type RoomSnapshot } from './store';
 
-export type { Attendance, CameraState, PendingMessage, RoomNotice, RoomSnapshot, RoomStatus } from './store';
+export type { Attendance, CameraState, LocalMediaState, PendingMessage, RoomNotice, RoomSnapshot, RoomStatus } from './store';
 
 const HISTORY_PAGE = 50;
 const GAP_RETRY_MS = 3_000;
