@@ -30,6 +30,7 @@ import {
   retryPending,
   type Gap,
 } from './chat';
+import { debugEnabled, newClientId } from './debug';
 import { IceServerFeed } from './ice';
 import { LocalMedia } from './media';
 import { LOCAL_IDLE, SnapshotStore, initialSnapshot, type RoomSnapshot } from './store';
@@ -46,28 +47,6 @@ const UNAVAILABLE_RETRY_MAX_MS = 20_000;
 const PENDING_CHECK_MS = 2_000;
 /** Codes that are about plumbing the user can do nothing with. */
 const SILENT_CODES = errorCodes('PEER_NOT_IN_ROOM', 'NOT_IN_ROOM');
-
-function newClientId(): string {
-  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
-  return `${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 12)}`;
-}
-
-/** Tests and the console may set `localStorage['ssgwan.debug'] = '1'` (or open the page with `?debug=1`). */
-export function debugEnabled(): boolean {
-  try {
-    return localStorage.getItem('ssgwan.debug') === '1' || new URLSearchParams(location.search).get('debug') === '1';
-  } catch {
-    return false;
-  }
-}
-
-declare global {
-  interface Window {
-    /** With the debug flag: the camera stream, so tests can see it stopped on leaving. */
-    __ssgwanLocalStream?: MediaStream;
-    __ssgwanSocket?: typeof realtime;
-  }
-}
 
 export class LiveRoom {
   private readonly store = new SnapshotStore<RoomSnapshot>(initialSnapshot(realtime.getState()));
