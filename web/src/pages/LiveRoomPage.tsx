@@ -105,13 +105,9 @@ function Room({ challenge: c, me }: { challenge: Challenge; me: User }) {
 
       {c.notice && <NoticeBanner key={c.notice} notice={c.notice} fresh={announcement !== null} />}
 
-      {snap.unavailable && snap.connection === 'live' && (
-        <PausedBanner onRetry={() => room.retryNow()} />
-      )}
+      {snap.unavailable && snap.connection === 'live' && <PausedBanner onRetry={() => room.retryNow()} />}
 
-      {snap.connection === 'reconnecting' && (
-        <ReconnectingBanner onReconnect={() => realtime.reconnectNow()} />
-      )}
+      {snap.connection === 'reconnecting' && <ReconnectingBanner onReconnect={() => realtime.reconnectNow()} />}
 
       <div className="room__layout">
         <div className="room__stage">
