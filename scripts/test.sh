@@ -14,6 +14,7 @@ if [ -f web/package.json ]; then
   build_web
   echo "==> web: type check and lint"
   (cd web && npm run --silent typecheck && npm run --silent lint)
+  (cd web && npm run --silent test)
 fi
 
 # Throwaway database servers on free ports, removed on exit: the store conformance suite and

@@ -4,6 +4,7 @@
  * an ApiError carrying the server's `{code, message, field}`.
  */
 import i18n from '../i18n';
+import { hasCodeText } from './errorCodes';
 
 export class ApiError extends Error {
   readonly status: number;
@@ -95,9 +96,15 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   return (text ? JSON.parse(text) : undefined) as T;
 }
 
-/** The text to show for any error a query or mutation produced. */
+/**
+ * The text to show for any error a query or mutation produced: the server's own (localized by
+ * Accept-Language), else the app's text for its code (api/errorCodes.json), else a generic one.
+ */
 export function errorText(error: unknown): string {
-  if (error instanceof ApiError) return error.message;
+  if (error instanceof ApiError) {
+    if (error.message) return error.message;
+    if (hasCodeText(error.code)) return i18n.t(`errors.codes.${error.code}`);
+  }
   return i18n.t('errors.unknown');
 }
 

@@ -170,3 +170,26 @@ export interface PopularTag {
   /** Challenges that have not ended carrying it. */
   count: number;
 }
+
+export interface ChatMessage {
+  /** Increases within the room, in the order messages were stored. */
+  id: number;
+  room: number;
+  userId: number;
+  nickname: string;
+  body: string;
+  /** RFC 3339 instant. */
+  createdAt: string;
+}
+
+/** A page of a room's chat history, oldest first. */
+export interface MessagePage {
+  items: ChatMessage[];
+  /** Pass as `before` for the page before this one; null or absent: this was the oldest. */
+  nextBefore?: number | null;
+}
+
+export interface IceServersResponse {
+  iceServers: { urls: string | string[]; username?: string | null; credential?: string | null }[];
+  ttlSeconds: number;
+}

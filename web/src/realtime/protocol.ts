@@ -1,8 +1,12 @@
 /**
  * The frames of the real-time protocol at `/api/ws` (docs/protocol.md). Every frame is a JSON
  * object with a string `type`; client frames must carry exactly these fields (the server
- * refuses unknown ones).
+ * refuses unknown ones). The codes of `error` frames are in api/errorCodes.json with the HTTP
+ * ones; `code` stays a string here because a newer server may send one this build lacks.
  */
+import type { ChatMessage } from '../api/types';
+
+export type { ChatMessage };
 
 export interface Member {
   userId: number;
@@ -10,17 +14,6 @@ export interface Member {
   profileImage: string | null;
   camera: boolean;
   mic: boolean;
-}
-
-export interface ChatMessage {
-  /** Increases within the room, in the order messages were stored. */
-  id: number;
-  room: number;
-  userId: number;
-  nickname: string;
-  body: string;
-  /** RFC 3339 instant. */
-  createdAt: string;
 }
 
 export type ClientFrame =
@@ -41,27 +34,6 @@ export type ServerFrame =
   | { type: 'notice'; room: number; notice: string | null }
   | { type: 'error'; code: string; message: string; room?: number }
   | { type: 'pong' };
-
-/** Error codes the server sends in `error` frames; anything else reads as a generic failure. */
-export const ERROR_CODES = [
-  'MALFORMED_JSON',
-  'MISSING_TYPE',
-  'UNKNOWN_TYPE',
-  'INVALID_FRAME',
-  'FRAME_TOO_LARGE',
-  'UNSUPPORTED_FRAME',
-  'FORBIDDEN',
-  'NOT_IN_ROOM',
-  'PEER_NOT_IN_ROOM',
-  'VALIDATION_FAILED',
-  'RATE_LIMITED',
-  'SERVICE_UNAVAILABLE',
-] as const;
-export type ErrorCode = (typeof ERROR_CODES)[number];
-
-export function isErrorCode(code: string): code is ErrorCode {
-  return (ERROR_CODES as readonly string[]).includes(code);
-}
 
 /** A parsed frame, or null when the text is not a frame of ours (ignored, never thrown on). */
 export function parseFrame(text: string): ServerFrame | null {

@@ -5,21 +5,20 @@
  *
  * - Opened while at least one user holds it (`acquire`), closed shortly after the last lets go.
  * - A dropped socket (network, server restart) is reopened with exponential back-off and
- *   jitter (0.5 s doubling up to 15 s), at once when the browser comes back online or the tab
- *   becomes visible again.
+ *   jitter (backoff.ts: 0.5 s doubling up to 15 s), at once when the browser comes back online
+ *   or the tab becomes visible again.
  * - A `ping` every 20 s; a socket that has said nothing for 45 s is treated as dead (the TCP
  *   connection can hang without a close event) and replaced.
  * - When the upgrade keeps failing because the session is gone (the server answers 401, which a
  *   browser cannot see), the state becomes `signedOut` and no more attempts are made.
  */
+import { reconnectDelay } from './backoff';
 import { parseFrame, type ClientFrame, type ServerFrame } from './protocol';
 
 export type ConnectionState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'signedOut';
 
 const PING_EVERY_MS = 20_000;
 const SILENCE_LIMIT_MS = 45_000;
-const BACKOFF_BASE_MS = 500;
-const BACKOFF_MAX_MS = 15_000;
 /** Keeps the socket through a quick unmount/mount (React StrictMode, a route change between rooms). */
 const RELEASE_DELAY_MS = 1_000;
 
@@ -46,6 +45,9 @@ export class RealtimeSocket {
   private windowHooked = false;
   /** Test hook: incoming frames this says yes to are dropped, as if never delivered. */
   private lose: ((frame: ServerFrame) => boolean) | null = null;
+
+  /** `random` picks the jitter of each reconnect wait (tests pass a fixed one). */
+  constructor(private readonly random: () => number = Math.random) {}
 
   getState(): ConnectionState {
     return this.state;
@@ -193,10 +195,8 @@ export class RealtimeSocket {
 
   private scheduleRetry(wasOpen: boolean) {
     this.setState('reconnecting');
-    const delay = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS * 2 ** this.attempt);
+    const wait = reconnectDelay(this.attempt, this.random);
     this.attempt += 1;
-    // Jitter spreads a whole room's reconnects after a server restart.
-    const wait = delay / 2 + Math.random() * (delay / 2);
     clearTimeout(this.retryTimer);
     this.retryTimer = setTimeout(() => {
       if (this.holders === 0) return;

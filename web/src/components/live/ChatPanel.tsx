@@ -1,7 +1,8 @@
 import { useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { ChatMessage } from '../../realtime/protocol';
-import { CHAT_MAX, type PendingMessage } from '../../realtime/room';
+import { CHAT_MAX } from '../../api/limits';
+import type { PendingMessage } from '../../realtime/room';
 
 interface ChatPanelProps {
   selfId: number;

@@ -1,6 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Avatar } from '../Avatar';
+import { MicOffIcon } from './icons';
 
 interface VideoTileProps {
   userId: number;
@@ -119,16 +120,5 @@ export function VideoTile({ userId, nickname, profileImage, stream, self = false
         </button>
       )}
     </figure>
-  );
-}
-
-export function MicOffIcon({ size = 14 }: { size?: number }) {
-  return (
-    <svg viewBox="0 0 24 24" width={size} height={size} aria-hidden="true">
-      <path
-        fill="currentColor"
-        d="M19 11a1 1 0 1 0-2 0 4.98 4.98 0 0 1-.6 2.37l1.46 1.46A6.96 6.96 0 0 0 19 11zm-4-.17V5a3 3 0 0 0-5.94-.6L15 10.83zM3.7 2.3 2.3 3.7 9 10.42V11a3 3 0 0 0 4.3 2.7l1.56 1.56A4.96 4.96 0 0 1 7 11a1 1 0 1 0-2 0 7 7 0 0 0 6 6.93V21h2v-3.07a6.9 6.9 0 0 0 3.3-1.23l4 4 1.4-1.4z"
-      />
-    </svg>
   );
 }

@@ -1,0 +1,416 @@
+/**
+ * One live room as the page sees it: membership, chat, today's attendance, the local camera and
+ * the video mesh, kept in one snapshot (store.ts) that React reads with useSyncExternalStore.
+ * This controller wires the parts: the chat rules (chat.ts), the camera (media.ts), the ICE
+ * servers (ice.ts) and the WebRTC mesh, over the tab's shared socket.
+ *
+ * Every time the socket opens, the room sends `join {since: last message id seen}`, merges what
+ * it missed, resends chat messages that were never confirmed (the `clientId` makes that safe)
+ * and tells the server its camera state again. A `chat` frame that skips ids makes the room
+ * fetch the skipped messages over HTTP. `error SERVICE_UNAVAILABLE` (live features paused on the
+ * server) is shown and the room joins again a few seconds later, backing off while it lasts.
+ */
+import { fetchMessages } from '../../api/chat';
+import { errorCodes } from '../../api/errorCodes';
+import { PeerMesh } from '../mesh';
+import type { ChatMessage, Member, ServerFrame } from '../protocol';
+import { realtime, type ConnectionState } from '../socket';
+import {
+  CHAT_REFUSALS,
+  applyReplay,
+  chatBody,
+  expirePending,
+  fillGap,
+  mergeMessages,
+  newPending,
+  newestId,
+  receiveChat,
+  refuseOldest,
+  resendPending,
+  retryPending,
+  type Gap,
+} from './chat';
+import { debugEnabled, newClientId } from './debug';
+import { IceServerFeed } from './ice';
+import { LocalMedia } from './media';
+import { LOCAL_IDLE, SnapshotStore, initialSnapshot, type RoomSnapshot } from './store';
+
+export type { Attendance, CameraState, LocalMediaState, PendingMessage, RoomNotice, RoomSnapshot, RoomStatus } from './store';
+
+const HISTORY_PAGE = 50;
+const GAP_RETRY_MS = 3_000;
+/** Failed gap requests are tried again this many times. */
+const GAP_RETRIES = 2;
+/** First wait before joining again after SERVICE_UNAVAILABLE; doubles up to the max. */
+const UNAVAILABLE_RETRY_MS = 3_000;
+const UNAVAILABLE_RETRY_MAX_MS = 20_000;
+const PENDING_CHECK_MS = 2_000;
+/** Codes that are about plumbing the user can do nothing with. */
+const SILENT_CODES = errorCodes('PEER_NOT_IN_ROOM', 'NOT_IN_ROOM');
+
+export class LiveRoom {
+  private readonly store = new SnapshotStore<RoomSnapshot>(initialSnapshot(realtime.getState()));
+  readonly subscribe = this.store.subscribe;
+  readonly getSnapshot = this.store.getSnapshot;
+
+  private readonly cleanups: (() => void)[] = [];
+  private mesh: PeerMesh | null = null;
+  private readonly media: LocalMedia;
+  private readonly ice: IceServerFeed;
+  /** Bumped by every start and stop; async work from an older run checks it and gives up. */
+  private run = 0;
+  private joined = false;
+  private lastId: number | null = null;
+  private olderBefore: number | null = null;
+  /** The newest page of history came over HTTP (the first join replays nothing). */
+  private historyLoaded = false;
+  private noticeSeq = 0;
+  private announcementSeq = 0;
+  /** Gap fetches run one after another. */
+  private gapChain: Promise<void> = Promise.resolve();
+  private unavailableAttempts = 0;
+  private unavailableTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly debug = debugEnabled();
+
+  constructor(
+    readonly roomId: number,
+    private readonly selfId: number,
+  ) {
+    this.media = new LocalMedia({
+      active: () => this.store.active,
+      local: () => this.snap.local,
+      setLocal: (local) => this.update({ local }),
+      opened: (stream) => {
+        if (this.debug) window.__ssgwanLocalStream = stream;
+        this.mesh?.setLocalStream(stream);
+      },
+      changed: () => this.sendMedia(),
+    });
+    this.ice = new IceServerFeed((servers) => this.useIceServers(servers));
+  }
+
+  private get snap(): RoomSnapshot {
+    return this.store.getSnapshot();
+  }
+
+  private update(patch: Partial<RoomSnapshot>) {
+    this.store.update(patch);
+  }
+
+  private alive(run: number): boolean {
+    return this.store.active && this.run === run;
+  }
+
+  // ---- lifecycle ----
+
+  /** Opens the camera, fetches ICE servers, then joins over the shared socket. */
+  start() {
+    if (this.store.active) return;
+    this.store.activate();
+    const run = ++this.run;
+    void this.startCamera();
+    this.cleanups.push(realtime.acquire());
+    this.cleanups.push(realtime.onState((connection) => this.onConnection(connection)));
+    this.cleanups.push(realtime.onFrame((frame) => this.onFrame(frame)));
+    this.update({ connection: realtime.getState() });
+    if (this.debug) window.__ssgwanSocket = realtime;
+
+    const pendingTimer = setInterval(() => this.expirePending(), PENDING_CHECK_MS);
+    this.cleanups.push(() => clearInterval(pendingTimer));
+
+    void this.ice.load(() => this.alive(run)).then(() => {
+      if (!this.alive(run)) return;
+      this.cleanups.push(realtime.onOpen(() => this.join()));
+      if (realtime.isOpen()) this.join();
+    });
+  }
+
+  /** Leaves the room, closes every connection and turns the camera off; `start` may follow. */
+  stop() {
+    if (!this.store.active) return;
+    if (this.joined) realtime.send({ type: 'leave', room: this.roomId });
+    this.joined = false;
+    this.store.deactivate();
+    this.run += 1;
+    this.ice.stop();
+    clearTimeout(this.unavailableTimer);
+    this.unavailableAttempts = 0;
+    for (const cleanup of this.cleanups.splice(0)) cleanup();
+    this.mesh?.close();
+    this.mesh = null;
+    this.media.stop();
+    this.store.reset((snap) => ({
+      ...snap,
+      status: snap.status === 'forbidden' ? 'forbidden' : 'waiting',
+      unavailable: null,
+      peers: [],
+      history: { ...snap.history, loading: false },
+      local: LOCAL_IDLE,
+    }));
+  }
+
+  /** The first answer builds the mesh; refreshed TURN credentials go to the existing one. */
+  private useIceServers(servers: RTCIceServer[]) {
+    if (this.mesh) {
+      this.mesh.setIceServers(servers);
+      return;
+    }
+    this.mesh = new PeerMesh({
+      selfId: this.selfId,
+      iceServers: servers,
+      debug: this.debug,
+      sendSignal: (to, data) => realtime.send({ type: 'signal', room: this.roomId, to, data }),
+      onChange: () => this.update({ peers: this.mesh?.getPeers() ?? [] }),
+    });
+    if (this.media.stream) this.mesh.setLocalStream(this.media.stream);
+  }
+
+  private join() {
+    if (!this.store.active || this.snap.status === 'forbidden') return;
+    realtime.send(this.lastId === null ? { type: 'join', room: this.roomId } : { type: 'join', room: this.roomId, since: this.lastId });
+  }
+
+  private onConnection(connection: ConnectionState) {
+    if (connection !== 'live') this.joined = false;
+    this.update({ connection });
+  }
+
+  // ---- frames ----
+
+  private onFrame(frame: ServerFrame) {
+    if (!this.store.active) return;
+    if ('room' in frame && frame.room !== this.roomId) return;
+    switch (frame.type) {
+      case 'joined':
+        this.onJoined(frame.members, frame.missed, frame.truncated === true);
+        break;
+      case 'presence':
+        this.onPresence(frame.event, frame.user);
+        break;
+      case 'chat':
+        this.onChat(frame.message, frame.clientId ?? null);
+        break;
+      case 'signal':
+        this.mesh?.handleSignal(frame.from, frame.data);
+        break;
+      case 'attendance':
+        this.onAttendance(frame);
+        break;
+      case 'notice':
+        this.announcementSeq += 1;
+        this.update({ announcement: { notice: frame.notice, seq: this.announcementSeq } });
+        break;
+      case 'error':
+        this.onError(frame.code, frame.room);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private onJoined(members: Member[], missed: ChatMessage[], truncated: boolean) {
+    this.joined = true;
+    clearTimeout(this.unavailableTimer);
+    this.unavailableAttempts = 0;
+
+    const replay = applyReplay(this.snap.messages, missed, truncated);
+    if (replay.olderBefore !== null) this.olderBefore = replay.olderBefore;
+    this.lastId = newestId(this.lastId, replay.messages);
+
+    this.update({
+      status: 'joined',
+      joins: this.snap.joins + 1,
+      unavailable: null,
+      members,
+      messages: replay.messages,
+      history: { ...this.snap.history, hasOlder: this.snap.history.hasOlder || replay.olderBefore !== null },
+    });
+    this.mesh?.sync(members.map((m) => m.userId));
+    this.sendMedia();
+    // Unconfirmed messages go (again): the same clientId is stored once.
+    for (const p of this.snap.pending) {
+      if (p.status === 'sending') realtime.send({ type: 'chat', room: this.roomId, body: p.body, clientId: p.clientId });
+    }
+    this.update({ pending: resendPending(this.snap.pending, Date.now()) });
+    if (!this.historyLoaded) void this.loadOlder();
+  }
+
+  private onPresence(event: 'join' | 'leave' | 'media', user: Member) {
+    const others = this.snap.members.filter((m) => m.userId !== user.userId);
+    if (event === 'leave') {
+      this.update({ members: others });
+      this.mesh?.remove(user.userId);
+      return;
+    }
+    const index = this.snap.members.findIndex((m) => m.userId === user.userId);
+    const members = [...this.snap.members];
+    if (index >= 0) members[index] = user;
+    else members.push(user);
+    this.update({ members });
+    if (event === 'join') this.mesh?.connect(user.userId);
+  }
+
+  private onChat(message: ChatMessage, clientId: string | null) {
+    const next = receiveChat({ messages: this.snap.messages, pending: this.snap.pending, lastId: this.lastId }, message, clientId);
+    this.lastId = next.lastId;
+    this.update({ messages: next.messages, pending: next.pending });
+    // Ids skipped: those messages were stored but their frames never came.
+    if (next.gap) this.fillGap(next.gap);
+  }
+
+  /** Fetches the missing messages of `gap` (one gap after another), retrying a failed request. */
+  private fillGap(gap: Gap, attempt = 0) {
+    const run = this.run;
+    const alive = () => this.alive(run);
+    this.gapChain = this.gapChain.then(async () => {
+      if (!alive()) return;
+      const failed = await fillGap(
+        gap,
+        () => new Set(this.snap.messages.map((m) => m.id)),
+        (query) => fetchMessages(this.roomId, query),
+        (found) => this.update({ messages: mergeMessages(this.snap.messages, found) }),
+        alive,
+      );
+      if (failed && attempt < GAP_RETRIES && alive()) {
+        setTimeout(() => {
+          if (alive()) this.fillGap({ after: gap.after, before: failed.retryBefore }, attempt + 1);
+        }, GAP_RETRY_MS);
+      }
+    });
+  }
+
+  private onAttendance(frame: Extract<ServerFrame, { type: 'attendance' }>) {
+    const previous = this.snap.attendance;
+    this.update({
+      attendance: {
+        date: frame.date,
+        seconds: frame.seconds,
+        achieved: frame.achieved,
+        requiredSeconds: frame.requiredSeconds ?? previous?.requiredSeconds ?? null,
+        receivedAt: performance.now(),
+        accruing: previous !== null && previous.date === frame.date && frame.seconds > previous.seconds,
+      },
+    });
+  }
+
+  private onError(code: string, room: number | undefined) {
+    if (code === 'SERVICE_UNAVAILABLE' && (room === undefined || room === this.roomId)) {
+      this.retryWhenAvailable();
+      return;
+    }
+    if (code === 'FORBIDDEN' && room === this.roomId) {
+      this.joined = false;
+      this.mesh?.close();
+      this.media.stop();
+      this.update({ status: 'forbidden', local: { ...this.snap.local, stream: null, camera: 'off', cameraOn: false } });
+      return;
+    }
+    if (code === 'NOT_IN_ROOM' && room === this.roomId) {
+      // The server lost track of us (it restarted between frames): enter again, resending follows.
+      this.joined = false;
+      this.join();
+      return;
+    }
+    if (CHAT_REFUSALS.has(code)) this.update({ pending: refuseOldest(this.snap.pending, code) });
+    if (SILENT_CODES.has(code)) return;
+    this.noticeSeq += 1;
+    this.update({ notice: { id: this.noticeSeq, code } });
+  }
+
+  /** The server paused live features: say so, and join again after a few seconds (backing off). */
+  private retryWhenAvailable() {
+    const delay = Math.min(UNAVAILABLE_RETRY_MAX_MS, UNAVAILABLE_RETRY_MS * 2 ** this.unavailableAttempts);
+    this.unavailableAttempts += 1;
+    clearTimeout(this.unavailableTimer);
+    this.unavailableTimer = setTimeout(() => this.retryNow(), delay);
+    this.update({ unavailable: { retryAt: Date.now() + delay } });
+  }
+
+  /** Joins again at once (after SERVICE_UNAVAILABLE; the answer clears the note). */
+  retryNow() {
+    clearTimeout(this.unavailableTimer);
+    if (!this.store.active) return;
+    if (realtime.isOpen()) this.join();
+    else realtime.reconnectNow();
+  }
+
+  // ---- chat ----
+
+  sendChat(text: string): boolean {
+    const body = chatBody(text);
+    if (body === null) return false;
+    const pending = newPending(body, newClientId(), Date.now());
+    this.update({ pending: [...this.snap.pending, pending] });
+    if (this.joined) realtime.send({ type: 'chat', room: this.roomId, body, clientId: pending.clientId });
+    return true;
+  }
+
+  retryChat(clientId: string) {
+    const pending = retryPending(this.snap.pending, clientId, Date.now());
+    this.update({ pending });
+    const item = pending.find((p) => p.clientId === clientId);
+    if (item && this.joined) realtime.send({ type: 'chat', room: this.roomId, body: item.body, clientId });
+  }
+
+  discardChat(clientId: string) {
+    this.update({ pending: this.snap.pending.filter((p) => p.clientId !== clientId) });
+  }
+
+  dismissNotice() {
+    this.update({ notice: null });
+  }
+
+  private expirePending() {
+    if (!this.joined) return;
+    const pending = expirePending(this.snap.pending, Date.now());
+    if (pending !== this.snap.pending) this.update({ pending });
+  }
+
+  /** Loads the newest page of messages the first time, then the page before the oldest shown. */
+  async loadOlder() {
+    if (this.snap.history.loading) return;
+    const initial = !this.historyLoaded;
+    if (!initial && this.olderBefore === null) return;
+    const run = this.run;
+    this.update({ history: { ...this.snap.history, loading: true, error: false } });
+    try {
+      const page = await fetchMessages(this.roomId, {
+        limit: HISTORY_PAGE,
+        before: initial ? undefined : (this.olderBefore ?? undefined),
+      });
+      if (!this.alive(run)) return;
+      const messages = mergeMessages(this.snap.messages, page.items);
+      this.lastId = newestId(this.lastId, messages);
+      this.historyLoaded = true;
+      this.olderBefore = page.nextBefore ?? null;
+      this.update({
+        messages,
+        history: { hasOlder: this.olderBefore !== null, loading: false, error: false },
+      });
+    } catch {
+      this.update({ history: { ...this.snap.history, loading: false, error: true } });
+    }
+  }
+
+  // ---- camera and microphone ----
+
+  private startCamera() {
+    const run = this.run;
+    return this.media.start(() => this.alive(run) && this.snap.status !== 'forbidden');
+  }
+
+  /** Camera on/off; when the camera never started (refused, missing), tries again. */
+  toggleCamera() {
+    if (!this.media.toggleCamera()) void this.startCamera();
+  }
+
+  toggleMic() {
+    this.media.toggleMic();
+  }
+
+  private sendMedia() {
+    if (!this.joined) return;
+    const { cameraOn, micOn } = this.snap.local;
+    realtime.send({ type: 'media', room: this.roomId, camera: cameraOn, mic: micOn });
+  }
+}
