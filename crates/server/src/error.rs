@@ -227,6 +227,81 @@ impl AppError {
         }
     }
 
+    /// One error of every kind: the error registry (`tests/error_registry.rs`) derives the list
+    /// of codes from it, checks it against the web app's and checks every code is produced by
+    /// some test.
+    pub fn examples() -> Vec<AppError> {
+        use Conflict::*;
+        let mut all = vec![
+            AppError::Unauthorized,
+            AppError::Forbidden,
+            AppError::NotFound,
+            AppError::UserNotFound,
+            AppError::ChallengeNotFound,
+            AppError::MethodNotAllowed,
+            AppError::MalformedJson(String::new()),
+            AppError::UnsupportedMediaType,
+            AppError::UnsupportedUpload,
+            AppError::PayloadTooLarge,
+            AppError::Invalid(Invalid::new("field", Reason::Required)),
+            AppError::BadValue {
+                field: "field".into(),
+                expected: "a number",
+            },
+            AppError::RateLimited,
+            AppError::UpgradeRequired,
+            AppError::Unavailable(String::new()),
+            AppError::Internal(anyhow::anyhow!("example")),
+        ];
+        all.extend(
+            [
+                NicknameTaken,
+                ChallengeFull,
+                ChallengeEnded,
+                AlreadyJoined,
+                NotParticipant,
+                CancellationNotAllowed,
+                CreatorCannotCancel,
+                AlreadyStarted,
+                CapacityBelowParticipants,
+            ]
+            .map(AppError::Conflict),
+        );
+        // A new variant does not compile here until it is added to the list above.
+        for example in &all {
+            match example {
+                AppError::Unauthorized
+                | AppError::Forbidden
+                | AppError::NotFound
+                | AppError::UserNotFound
+                | AppError::ChallengeNotFound
+                | AppError::MethodNotAllowed
+                | AppError::MalformedJson(_)
+                | AppError::UnsupportedMediaType
+                | AppError::UnsupportedUpload
+                | AppError::PayloadTooLarge
+                | AppError::Invalid(_)
+                | AppError::BadValue { .. }
+                | AppError::RateLimited
+                | AppError::UpgradeRequired
+                | AppError::Unavailable(_)
+                | AppError::Internal(_)
+                | AppError::Conflict(
+                    NicknameTaken
+                    | ChallengeFull
+                    | ChallengeEnded
+                    | AlreadyJoined
+                    | NotParticipant
+                    | CancellationNotAllowed
+                    | CreatorCannotCancel
+                    | AlreadyStarted
+                    | CapacityBelowParticipants,
+                ) => {}
+            }
+        }
+        all
+    }
+
     /// The JSON body in the current request's language.
     pub fn body(&self) -> ErrorBody {
         ErrorBody {

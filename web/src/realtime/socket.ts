@@ -24,9 +24,12 @@ const RELEASE_DELAY_MS = 1_000;
 
 type Listener<T> = (value: T) => void;
 
+/** The gateway's URL; `lang` makes the server's error messages speak the page's language. */
 function socketUrl(): string {
   const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
-  return `${scheme}//${location.host}/api/ws`;
+  const lang = (globalThis.document as Document | undefined)?.documentElement?.lang;
+  const query = lang === 'ko' || lang === 'en' ? `?lang=${lang}` : '';
+  return `${scheme}//${location.host}/api/ws${query}`;
 }
 
 export class RealtimeSocket {

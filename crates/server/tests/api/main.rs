@@ -11,6 +11,7 @@ mod notice;
 mod ops;
 mod rankings;
 mod rtc;
+mod socket_errors;
 mod support;
 mod tags;
 mod uploads;

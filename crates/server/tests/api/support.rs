@@ -296,6 +296,17 @@ pub async fn connect_ws(base: &str, token: &str) -> Ws {
 }
 
 impl Ws {
+    pub fn from_stream(
+        stream: tokio_tungstenite::WebSocketStream<
+            tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+        >,
+    ) -> Ws {
+        Ws {
+            stream,
+            backlog: Default::default(),
+        }
+    }
+
     pub async fn send(&mut self, frame: Value) {
         use futures::SinkExt;
         self.stream
