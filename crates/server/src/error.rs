@@ -9,7 +9,7 @@ use axum::{
 };
 use serde::Serialize;
 use ssgwan_domain::{Invalid, Reason};
-use ssgwan_store::{Conflict, StoreError};
+use ssgwan_store::{Conflict, Entity, StoreError};
 use utoipa::ToSchema;
 
 use crate::i18n::Lang;
@@ -299,7 +299,8 @@ impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Conflict(c) => Self::Conflict(c),
-            StoreError::NotFound => Self::NotFound,
+            StoreError::NotFound(Entity::Challenge) => Self::ChallengeNotFound,
+            StoreError::NotFound(Entity::User) => Self::UserNotFound,
             StoreError::Unavailable(what) => Self::Unavailable(what),
             other => Self::Internal(anyhow::Error::new(other)),
         }

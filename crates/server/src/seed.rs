@@ -281,12 +281,7 @@ pub async fn seed(args: &SeedArgs) -> anyhow::Result<SeedReport> {
                 continue;
             }
             clock.set(at);
-            let joined_on = record.spec.schedule.local_date(at);
-            if store
-                .join_challenge(challenge.id, user, joined_on, at)
-                .await
-                .is_ok()
-            {
+            if store.join_challenge(challenge.id, user, at).await.is_ok() {
                 report.places += 1;
                 if !late
                     && rng.random_bool(0.05)

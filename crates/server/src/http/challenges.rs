@@ -273,14 +273,7 @@ pub async fn set_notice(
     }
     let notice = ssgwan_domain::challenge::notice(request.notice.flatten().as_deref())?;
     let now = state.now();
-    state
-        .store
-        .set_notice(id, notice.as_deref(), now)
-        .await
-        .map_err(|e| match e {
-            ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
-            other => other.into(),
-        })?;
+    state.store.set_notice(id, notice.as_deref(), now).await?;
     if record.notice != notice {
         let frame = ServerFrame::Notice {
             room: id,
@@ -313,14 +306,7 @@ pub async fn delete(
     if record.creator.id != current.user.id {
         return Err(AppError::Forbidden);
     }
-    state
-        .store
-        .delete_challenge(id, state.now())
-        .await
-        .map_err(|e| match e {
-            ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
-            other => other.into(),
-        })?;
+    state.store.delete_challenge(id, state.now()).await?;
     tracing::info!(
         challenge_id = id,
         user_id = current.user.id,
@@ -340,30 +326,22 @@ pub async fn join(
     PathId(id): PathId,
 ) -> AppResult<impl IntoResponse> {
     let now = state.now();
-    let record = load(&state, id, Some(current.user.id)).await?;
-    let joined_on = record.spec.schedule.local_date(now);
-    let outcome = state
-        .store
-        .join_challenge(id, current.user.id, joined_on, now)
-        .await;
+    // The store answers with the challenge as the joiner now sees it (404 when there is none).
+    let outcome = state.store.join_challenge(id, current.user.id, now).await;
     let label = match &outcome {
-        Ok(()) => "won",
-        Err(ssgwan_store::StoreError::Conflict(ssgwan_store::Conflict::ChallengeFull)) => "full",
-        Err(ssgwan_store::StoreError::Conflict(_)) => "refused",
-        Err(_) => "error",
+        Ok(_) => Some("won"),
+        // No such challenge: not a join attempt.
+        Err(ssgwan_store::StoreError::NotFound(_)) => None,
+        Err(ssgwan_store::StoreError::Conflict(ssgwan_store::Conflict::ChallengeFull)) => {
+            Some("full")
+        }
+        Err(ssgwan_store::StoreError::Conflict(_)) => Some("refused"),
+        Err(_) => Some("error"),
     };
-    metrics::counter!("ssgwan_joins_total", "outcome" => label).increment(1);
-    outcome.map_err(|e| match e {
-        ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
-        other => other.into(),
-    })?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ChallengeDto::new(
-            load(&state, id, Some(current.user.id)).await?,
-            now,
-        )),
-    ))
+    if let Some(label) = label {
+        metrics::counter!("ssgwan_joins_total", "outcome" => label).increment(1);
+    }
+    Ok((StatusCode::CREATED, Json(ChallengeDto::new(outcome?, now))))
 }
 
 /// Gives the caller's place back; only before the challenge starts.
@@ -379,11 +357,7 @@ pub async fn cancel(
     state
         .store
         .cancel_participation(id, current.user.id, state.now())
-        .await
-        .map_err(|e| match e {
-            ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
-            other => other.into(),
-        })?;
+        .await?;
     metrics::counter!("ssgwan_cancellations_total").increment(1);
     Ok(StatusCode::NO_CONTENT)
 }
