@@ -18,7 +18,7 @@ use std::{collections::BTreeMap, collections::HashMap, sync::Arc, time::Duration
 use jiff::{SignedDuration, Timestamp, civil::Date};
 use ssgwan_domain::{Clock, Schedule, attendance::ParticipantSchedule};
 use ssgwan_realtime::{Leases, RoomId, Rooms, UserId, camera_lease};
-use ssgwan_store::Store;
+use ssgwan_store::AttendanceStore;
 use tokio::sync::{broadcast, mpsc};
 
 use crate::{events::DomainEvent, ws::protocol::ServerFrame};
@@ -59,7 +59,7 @@ impl Attendance {
     /// `leases` is `None` on a single node (nothing to share).
     #[allow(clippy::too_many_arguments)]
     pub fn start(
-        store: Arc<dyn Store>,
+        store: Arc<dyn AttendanceStore>,
         rooms: Arc<dyn Rooms>,
         leases: Option<Arc<dyn Leases>>,
         clock: Arc<dyn Clock>,
@@ -106,7 +106,7 @@ struct Accrual {
 }
 
 struct Actor {
-    store: Arc<dyn Store>,
+    store: Arc<dyn AttendanceStore>,
     rooms: Arc<dyn Rooms>,
     leases: Option<Arc<dyn Leases>>,
     clock: Arc<dyn Clock>,

@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
-use ssgwan_domain::{Invalid, Reason};
+use ssgwan_domain::{Invalid, Reason, participation::Refusal};
 use ssgwan_store::{Conflict, Entity, StoreError};
 use utoipa::ToSchema;
 
@@ -304,6 +304,12 @@ impl From<StoreError> for AppError {
             StoreError::Unavailable(what) => Self::Unavailable(what),
             other => Self::Internal(anyhow::Error::new(other)),
         }
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        Conflict::from_refusal(refusal).map_or(Self::Forbidden, Self::Conflict)
     }
 }
 

@@ -114,6 +114,7 @@ pub async fn build_state(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Res
     let ranking = Arc::new(ranking::Ranking::new(
         shared.boards.clone(),
         store.clone(),
+        store.clone(),
         clock.clone(),
         timezone,
     ));

@@ -11,10 +11,10 @@ use std::{collections::HashMap, sync::Arc, sync::Mutex, time::Duration, time::In
 use jiff::{Timestamp, civil::Date, tz::TimeZone};
 use ssgwan_domain::{
     Clock,
-    stats::{COMPLETION_POINTS, Period, SESSION_POINTS, Standing},
+    stats::{Period, Standing},
 };
 use ssgwan_realtime::{Ranked, RankingBoards};
-use ssgwan_store::{ScoreKind, Store, StoreResult, UserSummary};
+use ssgwan_store::{ScoreKind, ScoreStore, StoreResult, UserStore, UserSummary};
 use tokio::sync::broadcast;
 
 use crate::{events::DomainEvent, ws::UserSockets, ws::protocol::ServerFrame};
@@ -27,7 +27,10 @@ const PROFILE_TTL: Duration = Duration::from_secs(10);
 
 pub struct Ranking {
     boards: Arc<dyn RankingBoards>,
-    store: Arc<dyn Store>,
+    /// The score ledger the boards are built from and kept beside.
+    scores: Arc<dyn ScoreStore>,
+    /// Where the profiles shown with positions come from.
+    users: Arc<dyn UserStore>,
     clock: Arc<dyn Clock>,
     timezone: TimeZone,
     profiles: Mutex<HashMap<i64, (UserSummary, Instant)>>,
@@ -52,13 +55,15 @@ pub struct Entry {
 impl Ranking {
     pub fn new(
         boards: Arc<dyn RankingBoards>,
-        store: Arc<dyn Store>,
+        scores: Arc<dyn ScoreStore>,
+        users: Arc<dyn UserStore>,
         clock: Arc<dyn Clock>,
         timezone: TimeZone,
     ) -> Self {
         Self {
             boards,
-            store,
+            scores,
+            users,
             clock,
             timezone,
             profiles: Mutex::new(HashMap::new()),
@@ -82,7 +87,7 @@ impl Ranking {
 
     /// Reconciles the ledger and rebuilds every board from it.
     pub async fn rebuild(&self) -> StoreResult<()> {
-        let added = self.store.reconcile_scores().await?;
+        let added = self.scores.reconcile_scores().await?;
         if added > 0 {
             tracing::warn!(added, "score ledger was missing entries; reconciled");
         }
@@ -92,7 +97,7 @@ impl Ranking {
             let since = start
                 .and_then(|d| d.to_zoned_datetime(self.timezone.clone()).ok())
                 .map(|z| z.timestamp());
-            let totals = self.store.score_totals(since).await?;
+            let totals = self.scores.score_totals(since).await?;
             let standings = totals
                 .into_iter()
                 .map(|t| Standing {
@@ -121,12 +126,9 @@ impl Ranking {
         session_date: Option<Date>,
         at: Timestamp,
     ) -> StoreResult<Option<(Option<Ranked>, Option<Ranked>)>> {
-        let points = match kind {
-            ScoreKind::Session => SESSION_POINTS,
-            ScoreKind::Completion => COMPLETION_POINTS,
-        };
+        let points = kind.points();
         if !self
-            .store
+            .scores
             .record_score(user, challenge, kind, session_date, points, at)
             .await?
         {
@@ -246,7 +248,7 @@ impl Ranking {
                 .collect()
         };
         if !missing.is_empty() {
-            let fetched = self.store.users(&missing).await?;
+            let fetched = self.users.users(&missing).await?;
             let mut cache = self.profiles.lock().unwrap_or_else(|e| e.into_inner());
             if cache.len() > 100_000 {
                 cache.clear();

@@ -304,7 +304,7 @@ pub async fn seed(args: &SeedArgs) -> anyhow::Result<SeedReport> {
             continue;
         };
         let schedule = Arc::new(record.spec.schedule.clone());
-        let required = record.spec.min_minutes * 60;
+        let required = record.spec.required_seconds();
         for participant in store.participants(challenge.id).await? {
             let diligence: f64 = rng.random_range(0.2..1.0);
             let mine = ParticipantSchedule::new(&schedule, participant.joined_at);

@@ -2,7 +2,9 @@
 //! creator's notice.
 
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
-use ssgwan_domain::{Category, ChallengeDraft, ChallengeStatus, Invalid, Reason};
+use ssgwan_domain::{
+    Category, ChallengeDraft, ChallengeStatus, Invalid, Reason, participation::edit_refusal,
+};
 use ssgwan_store::{
     ChallengeCursor, ChallengeQuery, ChallengeRecord, ChallengeSort, MyChallengesState,
 };
@@ -236,11 +238,8 @@ pub async fn update(
 ) -> AppResult<Json<ChallengeDto>> {
     let now = state.now();
     let record = load(&state, id, Some(current.user.id)).await?;
-    if record.creator.id != current.user.id {
-        return Err(AppError::Forbidden);
-    }
-    if record.spec.schedule.status_at(now) != ChallengeStatus::Recruiting {
-        return Err(AppError::Conflict(ssgwan_store::Conflict::AlreadyStarted));
+    if let Some(refusal) = edit_refusal(&record.facts(), current.user.id, now) {
+        return Err(refusal.into());
     }
     let spec = record.spec.to_draft().overlay(input.into()).validate(now)?;
     // The database refuses a capacity below the places already held (409), also when a join
@@ -302,11 +301,13 @@ pub async fn delete(
     current: CurrentUser,
     PathId(id): PathId,
 ) -> AppResult<StatusCode> {
+    let now = state.now();
     let record = load(&state, id, None).await?;
-    if record.creator.id != current.user.id {
-        return Err(AppError::Forbidden);
+    if let Some(refusal) = edit_refusal(&record.facts(), current.user.id, now) {
+        return Err(refusal.into());
     }
-    state.store.delete_challenge(id, state.now()).await?;
+    // The database refuses too when the start passes between our read and this write.
+    state.store.delete_challenge(id, now).await?;
     tracing::info!(
         challenge_id = id,
         user_id = current.user.id,

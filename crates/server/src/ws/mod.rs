@@ -456,9 +456,9 @@ impl Session {
             Err(err) => return self.app_error(&err.into(), Some(room)),
         };
         let seat = Seat {
+            required_seconds: challenge.spec.required_seconds(),
             schedule: Arc::new(challenge.spec.schedule),
             joined_at: membership.joined_at,
-            required_seconds: challenge.spec.min_minutes * 60,
         };
         let missed = match since {
             Some(after) => match store.messages_after(room, after, MISSED_LIMIT + 1).await {
@@ -630,17 +630,10 @@ impl Session {
         if !self.rooms.contains_key(&room) {
             return self.error("NOT_IN_ROOM", "join the room first".into(), Some(room));
         }
-        let body = body.trim();
-        let length = body.chars().count();
-        if length == 0 || length > 1_000 {
-            return self.app_error(
-                &AppError::Invalid(ssgwan_domain::Invalid::new(
-                    "body",
-                    ssgwan_domain::Reason::Length { min: 1, max: 1_000 },
-                )),
-                Some(room),
-            );
-        }
+        let body = match ssgwan_domain::chat::message_body(body) {
+            Ok(body) => body,
+            Err(invalid) => return self.app_error(&AppError::Invalid(invalid), Some(room)),
+        };
         if client_id.is_empty() || client_id.len() > 64 || client_id.chars().any(char::is_control) {
             return self.app_error(
                 &AppError::Invalid(ssgwan_domain::Invalid::new(
