@@ -301,6 +301,26 @@ impl ChallengeSpec {
         }
     }
 
+    /// On-camera seconds that make one of its sessions attended ([`Self::min_minutes`] minutes).
+    pub fn required_seconds(&self) -> i64 {
+        self.min_minutes * 60
+    }
+
+    /// What the participation rules look at, with `participant_count` places held now.
+    pub fn facts(
+        &self,
+        creator_id: i64,
+        participant_count: i64,
+    ) -> crate::participation::ChallengeFacts {
+        crate::participation::ChallengeFacts {
+            creator_id,
+            starts_at: self.schedule.starts_at(),
+            ends_at: self.schedule.ends_at(),
+            capacity: self.capacity,
+            participant_count,
+        }
+    }
+
     /// Text the search matches against: title, description and tags (each as `#tag`, so both
     /// "영어" and "#영어" find it), lower-cased with Unicode rules so that case-insensitive
     /// search works the same on every database.
@@ -340,4 +360,40 @@ fn date(field: &'static str, value: Option<&str>) -> Result<jiff::civil::Date, I
 fn time(field: &'static str, value: Option<&str>) -> Result<jiff::civil::Time, Invalid> {
     let value = value.ok_or(Invalid::new(field, Reason::Required))?;
     parse_time_of_day(value).ok_or(Invalid::new(field, Reason::Format { expected: "HH:MM" }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn spec() -> ChallengeSpec {
+        ChallengeDraft {
+            title: Some("t".into()),
+            category: Some("STUDY".into()),
+            capacity: Some(5),
+            start_date: Some("2026-03-09".into()),
+            end_date: Some("2026-03-15".into()),
+            session_start: Some("06:00".into()),
+            session_end: Some("07:00".into()),
+            min_minutes: Some(30),
+            ..Default::default()
+        }
+        .validate("2026-03-01T00:00:00Z".parse().expect("ts"))
+        .expect("valid")
+    }
+
+    #[test]
+    fn a_session_is_attended_after_min_minutes_on_camera() {
+        assert_eq!(spec().required_seconds(), 1_800);
+    }
+
+    #[test]
+    fn facts_carry_the_schedule_bounds_and_capacity() {
+        let spec = spec();
+        let facts = spec.facts(7, 3);
+        assert_eq!(facts.creator_id, 7);
+        assert_eq!(facts.starts_at, spec.schedule.starts_at());
+        assert_eq!(facts.ends_at, spec.schedule.ends_at());
+        assert_eq!((facts.capacity, facts.participant_count), (5, 3));
+    }
 }

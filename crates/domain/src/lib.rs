@@ -3,8 +3,10 @@
 
 pub mod attendance;
 pub mod challenge;
+pub mod chat;
 pub mod clock;
 pub mod level;
+pub mod participation;
 pub mod schedule;
 pub mod stats;
 pub mod tag;

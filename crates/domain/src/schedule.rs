@@ -11,6 +11,11 @@ use jiff::{
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct DaySet(u8);
 
+/// The date `now` falls on by the clocks of `timezone` (a challenge's "today").
+pub fn local_date(timezone: &TimeZone, now: Timestamp) -> Date {
+    now.to_zoned_datetime(timezone.clone()).date()
+}
+
 /// Weekday names in the order of the bits, as the API spells them.
 pub const DAY_NAMES: [&str; 7] = ["MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"];
 
@@ -103,7 +108,7 @@ pub struct Schedule {
 impl Schedule {
     /// The local date at `now` in the challenge's timezone.
     pub fn local_date(&self, now: Timestamp) -> Date {
-        now.to_zoned_datetime(self.timezone.clone()).date()
+        local_date(&self.timezone, now)
     }
 
     /// The first instant of the start date: the challenge is recruiting before it.

@@ -4,6 +4,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::{Timestamp, ToSpan, civil::Date, tz::TimeZone};
 
+use crate::{attendance::ParticipantSchedule, schedule::Schedule};
+
 /// Points for an achieved session.
 pub const SESSION_POINTS: i64 = 10;
 /// Points for a completed challenge.
@@ -117,6 +119,86 @@ pub fn zero_filled<T: Clone + Default>(
     from.series(1.day())
         .take(count)
         .map(|d| (d, values.get(&d).cloned().unwrap_or_default()))
+        .collect()
+}
+
+/// One day of a user's statistics series.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DayCounts {
+    pub achieved_sessions: i64,
+    /// Sessions of the user's challenges that fall on the day and are theirs (see
+    /// [`ParticipantSchedule::has_session`]).
+    pub scheduled_sessions: i64,
+    /// Whole minutes on camera inside session windows (per session, rounded down).
+    pub minutes: i64,
+}
+
+/// One recorded session of a user: its date, seconds on camera and whether it was achieved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionTime {
+    pub date: Date,
+    pub seconds: i64,
+    pub achieved: bool,
+}
+
+/// The user's `count` days from `from`, zero-filled: achieved sessions and minutes from
+/// `attendance`, scheduled sessions from each of the user's `participations`.
+pub fn daily_series<'a>(
+    from: Date,
+    count: usize,
+    attendance: impl IntoIterator<Item = SessionTime>,
+    participations: impl IntoIterator<Item = ParticipantSchedule<'a>>,
+) -> Vec<(Date, DayCounts)> {
+    let until = from.saturating_add((count as i64 - 1).max(0).days());
+    let mut days: BTreeMap<Date, DayCounts> = BTreeMap::new();
+    for session in attendance {
+        let day = days.entry(session.date).or_default();
+        day.achieved_sessions += i64::from(session.achieved);
+        day.minutes += session.seconds / 60;
+    }
+    for participant in participations {
+        for date in participant.schedule.session_days(from, until) {
+            if participant.has_session(date) {
+                days.entry(date).or_default().scheduled_sessions += 1;
+            }
+        }
+    }
+    zero_filled(from, count, &days)
+}
+
+/// One session day of a challenge: participants it was scheduled for, how many achieved it,
+/// and the rate (percent, one decimal).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ChallengeDay {
+    pub date: Date,
+    pub scheduled: i64,
+    pub achieved: i64,
+    pub rate: f64,
+}
+
+/// The challenge's attendance rate for each session day from its start through `today`, given
+/// when each participant joined and the achieved sessions per date.
+pub fn challenge_daily_rates(
+    schedule: &Schedule,
+    today: Date,
+    joined_at: &[Timestamp],
+    achieved: &BTreeMap<Date, i64>,
+) -> Vec<ChallengeDay> {
+    schedule
+        .session_days(schedule.start_date, today)
+        .map(|date| {
+            let scheduled = joined_at
+                .iter()
+                .filter(|joined| ParticipantSchedule::new(schedule, **joined).has_session(date))
+                .count() as i64;
+            let achieved = achieved.get(&date).copied().unwrap_or(0);
+            ChallengeDay {
+                date,
+                scheduled,
+                achieved,
+                rate: percent(achieved, scheduled),
+            }
+        })
         .collect()
 }
 
@@ -248,6 +330,89 @@ mod tests {
         assert_eq!(week.len(), 8);
         assert_eq!(week[0].to_string(), "2026-02-23T15:00:00Z");
         assert_eq!(week[7].to_string(), "2026-03-02T15:00:00Z");
+    }
+
+    fn schedule() -> Schedule {
+        crate::ChallengeDraft {
+            title: Some("t".into()),
+            category: Some("STUDY".into()),
+            capacity: Some(5),
+            start_date: Some("2026-03-09".into()),
+            end_date: Some("2026-03-15".into()),
+            days_of_week: Some(vec!["MON".into(), "WED".into(), "FRI".into()]),
+            session_start: Some("06:00".into()),
+            session_end: Some("07:00".into()),
+            min_minutes: Some(30),
+            ..Default::default()
+        }
+        .validate("2026-03-01T00:00:00Z".parse().expect("ts"))
+        .expect("valid")
+        .schedule
+    }
+
+    #[test]
+    fn daily_series_counts_attendance_and_the_participants_own_sessions() {
+        let s = schedule();
+        let early = ParticipantSchedule::new(&s, "2026-03-01T00:00:00Z".parse().expect("ts"));
+        // Joined Wednesday 08:00 Seoul: Wednesday's session is over, only Friday is theirs.
+        let late = ParticipantSchedule::new(&s, "2026-03-10T23:00:00Z".parse().expect("ts"));
+        let attendance = [
+            SessionTime {
+                date: d("2026-03-09"),
+                seconds: 1_859,
+                achieved: true,
+            },
+            SessionTime {
+                date: d("2026-03-11"),
+                seconds: 59,
+                achieved: false,
+            },
+        ];
+        let series = daily_series(d("2026-03-09"), 7, attendance, [early, late]);
+        assert_eq!(series.len(), 7);
+        let day = |date: &str| series.iter().find(|(d2, _)| *d2 == d(date)).expect("day").1;
+        assert_eq!(
+            day("2026-03-09"),
+            DayCounts {
+                achieved_sessions: 1,
+                scheduled_sessions: 1,
+                minutes: 30
+            }
+        );
+        assert_eq!(day("2026-03-10"), DayCounts::default());
+        assert_eq!(
+            day("2026-03-11"),
+            DayCounts {
+                achieved_sessions: 0,
+                scheduled_sessions: 1,
+                minutes: 0
+            }
+        );
+        assert_eq!(day("2026-03-13").scheduled_sessions, 2);
+        assert_eq!(series[6].0, d("2026-03-15"));
+    }
+
+    #[test]
+    fn challenge_rates_cover_session_days_through_today() {
+        let s = schedule();
+        let joined = [
+            "2026-03-01T00:00:00Z".parse().expect("ts"),
+            "2026-03-10T23:00:00Z".parse().expect("ts"),
+        ];
+        let achieved: BTreeMap<Date, i64> = [(d("2026-03-09"), 1), (d("2026-03-13"), 1)].into();
+        let days = challenge_daily_rates(&s, d("2026-03-13"), &joined, &achieved);
+        let summary: Vec<(String, i64, i64, f64)> = days
+            .iter()
+            .map(|day| (day.date.to_string(), day.scheduled, day.achieved, day.rate))
+            .collect();
+        assert_eq!(
+            summary,
+            vec![
+                ("2026-03-09".to_owned(), 1, 1, 100.0),
+                ("2026-03-11".to_owned(), 1, 0, 0.0),
+                ("2026-03-13".to_owned(), 2, 1, 50.0),
+            ]
+        );
     }
 
     #[test]

@@ -18,7 +18,7 @@ use std::{collections::BTreeMap, collections::HashMap, sync::Arc, time::Duration
 use jiff::{SignedDuration, Timestamp, civil::Date};
 use ssgwan_domain::{Clock, Schedule, attendance::ParticipantSchedule};
 use ssgwan_realtime::{Leases, RoomId, Rooms, UserId, camera_lease};
-use ssgwan_store::Store;
+use ssgwan_store::AttendanceStore;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
 
@@ -64,7 +64,7 @@ impl Attendance {
     #[allow(clippy::too_many_arguments)]
     pub fn start(
         background: &Background,
-        store: Arc<dyn Store>,
+        store: Arc<dyn AttendanceStore>,
         rooms: Arc<dyn Rooms>,
         leases: Option<Arc<dyn Leases>>,
         clock: Arc<dyn Clock>,
@@ -123,7 +123,7 @@ struct Accrual {
 }
 
 struct Actor {
-    store: Arc<dyn Store>,
+    store: Arc<dyn AttendanceStore>,
     rooms: Arc<dyn Rooms>,
     leases: Option<Arc<dyn Leases>>,
     clock: Arc<dyn Clock>,

@@ -10,7 +10,9 @@ use ssgwan_domain::{
     Clock,
     attendance::{Completion, ParticipantSchedule, completion},
 };
-use ssgwan_store::{ParticipantStatus, Store, StoreResult};
+use ssgwan_store::{
+    AttendanceStore, ChallengeStore, ParticipantStatus, ParticipationStore, StoreResult,
+};
 use tokio::sync::{broadcast, mpsc, oneshot};
 
 use crate::{events::DomainEvent, tasks::Background};
@@ -19,10 +21,15 @@ use crate::{events::DomainEvent, tasks::Background};
 /// final session have been written.
 pub const GRACE: SignedDuration = SignedDuration::from_secs(15);
 
+/// What settling reads and writes: the challenge, its places and their attendance.
+pub trait SettlementStore: ChallengeStore + ParticipationStore + AttendanceStore {}
+
+impl<S: ChallengeStore + ParticipationStore + AttendanceStore + ?Sized> SettlementStore for S {}
+
 /// Settles every challenge that has ended (and waited out the grace period). Returns how many
 /// challenges were settled.
 pub async fn settle_ended(
-    store: &dyn Store,
+    store: &(impl SettlementStore + ?Sized),
     clock: &dyn Clock,
     events: &broadcast::Sender<DomainEvent>,
 ) -> StoreResult<usize> {
@@ -42,7 +49,7 @@ pub async fn settle_ended(
 }
 
 async fn settle(
-    store: &dyn Store,
+    store: &(impl SettlementStore + ?Sized),
     challenge_id: i64,
     clock: &dyn Clock,
     events: &broadcast::Sender<DomainEvent>,
@@ -85,7 +92,6 @@ async fn settle(
     Ok(())
 }
 
-/// Runs [`settle_ended`] now and then every `interval`, until the process stops.
 /// A handle on the completion job: it settles ended challenges every `interval`, and at once
 /// when asked through [`CompletionJob::run_now`].
 #[derive(Clone)]
@@ -95,9 +101,9 @@ pub struct CompletionJob {
 
 impl CompletionJob {
     /// Starts the job on `background`; it stops when the server does.
-    pub fn start(
+    pub fn start<S: SettlementStore + ?Sized + 'static>(
         background: &Background,
-        store: Arc<dyn Store>,
+        store: Arc<S>,
         clock: Arc<dyn Clock>,
         events: broadcast::Sender<DomainEvent>,
         interval: Duration,

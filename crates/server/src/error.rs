@@ -8,8 +8,8 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use serde::Serialize;
-use ssgwan_domain::{Invalid, Reason};
-use ssgwan_store::{Conflict, StoreError};
+use ssgwan_domain::{Invalid, Reason, participation::Refusal};
+use ssgwan_store::{Conflict, Entity, StoreError};
 use utoipa::ToSchema;
 
 use crate::i18n::Lang;
@@ -374,10 +374,17 @@ impl From<StoreError> for AppError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::Conflict(c) => Self::Conflict(c),
-            StoreError::NotFound => Self::NotFound,
+            StoreError::NotFound(Entity::Challenge) => Self::ChallengeNotFound,
+            StoreError::NotFound(Entity::User) => Self::UserNotFound,
             StoreError::Unavailable(what) => Self::Unavailable(what),
             other => Self::Internal(anyhow::Error::new(other)),
         }
+    }
+}
+
+impl From<Refusal> for AppError {
+    fn from(refusal: Refusal) -> Self {
+        Conflict::from_refusal(refusal).map_or(Self::Forbidden, Self::Conflict)
     }
 }
 

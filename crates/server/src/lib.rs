@@ -176,6 +176,7 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
     let scoring = Arc::new(scoring::Scoring::new(
         shared.boards.clone(),
         store.clone(),
+        store.clone(),
         calendar.clone(),
     ));
     match &shared.redis {

@@ -9,9 +9,9 @@
 use std::{collections::HashMap, sync::Arc, sync::Mutex, time::Duration, time::Instant};
 
 use jiff::{Timestamp, civil::Date};
-use ssgwan_domain::stats::{COMPLETION_POINTS, Period, SESSION_POINTS, Standing};
+use ssgwan_domain::stats::{Period, Standing};
 use ssgwan_realtime::{Ranked, RankingBoards};
-use ssgwan_store::{ScoreKind, Store, StoreResult, UserSummary};
+use ssgwan_store::{ScoreKind, ScoreStore, StoreResult, UserStore, UserSummary};
 use tokio::sync::broadcast;
 
 use crate::{
@@ -27,7 +27,10 @@ const PROFILE_TTL: Duration = Duration::from_secs(10);
 
 pub struct Scoring {
     boards: Arc<dyn RankingBoards>,
-    store: Arc<dyn Store>,
+    /// The score ledger the boards are built from and kept beside.
+    scores: Arc<dyn ScoreStore>,
+    /// Where the profiles shown with positions come from.
+    users: Arc<dyn UserStore>,
     calendar: Calendar,
     profiles: Mutex<HashMap<i64, (UserSummary, Instant)>>,
     /// Bumped by every change a board or profile makes, to invalidate `rendered`.
@@ -49,10 +52,16 @@ pub struct Entry {
 }
 
 impl Scoring {
-    pub fn new(boards: Arc<dyn RankingBoards>, store: Arc<dyn Store>, calendar: Calendar) -> Self {
+    pub fn new(
+        boards: Arc<dyn RankingBoards>,
+        scores: Arc<dyn ScoreStore>,
+        users: Arc<dyn UserStore>,
+        calendar: Calendar,
+    ) -> Self {
         Self {
             boards,
-            store,
+            scores,
+            users,
             calendar,
             profiles: Mutex::new(HashMap::new()),
             version: Default::default(),
@@ -67,7 +76,7 @@ impl Scoring {
 
     /// Reconciles the ledger and rebuilds every board from it.
     pub async fn rebuild(&self) -> StoreResult<()> {
-        let added = self.store.reconcile_scores().await?;
+        let added = self.scores.reconcile_scores().await?;
         if added > 0 {
             tracing::warn!(added, "score ledger was missing entries; reconciled");
         }
@@ -75,7 +84,7 @@ impl Scoring {
         for period in Period::ALL {
             let start = period.start(today);
             let since = start.and_then(|d| self.calendar.start_of(d));
-            let totals = self.store.score_totals(since).await?;
+            let totals = self.scores.score_totals(since).await?;
             let standings = totals
                 .into_iter()
                 .map(|t| Standing {
@@ -104,12 +113,9 @@ impl Scoring {
         session_date: Option<Date>,
         at: Timestamp,
     ) -> StoreResult<Option<(Option<Ranked>, Option<Ranked>)>> {
-        let points = match kind {
-            ScoreKind::Session => SESSION_POINTS,
-            ScoreKind::Completion => COMPLETION_POINTS,
-        };
+        let points = kind.points();
         if !self
-            .store
+            .scores
             .record_score(user, challenge, kind, session_date, points, at)
             .await?
         {
@@ -229,7 +235,7 @@ impl Scoring {
                 .collect()
         };
         if !missing.is_empty() {
-            let fetched = self.store.users(&missing).await?;
+            let fetched = self.users.users(&missing).await?;
             let mut cache = self.profiles.lock().unwrap_or_else(|e| e.into_inner());
             if cache.len() > 100_000 {
                 cache.clear();

@@ -281,12 +281,7 @@ pub async fn seed(args: &SeedArgs) -> anyhow::Result<SeedReport> {
                 continue;
             }
             clock.set(at);
-            let joined_on = record.spec.schedule.local_date(at);
-            if store
-                .join_challenge(challenge.id, user, joined_on, at)
-                .await
-                .is_ok()
-            {
+            if store.join_challenge(challenge.id, user, at).await.is_ok() {
                 report.places += 1;
                 if !late
                     && rng.random_bool(0.05)
@@ -309,7 +304,7 @@ pub async fn seed(args: &SeedArgs) -> anyhow::Result<SeedReport> {
             continue;
         };
         let schedule = Arc::new(record.spec.schedule.clone());
-        let required = record.spec.min_minutes * 60;
+        let required = record.spec.required_seconds();
         for participant in store.participants(challenge.id).await? {
             let diligence: f64 = rng.random_range(0.2..1.0);
             let mine = ParticipantSchedule::new(&schedule, participant.joined_at);

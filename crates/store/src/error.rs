@@ -1,5 +1,6 @@
 //! Store errors: not found, a rule conflict the caller maps to an API code, or a backend failure.
 
+use ssgwan_domain::participation::Refusal;
 use thiserror::Error;
 
 /// A rule the database refused to break.
@@ -16,10 +17,18 @@ pub enum Conflict {
     CapacityBelowParticipants,
 }
 
+/// What a [`StoreError::NotFound`] did not find.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Entity {
+    User,
+    Challenge,
+}
+
 #[derive(Debug, Error)]
 pub enum StoreError {
-    #[error("not found")]
-    NotFound,
+    /// The operation names a row that does not exist.
+    #[error("{0:?} not found")]
+    NotFound(Entity),
     #[error("conflict: {0:?}")]
     Conflict(Conflict),
     #[error("stored data is invalid: {0}")]
@@ -30,6 +39,24 @@ pub enum StoreError {
     /// trying again later will do.
     #[error("temporarily unavailable: {0}")]
     Unavailable(String),
+}
+
+impl Conflict {
+    /// The conflict a domain refusal is reported as; `None` for [`Refusal::NotCreator`], which
+    /// is about who asks (the edge answers it), not about the data.
+    pub fn from_refusal(refusal: Refusal) -> Option<Self> {
+        Some(match refusal {
+            Refusal::NotCreator => return None,
+            Refusal::AlreadyStarted => Self::AlreadyStarted,
+            Refusal::CapacityBelowParticipants => Self::CapacityBelowParticipants,
+            Refusal::ChallengeEnded => Self::ChallengeEnded,
+            Refusal::ChallengeFull => Self::ChallengeFull,
+            Refusal::AlreadyJoined => Self::AlreadyJoined,
+            Refusal::NotParticipant => Self::NotParticipant,
+            Refusal::CancellationNotAllowed => Self::CancellationNotAllowed,
+            Refusal::CreatorCannotCancel => Self::CreatorCannotCancel,
+        })
+    }
 }
 
 impl StoreError {

@@ -1,5 +1,10 @@
-//! Storage for Ssgwan: the narrow interface the server needs ([`Store`]), its error type, and
-//! one SQL implementation ([`SqlStore`]) that serves SQLite, PostgreSQL and MySQL/MariaDB.
+//! Storage for Ssgwan: the interface the server needs, one narrow trait per concern
+//! ([`UserStore`], [`ChallengeStore`], [`WishStore`], [`ParticipationStore`], [`ChatStore`],
+//! [`AttendanceStore`], [`ScoreStore`], [`StatsStore`]) gathered in [`Store`], its error type,
+//! and one SQL implementation ([`SqlStore`]) that serves SQLite, PostgreSQL and MySQL/MariaDB.
+//!
+//! A long-lived service takes only the trait it uses (`Arc<dyn AttendanceStore>`, upcast from
+//! the server's `Arc<dyn Store>`), so its type says what it may touch.
 //!
 //! Rules that must hold across server nodes (capacity, one place per user, single-use OAuth
 //! states) are enforced here by the database: conditional updates, primary keys and
@@ -9,7 +14,7 @@ mod error;
 mod model;
 mod sql;
 
-pub use error::{Conflict, StoreError, StoreResult};
+pub use error::{Conflict, Entity, StoreError, StoreResult};
 pub use model::*;
 pub use sql::{Backend, SqlStore};
 
@@ -17,26 +22,42 @@ use async_trait::async_trait;
 use jiff::{Timestamp, civil::Date};
 use ssgwan_domain::ChallengeSpec;
 
-/// Everything the server reads and writes. Used as `Arc<dyn Store>`.
+/// Everything the server reads and writes: every narrow trait, plus the health of the
+/// database. Used as `Arc<dyn Store>` in the server's state; a service that needs one concern
+/// upcasts it to that trait.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait Store:
+    UserStore
+    + ChallengeStore
+    + WishStore
+    + ParticipationStore
+    + ChatStore
+    + AttendanceStore
+    + ScoreStore
+    + StatsStore
+{
     /// Checks the database answers (readiness).
     async fn ping(&self) -> StoreResult<()>;
 
     /// Statements sent to the database so far by this store (a counter for metrics and for
     /// tests that pin how many queries a request costs).
     fn round_trips(&self) -> u64;
+}
 
-    // ---- users ----
+/// Users, their login sessions and the single-use OAuth states of logins in flight.
+#[async_trait]
+pub trait UserStore: Send + Sync + 'static {
     /// Creates a user; `Conflict::NicknameTaken` when the nickname (case-insensitively) exists.
     async fn create_user(&self, user: NewUser, now: Timestamp) -> StoreResult<User>;
     async fn user(&self, id: i64) -> StoreResult<Option<User>>;
     async fn user_by_nickname(&self, nickname: &str) -> StoreResult<Option<User>>;
     async fn user_by_kakao_id(&self, kakao_id: i64) -> StoreResult<Option<User>>;
-    /// Applies the present fields; `Conflict::NicknameTaken` when the new nickname exists.
+    /// Applies the present fields; `Conflict::NicknameTaken` when the new nickname exists,
+    /// `NotFound(Entity::User)` when the user does not.
     async fn update_user(&self, id: i64, update: UserUpdate, now: Timestamp) -> StoreResult<User>;
+    /// The public profiles of those of `ids` that exist, in one query.
+    async fn users(&self, ids: &[i64]) -> StoreResult<Vec<UserSummary>>;
 
-    // ---- sessions and OAuth states ----
     async fn create_session(
         &self,
         token_hash: &str,
@@ -54,8 +75,11 @@ pub trait Store: Send + Sync + 'static {
     async fn save_oauth_state(&self, state_hash: &str, expires_at: Timestamp) -> StoreResult<()>;
     /// Consumes a state: true exactly once for a saved, unexpired state.
     async fn take_oauth_state(&self, state_hash: &str, now: Timestamp) -> StoreResult<bool>;
+}
 
-    // ---- challenges ----
+/// Challenges: their definitions, tags and notices, one at a time or listed.
+#[async_trait]
+pub trait ChallengeStore: Send + Sync + 'static {
     /// Creates the challenge with its creator as the first participant; returns its id.
     async fn create_challenge(
         &self,
@@ -75,8 +99,8 @@ pub trait Store: Send + Sync + 'static {
         spec: &ChallengeSpec,
         now: Timestamp,
     ) -> StoreResult<()>;
-    /// Sets (or with `None` clears) the creator's notice, at any time; `NotFound` when the
-    /// challenge does not exist.
+    /// Sets (or with `None` clears) the creator's notice, at any time;
+    /// `NotFound(Entity::Challenge)` when the challenge does not exist.
     async fn set_notice(&self, id: i64, notice: Option<&str>, now: Timestamp) -> StoreResult<()>;
     /// Deletes the challenge while it has not started (`Conflict::AlreadyStarted`).
     async fn delete_challenge(&self, id: i64, now: Timestamp) -> StoreResult<()>;
@@ -93,13 +117,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreResult<Vec<ChallengeRecord>>;
     /// The most used tags among challenges that have not ended at `now`, most used first.
     async fn popular_tags(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<PopularTag>>;
+}
 
-    // ---- wish list ----
+/// Users' wish lists (찜) and the wish count of each challenge.
+#[async_trait]
+pub trait WishStore: Send + Sync + 'static {
     /// Puts the challenge on the user's wish list; true when it was not there yet (the wish
-    /// count went up by one). `NotFound` when the challenge does not exist.
+    /// count went up by one). `NotFound(Entity::Challenge)` when the challenge does not exist.
     async fn wish(&self, user_id: i64, challenge_id: i64, now: Timestamp) -> StoreResult<bool>;
     /// Takes the challenge off the user's wish list; true when it was there (the wish count
-    /// went down by one). `NotFound` when the challenge does not exist.
+    /// went down by one). `NotFound(Entity::Challenge)` when the challenge does not exist.
     async fn unwish(&self, user_id: i64, challenge_id: i64) -> StoreResult<bool>;
     /// The user's wish list, newest wish first, after `after` (a [`WishedChallenge::cursor`]).
     async fn wished_challenges(
@@ -108,19 +135,25 @@ pub trait Store: Send + Sync + 'static {
         after: Option<ChallengeCursor>,
         limit: i64,
     ) -> StoreResult<Vec<WishedChallenge>>;
+}
 
-    // ---- participation ----
-    /// Takes a place: refused with `ChallengeEnded`, `ChallengeFull` or `AlreadyJoined`.
-    /// Exact under any number of concurrent callers on any number of nodes.
+/// Places in challenges: taking and giving them back, and who holds them.
+#[async_trait]
+pub trait ParticipationStore: Send + Sync + 'static {
+    /// Takes a place, from the challenge's local date at `now` on, and returns the challenge
+    /// as the joiner sees it now. Refused with `ChallengeEnded`, `ChallengeFull` or
+    /// `AlreadyJoined` (see [`ssgwan_domain::participation::join_refusal`]);
+    /// `NotFound(Entity::Challenge)` when there is no such challenge. Exact under any number of
+    /// concurrent callers on any number of nodes.
     async fn join_challenge(
         &self,
         challenge_id: i64,
         user_id: i64,
-        joined_on: Date,
         now: Timestamp,
-    ) -> StoreResult<()>;
+    ) -> StoreResult<ChallengeRecord>;
     /// Gives a place back before the start: refused with `CancellationNotAllowed`,
-    /// `CreatorCannotCancel` or `NotParticipant`.
+    /// `CreatorCannotCancel` or `NotParticipant` (see
+    /// [`ssgwan_domain::participation::cancel_refusal`]).
     async fn cancel_participation(
         &self,
         challenge_id: i64,
@@ -132,8 +165,11 @@ pub trait Store: Send + Sync + 'static {
     async fn is_participant(&self, challenge_id: i64, user_id: i64) -> StoreResult<bool>;
     /// The user's place in the challenge, whatever its status.
     async fn membership(&self, challenge_id: i64, user_id: i64) -> StoreResult<Option<Membership>>;
+}
 
-    // ---- chat ----
+/// Each challenge room's chat history, numbered per room.
+#[async_trait]
+pub trait ChatStore: Send + Sync + 'static {
     /// Stores a message under the room's next number. A repeated `client_id` from the same user
     /// stores nothing and returns the first message with `false`.
     async fn post_message(
@@ -158,8 +194,11 @@ pub trait Store: Send + Sync + 'static {
         before: Option<i64>,
         limit: i64,
     ) -> StoreResult<Vec<ChatMessage>>;
+}
 
-    // ---- attendance and completion ----
+/// On-camera time per session, and settling participants when their challenge ends.
+#[async_trait]
+pub trait AttendanceStore: Send + Sync + 'static {
     async fn attendance_day(
         &self,
         challenge_id: i64,
@@ -188,9 +227,13 @@ pub trait Store: Send + Sync + 'static {
         now: Timestamp,
     ) -> StoreResult<bool>;
     async fn mark_finalized(&self, challenge_id: i64, now: Timestamp) -> StoreResult<()>;
+}
 
-    // ---- scores and statistics ----
-    /// Adds a ledger row; false when that score was already recorded (idempotent).
+/// The score ledger, the source of truth the ranking boards are built from.
+#[async_trait]
+pub trait ScoreStore: Send + Sync + 'static {
+    /// Adds a ledger row (worth [`ScoreKind::points`] when the domain's rules award it);
+    /// false when that score was already recorded (idempotent).
     async fn record_score(
         &self,
         user_id: i64,
@@ -213,7 +256,11 @@ pub trait Store: Send + Sync + 'static {
         users: &[i64],
         bounds: &[Timestamp],
     ) -> StoreResult<Vec<ScoreActivity>>;
-    async fn users(&self, ids: &[i64]) -> StoreResult<Vec<UserSummary>>;
+}
+
+/// What personal and challenge statistics are computed from.
+#[async_trait]
+pub trait StatsStore: Send + Sync + 'static {
     /// Every challenge the user holds a place in (not cancelled), with status and join time.
     async fn participations(&self, user_id: i64) -> StoreResult<Vec<Participation>>;
     /// The user's attendance rows with session dates in `from..=until`.

@@ -88,6 +88,11 @@ pub struct ChallengeQuery {
 }
 
 impl ChallengeRecord {
+    /// What the participation rules ([`ssgwan_domain::participation`]) look at.
+    pub fn facts(&self) -> ssgwan_domain::participation::ChallengeFacts {
+        self.spec.facts(self.creator.id, self.participant_count)
+    }
+
     /// What `sort=popular` orders by.
     pub fn popularity(&self) -> i64 {
         ssgwan_domain::challenge::popularity(self.participant_count, self.wish_count)
@@ -195,6 +200,15 @@ impl ScoreKind {
         match self {
             ScoreKind::Session => "SESSION",
             ScoreKind::Completion => "COMPLETION",
+        }
+    }
+
+    /// What the domain awards for it ([`ssgwan_domain::stats::SESSION_POINTS`] or
+    /// [`ssgwan_domain::stats::COMPLETION_POINTS`]).
+    pub fn points(self) -> i64 {
+        match self {
+            ScoreKind::Session => ssgwan_domain::stats::SESSION_POINTS,
+            ScoreKind::Completion => ssgwan_domain::stats::COMPLETION_POINTS,
         }
     }
 }

@@ -2,7 +2,9 @@
 //! creator's notice.
 
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
-use ssgwan_domain::{Category, ChallengeDraft, ChallengeStatus, Invalid, Reason};
+use ssgwan_domain::{
+    Category, ChallengeDraft, ChallengeStatus, Invalid, Reason, participation::edit_refusal,
+};
 use ssgwan_store::{
     ChallengeCursor, ChallengeQuery, ChallengeRecord, ChallengeSort, MyChallengesState,
 };
@@ -236,11 +238,8 @@ pub async fn update(
 ) -> AppResult<Json<ChallengeDto>> {
     let now = state.now();
     let record = load(&state, id, Some(current.user.id)).await?;
-    if record.creator.id != current.user.id {
-        return Err(AppError::Forbidden);
-    }
-    if record.spec.schedule.status_at(now) != ChallengeStatus::Recruiting {
-        return Err(AppError::Conflict(ssgwan_store::Conflict::AlreadyStarted));
+    if let Some(refusal) = edit_refusal(&record.facts(), current.user.id, now) {
+        return Err(refusal.into());
     }
     let spec = record.spec.to_draft().overlay(input.into()).validate(now)?;
     // The database refuses a capacity below the places already held (409), also when a join
@@ -273,14 +272,7 @@ pub async fn set_notice(
     }
     let notice = ssgwan_domain::challenge::notice(request.notice.flatten().as_deref())?;
     let now = state.now();
-    state
-        .store
-        .set_notice(id, notice.as_deref(), now)
-        .await
-        .map_err(|e| match e {
-            ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
-            other => other.into(),
-        })?;
+    state.store.set_notice(id, notice.as_deref(), now).await?;
     if record.notice != notice {
         let frame = ServerFrame::Notice {
             room: id,
@@ -309,18 +301,13 @@ pub async fn delete(
     current: CurrentUser,
     PathId(id): PathId,
 ) -> AppResult<StatusCode> {
+    let now = state.now();
     let record = load(&state, id, None).await?;
-    if record.creator.id != current.user.id {
-        return Err(AppError::Forbidden);
+    if let Some(refusal) = edit_refusal(&record.facts(), current.user.id, now) {
+        return Err(refusal.into());
     }
-    state
-        .store
-        .delete_challenge(id, state.now())
-        .await
-        .map_err(|e| match e {
-            ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
-            other => other.into(),
-        })?;
+    // The database refuses too when the start passes between our read and this write.
+    state.store.delete_challenge(id, now).await?;
     tracing::info!(
         challenge_id = id,
         user_id = current.user.id,
@@ -340,30 +327,22 @@ pub async fn join(
     PathId(id): PathId,
 ) -> AppResult<impl IntoResponse> {
     let now = state.now();
-    let record = load(&state, id, Some(current.user.id)).await?;
-    let joined_on = record.spec.schedule.local_date(now);
-    let outcome = state
-        .store
-        .join_challenge(id, current.user.id, joined_on, now)
-        .await;
+    // The store answers with the challenge as the joiner now sees it (404 when there is none).
+    let outcome = state.store.join_challenge(id, current.user.id, now).await;
     let label = match &outcome {
-        Ok(()) => "won",
-        Err(ssgwan_store::StoreError::Conflict(ssgwan_store::Conflict::ChallengeFull)) => "full",
-        Err(ssgwan_store::StoreError::Conflict(_)) => "refused",
-        Err(_) => "error",
+        Ok(_) => Some("won"),
+        // No such challenge: not a join attempt.
+        Err(ssgwan_store::StoreError::NotFound(_)) => None,
+        Err(ssgwan_store::StoreError::Conflict(ssgwan_store::Conflict::ChallengeFull)) => {
+            Some("full")
+        }
+        Err(ssgwan_store::StoreError::Conflict(_)) => Some("refused"),
+        Err(_) => Some("error"),
     };
-    metrics::counter!("ssgwan_joins_total", "outcome" => label).increment(1);
-    outcome.map_err(|e| match e {
-        ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
-        other => other.into(),
-    })?;
-    Ok((
-        StatusCode::CREATED,
-        Json(ChallengeDto::new(
-            load(&state, id, Some(current.user.id)).await?,
-            now,
-        )),
-    ))
+    if let Some(label) = label {
+        metrics::counter!("ssgwan_joins_total", "outcome" => label).increment(1);
+    }
+    Ok((StatusCode::CREATED, Json(ChallengeDto::new(outcome?, now))))
 }
 
 /// Gives the caller's place back; only before the challenge starts.
@@ -379,11 +358,7 @@ pub async fn cancel(
     state
         .store
         .cancel_participation(id, current.user.id, state.now())
-        .await
-        .map_err(|e| match e {
-            ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
-            other => other.into(),
-        })?;
+        .await?;
     metrics::counter!("ssgwan_cancellations_total").increment(1);
     Ok(StatusCode::NO_CONTENT)
 }

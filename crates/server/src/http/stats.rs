@@ -10,7 +10,7 @@ use ssgwan_domain::{
     Invalid, Reason,
     attendance::ParticipantSchedule,
     schedule::parse_date,
-    stats::{percent, streaks, zero_filled},
+    stats::{SessionTime, challenge_daily_rates, daily_series, percent, streaks},
 };
 use ssgwan_store::ParticipantStatus;
 use utoipa::ToSchema;
@@ -115,33 +115,27 @@ async fn series(state: &AppState, user: i64, from: Date, count: usize) -> AppRes
     let until = from
         .checked_add((count as i64 - 1).days())
         .map_err(|_| Invalid::new("startDate", Reason::Format { expected: "a date" }))?;
-    let mut days: BTreeMap<Date, DayStats> = BTreeMap::new();
-    for record in state.store.user_attendance(user, from, until).await? {
-        let day = days.entry(record.date).or_default();
-        day.achieved_sessions += i64::from(record.achieved_at.is_some());
-        day.minutes += record.seconds / 60;
-    }
-    for participation in state.store.participations(user).await? {
-        let participant = ParticipantSchedule::new(
-            &participation.challenge.spec.schedule,
-            participation.joined_at,
-        );
-        for date in participation
-            .challenge
-            .spec
-            .schedule
-            .session_days(from, until)
-        {
-            if participant.has_session(date) {
-                days.entry(date).or_default().scheduled_sessions += 1;
-            }
-        }
-    }
-    Ok(zero_filled(from, count, &days)
+    let attendance = state.store.user_attendance(user, from, until).await?;
+    let participations = state.store.participations(user).await?;
+    let series = daily_series(
+        from,
+        count,
+        attendance.iter().map(|record| SessionTime {
+            date: record.date,
+            seconds: record.seconds,
+            achieved: record.achieved_at.is_some(),
+        }),
+        participations
+            .iter()
+            .map(|p| ParticipantSchedule::new(&p.challenge.spec.schedule, p.joined_at)),
+    );
+    Ok(series
         .into_iter()
         .map(|(date, day)| DayStats {
             date: date.to_string(),
-            ..day
+            achieved_sessions: day.achieved_sessions,
+            scheduled_sessions: day.scheduled_sessions,
+            minutes: day.minutes,
         })
         .collect())
 }
@@ -236,20 +230,14 @@ pub async fn challenge_stats(
         .await?
         .into_iter()
         .collect();
-    let days = schedule
-        .session_days(schedule.start_date, today)
-        .map(|date| {
-            let scheduled = participants
-                .iter()
-                .filter(|p| ParticipantSchedule::new(schedule, p.joined_at).has_session(date))
-                .count() as i64;
-            let achieved = achieved.get(&date).copied().unwrap_or(0);
-            ChallengeDay {
-                date: date.to_string(),
-                scheduled,
-                achieved,
-                rate: percent(achieved, scheduled),
-            }
+    let joined_at: Vec<_> = participants.iter().map(|p| p.joined_at).collect();
+    let days = challenge_daily_rates(schedule, today, &joined_at, &achieved)
+        .into_iter()
+        .map(|day| ChallengeDay {
+            date: day.date.to_string(),
+            scheduled: day.scheduled,
+            achieved: day.achieved,
+            rate: day.rate,
         })
         .collect();
     Ok(Json(ChallengeStats { days }))

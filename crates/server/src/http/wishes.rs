@@ -9,16 +9,9 @@ use super::{
     extract::{ApiQuery, CurrentUser, PathId},
 };
 use crate::{
-    error::{AppError, AppResult, ErrorBody},
+    error::{AppResult, ErrorBody},
     state::AppState,
 };
-
-fn not_found(err: ssgwan_store::StoreError) -> AppError {
-    match err {
-        ssgwan_store::StoreError::NotFound => AppError::ChallengeNotFound,
-        other => other.into(),
-    }
-}
 
 /// Puts the challenge on the caller's wish list (204 also when it already was).
 #[utoipa::path(
@@ -30,11 +23,7 @@ pub async fn wish(
     current: CurrentUser,
     PathId(id): PathId,
 ) -> AppResult<StatusCode> {
-    let added = state
-        .store
-        .wish(current.user.id, id, state.now())
-        .await
-        .map_err(not_found)?;
+    let added = state.store.wish(current.user.id, id, state.now()).await?;
     if added {
         metrics::counter!("ssgwan_wishes_total", "change" => "added").increment(1);
     }
@@ -51,11 +40,7 @@ pub async fn unwish(
     current: CurrentUser,
     PathId(id): PathId,
 ) -> AppResult<StatusCode> {
-    let removed = state
-        .store
-        .unwish(current.user.id, id)
-        .await
-        .map_err(not_found)?;
+    let removed = state.store.unwish(current.user.id, id).await?;
     if removed {
         metrics::counter!("ssgwan_wishes_total", "change" => "removed").increment(1);
     }

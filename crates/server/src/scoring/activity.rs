@@ -76,7 +76,7 @@ impl Scoring {
             .iter()
             .map(|&user| (user, Activity::default()))
             .collect();
-        for row in self.store.score_activity(&missing, &bounds).await? {
+        for row in self.scores.score_activity(&missing, &bounds).await? {
             let mut recent = [0; RECENT_DAYS];
             for (slot, points) in recent.iter_mut().zip(row.spans) {
                 *slot = points;

@@ -2,7 +2,7 @@
 //! number, and only then delivered to everyone in the room (the sender's tabs included). A
 //! repeated `clientId` is confirmed to the sending tab without being stored again.
 
-use ssgwan_domain::{Invalid, Reason};
+use ssgwan_domain::{Invalid, Reason, chat};
 use ssgwan_realtime::RoomId;
 
 use super::{
@@ -17,15 +17,7 @@ const CLIENT_ID_MAX: usize = 64;
 impl Session {
     pub(super) async fn chat(&self, room: RoomId, body: &str, client_id: String) -> SocketResult {
         self.joined(room)?;
-        let body = body.trim();
-        let length = body.chars().count();
-        if length == 0 || length > 1_000 {
-            return Err(AppError::Invalid(Invalid::new(
-                "body",
-                Reason::Length { min: 1, max: 1_000 },
-            ))
-            .into());
-        }
+        let body = chat::message_body(body).map_err(AppError::Invalid)?;
         if client_id.is_empty()
             || client_id.len() > CLIENT_ID_MAX
             || client_id.chars().any(char::is_control)

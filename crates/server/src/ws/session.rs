@@ -102,7 +102,7 @@ impl Session {
             .await?
             .ok_or(AppError::ChallengeNotFound)?;
         let seat = Seat {
-            required_seconds: challenge.spec.min_minutes * 60,
+            required_seconds: challenge.spec.required_seconds(),
             schedule: Arc::new(challenge.spec.schedule),
             joined_at: membership.joined_at,
         };

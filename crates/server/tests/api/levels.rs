@@ -6,7 +6,7 @@ use std::time::Duration;
 use jiff::{Timestamp, civil::Date};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use ssgwan_store::{NewUser, ScoreKind, SqlStore, Store};
+use ssgwan_store::{NewUser, ScoreKind, ScoreStore, SqlStore, UserStore};
 use tempfile::TempDir;
 
 use crate::{

@@ -171,7 +171,7 @@ async fn more_than_500_missed_messages_are_truncated_to_the_newest() {
         .await
         .expect("store");
     use ssgwan_domain::Clock;
-    use ssgwan_store::Store;
+    use ssgwan_store::ChatStore;
     let host_id = app.get("/api/me", Some(&tokens[0])).await.1["id"]
         .as_i64()
         .expect("id");

@@ -48,8 +48,9 @@ mod cases {
     use jiff::SignedDuration;
     use ssgwan_domain::{Category, ChallengeStatus};
     use ssgwan_store::{
-        ChallengeQuery, ChallengeSort, Conflict, MyChallengesState, NewUser, ParticipantStatus,
-        ScoreKind, SqlStore, Store, StoreError, UserUpdate,
+        AttendanceStore, ChallengeQuery, ChallengeSort, ChallengeStore, ChatStore, Conflict,
+        Entity, MyChallengesState, NewUser, ParticipantStatus, ParticipationStore, ScoreKind,
+        ScoreStore, SqlStore, StatsStore, Store, StoreError, UserStore, UserUpdate, WishStore,
     };
 
     use crate::support::{challenge, date, now, spec, ts, user};
@@ -151,7 +152,7 @@ mod cases {
             store
                 .update_user(a.id + 1000, UserUpdate::default(), now())
                 .await,
-            Err(StoreError::NotFound)
+            Err(StoreError::NotFound(Entity::User))
         ));
         let summaries = store.users(&[b.id, a.id, 999_999]).await.expect("users");
         assert_eq!(summaries.len(), 2);
@@ -266,12 +267,12 @@ mod cases {
 
         // Edits before the start; capacity may not drop below the places taken.
         store
-            .join_challenge(id, guest.id, date("2026-03-02"), now())
+            .join_challenge(id, guest.id, now())
             .await
             .expect("join");
         let third = user(&store, "third").await;
         store
-            .join_challenge(id, third.id, date("2026-03-02"), now())
+            .join_challenge(id, third.id, now())
             .await
             .expect("join");
         let smaller = spec("t", "2026-03-03", "2026-03-09", 2);
@@ -305,7 +306,7 @@ mod cases {
         );
         assert!(matches!(
             store.update_challenge(id + 1000, &edited, now()).await,
-            Err(StoreError::NotFound)
+            Err(StoreError::NotFound(Entity::Challenge))
         ));
         // Before the start it goes, with its places.
         store.delete_challenge(id, now()).await.expect("delete");
@@ -313,7 +314,7 @@ mod cases {
         assert!(!store.is_participant(id, guest.id).await.expect("read"));
         assert!(matches!(
             store.delete_challenge(id, now()).await,
-            Err(StoreError::NotFound)
+            Err(StoreError::NotFound(Entity::Challenge))
         ));
     }
 
@@ -345,7 +346,7 @@ mod cases {
         let extra = user(&store, "extra").await;
         for (who, at) in [(fan.id, 3), (extra.id, 3), (fan.id, 7)] {
             store
-                .join_challenge(ids[at], who, date("2026-03-02"), now())
+                .join_challenge(ids[at], who, now())
                 .await
                 .expect("join");
         }
@@ -498,22 +499,33 @@ mod cases {
         let a = user(&store, "a").await;
         let b = user(&store, "b").await;
         let id = challenge(&store, &host, "two places", 2).await;
-        let today = date("2026-03-02");
-        store
-            .join_challenge(id, a.id, today, now())
-            .await
-            .expect("join");
+        let joined = store.join_challenge(id, a.id, now()).await.expect("join");
+        // The challenge as the joiner sees it right after the join.
+        assert_eq!(joined.id, id);
+        assert!(joined.joined);
+        assert_eq!(joined.participant_count, 2);
         assert_eq!(
-            conflict(store.join_challenge(id, a.id, today, now()).await),
+            store
+                .participants(id)
+                .await
+                .expect("read")
+                .iter()
+                .find(|p| p.user.id == a.id)
+                .map(|p| p.joined_on),
+            Some(date("2026-03-02")),
+            "the join day is the challenge's local date"
+        );
+        assert_eq!(
+            conflict(store.join_challenge(id, a.id, now()).await),
             Conflict::AlreadyJoined
         );
         assert_eq!(
-            conflict(store.join_challenge(id, b.id, today, now()).await),
+            conflict(store.join_challenge(id, b.id, now()).await),
             Conflict::ChallengeFull
         );
         assert!(matches!(
-            store.join_challenge(id + 1000, b.id, today, now()).await,
-            Err(StoreError::NotFound)
+            store.join_challenge(id + 1000, b.id, now()).await,
+            Err(StoreError::NotFound(Entity::Challenge))
         ));
         assert_eq!(
             conflict(store.cancel_participation(id, host.id, now()).await),
@@ -541,12 +553,9 @@ mod cases {
             Conflict::NotParticipant
         );
         // The freed place goes to b; a cannot come back while it is full.
-        store
-            .join_challenge(id, b.id, today, now())
-            .await
-            .expect("join");
+        store.join_challenge(id, b.id, now()).await.expect("join");
         assert_eq!(
-            conflict(store.join_challenge(id, a.id, today, now()).await),
+            conflict(store.join_challenge(id, a.id, now()).await),
             Conflict::ChallengeFull
         );
         let record = store
@@ -565,9 +574,19 @@ mod cases {
         let big = challenge(&store, &host, "big", 10).await;
         let during = ts("2026-03-04T00:00:00Z");
         store
-            .join_challenge(big, a.id, date("2026-03-04"), during)
+            .join_challenge(big, a.id, during)
             .await
             .expect("late join");
+        assert_eq!(
+            store
+                .participants(big)
+                .await
+                .expect("read")
+                .iter()
+                .find(|p| p.user.id == a.id)
+                .map(|p| p.joined_on),
+            Some(date("2026-03-04"))
+        );
         assert_eq!(
             store
                 .membership(big, a.id)
@@ -582,11 +601,7 @@ mod cases {
         );
         let after = ts("2026-03-10T00:00:00Z");
         assert_eq!(
-            conflict(
-                store
-                    .join_challenge(big, b.id, date("2026-03-10"), after)
-                    .await
-            ),
+            conflict(store.join_challenge(big, b.id, after).await),
             Conflict::ChallengeEnded
         );
     }
@@ -599,12 +614,7 @@ mod cases {
         for i in 0..capacity * 4 {
             racers.push(user(&store, &format!("racer{i}")).await);
         }
-        let results = join_all(
-            racers
-                .iter()
-                .map(|u| store.join_challenge(id, u.id, date("2026-03-02"), now())),
-        )
-        .await;
+        let results = join_all(racers.iter().map(|u| store.join_challenge(id, u.id, now()))).await;
         let won = results.iter().filter(|r| r.is_ok()).count();
         let full = results
             .iter()
@@ -617,7 +627,7 @@ mod cases {
             "every loser is told the challenge is full: {:?}",
             results.iter().find(|r| !matches!(
                 r,
-                Ok(()) | Err(StoreError::Conflict(Conflict::ChallengeFull))
+                Ok(_) | Err(StoreError::Conflict(Conflict::ChallengeFull))
             ))
         );
         let record = store
@@ -636,10 +646,7 @@ mod cases {
         let host = user(&store, "host").await;
         let eager = user(&store, "eager").await;
         let id = challenge(&store, &host, "self race", 50).await;
-        let results = join_all(
-            (0..20).map(|_| store.join_challenge(id, eager.id, date("2026-03-02"), now())),
-        )
-        .await;
+        let results = join_all((0..20).map(|_| store.join_challenge(id, eager.id, now()))).await;
         assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 1);
         assert!(
             results
@@ -670,9 +677,7 @@ mod cases {
                     if (i + round) % 3 == 0 {
                         let _ = store.cancel_participation(id, u.id, now()).await;
                     } else {
-                        let _ = store
-                            .join_challenge(id, u.id, date("2026-03-02"), now())
-                            .await;
+                        let _ = store.join_challenge(id, u.id, now()).await;
                     }
                 }
             });
@@ -871,7 +876,7 @@ mod cases {
             .await
             .expect("move later");
         store
-            .join_challenge(id, guest.id, date("2026-03-02"), now())
+            .join_challenge(id, guest.id, now())
             .await
             .expect("join");
         let ended = ts("2026-03-09T00:00:00Z");
@@ -963,7 +968,7 @@ mod cases {
         );
         // Achievements and completions the ledger missed are reconciled, once.
         store
-            .join_challenge(id, guest.id, date("2026-03-02"), now())
+            .join_challenge(id, guest.id, now())
             .await
             .expect("join");
         store
@@ -1286,7 +1291,7 @@ mod cases {
         );
         assert!(matches!(
             store.set_notice(id + 1000, Some("x"), now()).await,
-            Err(StoreError::NotFound)
+            Err(StoreError::NotFound(Entity::Challenge))
         ));
     }
 
@@ -1335,7 +1340,10 @@ mod cases {
             store.wish(fan.id, ids[4] + 1000, now()).await,
             store.unwish(fan.id, ids[4] + 1000).await,
         ] {
-            assert!(matches!(missing, Err(StoreError::NotFound)), "{missing:?}");
+            assert!(
+                matches!(missing, Err(StoreError::NotFound(Entity::Challenge))),
+                "{missing:?}"
+            );
         }
 
         // The wish list: newest wish first, paged by cursor; ties on time fall back to id.
@@ -1486,10 +1494,7 @@ mod cases {
             (5, 0, 2),
         ] {
             for &p in &people[..joins] {
-                store
-                    .join_challenge(ids[at], p, date("2026-03-02"), now())
-                    .await
-                    .expect("join");
+                store.join_challenge(ids[at], p, now()).await.expect("join");
             }
             for &p in &people[..wishes] {
                 store.wish(p, ids[at], now()).await.expect("wish");

@@ -5,7 +5,7 @@
 
 use jiff::{Timestamp, civil::Date};
 use ssgwan_domain::{ChallengeDraft, ChallengeSpec};
-use ssgwan_store::{NewUser, SqlStore, Store, User};
+use ssgwan_store::{ChallengeStore, NewUser, SqlStore, User, UserStore};
 use ssgwan_testkit::databases::{Server, TestDatabase};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,0 +1,203 @@
+//! The score ledger (recording, reconciling, totals, per-span activity) and the reads the
+//! statistics are computed from.
+
+use async_trait::async_trait;
+use jiff::{Timestamp, civil::Date};
+use sqlx::Row;
+
+use super::{
+    Backend, SqlStore,
+    dialect::{Bind, bind_all, placeholders},
+    rows::{CHALLENGE_SELECT, attendance_from_row, date, participant_status, ts},
+};
+use crate::{
+    AttendanceRecord, Participation, ScoreActivity, ScoreKind, ScoreStore, ScoreTotal, StatsStore,
+    StoreResult,
+};
+
+#[async_trait]
+impl ScoreStore for SqlStore {
+    async fn record_score(
+        &self,
+        user_id: i64,
+        challenge_id: i64,
+        kind: ScoreKind,
+        session_date: Option<Date>,
+        points: i64,
+        at: Timestamp,
+    ) -> StoreResult<bool> {
+        let sql = match self.backend {
+            Backend::MySql => {
+                "INSERT IGNORE INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) VALUES (?, ?, ?, ?, ?, ?)"
+            }
+            Backend::Sqlite | Backend::Postgres => {
+                "INSERT INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
+            }
+        };
+        let result = sqlx::query(&self.sql(sql))
+            .bind(user_id)
+            .bind(challenge_id)
+            .bind(kind.as_str().to_owned())
+            .bind(session_date.map(|d| d.to_string()).unwrap_or_default())
+            .bind(points)
+            .bind(at.as_millisecond())
+            .execute(self.db())
+            .await?;
+        Ok(result.rows_affected() == 1)
+    }
+
+    async fn reconcile_scores(&self) -> StoreResult<u64> {
+        // The points are the domain's, bound like any other value.
+        let sessions = self.sql(
+            "INSERT INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) \
+             SELECT a.user_id, a.challenge_id, 'SESSION', a.session_date, ?, a.achieved_at FROM attendance a \
+             WHERE a.achieved_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM score_ledger s WHERE s.user_id = a.user_id \
+             AND s.challenge_id = a.challenge_id AND s.kind = 'SESSION' AND s.session_date = a.session_date)",
+        );
+        let completions = self.sql(
+            "INSERT INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) \
+             SELECT p.user_id, p.challenge_id, 'COMPLETION', '', ?, p.updated_at FROM participants p \
+             WHERE p.status = 'COMPLETED' AND NOT EXISTS (SELECT 1 FROM score_ledger s WHERE s.user_id = p.user_id \
+             AND s.challenge_id = p.challenge_id AND s.kind = 'COMPLETION')",
+        );
+        let mut added = 0;
+        for (sql, kind) in [
+            (sessions, ScoreKind::Session),
+            (completions, ScoreKind::Completion),
+        ] {
+            added += sqlx::query(&sql)
+                .bind(kind.points())
+                .execute(self.db())
+                .await?
+                .rows_affected();
+        }
+        Ok(added)
+    }
+
+    async fn score_totals(&self, since: Option<Timestamp>) -> StoreResult<Vec<ScoreTotal>> {
+        let sql = format!(
+            "SELECT user_id, {} AS score, {} AS completed, MAX(created_at) AS reached_at FROM score_ledger WHERE created_at >= ? GROUP BY user_id",
+            self.int_sum("SUM(points)"),
+            self.int_sum("SUM(CASE WHEN kind = 'COMPLETION' THEN 1 ELSE 0 END)")
+        );
+        let rows = sqlx::query(&self.sql(&sql))
+            .bind(since.map_or(i64::MIN, |t| t.as_millisecond()))
+            .fetch_all(self.db())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ScoreTotal {
+                    user_id: r.try_get("user_id")?,
+                    score: r.try_get("score")?,
+                    completed: r.try_get("completed")?,
+                    reached_at: r.try_get("reached_at")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn score_activity(
+        &self,
+        users: &[i64],
+        bounds: &[Timestamp],
+    ) -> StoreResult<Vec<ScoreActivity>> {
+        if users.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One grouped query: the all-time sum and one conditional sum per span, so a page of
+        // any size costs one round trip and returns one row per user.
+        let spans = bounds.len().saturating_sub(1);
+        let mut columns = vec![format!("{} AS total", self.int_sum("SUM(points)"))];
+        let mut binds = Vec::with_capacity(spans * 2 + users.len());
+        for (i, span) in bounds.windows(2).enumerate() {
+            columns.push(format!(
+                "{} AS span{i}",
+                self.int_sum(
+                    "SUM(CASE WHEN created_at >= ? AND created_at < ? THEN points ELSE 0 END)"
+                )
+            ));
+            binds.extend([
+                Bind::Int(span[0].as_millisecond()),
+                Bind::Int(span[1].as_millisecond()),
+            ]);
+        }
+        binds.extend(users.iter().map(|id| Bind::Int(*id)));
+        let sql = format!(
+            "SELECT user_id, {} FROM score_ledger WHERE user_id IN ({}) GROUP BY user_id",
+            columns.join(", "),
+            placeholders(users.len())
+        );
+        let sql = self.sql(&sql);
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(self.db())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ScoreActivity {
+                    user_id: r.try_get("user_id")?,
+                    total: r.try_get("total")?,
+                    spans: (0..spans)
+                        .map(|i| r.try_get::<i64, _>(format!("span{i}").as_str()))
+                        .collect::<Result<_, _>>()?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl StatsStore for SqlStore {
+    async fn participations(&self, user_id: i64) -> StoreResult<Vec<Participation>> {
+        let sql = format!("{CHALLENGE_SELECT} WHERE p.user_id IS NOT NULL ORDER BY c.id");
+        let rows = sqlx::query(&self.sql(&sql))
+            .bind(user_id)
+            .bind(user_id)
+            .fetch_all(self.db())
+            .await?;
+        // The select already carries the user's own participant row: no query per challenge.
+        let challenges = self.challenges_from_rows(&rows).await?;
+        rows.iter()
+            .zip(challenges)
+            .map(|(row, challenge)| {
+                Ok(Participation {
+                    challenge,
+                    status: participant_status(row, "viewer_status")?,
+                    joined_at: ts(row.try_get("viewer_joined_at")?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn user_attendance(
+        &self,
+        user_id: i64,
+        from: Date,
+        until: Date,
+    ) -> StoreResult<Vec<AttendanceRecord>> {
+        let sql = self.sql("SELECT challenge_id, session_date, seconds, achieved_at FROM attendance WHERE user_id = ? AND session_date >= ? AND session_date <= ?");
+        let rows = sqlx::query(&sql)
+            .bind(user_id)
+            .bind(from.to_string())
+            .bind(until.to_string())
+            .fetch_all(self.db())
+            .await?;
+        rows.iter().map(attendance_from_row).collect()
+    }
+
+    async fn achieved_sessions(&self, user_id: i64) -> StoreResult<Vec<AttendanceRecord>> {
+        let sql = self.sql("SELECT challenge_id, session_date, seconds, achieved_at FROM attendance WHERE user_id = ? AND achieved_at IS NOT NULL");
+        let rows = sqlx::query(&sql).bind(user_id).fetch_all(self.db()).await?;
+        rows.iter().map(attendance_from_row).collect()
+    }
+
+    async fn challenge_achievements(&self, challenge_id: i64) -> StoreResult<Vec<(Date, i64)>> {
+        let sql = self.sql("SELECT session_date, COUNT(*) AS achieved FROM attendance WHERE challenge_id = ? AND achieved_at IS NOT NULL GROUP BY session_date ORDER BY session_date");
+        let rows = sqlx::query(&sql)
+            .bind(challenge_id)
+            .fetch_all(self.db())
+            .await?;
+        rows.iter()
+            .map(|r| Ok((date(r, "session_date")?, r.try_get("achieved")?)))
+            .collect()
+    }
+}
