@@ -1,6 +1,6 @@
 //! What every request handler can reach.
 
-use std::{path::PathBuf, sync::Arc};
+use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -15,7 +15,8 @@ pub struct Settings {
     pub dev_login: bool,
     pub secure_cookies: bool,
     pub session_ttl: SignedDuration,
-    pub web_dir: Option<PathBuf>,
+    /// The web app to serve; `None`: the API only.
+    pub web: Option<crate::http::web::WebApp>,
     /// Client addresses come from `X-Forwarded-For` (behind a trusted balancer).
     pub trust_forwarded_for: bool,
 }

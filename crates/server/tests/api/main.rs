@@ -15,5 +15,6 @@ mod support;
 mod tags;
 mod uploads;
 mod users;
+mod web;
 mod wishes;
 mod ws;
