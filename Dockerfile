@@ -1,4 +1,4 @@
-# Ssgwan: one image with the server binary and the web app inside.
+# Ssgwan: one image with the server binary, the web app built into it.
 #   docker build -t ssgwan .
 #   docker run -p 8080:8080 -v ssgwan-data:/data ssgwan          # embedded: SQLite + local files
 # Production settings (database, Redis, S3, Kakao, TURN) are SSGWAN_* environment variables; see
@@ -18,6 +18,8 @@ WORKDIR /src
 # Dependencies first, so a source change does not rebuild them.
 COPY Cargo.toml Cargo.lock ./
 COPY crates/ crates/
+# Embedded into the binary by the build (crates/server/src/http/web.rs).
+COPY --from=web /src/web/dist web/dist
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
     --mount=type=cache,target=/src/target \
     cargo build --release --locked -p ssgwan-server \
@@ -31,11 +33,9 @@ RUN apt-get update \
     && useradd --system --uid 10001 --home /data ssgwan \
     && mkdir -p /data && chown ssgwan /data
 COPY --from=server /usr/local/bin/ssgwan /usr/local/bin/ssgwan
-COPY --from=web /src/web/dist /app/web
 USER ssgwan
 ENV SSGWAN_ADDR=0.0.0.0:8080 \
     SSGWAN_DATA_DIR=/data \
-    SSGWAN_WEB_DIR=/app/web \
     SSGWAN_LOG_FORMAT=json
 EXPOSE 8080
 VOLUME ["/data"]

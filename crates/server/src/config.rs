@@ -96,9 +96,10 @@ pub struct ServeArgs {
     /// Log output format.
     #[arg(long, env = "SSGWAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
     pub log_format: LogFormat,
-    /// Directory of the built web app (index.html and assets); unset or missing: API only.
-    #[arg(long, env = "SSGWAN_WEB_DIR", default_value = "web/dist")]
-    pub web_dir: PathBuf,
+    /// Serve the web app from this directory (index.html and assets) instead of the one built
+    /// into the binary, e.g. web/dist while developing; a directory without index.html: API only.
+    #[arg(long, env = "SSGWAN_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
     /// How long a login session lasts, in hours.
     #[arg(long, env = "SSGWAN_SESSION_TTL_HOURS", default_value_t = 24 * 30)]
     pub session_ttl_hours: u32,

@@ -123,15 +123,12 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         )?)),
         None => None,
     };
-    let web_dir = Some(args.web_dir.clone()).filter(|d| d.join("index.html").is_file());
-    if web_dir.is_none() {
-        tracing::warn!(dir = %args.web_dir.display(), "web app not built; serving the API only");
-    }
+    let web = http::web::WebApp::resolve(args.web_dir.as_deref());
     let settings = Settings {
         dev_login: args.dev_login,
         secure_cookies: args.secure_cookies(),
         session_ttl: SignedDuration::from_hours(i64::from(args.session_ttl_hours)),
-        web_dir,
+        web,
         trust_forwarded_for: args.trust_forwarded_for,
     };
     if settings.dev_login {

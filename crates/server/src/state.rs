@@ -2,7 +2,7 @@
 //! (`attendance`, `completion`, `scoring`, `delivery`, `limits`, `config`, …); `http` and `ws`
 //! depend on this module, never the reverse.
 
-use std::{path::PathBuf, sync::Arc};
+use std::sync::Arc;
 
 use jiff::{SignedDuration, Timestamp};
 use metrics_exporter_prometheus::PrometheusHandle;
@@ -20,7 +20,8 @@ pub struct Settings {
     pub dev_login: bool,
     pub secure_cookies: bool,
     pub session_ttl: SignedDuration,
-    pub web_dir: Option<PathBuf>,
+    /// The web app to serve; `None`: the API only.
+    pub web: Option<crate::http::web::WebApp>,
     /// Client addresses come from `X-Forwarded-For` (behind a trusted balancer).
     pub trust_forwarded_for: bool,
 }

@@ -242,3 +242,147 @@ async fn seed_fills_a_database_whose_invariants_hold() {
     let _ = server.kill();
     let _ = server.wait();
 }
+
+/// A header of a response, as text ("" when absent).
+fn header(response: &reqwest::Response, name: &str) -> String {
+    response
+        .headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn serve_answers_with_the_web_app_built_into_the_binary_from_any_folder() {
+    let dist = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/dist");
+    let Ok(index) = std::fs::read_to_string(dist.join("index.html")) else {
+        eprintln!(
+            "NOTE: skipped: web/dist/index.html is absent, so the binary embeds no web app \
+             (build it first: cd web && npm ci && npm run build; scripts/test.sh does)"
+        );
+        return;
+    };
+    // Neither the checkout nor a web/dist near the working directory: only the binary.
+    let cwd = tempfile::tempdir().expect("dir");
+    let data = tempfile::tempdir().expect("dir");
+    let port = TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let mut server = ssgwan()
+        .current_dir(cwd.path())
+        .args([
+            "serve",
+            "--rate-limit-per-second",
+            "0",
+            "--addr",
+            &format!("127.0.0.1:{port}"),
+            "--data-dir",
+        ])
+        .arg(data.path())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawned");
+    let base = format!("http://127.0.0.1:{port}");
+    let client = reqwest::Client::new();
+    for _ in 0..200 {
+        if client
+            .get(format!("{base}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // index.html, as built, never cached; and the same page for a client route.
+    let mut etag = String::new();
+    for path in ["/", "/challenges/123", "/index.html"] {
+        let response = client
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 200, "{path}");
+        assert!(
+            header(&response, "content-type").starts_with("text/html"),
+            "{path}"
+        );
+        assert_eq!(header(&response, "cache-control"), "no-cache", "{path}");
+        etag = header(&response, "etag");
+        assert!(!etag.is_empty(), "{path} has an ETag");
+        assert_eq!(response.text().await.expect("body"), index, "{path}");
+    }
+    let response = client
+        .get(format!("{base}/challenges/123"))
+        .header("if-none-match", &etag)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 304);
+    assert_eq!(header(&response, "cache-control"), "no-cache");
+    let response = client.head(format!("{base}/")).send().await.expect("sent");
+    assert_eq!(response.status(), 200);
+    assert_eq!(header(&response, "content-length"), index.len().to_string());
+    assert!(response.bytes().await.expect("body").is_empty());
+
+    // Every asset index.html links to: cached for good, with its type.
+    let assets: Vec<&str> = index
+        .split('"')
+        .filter(|s| s.starts_with("/assets/"))
+        .collect();
+    assert!(
+        assets.iter().any(|a| a.ends_with(".js")),
+        "a script in {index}"
+    );
+    for asset in assets {
+        let response = client
+            .get(format!("{base}{asset}"))
+            .send()
+            .await
+            .expect("sent");
+        assert_eq!(response.status(), 200, "{asset}");
+        assert_eq!(
+            header(&response, "cache-control"),
+            "public, max-age=31536000, immutable",
+            "{asset}"
+        );
+        let expected = if asset.ends_with(".js") {
+            "text/javascript"
+        } else if asset.ends_with(".css") {
+            "text/css"
+        } else {
+            ""
+        };
+        assert!(
+            header(&response, "content-type").starts_with(expected),
+            "{asset}: {}",
+            header(&response, "content-type")
+        );
+        let on_disk = std::fs::read(dist.join(asset.trim_start_matches('/'))).expect("built");
+        assert_eq!(response.bytes().await.expect("body"), on_disk, "{asset}");
+    }
+    // A missing asset is not a client route; unknown API paths stay the API's JSON 404.
+    let response = client
+        .get(format!("{base}/assets/gone-0000.js"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 404);
+    let response = client
+        .get(format!("{base}/api/nope"))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), 404);
+    assert!(header(&response, "content-type").starts_with("application/json"));
+    let body: serde_json::Value = response.json().await.expect("json");
+    assert_eq!(body["code"], "NOT_FOUND", "{body}");
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -14,7 +14,7 @@ pub mod stats;
 pub mod tags;
 pub mod uploads;
 pub mod users;
-mod web;
+pub mod web;
 pub mod wishes;
 
 use std::{sync::Arc, time::Duration};
@@ -186,8 +186,8 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .route_layer(middleware::from_fn(track_metrics));
 
-    let app = match state.settings.web_dir.clone() {
-        Some(dir) => api.fallback_service(web::service(dir)),
+    let app = match state.settings.web.clone() {
+        Some(web) => api.fallback_service(web::service(web)),
         None => api.fallback(|| async { AppError::NotFound }),
     };
 

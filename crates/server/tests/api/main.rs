@@ -16,5 +16,6 @@ mod support;
 mod tags;
 mod uploads;
 mod users;
+mod web;
 mod wishes;
 mod ws;
