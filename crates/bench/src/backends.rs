@@ -8,7 +8,7 @@ use std::{sync::Arc, time::Instant};
 
 use futures::{StreamExt, stream};
 use sqlx::{Connection, Executor};
-use ssgwan_store::{NewUser, SqlStore, Store};
+use ssgwan_store::{NewUser, SqlStore, prelude::*};
 
 struct Figures {
     requests: usize,
@@ -66,18 +66,12 @@ async fn open(backend: &str) -> anyhow::Result<Option<(SqlStore, Option<tempfile
 
 async fn race(store: &Arc<SqlStore>, jobs: Vec<(i64, i64)>, concurrency: usize) -> Figures {
     let now = jiff::Timestamp::now();
-    let today = now.to_zoned_datetime(jiff::tz::TimeZone::UTC).date();
     let started = Instant::now();
     let requests = jobs.len();
     let won = stream::iter(jobs)
         .map(|(user, challenge)| {
             let store = store.clone();
-            async move {
-                store
-                    .join_challenge(challenge, user, today, now)
-                    .await
-                    .is_ok()
-            }
+            async move { store.join_challenge(challenge, user, now).await.is_ok() }
         })
         .buffer_unordered(concurrency)
         .filter(|ok| futures::future::ready(*ok))

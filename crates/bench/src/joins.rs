@@ -140,7 +140,7 @@ async fn store_races(
     user_ids: &[i64],
     concurrency: usize,
 ) -> anyhow::Result<(JoinFigures, JoinFigures)> {
-    use ssgwan_store::Store;
+    use ssgwan_store::prelude::*;
     let url = format!("sqlite://{}", db.display());
     let store = Arc::new(ssgwan_store::SqlStore::connect(&url, 16).await?);
     let now = jiff::Timestamp::now();
@@ -175,12 +175,7 @@ async fn store_races(
             let won = stream::iter(jobs)
                 .map(|(user, challenge)| {
                     let store = store.clone();
-                    async move {
-                        store
-                            .join_challenge(challenge, user, today, now)
-                            .await
-                            .is_ok()
-                    }
+                    async move { store.join_challenge(challenge, user, now).await.is_ok() }
                 })
                 .buffer_unordered(concurrency)
                 .filter(|ok| futures::future::ready(*ok))

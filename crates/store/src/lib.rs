@@ -22,6 +22,15 @@ use async_trait::async_trait;
 use jiff::{Timestamp, civil::Date};
 use ssgwan_domain::ChallengeSpec;
 
+/// Every store trait, for code that uses a whole [`Store`] (tools, the seed, benchmarks):
+/// `use ssgwan_store::prelude::*;`.
+pub mod prelude {
+    pub use crate::{
+        AttendanceStore, ChallengeStore, ChatStore, ParticipationStore, ScoreStore, StatsStore,
+        Store, UserStore, WishStore,
+    };
+}
+
 /// Everything the server reads and writes: every narrow trait, plus the health of the
 /// database. Used as `Arc<dyn Store>` in the server's state; a service that needs one concern
 /// upcasts it to that trait.

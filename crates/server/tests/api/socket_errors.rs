@@ -12,9 +12,12 @@ async fn connect(base: &str, token: &str, query: &str, accept_language: Option<&
     let url = format!("{}/api/ws{query}", base.replace("http://", "ws://"));
     let mut request = url.into_client_request().expect("request");
     let headers = request.headers_mut();
-    headers.insert("authorization", format!("Bearer {token}").parse().unwrap());
+    headers.insert(
+        "authorization",
+        format!("Bearer {token}").parse().expect("valid"),
+    );
     if let Some(lang) = accept_language {
-        headers.insert("accept-language", lang.parse().unwrap());
+        headers.insert("accept-language", lang.parse().expect("valid"));
     }
     let (stream, _) = tokio_tungstenite::connect_async(request)
         .await
@@ -45,7 +48,7 @@ async fn error_messages_follow_the_language_negotiated_at_the_upgrade() {
         ws.send(json!({ "type": "join", "room": 999 })).await;
         let error = ws.next_of("error").await;
         assert_eq!(error["code"], "FORBIDDEN");
-        let english = error["message"].as_str().unwrap().is_ascii();
+        let english = error["message"].as_str().expect("valid").is_ascii();
         assert_eq!(english, expected.is_ascii(), "{error}");
     }
 }
