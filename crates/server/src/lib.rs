@@ -12,6 +12,7 @@ pub mod events;
 pub mod files;
 pub mod http;
 pub mod i18n;
+pub mod identity;
 pub mod kakao;
 pub mod limits;
 pub mod scoring;
@@ -58,6 +59,8 @@ pub async fn open_store(args: &DatabaseArgs) -> anyhow::Result<SqlStore> {
 /// background tasks it owns.
 pub struct App {
     state: AppState,
+    /// The web app to serve; `None`: the API only.
+    web: Option<http::web::WebApp>,
     background: Background,
 }
 
@@ -85,10 +88,14 @@ impl App {
         listener: TcpListener,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
-        let App { state, background } = self;
+        let App {
+            state,
+            web,
+            background,
+        } = self;
         let rooms = state.rooms.clone();
         let connections = state.connections.clone();
-        let app = http::router(state);
+        let app = http::router(state, web);
         tracing::info!(addr = %listener.local_addr()?, "listening");
         axum::serve(
             listener,
@@ -128,7 +135,6 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         dev_login: args.dev_login,
         secure_cookies: args.secure_cookies(),
         session_ttl: SignedDuration::from_hours(i64::from(args.session_ttl_hours)),
-        web,
         trust_forwarded_for: args.trust_forwarded_for,
     };
     if settings.dev_login {
@@ -222,7 +228,11 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         files,
         session_cache: Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(5))),
     };
-    Ok(App { state, background })
+    Ok(App {
+        state,
+        web,
+        background,
+    })
 }
 
 /// What the nodes share: in this process on one node, in Redis on several.

@@ -20,8 +20,6 @@ pub struct Settings {
     pub dev_login: bool,
     pub secure_cookies: bool,
     pub session_ttl: SignedDuration,
-    /// The web app to serve; `None`: the API only.
-    pub web: Option<crate::http::web::WebApp>,
     /// Client addresses come from `X-Forwarded-For` (behind a trusted balancer).
     pub trust_forwarded_for: bool,
 }

@@ -1,6 +1,6 @@
 //! Extractors of our own, so that every malformed request gets our error shape: a JSON body
 //! (content type, size, syntax, and the field a type error is in), path ids, query strings,
-//! and the signed-in user.
+//! and (from `crate::identity`, shared with the WebSocket gateway) the signed-in user.
 
 use axum::{
     extract::{FromRequest, FromRequestParts, Path, Query, Request, rejection::BytesRejection},
@@ -8,13 +8,9 @@ use axum::{
 };
 use bytes::Bytes;
 use serde::de::DeserializeOwned;
-use ssgwan_store::User;
 
-use crate::{
-    auth::{hash_token, request_token},
-    error::AppError,
-    state::AppState,
-};
+use crate::error::AppError;
+pub use crate::identity::{CurrentUser, MaybeUser};
 
 /// A JSON body parsed into `T`; only `application/json` (optionally with parameters) accepted.
 pub struct ApiJson<T>(pub T);
@@ -117,48 +113,5 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
                 field: unknown_field(&e.body_text()).unwrap_or_else(|| "query".into()),
                 expected: "the documented query parameters",
             })
-    }
-}
-
-/// The signed-in user; 401 `UNAUTHORIZED` without a live session.
-pub struct CurrentUser {
-    pub user: User,
-    pub token_hash: String,
-}
-
-impl FromRequestParts<AppState> for CurrentUser {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = request_token(&parts.headers).ok_or(AppError::Unauthorized)?;
-        let token_hash = hash_token(&token);
-        let now = state.now();
-        if let Some(user) = state.session_cache.get(&token_hash, now) {
-            return Ok(CurrentUser { user, token_hash });
-        }
-        let (user, expires_at) = state
-            .store
-            .session_user(&token_hash, now)
-            .await?
-            .ok_or(AppError::Unauthorized)?;
-        state
-            .session_cache
-            .put(token_hash.clone(), user.clone(), expires_at);
-        Ok(CurrentUser { user, token_hash })
-    }
-}
-
-/// The signed-in user when there is one; anonymous requests are fine.
-pub struct MaybeUser(pub Option<User>);
-
-impl FromRequestParts<AppState> for MaybeUser {
-    type Rejection = AppError;
-
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        match CurrentUser::from_request_parts(parts, state).await {
-            Ok(current) => Ok(MaybeUser(Some(current.user))),
-            Err(AppError::Unauthorized) => Ok(MaybeUser(None)),
-            Err(other) => Err(other),
-        }
     }
 }

@@ -157,7 +157,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 }
 
 /// The whole application: API, OpenAPI document, web app and middleware.
-pub fn router(state: AppState) -> Router {
+pub fn router(state: AppState, web: Option<web::WebApp>) -> Router {
     let (api, mut openapi) = api();
     openapi
         .paths
@@ -186,7 +186,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { AppError::MethodNotAllowed })
         .route_layer(middleware::from_fn(track_metrics));
 
-    let app = match state.settings.web.clone() {
+    let app = match web {
         Some(web) => api.fallback_service(web::service(web)),
         None => api.fallback(|| async { AppError::NotFound }),
     };

@@ -31,7 +31,7 @@ use ssgwan_store::User;
 use tokio_util::sync::CancellationToken;
 
 use self::{error::SocketError, session::Session};
-use crate::{error::AppError, http::extract::CurrentUser, i18n::Lang, state::AppState};
+use crate::{error::AppError, i18n::Lang, identity::CurrentUser, state::AppState};
 
 /// Frames a connection may have queued before it counts as too slow and is closed.
 pub const QUEUE_FRAMES: usize = 256;
