@@ -2,6 +2,7 @@
 //! server logs a `listening` event with its `addr` (as a JSON line with `--log-format json`)
 //! once the store is migrated and the socket is bound, so that line is the readiness fact.
 //! Shared by the cli, api and cluster tests (`#[path]`-included).
+#![allow(dead_code)]
 
 use std::{
     io::{BufRead, BufReader},
@@ -142,5 +143,80 @@ impl ServerChild {
 impl Drop for ServerChild {
     fn drop(&mut self) {
         self.kill();
+    }
+}
+
+/// Sends every line `child` writes to stdout (read until it exits, so the pipe never fills).
+pub fn stdout_lines(child: &mut Child) -> mpsc::Receiver<String> {
+    let stdout = child.stdout.take().expect("piped stdout");
+    let (sender, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = sender.send(line);
+        }
+    });
+    lines
+}
+
+/// The next line of `lines` containing `needle`, within `within`; `None` if the process closed
+/// its output first (it exited) or the time ran out.
+pub fn line_containing(
+    lines: &mpsc::Receiver<String>,
+    needle: &str,
+    within: Duration,
+) -> Option<String> {
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return Some(line),
+            Ok(_) => {}
+            Err(_) => return None,
+        }
+    }
+}
+
+/// An s3s-fs server (an S3 that checks SigV4 signatures) on `127.0.0.1:0`; killed on drop.
+pub struct S3sFs {
+    /// `http://127.0.0.1:<the port it bound>`.
+    pub endpoint: String,
+    process: Child,
+}
+
+/// Starts `binary` serving `root` (buckets are its directories) and returns once it logged
+/// the address it listens on.
+pub fn start_s3s_fs(
+    binary: &str,
+    root: &std::path::Path,
+    access_key: &str,
+    secret_key: &str,
+) -> S3sFs {
+    let mut process = Command::new(binary)
+        .args(["--host", "127.0.0.1", "--port", "0"])
+        .args(["--access-key", access_key, "--secret-key", secret_key])
+        .arg(root)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("starting {binary}: {e}"));
+    let lines = stdout_lines(&mut process);
+    let mut s3 = S3sFs {
+        endpoint: String::new(),
+        process,
+    };
+    let line = line_containing(&lines, "server is running at ", Duration::from_secs(30))
+        .expect("s3s-fs says where it listens");
+    let at = line.find("http://").expect("an address in the line");
+    s3.endpoint = line[at..].trim().to_owned();
+    // Keep draining its output.
+    std::thread::spawn(move || while lines.recv().is_ok() {});
+    s3
+}
+
+impl Drop for S3sFs {
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
     }
 }
