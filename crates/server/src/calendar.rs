@@ -57,14 +57,16 @@ mod tests {
     #[test]
     fn days_turn_at_midnight_in_the_server_timezone() {
         // 15:00 UTC is midnight in Seoul.
-        let clock = Arc::new(ManualClock::new("2026-03-01T14:59:59Z".parse().unwrap()));
-        let calendar = Calendar::new(clock.clone(), TimeZone::get("Asia/Seoul").unwrap());
+        let clock = Arc::new(ManualClock::new(
+            "2026-03-01T14:59:59Z".parse().expect("instant"),
+        ));
+        let calendar = Calendar::new(clock.clone(), TimeZone::get("Asia/Seoul").expect("tz"));
         assert_eq!(calendar.today(), jiff::civil::date(2026, 3, 1));
-        clock.set("2026-03-01T15:00:00Z".parse().unwrap());
+        clock.set("2026-03-01T15:00:00Z".parse().expect("instant"));
         assert_eq!(calendar.today(), jiff::civil::date(2026, 3, 2));
         assert_eq!(
             calendar.start_of(jiff::civil::date(2026, 3, 2)),
-            Some("2026-03-01T15:00:00Z".parse().unwrap())
+            Some("2026-03-01T15:00:00Z".parse().expect("instant"))
         );
     }
 }

@@ -58,7 +58,7 @@ async fn achieve(app: &TestApp, names: &[&str]) -> (i64, Vec<String>) {
     let mut ws = app.ws(&tokens[0]).await;
     ws.join(room, None).await;
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&app, &mut ws, camera(room, true)).await;
+    send_settled(app, &mut ws, camera(room, true)).await;
     app.set_now("2026-03-02T21:40:00Z");
     attendance_reaching(&mut ws, 2400).await;
     (room, tokens)
