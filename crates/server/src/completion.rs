@@ -114,7 +114,10 @@ impl CompletionJob {
             let mut ticker = tokio::time::interval(interval);
             ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             loop {
+                // Biased: a due periodic pass runs before a request, so `run_now` returns
+                // after every pass that was due when it was called.
                 let reply = tokio::select! {
+                    biased;
                     () = stop.cancelled() => break,
                     _ = ticker.tick() => None,
                     Some(reply) = asked.recv() => Some(reply),

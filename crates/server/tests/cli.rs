@@ -1,21 +1,12 @@
 //! The `ssgwan` binary itself: help, configuration errors, migrate, and graceful shutdown.
 
-use std::{
-    net::TcpListener,
-    process::{Command, Stdio},
-    time::{Duration, Instant},
-};
+#[path = "common/child.rs"]
+mod child;
 
-fn ssgwan() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_ssgwan"));
-    // Settings from the developer's shell must not leak into these runs.
-    for (key, _) in std::env::vars() {
-        if key.starts_with("SSGWAN_") {
-            command.env_remove(key);
-        }
-    }
-    command
-}
+use std::{process::Stdio, time::Duration};
+
+// Settings from the developer's shell must not leak into these runs.
+use child::{ssgwan, start_server};
 
 #[test]
 fn help_lists_every_setting_with_its_environment_twin() {
@@ -96,45 +87,21 @@ fn migrate_creates_the_database_and_is_idempotent() {
 #[test]
 fn serve_stops_gracefully_on_sigterm() {
     let dir = tempfile::tempdir().expect("dir");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let mut child = ssgwan()
-        .args([
-            "serve",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
+    let mut command = ssgwan();
+    command
+        .args(["serve", "--data-dir"])
         .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawned");
-    let started = Instant::now();
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "server did not start"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .expect("kill ran");
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(status) = child.try_wait().expect("wait") {
-            assert!(status.success(), "exit status {status}");
-            break;
-        }
-        assert!(Instant::now() < deadline, "did not stop after SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        .stderr(Stdio::null());
+    // Returns once the server logged that it listens.
+    let mut server = start_server(command);
+    server.terminate();
+    let status = server.wait_exit(Duration::from_secs(15));
+    assert!(status.success(), "exit status {status}");
+    assert!(
+        server.log_text().contains("\"stopped\""),
+        "no 'stopped' line:\n{}",
+        server.log_text()
+    );
 }
 
 #[tokio::test]
@@ -162,40 +129,22 @@ async fn seed_fills_a_database_whose_invariants_hold() {
     assert!(output.status.success(), "{stderr}");
     assert!(stderr.contains("seeded in"), "{stderr}");
 
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let mut server = ssgwan()
+    let mut command = ssgwan();
+    command
         .args([
             "serve",
             "--web-dir",
             "/nonexistent",
             "--rate-limit-per-second",
             "0",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
             "--data-dir",
         ])
         .arg(dir.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawned");
-    let base = format!("http://127.0.0.1:{port}");
+        .stderr(Stdio::null());
+    // Listening means migrated and ready (one node, no Redis).
+    let server = start_server(command);
+    let base = server.base.clone();
     let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
     let page: serde_json::Value = client
         .get(format!("{base}/api/challenges?limit=100"))
         .send()
@@ -239,8 +188,7 @@ async fn seed_fills_a_database_whose_invariants_hold() {
         !ranking["entries"].as_array().expect("entries").is_empty(),
         "scores were recorded"
     );
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
 }
 
 /// A header of a response, as text ("" when absent).
@@ -266,39 +214,16 @@ async fn serve_answers_with_the_web_app_built_into_the_binary_from_any_folder() 
     // Neither the checkout nor a web/dist near the working directory: only the binary.
     let cwd = tempfile::tempdir().expect("dir");
     let data = tempfile::tempdir().expect("dir");
-    let port = TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let mut server = ssgwan()
+    let mut command = ssgwan();
+    command
         .current_dir(cwd.path())
-        .args([
-            "serve",
-            "--rate-limit-per-second",
-            "0",
-            "--addr",
-            &format!("127.0.0.1:{port}"),
-            "--data-dir",
-        ])
+        .args(["serve", "--rate-limit-per-second", "0", "--data-dir"])
         .arg(data.path())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawned");
-    let base = format!("http://127.0.0.1:{port}");
+        .stderr(Stdio::null());
+    // Returns once the server logged that it listens (migrated and ready).
+    let mut server = start_server(command);
+    let base = server.base.clone();
     let client = reqwest::Client::new();
-    for _ in 0..200 {
-        if client
-            .get(format!("{base}/readyz"))
-            .send()
-            .await
-            .is_ok_and(|r| r.status().is_success())
-        {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 
     // index.html, as built, never cached; and the same page for a client route.
     let mut etag = String::new();
@@ -383,6 +308,5 @@ async fn serve_answers_with_the_web_app_built_into_the_binary_from_any_folder() 
     assert!(header(&response, "content-type").starts_with("application/json"));
     let body: serde_json::Value = response.json().await.expect("json");
     assert_eq!(body["code"], "NOT_FOUND", "{body}");
-    let _ = server.kill();
-    let _ = server.wait();
+    server.kill();
 }

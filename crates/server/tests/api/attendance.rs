@@ -8,7 +8,10 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, Ws, spawn_app, spawn_app_at, test_args};
+use crate::{
+    child::{self, ServerChild},
+    support::{TestApp, Ws, spawn_app, spawn_app_at, test_args},
+};
 
 const ONE_SESSION: &str = r#"{"startDate": "2026-03-03", "endDate": "2026-03-03", "daysOfWeek": null, "minMinutes": 30, "successRate": 100}"#;
 
@@ -35,12 +38,13 @@ pub(crate) async fn one_session_room(app: &TestApp, names: &[&str]) -> (i64, Vec
     (room, tokens)
 }
 
-/// Sends a frame and waits until the server has handled it and the attendance actor has had
-/// a tick to see it (the actor reads the manual clock when it handles the command).
-pub(crate) async fn send_settled(ws: &mut Ws, frame: Value) {
+/// Sends a frame and waits until the attendance actor has handled what it caused (the actor
+/// reads the manual clock when it handles the command): the ping/pong proves the session
+/// handled the frame (and sent the actor its command), `settled` that the actor handled it.
+pub(crate) async fn send_settled(app: &TestApp, ws: &mut Ws, frame: Value) {
     ws.send(frame).await;
     ws.assert_alive().await;
-    tokio::time::sleep(Duration::from_millis(150)).await;
+    app.attendance.settled().await;
 }
 
 pub(crate) fn camera(room: i64, on: bool) -> Value {
@@ -57,19 +61,17 @@ pub(crate) async fn attendance_reaching(ws: &mut Ws, seconds: i64) -> Value {
     }
 }
 
-/// The participants once the completion job has settled them (fails after 5 s).
+/// The participants once the completion job has settled them: the actor has written what it
+/// counted, then a settling pass runs (after any periodic one in progress).
 pub(crate) async fn settled_statuses(app: &TestApp, room: i64) -> Vec<(String, String, i64)> {
-    for _ in 0..100 {
-        let statuses = participant_statuses(app, room).await;
-        if statuses.iter().all(|(_, status, _)| status != "ACTIVE") {
-            return statuses;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!(
-        "room {room} was not settled: {:?}",
-        participant_statuses(app, room).await
+    app.attendance.settled().await;
+    app.completion.run_now().await;
+    let statuses = participant_statuses(app, room).await;
+    assert!(
+        statuses.iter().all(|(_, status, _)| status != "ACTIVE"),
+        "room {room} was not settled: {statuses:?}"
     );
+    statuses
 }
 
 pub(crate) async fn participant_statuses(app: &TestApp, room: i64) -> Vec<(String, String, i64)> {
@@ -106,7 +108,7 @@ async fn on_camera_time_accrues_only_inside_the_window_and_achieves_once() {
         ),
         (Some("2026-03-03"), Some(0), Some(1800))
     );
-    send_settled(&mut ws, camera(room, true)).await;
+    send_settled(&app, &mut ws, camera(room, true)).await;
 
     // Ten minutes before the window count for nothing; twenty inside it do.
     app.set_now("2026-03-02T21:20:00Z");
@@ -130,6 +132,7 @@ async fn on_camera_time_accrues_only_inside_the_window_and_achieves_once() {
     ws.expect_none_of("attendance", Duration::from_millis(300))
         .await;
     // 22:30 is past the end and its grace period: the challenge has been settled.
+    app.completion.run_now().await;
     assert_eq!(
         participant_statuses(&app, room).await,
         vec![("host".to_owned(), "COMPLETED".to_owned(), 1)]
@@ -145,13 +148,13 @@ async fn two_tabs_on_camera_count_their_union_not_their_sum() {
     tab1.join(room, None).await;
     tab2.join(room, None).await;
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&mut tab1, camera(room, true)).await;
+    send_settled(&app, &mut tab1, camera(room, true)).await;
     app.set_now("2026-03-02T21:10:00Z");
-    send_settled(&mut tab2, camera(room, true)).await;
+    send_settled(&app, &mut tab2, camera(room, true)).await;
     app.set_now("2026-03-02T21:20:00Z");
-    send_settled(&mut tab1, camera(room, false)).await;
+    send_settled(&app, &mut tab1, camera(room, false)).await;
     app.set_now("2026-03-02T21:30:00Z");
-    send_settled(&mut tab2, camera(room, false)).await;
+    send_settled(&app, &mut tab2, camera(room, false)).await;
     // 21:00–21:30 on camera in at least one tab: 30 minutes, though the tabs add up to 40.
     let frame = attendance_reaching(&mut tab2, 1800).await;
     assert_eq!(
@@ -170,9 +173,9 @@ async fn leaving_the_room_stops_the_clock() {
     let mut ws = app.ws(&tokens[0]).await;
     ws.join(room, None).await;
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&mut ws, camera(room, true)).await;
+    send_settled(&app, &mut ws, camera(room, true)).await;
     app.set_now("2026-03-02T21:05:00Z");
-    send_settled(&mut ws, json!({ "type": "leave", "room": room })).await;
+    send_settled(&app, &mut ws, json!({ "type": "leave", "room": room })).await;
     app.set_now("2026-03-02T21:45:00Z");
     let mut again = app.ws(&tokens[0]).await;
     again.join(room, None).await;
@@ -186,12 +189,17 @@ async fn an_ended_challenge_settles_each_participant_by_success_rate() {
     let mut ws = app.ws(&tokens[0]).await;
     ws.join(room, None).await;
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&mut ws, camera(room, true)).await;
+    send_settled(&app, &mut ws, camera(room, true)).await;
     app.set_now("2026-03-02T21:40:00Z");
     attendance_reaching(&mut ws, 2400).await;
     // The end is 22:00; settling waits a grace period for the last seconds to be written.
     app.set_now("2026-03-02T22:00:05Z");
-    tokio::time::sleep(Duration::from_millis(400)).await;
+    app.attendance.settled().await;
+    assert_eq!(
+        app.completion.run_now().await,
+        0,
+        "settled within the grace"
+    );
     assert!(
         participant_statuses(&app, room)
             .await
@@ -221,7 +229,7 @@ async fn an_ended_challenge_settles_each_participant_by_success_rate() {
 async fn a_server_that_was_down_at_the_end_settles_on_start_and_only_once() {
     let app = spawn_app().await;
     let (room, _tokens) = one_session_room(&app, &["host", "guest"]).await;
-    let dir = app.stop();
+    let dir = app.shut_down().await;
     let args = test_args(&dir, &["--dev-login"]);
     let app = spawn_app_at(dir, args, "2026-03-03T09:00:00Z").await;
     let statuses = settled_statuses(&app, room).await;
@@ -233,7 +241,7 @@ async fn a_server_that_was_down_at_the_end_settles_on_start_and_only_once() {
         ]
     );
     // Running again (the periodic job keeps running) changes nothing.
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(app.completion.run_now().await, 0, "settled a second time");
     assert_eq!(participant_statuses(&app, room).await, statuses);
     let metrics = app
         .client
@@ -250,67 +258,49 @@ async fn a_server_that_was_down_at_the_end_settles_on_start_and_only_once() {
     );
 }
 
-/// The real binary on the real clock: on camera for ~20 s in a session happening now, then
-/// SIGKILL (no chance to flush), then a restart. At most 15 s of the time may be lost.
 #[tokio::test]
-async fn on_camera_time_survives_a_kill_9_losing_at_most_15_seconds() {
-    use std::process::{Command, Stdio};
+async fn a_shutdown_during_a_live_session_keeps_every_second_counted_up_to_it() {
+    let app = spawn_app().await;
+    let (room, tokens) = one_session_room(&app, &["host"]).await;
+    let mut ws = app.ws(&tokens[0]).await;
+    ws.join(room, None).await;
+    app.set_now("2026-03-02T21:00:00Z");
+    send_settled(&app, &mut ws, camera(room, true)).await;
+    // The first second is written at once (a new session date); the next write is 5 s later.
+    app.set_now("2026-03-02T21:00:01Z");
+    attendance_reaching(&mut ws, 1).await;
+    app.set_now("2026-03-02T21:00:04Z");
+    app.attendance.settled().await;
+    // Three more seconds counted, none written yet.
+    let mut other_tab = app.ws(&tokens[0]).await;
+    other_tab.join(room, None).await;
+    assert_eq!(other_tab.next_of("attendance").await["seconds"], 1);
+
+    // The signal: serve returns once the sockets are closed and the actor has written.
+    let dir = app.shut_down().await;
+    let args = test_args(&dir, &["--dev-login"]);
+    let app = spawn_app_at(dir, args, "2026-03-02T21:00:04Z").await;
+    let mut again = app.ws(&tokens[0]).await;
+    again.join(room, None).await;
+    assert_eq!(again.next_of("attendance").await["seconds"], 4);
+}
+
+/// The real binary (system clock, `--addr 127.0.0.1:0`) with one participant on camera in a
+/// session happening now; returns the server, the participant's socket, token and room.
+/// `None` too close to midnight in Seoul for a same-day session window.
+async fn live_session_on_the_binary(
+    dir: &std::path::Path,
+) -> Option<(ServerChild, Ws, String, i64)> {
     let seoul = jiff::tz::TimeZone::get("Asia/Seoul").expect("tz");
     let local = jiff::Timestamp::now().to_zoned_datetime(seoul);
     if local.hour() == 23 && local.minute() >= 35 {
         eprintln!("skipping: too close to midnight in Seoul for a same-day session window");
-        return;
+        return None;
     }
-    let dir = tempfile::tempdir().expect("dir");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port();
-    let start = |dir: &std::path::Path| {
-        Command::new(env!("CARGO_BIN_EXE_ssgwan"))
-            .args([
-                "serve",
-                "--dev-login",
-                "--rate-limit-per-second",
-                "0",
-                "--web-dir",
-                "/nonexistent",
-                "--addr",
-                &format!("127.0.0.1:{port}"),
-                "--data-dir",
-            ])
-            .arg(dir)
-            .env_remove("SSGWAN_DATABASE_URL")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("server starts")
-    };
-    let base = format!("http://127.0.0.1:{port}");
+    let server = start_binary(dir);
     let client = reqwest::Client::new();
-    let ready = |client: &reqwest::Client| {
-        let url = format!("{base}/readyz");
-        let client = client.clone();
-        async move {
-            for _ in 0..200 {
-                if client
-                    .get(&url)
-                    .send()
-                    .await
-                    .is_ok_and(|r| r.status() == StatusCode::OK)
-                {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            panic!("server did not start");
-        }
-    };
-    let mut server = start(dir.path());
-    ready(&client).await;
     let login: Value = client
-        .post(format!("{base}/api/auth/dev-login"))
+        .post(server.url("/api/auth/dev-login"))
         .json(&json!({ "nickname": "crashy" }))
         .send()
         .await
@@ -327,7 +317,7 @@ async fn on_camera_time_survives_a_kill_9_losing_at_most_15_seconds() {
         "sessionStart": session_start, "sessionEnd": session_end, "minMinutes": 15, "timezone": "Asia/Seoul",
     });
     let created: Value = client
-        .post(format!("{base}/api/challenges"))
+        .post(server.url("/api/challenges"))
         .bearer_auth(&token)
         .json(&body)
         .send()
@@ -339,30 +329,106 @@ async fn on_camera_time_survives_a_kill_9_losing_at_most_15_seconds() {
     let room = created["id"]
         .as_i64()
         .unwrap_or_else(|| panic!("created: {created}"));
-
-    let mut ws = crate::support::connect_ws(&base, &token).await;
+    let mut ws = crate::support::connect_ws(&server.base, &token).await;
     ws.join(room, None).await;
     ws.send(camera(room, true)).await;
     ws.assert_alive().await;
+    Some((server, ws, token, room))
+}
+
+fn start_binary(dir: &std::path::Path) -> ServerChild {
+    let mut command = child::ssgwan();
+    command
+        .args([
+            "serve",
+            "--dev-login",
+            "--rate-limit-per-second",
+            "0",
+            "--web-dir",
+            "/nonexistent",
+            "--data-dir",
+        ])
+        .arg(dir)
+        .stderr(std::process::Stdio::null());
+    child::start_server(command)
+}
+
+/// The next attendance frame reporting at least `seconds` (written every 5 s of real time).
+async fn written_at_least(ws: &mut Ws, seconds: i64) -> i64 {
+    loop {
+        let frame = ws
+            .try_next(Duration::from_secs(15))
+            .await
+            .unwrap_or_else(|| panic!("no attendance frame reaching {seconds} s within 15 s"));
+        if frame["type"] == "attendance"
+            && let Some(written) = frame["seconds"].as_i64()
+            && written >= seconds
+        {
+            return written;
+        }
+    }
+}
+
+/// The seconds the database holds for the room, as a fresh start of the binary reports them.
+async fn seconds_after_restart(dir: &std::path::Path, token: &str, room: i64) -> i64 {
+    let server = start_binary(dir);
+    let mut ws = crate::support::connect_ws(&server.base, token).await;
+    ws.join(room, None).await;
+    ws.next_of("attendance").await["seconds"]
+        .as_i64()
+        .expect("seconds")
+}
+
+/// The real binary on the real clock: on camera until the server has written twice (~10 s),
+/// then SIGKILL (no chance to flush), then a restart. What was written survives, and at most
+/// 15 s of the time may be lost.
+#[tokio::test]
+async fn on_camera_time_survives_a_kill_9_losing_at_most_15_seconds() {
+    let dir = tempfile::tempdir().expect("dir");
+    let Some((mut server, mut ws, token, room)) = live_session_on_the_binary(dir.path()).await
+    else {
+        return;
+    };
     let on_since = std::time::Instant::now();
-    tokio::time::sleep(Duration::from_secs(20)).await;
-    server.kill().expect("SIGKILL");
+    let written = written_at_least(&mut ws, 10).await;
+    server.kill();
     let on_camera = on_since.elapsed().as_secs() as i64;
-    let _ = server.wait();
     drop(ws);
 
-    let mut server = start(dir.path());
-    ready(&client).await;
-    let mut ws = crate::support::connect_ws(&base, &token).await;
-    ws.join(room, None).await;
-    let kept = ws.next_of("attendance").await["seconds"]
-        .as_i64()
-        .expect("seconds");
-    let _ = server.kill();
-    let _ = server.wait();
-    eprintln!("on camera {on_camera} s before SIGKILL; {kept} s survived the restart");
+    let kept = seconds_after_restart(dir.path(), &token, room).await;
+    eprintln!("on camera {on_camera} s before SIGKILL ({written} s written); {kept} s survived");
+    assert!(kept >= written, "{written} s were written, {kept} s kept");
     assert!(
         kept >= on_camera - 15 && kept <= on_camera + 1,
         "on camera {on_camera} s, kept {kept} s after SIGKILL"
+    );
+}
+
+/// The real binary and a real SIGTERM between two writes: every second on camera up to the
+/// signal is kept (within the one second the count rounds down).
+#[tokio::test]
+async fn on_camera_time_survives_a_sigterm_to_the_second() {
+    let dir = tempfile::tempdir().expect("dir");
+    let Some((mut server, mut ws, token, room)) = live_session_on_the_binary(dir.path()).await
+    else {
+        return;
+    };
+    let on_since = std::time::Instant::now();
+    // Written at about 5 s; the next write would be at about 10 s.
+    let written = written_at_least(&mut ws, 5).await;
+    // Two more seconds of real time on camera that only the flush at the signal can keep (the
+    // binary runs on the system clock: this is the time under test, not a synchronization).
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    server.terminate();
+    let on_camera = on_since.elapsed().as_secs() as i64;
+    let status = server.wait_exit(Duration::from_secs(20));
+    assert!(status.success(), "exit status {status}");
+    drop(ws);
+
+    let kept = seconds_after_restart(dir.path(), &token, room).await;
+    eprintln!("on camera {on_camera} s before SIGTERM ({written} s written); {kept} s kept");
+    assert!(
+        kept >= on_camera - 1 && kept <= on_camera + 1,
+        "on camera {on_camera} s, kept {kept} s after SIGTERM"
     );
 }

@@ -229,7 +229,7 @@ async fn a_new_score_moves_the_sparkline_and_the_level_at_once() {
     let (_, before) = app.get("/api/me", Some(&tokens[0])).await;
     assert_eq!(before["recentScores"], json!([0, 0, 0, 0, 0, 0, 0]));
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&mut ws, camera(room, true)).await;
+    send_settled(&app, &mut ws, camera(room, true)).await;
     app.set_now("2026-03-02T21:40:00Z");
     attendance_reaching(&mut ws, 2400).await;
     // 2026-03-03 06:40 in Seoul: today is the last day of the sparkline.
@@ -317,7 +317,9 @@ async fn the_query_count_of_a_ranking_page_does_not_grow_with_the_page() {
         &users,
     )
     .await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The pass at start is over once a requested pass (queued behind it) has returned.
+    app.completion.run_now().await;
+    app.attendance.settled().await;
     assert_eq!(
         queries_for(&app, "/healthz", None).await.0,
         0,

@@ -3,6 +3,8 @@
 mod attendance;
 mod auth;
 mod challenges;
+#[path = "../common/child.rs"]
+mod child;
 mod concurrency;
 mod errors;
 mod kakao;

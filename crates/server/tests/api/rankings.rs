@@ -58,7 +58,7 @@ async fn achieve(app: &TestApp, names: &[&str]) -> (i64, Vec<String>) {
     let mut ws = app.ws(&tokens[0]).await;
     ws.join(room, None).await;
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&mut ws, camera(room, true)).await;
+    send_settled(app, &mut ws, camera(room, true)).await;
     app.set_now("2026-03-02T21:40:00Z");
     attendance_reaching(&mut ws, 2400).await;
     (room, tokens)
@@ -71,7 +71,7 @@ async fn scores_show_on_the_board_within_a_second_and_push_a_ranking_frame() {
     let mut ws = app.ws(&tokens[0]).await;
     ws.join(room, None).await;
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&mut ws, camera(room, true)).await;
+    send_settled(&app, &mut ws, camera(room, true)).await;
     app.set_now("2026-03-02T21:30:00Z");
     attendance_reaching(&mut ws, 1800).await;
     let (page, took) = board_until(&app, "", Some(&tokens[0]), |p| {
@@ -99,6 +99,7 @@ async fn scores_show_on_the_board_within_a_second_and_push_a_ranking_frame() {
 
     // Completing the challenge adds 50 and a completion.
     app.set_now("2026-03-02T22:00:16Z");
+    app.completion.run_now().await;
     let (page, _) = board_until(&app, "", None, |p| p["entries"][0]["totalScore"] == 60).await;
     assert_eq!(ranks(&page), vec![(1, "runner".to_owned(), 60, 1)]);
     assert_eq!(participant_statuses(&app, room).await[0].1, "COMPLETED");
@@ -115,9 +116,9 @@ async fn equal_scores_rank_who_reached_them_first_and_me_shows_outside_the_top()
     later_ws.join(later_room, None).await;
     early_ws.join(early_room, None).await;
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&mut early_ws, camera(early_room, true)).await;
+    send_settled(&app, &mut early_ws, camera(early_room, true)).await;
     app.set_now("2026-03-02T21:10:00Z");
-    send_settled(&mut later_ws, camera(later_room, true)).await;
+    send_settled(&app, &mut later_ws, camera(later_room, true)).await;
     app.set_now("2026-03-02T21:35:00Z");
     attendance_reaching(&mut early_ws, 2100).await;
     app.set_now("2026-03-02T21:45:00Z");
@@ -323,17 +324,17 @@ async fn a_connected_user_who_is_overtaken_hears_their_new_rank() {
     leader_ws.join(leader_room, None).await;
     chaser_ws.join(chaser_room, None).await;
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&mut leader_ws, camera(leader_room, true)).await;
+    send_settled(&app, &mut leader_ws, camera(leader_room, true)).await;
     app.set_now("2026-03-02T21:10:00Z");
-    send_settled(&mut chaser_ws, camera(chaser_room, true)).await;
+    send_settled(&app, &mut chaser_ws, camera(chaser_room, true)).await;
     app.set_now("2026-03-02T21:31:00Z");
     attendance_reaching(&mut leader_ws, 1800).await;
     assert_eq!(leader_ws.next_of("ranking").await["rank"], 1);
     app.set_now("2026-03-02T21:45:00Z");
     attendance_reaching(&mut chaser_ws, 1800).await;
     assert_eq!(chaser_ws.next_of("ranking").await["rank"], 2);
-    send_settled(&mut chaser_ws, camera(chaser_room, false)).await;
-    send_settled(&mut leader_ws, camera(leader_room, false)).await;
+    send_settled(&app, &mut chaser_ws, camera(chaser_room, false)).await;
+    send_settled(&app, &mut leader_ws, camera(leader_room, false)).await;
     // The chaser's challenge ends at 22:00 and is settled after the grace period.
     app.set_now("2026-03-02T22:00:16Z");
     let overtaken = leader_ws.next_of("ranking").await;

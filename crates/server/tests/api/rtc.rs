@@ -68,7 +68,7 @@ async fn turn_credentials_from_the_api_get_a_real_coturn_allocation() {
     }
     let port = free_port();
     let secret = "coturn-test-secret";
-    let coturn = Coturn(
+    let mut coturn = Coturn(
         Command::new("turnserver")
             .args([
                 "-n",
@@ -84,11 +84,14 @@ async fn turn_credentials_from_the_api_get_a_real_coturn_allocation() {
             .arg(format!("--listening-port={port}"))
             .arg(format!("--static-auth-secret={secret}"))
             .args(["--min-port=49300", "--max-port=49400"])
-            .stdout(Stdio::null())
+            // Verbose, to stdout: it says when its UDP listener is open.
+            .args(["-v", "--log-file=stdout"])
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("turnserver starts"),
     );
+    let coturn_log = crate::child::stdout_lines(&mut coturn.0);
     let turn_url = format!("turn:127.0.0.1:{port}?transport=udp");
     let dir = tempfile::tempdir().expect("dir");
     let args = test_args(
@@ -109,15 +112,18 @@ async fn turn_credentials_from_the_api_get_a_real_coturn_allocation() {
     let username = turn["username"].as_str().expect("username").to_owned();
     let credential = turn["credential"].as_str().expect("credential").to_owned();
 
-    // coturn may need a moment to bind.
-    let mut attempt = uclient(port, &username, &credential);
-    for _ in 0..20 {
-        if attempt.0 {
-            break;
-        }
-        std::thread::sleep(std::time::Duration::from_millis(250));
-        attempt = uclient(port, &username, &credential);
-    }
+    assert!(
+        crate::child::line_containing(
+            &coturn_log,
+            "UDP listener opened on",
+            std::time::Duration::from_secs(20)
+        )
+        .is_some(),
+        "coturn did not open its UDP listener within 20 s"
+    );
+    // Keep draining its output.
+    std::thread::spawn(move || while coturn_log.recv().is_ok() {});
+    let attempt = uclient(port, &username, &credential);
     assert!(
         attempt.0,
         "allocation with the API's credentials failed:\n{}",

@@ -8,7 +8,11 @@ use jiff::Timestamp;
 use reqwest::{Client, Method, Response, StatusCode};
 use serde_json::{Value, json};
 use ssgwan_domain::ManualClock;
-use ssgwan_server::config::{Cli, Command, ServeArgs};
+use ssgwan_server::{
+    attendance::Attendance,
+    completion::CompletionJob,
+    config::{Cli, Command, ServeArgs},
+};
 use tempfile::TempDir;
 use tokio::sync::oneshot;
 
@@ -19,6 +23,10 @@ pub struct TestApp {
     pub base: String,
     pub client: Client,
     pub clock: Arc<ManualClock>,
+    /// The attendance actor: `settled()` once the frames that reach it have been handled.
+    pub attendance: Attendance,
+    /// The completion job: `run_now()` for a settling pass the test can wait for.
+    pub completion: CompletionJob,
     /// Holds the temporary data directory for the lifetime of the test.
     pub _dir: TempDir,
     shutdown: Option<oneshot::Sender<()>>,
@@ -83,14 +91,16 @@ pub async fn spawn_app_at(dir: TempDir, args: ServeArgs, instant: &str) -> TestA
     let clock = Arc::new(ManualClock::new(
         instant.parse::<Timestamp>().expect("instant"),
     ));
-    let (tx, rx) = oneshot::channel::<()>();
-    let server_clock = clock.clone();
-    let server = tokio::spawn(async move {
-        ssgwan_server::launch(&args, listener, server_clock, async move {
-            let _ = rx.await;
-        })
+    // Built: the store is migrated and the background tasks run; the listener is bound.
+    let built = ssgwan_server::build(&args, clock.clone())
         .await
-    });
+        .expect("test server builds");
+    let attendance = built.attendance();
+    let completion = built.completion();
+    let (tx, rx) = oneshot::channel::<()>();
+    let server = tokio::spawn(built.serve(listener, async move {
+        let _ = rx.await;
+    }));
     let client = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -99,20 +109,16 @@ pub async fn spawn_app_at(dir: TempDir, args: ServeArgs, instant: &str) -> TestA
         base,
         client,
         clock,
+        attendance,
+        completion,
         _dir: dir,
         shutdown: Some(tx),
         server: Some(server),
     };
-    // Ready when /readyz answers (migrations done).
-    for _ in 0..200 {
-        if let Ok(r) = app.client.get(format!("{}/readyz", app.base)).send().await
-            && r.status() == StatusCode::OK
-        {
-            return app;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    panic!("test server did not become ready");
+    // Nothing left to wait for: the bound listener queues connections until serve accepts.
+    let (status, body) = app.get("/readyz", None).await;
+    assert_eq!(status, StatusCode::OK, "test server not ready: {body}");
+    app
 }
 
 impl Drop for TestApp {
@@ -270,6 +276,25 @@ impl TestApp {
         if let Some(server) = self.server.take() {
             server.abort();
         }
+        self.take_dir()
+    }
+
+    /// Stops the server as a signal would (sockets closed, background tasks finished and
+    /// awaited), returns once `serve` has returned, and hands back the data directory.
+    pub async fn shut_down(mut self) -> TempDir {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            server
+                .await
+                .expect("server task")
+                .expect("server stopped cleanly");
+        }
+        self.take_dir()
+    }
+
+    fn take_dir(&mut self) -> TempDir {
         std::mem::replace(
             &mut self._dir,
             tempfile::tempdir().expect("placeholder dir"),

@@ -598,7 +598,7 @@ struct S3sFs {
     root: tempfile::TempDir,
     access_key: String,
     secret_key: String,
-    _process: tokio::process::Child,
+    _process: crate::child::S3sFs,
 }
 
 const BUCKET: &str = "ssgwan-uploads";
@@ -613,37 +613,17 @@ impl S3sFs {
         let root = tempfile::tempdir().expect("temp dir");
         // s3s-fs maps buckets to directories under its root.
         std::fs::create_dir(root.path().join(BUCKET)).expect("bucket directory");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("free port")
-            .port();
         let access_key = format!("AK{}", hex::encode(rand::random::<[u8; 8]>())).to_uppercase();
         let secret_key = hex::encode(rand::random::<[u8; 20]>());
-        let process = tokio::process::Command::new(&binary)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--access-key", &access_key, "--secret-key", &secret_key])
-            .arg(root.path())
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap_or_else(|e| panic!("starting {binary}: {e}"));
-        for _ in 0..200 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return Some(Self {
-                    endpoint: format!("http://127.0.0.1:{port}"),
-                    root,
-                    access_key,
-                    secret_key,
-                    _process: process,
-                });
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("s3s-fs did not start listening");
+        // Binds 127.0.0.1:0 and says where.
+        let process = crate::child::start_s3s_fs(&binary, root.path(), &access_key, &secret_key);
+        Some(Self {
+            endpoint: process.endpoint.clone(),
+            root,
+            access_key,
+            secret_key,
+            _process: process,
+        })
     }
 
     /// A server whose files go to this bucket, signing with `secret`.

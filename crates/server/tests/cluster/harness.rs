@@ -6,14 +6,17 @@
 
 use std::{
     net::TcpListener,
-    path::PathBuf,
     process::{Child, Command, Stdio},
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 use reqwest::{Client, StatusCode};
 use serde_json::{Value, json};
 
+use crate::child::{ServerChild, line_containing, ssgwan, start_server, stdout_lines};
+
+/// A port that was free a moment ago, for the servers that cannot report the port they bound
+/// (Redis must come back on the same port after a restart anyway).
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -29,12 +32,18 @@ pub struct Redis {
 
 impl Redis {
     pub fn start() -> Redis {
-        let mut redis = Redis {
-            port: free_port(),
-            child: None,
-        };
-        redis.restart();
-        redis
+        // The port is chosen before redis binds it: another process may take it in between,
+        // then redis exits at once and a new port is tried.
+        for _ in 0..5 {
+            let mut redis = Redis {
+                port: free_port(),
+                child: None,
+            };
+            if redis.try_start() {
+                return redis;
+            }
+        }
+        panic!("redis-server did not start");
     }
 
     pub fn url(&self) -> String {
@@ -43,22 +52,29 @@ impl Redis {
 
     /// (Re)starts it on the same port, empty.
     pub fn restart(&mut self) {
+        assert!(self.try_start(), "redis-server did not restart");
+    }
+
+    /// Starts it and waits until it says it accepts connections.
+    fn try_start(&mut self) -> bool {
         self.stop();
-        let child = Command::new("redis-server")
+        let mut child = Command::new("redis-server")
             .args(["--bind", "127.0.0.1", "--port", &self.port.to_string()])
             .args(["--save", "", "--appendonly", "no"])
-            .stdout(Stdio::null())
+            .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("redis-server runs (apt-get install redis-server; scripts/test.sh does)");
+        let lines = stdout_lines(&mut child);
         self.child = Some(child);
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(10));
-        }
-        panic!("redis-server did not start");
+        let ready = line_containing(
+            &lines,
+            "Ready to accept connections",
+            Duration::from_secs(10),
+        );
+        // Keep draining its output.
+        std::thread::spawn(move || while lines.recv().is_ok() {});
+        ready.is_some()
     }
 
     /// Kills it (SIGKILL): everything it held is gone.
@@ -76,53 +92,50 @@ impl Drop for Redis {
     }
 }
 
-/// One `ssgwan serve` process.
+/// One `ssgwan serve` process, on `127.0.0.1:0` (it reports the port it bound).
 pub struct Node {
     pub base: String,
-    child: Child,
+    server: ServerChild,
     _dir: tempfile::TempDir,
-    log: PathBuf,
 }
 
 impl Node {
     /// Starts a node on `database` with `extra` flags and waits until it is ready.
     pub async fn start(database: &str, extra: &[String]) -> Node {
         let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
-        let log = dir.path().join("server.log");
-        let mut command = Command::new(env!("CARGO_BIN_EXE_ssgwan"));
-        for (key, _) in std::env::vars() {
-            if key.starts_with("SSGWAN_") {
-                command.env_remove(key);
-            }
-        }
+        let mut command = ssgwan();
         command
             .args(["serve", "--dev-login", "--rate-limit-per-second", "0"])
-            .args(["--addr", &format!("127.0.0.1:{port}")])
             .arg("--data-dir")
             .arg(dir.path())
-            .args(["--web-dir", "/nonexistent", "--log-format", "json"])
+            .args(["--web-dir", "/nonexistent"])
             .args(["--database-url", database])
             .args(extra)
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&log).expect("log file"));
-        let child = command.spawn().expect("ssgwan starts");
+            .stderr(Stdio::null());
+        // Listening: migrated, the boards checked, the socket bound.
+        let server = start_server(command);
         let node = Node {
-            base: format!("http://127.0.0.1:{port}"),
-            child,
+            base: server.base.clone(),
+            server,
             _dir: dir,
-            log,
         };
+        // Ready also needs Redis to answer; the client connects lazily and says nothing when
+        // it has, so this asks (with a generous deadline).
         let client = Client::new();
-        for _ in 0..600 {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
             if let Ok(r) = client.get(node.url("/readyz")).send().await
                 && r.status() == StatusCode::OK
             {
                 return node;
             }
+            assert!(
+                Instant::now() < deadline,
+                "node did not become ready:\n{}",
+                node.log_text()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        panic!("node did not become ready:\n{}", node.log_text());
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -130,19 +143,24 @@ impl Node {
     }
 
     pub fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
+        self.server.log_text()
     }
 
     /// SIGKILL: no goodbye to anyone.
     pub fn kill(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        self.server.kill();
     }
-}
 
-impl Drop for Node {
-    fn drop(&mut self) {
-        self.kill();
+    /// SIGTERM, and returns once the process has exited (successfully): by then it has
+    /// written everything it counted.
+    pub fn stop(&mut self) {
+        self.server.terminate();
+        let status = self.server.wait_exit(Duration::from_secs(30));
+        assert!(
+            status.success(),
+            "exit status {status}:\n{}",
+            self.log_text()
+        );
     }
 }
 
@@ -253,7 +271,7 @@ impl Api {
 pub struct S3 {
     pub flags: Vec<String>,
     _root: tempfile::TempDir,
-    child: Child,
+    _process: crate::child::S3sFs,
 }
 
 impl S3 {
@@ -264,48 +282,26 @@ impl S3 {
         };
         let root = tempfile::tempdir().expect("temp dir");
         std::fs::create_dir(root.path().join("uploads")).expect("bucket directory");
-        let port = free_port();
         let secret = format!("secret-{}", std::process::id());
-        let child = Command::new(&binary)
-            .args(["--host", "127.0.0.1", "--port", &port.to_string()])
-            .args(["--access-key", "CLUSTERTEST", "--secret-key", &secret])
-            .arg(root.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("s3s-fs starts");
-        // Owned by the guard at once, so it is stopped however this ends.
-        let mut s3 = S3 {
-            flags: Vec::new(),
+        // Binds 127.0.0.1:0 and says where.
+        let process = crate::child::start_s3s_fs(&binary, root.path(), "CLUSTERTEST", &secret);
+        let flags = [
+            "--s3-bucket",
+            "uploads",
+            "--s3-endpoint",
+            &process.endpoint,
+            "--s3-access-key-id",
+            "CLUSTERTEST",
+            "--s3-secret-access-key",
+            &secret,
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        Some(S3 {
+            flags,
             _root: root,
-            child,
-        };
-        for _ in 0..200 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                s3.flags = [
-                    "--s3-bucket",
-                    "uploads",
-                    "--s3-endpoint",
-                    &format!("http://127.0.0.1:{port}"),
-                    "--s3-access-key-id",
-                    "CLUSTERTEST",
-                    "--s3-secret-access-key",
-                    &secret,
-                ]
-                .map(str::to_owned)
-                .to_vec();
-                return Some(s3);
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
-        panic!("s3s-fs did not start");
-    }
-}
-
-impl Drop for S3 {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+            _process: process,
+        })
     }
 }
 
