@@ -3,9 +3,7 @@
 # throwaway servers (SQLite files, and a PostgreSQL and a MariaDB started here for the
 # `backends` and `cluster` scenarios). Extra arguments go to ssgwan-bench (see --help).
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-. scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
 cargo build --release --locked -p ssgwan-server -p ssgwan-bench
 if [ -z "${SSGWAN_TEST_POSTGRES_URL:-}" ]; then start_postgres; fi
 if [ -z "${SSGWAN_TEST_MYSQL_URL:-}" ]; then start_mariadb; fi

@@ -1,4 +1,7 @@
-# Shared helpers for the project's scripts. Sourced, not run.
+# Shared helpers for the project's scripts. Sourced, not run; sourcing it sets ROOT to the
+# repository's root and goes there, where every script runs.
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
 
 # Installs Debian packages that are missing (needs root; apt-get update once per run).
 ensure_apt() {

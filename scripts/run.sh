@@ -2,9 +2,7 @@
 # Runs the platform embedded (SQLite + local files) at http://localhost:8080 with dev login on.
 # Extra arguments go to `ssgwan serve` (see `ssgwan serve --help`).
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-. scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
 build_web
 cargo build --release -p ssgwan-server
 exec target/release/ssgwan serve --dev-login "$@"

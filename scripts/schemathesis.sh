@@ -2,9 +2,7 @@
 # Fuzzes the HTTP API from its own OpenAPI document with schemathesis (`--checks all`), signed
 # in with a dev-login token, against a throwaway server and database. Fails on any finding.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-. scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
 ensure_python_tools
 
 cargo build --locked -p ssgwan-server

@@ -3,9 +3,7 @@
 # PostgreSQL, MariaDB), Redis and cluster tests; schemathesis against a live server; and
 # end-to-end tests of the web app in real Chromium. Installs what the tests need on first run.
 set -euo pipefail
-ROOT=$(cd "$(dirname "$0")/.." && pwd)
-cd "$ROOT"
-. scripts/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 ensure_apt curl python3-venv coturn chromium fonts-noto-cjk
 ensure_python_tools

@@ -4,23 +4,12 @@
 //! database). The same load on each: `users` users racing for one 50-place challenge, then the
 //! same users joining 5 challenges each over 100.
 
-use std::{sync::Arc, time::Instant};
+use std::sync::Arc;
 
-use futures::{StreamExt, stream};
 use sqlx::{Connection, Executor};
 use ssgwan_store::{NewUser, SqlStore, prelude::*};
 
-struct Figures {
-    requests: usize,
-    won: usize,
-    seconds: f64,
-}
-
-impl Figures {
-    fn rate(&self) -> f64 {
-        self.requests as f64 / self.seconds
-    }
-}
+use crate::joins::race_store;
 
 fn with_database(url: &str, name: &str) -> String {
     let (server, _) = url.rsplit_once('/').unwrap_or((url, ""));
@@ -64,26 +53,6 @@ async fn open(backend: &str) -> anyhow::Result<Option<(SqlStore, Option<tempfile
     Ok(Some((store, dir)))
 }
 
-async fn race(store: &Arc<SqlStore>, jobs: Vec<(i64, i64)>, concurrency: usize) -> Figures {
-    let now = jiff::Timestamp::now();
-    let started = Instant::now();
-    let requests = jobs.len();
-    let won = stream::iter(jobs)
-        .map(|(user, challenge)| {
-            let store = store.clone();
-            async move { store.join_challenge(challenge, user, now).await.is_ok() }
-        })
-        .buffer_unordered(concurrency)
-        .filter(|ok| futures::future::ready(*ok))
-        .count()
-        .await;
-    Figures {
-        requests,
-        won,
-        seconds: started.elapsed().as_secs_f64(),
-    }
-}
-
 /// Prints one line per backend and race.
 pub async fn run(users: usize, concurrency: usize) -> anyhow::Result<()> {
     println!(
@@ -116,42 +85,15 @@ pub async fn run(users: usize, concurrency: usize) -> anyhow::Result<()> {
             user_ids.push(store.create_user(user, now).await?.id);
         }
         let start = (today + jiff::ToSpan::days(1)).to_string();
-        let mut ids = Vec::new();
-        for i in 0..101 {
-            let spec = ssgwan_domain::ChallengeDraft {
-                title: Some(format!("backend race {i}")),
-                category: Some("STUDY".into()),
-                capacity: Some(50),
-                start_date: Some(start.clone()),
-                end_date: Some(start.clone()),
-                session_start: Some("06:00".into()),
-                session_end: Some("07:00".into()),
-                min_minutes: Some(30),
-                ..Default::default()
-            }
-            .validate(now)
-            .map_err(|e| anyhow::anyhow!("{e:?}"))?;
-            ids.push(store.create_challenge(host.id, &spec, today, now).await?);
-        }
-        let contested = race(
+        let (contested, spread) = race_store(
             &store,
-            user_ids.iter().map(|u| (*u, ids[0])).collect(),
+            host.id,
+            &user_ids,
             concurrency,
+            &start,
+            "backend race",
         )
-        .await;
-        let spread_ids = &ids[1..];
-        let spread = race(
-            &store,
-            user_ids
-                .iter()
-                .enumerate()
-                .flat_map(|(n, u)| {
-                    (0..5).map(move |k| (*u, spread_ids[(n * 5 + k) % spread_ids.len()]))
-                })
-                .collect(),
-            concurrency,
-        )
-        .await;
+        .await?;
         println!(
             "{backend:<9} one contested challenge: {:>7.0} attempts/s ({} won of {}); spread over 100: {:>7.0} joins/s ({} won of {})",
             contested.rate(),

@@ -18,7 +18,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 
 use crate::{
     Args, ms, percentile,
-    server::{challenge_body, login, start_date, start_server},
+    server::{WORDS, challenge_body, login, start_date, start_server},
 };
 
 async fn create_challenges(
@@ -49,10 +49,17 @@ async fn create_challenges(
     ids.into_iter().collect()
 }
 
-struct JoinFigures {
-    requests: usize,
-    won: usize,
-    elapsed: Duration,
+pub(crate) struct JoinFigures {
+    pub(crate) requests: usize,
+    pub(crate) won: usize,
+    pub(crate) elapsed: Duration,
+}
+
+impl JoinFigures {
+    /// Requests a second.
+    pub(crate) fn rate(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
 }
 
 /// Sends every (token, challenge) join at once (bounded by `concurrency`).
@@ -140,17 +147,39 @@ async fn store_races(
     user_ids: &[i64],
     concurrency: usize,
 ) -> anyhow::Result<(JoinFigures, JoinFigures)> {
-    use ssgwan_store::prelude::*;
     let url = format!("sqlite://{}", db.display());
     let store = Arc::new(ssgwan_store::SqlStore::connect(&url, 16).await?);
+    race_store(
+        &store,
+        host_id,
+        user_ids,
+        concurrency,
+        &start_date(),
+        "store race",
+    )
+    .await
+}
+
+/// The two races through `store` directly: 101 challenges by `host_id` (50 places, one
+/// session on `start`, titled `title` and a number), every user joining the first, then every
+/// user joining five of the other hundred.
+pub(crate) async fn race_store(
+    store: &Arc<ssgwan_store::SqlStore>,
+    host_id: i64,
+    user_ids: &[i64],
+    concurrency: usize,
+    start: &str,
+    title: &str,
+) -> anyhow::Result<(JoinFigures, JoinFigures)> {
+    use ssgwan_store::prelude::*;
     let now = jiff::Timestamp::now();
     let spec = |i: usize| {
         ssgwan_domain::ChallengeDraft {
-            title: Some(format!("store race {i}")),
+            title: Some(format!("{title} {i}")),
             category: Some("STUDY".into()),
             capacity: Some(50),
-            start_date: Some(start_date()),
-            end_date: Some(start_date()),
+            start_date: Some(start.to_owned()),
+            end_date: Some(start.to_owned()),
             session_start: Some("06:00".into()),
             session_end: Some("07:00".into()),
             min_minutes: Some(30),
@@ -345,27 +374,23 @@ pub async fn run(args: &Args) -> anyhow::Result<()> {
             started.elapsed().as_secs_f64()
         );
     }
-    let queries = [
-        "새벽",
-        "독서",
-        "러닝",
-        "코딩",
-        "영어",
-        "명상",
+    // The first title words as they are, others in another case, and a few rarer or absent.
+    let mut queries = WORDS[..6].to_vec();
+    queries.extend([
         "study",
         "FOCUS",
         "piano",
         "챌린지 #77",
         "없는말",
         "session 9",
-    ];
+    ]);
     let started = Instant::now();
     let mut latencies: Vec<Duration> = stream::iter(0..args.searches)
         .map(|i| {
             let client = &client;
             let base = &base;
+            let q = queries[i % queries.len()];
             async move {
-                let q = queries[i % queries.len()];
                 let t = Instant::now();
                 let ok = client
                     .get(format!("{base}/api/challenges"))

@@ -103,21 +103,23 @@ pub async fn login(client: &Client, base: &str, nickname: &str) -> anyhow::Resul
 
 const CATEGORIES: [&str; 6] = ["STUDY", "WORKOUT", "MORNING", "READING", "HOBBY", "ETC"];
 
+/// The words challenge titles and descriptions are made of (and searched for).
+pub const WORDS: [&str; 12] = [
+    "새벽",
+    "독서",
+    "러닝",
+    "코딩",
+    "영어",
+    "명상",
+    "스트레칭",
+    "요가",
+    "Study",
+    "Focus",
+    "Piano",
+    "Drawing",
+];
+
 pub fn challenge_body(i: usize, capacity: i64) -> Value {
-    const WORDS: [&str; 12] = [
-        "새벽",
-        "독서",
-        "러닝",
-        "코딩",
-        "영어",
-        "명상",
-        "스트레칭",
-        "요가",
-        "Study",
-        "Focus",
-        "Piano",
-        "Drawing",
-    ];
     json!({
         "title": format!("{} {} 챌린지 #{i}", WORDS[i % WORDS.len()], WORDS[(i / 12) % WORDS.len()]),
         "description": format!("{} 함께 해요. Session {}", WORDS[(i * 7) % WORDS.len()], i),

@@ -94,24 +94,9 @@ pub fn completion(achieved: i64, scheduled: i64, success_rate: i64) -> Completio
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ChallengeDraft;
 
     fn schedule() -> Schedule {
-        ChallengeDraft {
-            title: Some("t".into()),
-            category: Some("STUDY".into()),
-            capacity: Some(5),
-            start_date: Some("2026-03-09".into()),
-            end_date: Some("2026-03-15".into()),
-            days_of_week: Some(vec!["MON".into(), "WED".into(), "FRI".into()]),
-            session_start: Some("06:00".into()),
-            session_end: Some("07:00".into()),
-            min_minutes: Some(30),
-            ..Default::default()
-        }
-        .validate("2026-03-01T00:00:00Z".parse().expect("ts"))
-        .expect("valid")
-        .schedule
+        crate::fixtures::spec().schedule
     }
 
     fn at(s: &str) -> Timestamp {

@@ -364,23 +364,7 @@ fn time(field: &'static str, value: Option<&str>) -> Result<jiff::civil::Time, I
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
-    fn spec() -> ChallengeSpec {
-        ChallengeDraft {
-            title: Some("t".into()),
-            category: Some("STUDY".into()),
-            capacity: Some(5),
-            start_date: Some("2026-03-09".into()),
-            end_date: Some("2026-03-15".into()),
-            session_start: Some("06:00".into()),
-            session_end: Some("07:00".into()),
-            min_minutes: Some(30),
-            ..Default::default()
-        }
-        .validate("2026-03-01T00:00:00Z".parse().expect("ts"))
-        .expect("valid")
-    }
+    use crate::fixtures::spec;
 
     #[test]
     fn a_session_is_attended_after_min_minutes_on_camera() {

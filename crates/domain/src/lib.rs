@@ -5,6 +5,8 @@ pub mod attendance;
 pub mod challenge;
 pub mod chat;
 pub mod clock;
+#[cfg(test)]
+mod fixtures;
 pub mod level;
 pub mod participation;
 pub mod schedule;

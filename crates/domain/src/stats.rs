@@ -272,36 +272,17 @@ mod tests {
 
     #[test]
     fn ranking_order_breaks_ties_by_completions_then_time_then_id() {
-        let a = Standing {
-            user_id: 1,
-            score: 100,
-            completed: 1,
-            reached_at: 50,
+        let standing = |user_id, score, completed, reached_at| Standing {
+            user_id,
+            score,
+            completed,
+            reached_at,
         };
-        let b = Standing {
-            user_id: 2,
-            score: 100,
-            completed: 2,
-            reached_at: 90,
-        };
-        let c = Standing {
-            user_id: 3,
-            score: 100,
-            completed: 2,
-            reached_at: 10,
-        };
-        let e = Standing {
-            user_id: 5,
-            score: 100,
-            completed: 2,
-            reached_at: 10,
-        };
-        let top = Standing {
-            user_id: 4,
-            score: 110,
-            completed: 0,
-            reached_at: 999,
-        };
+        let a = standing(1, 100, 1, 50);
+        let b = standing(2, 100, 2, 90);
+        let c = standing(3, 100, 2, 10);
+        let e = standing(5, 100, 2, 10);
+        let top = standing(4, 110, 0, 999);
         let mut all = [a, b, c, e, top];
         all.sort();
         assert_eq!(
@@ -333,21 +314,7 @@ mod tests {
     }
 
     fn schedule() -> Schedule {
-        crate::ChallengeDraft {
-            title: Some("t".into()),
-            category: Some("STUDY".into()),
-            capacity: Some(5),
-            start_date: Some("2026-03-09".into()),
-            end_date: Some("2026-03-15".into()),
-            days_of_week: Some(vec!["MON".into(), "WED".into(), "FRI".into()]),
-            session_start: Some("06:00".into()),
-            session_end: Some("07:00".into()),
-            min_minutes: Some(30),
-            ..Default::default()
-        }
-        .validate("2026-03-01T00:00:00Z".parse().expect("ts"))
-        .expect("valid")
-        .schedule
+        crate::fixtures::spec().schedule
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use jiff::{SignedDuration, Timestamp, ToSpan, civil::Date, tz::TimeZone};
 use proptest::prelude::*;
 use ssgwan_domain::{
-    ChallengeDraft, ChallengeStatus, Reason,
+    ChallengeDraft, ChallengeSpec, ChallengeStatus, Reason,
     schedule::{DaySet, Schedule, parse_date, parse_time_of_day},
 };
 
@@ -20,6 +20,13 @@ fn draft(start: &str, end: &str, tz: &str) -> ChallengeDraft {
         min_minutes: Some(30),
         ..Default::default()
     }
+}
+
+/// A Seoul challenge from `start` to `end`, validated on 2026-01-01.
+fn valid_in_seoul(start: &str, end: &str) -> ChallengeSpec {
+    draft(start, end, "Asia/Seoul")
+        .validate(at("2026-01-01T00:00:00Z"))
+        .expect("valid")
 }
 
 fn at(text: &str) -> Timestamp {
@@ -55,10 +62,7 @@ fn span_is_at_most_100_days_inclusive() {
 
 #[test]
 fn a_one_day_challenge_is_simply_start_equals_end() {
-    let now = at("2026-01-01T00:00:00Z");
-    let spec = draft("2026-02-01", "2026-02-01", "Asia/Seoul")
-        .validate(now)
-        .expect("valid");
+    let spec = valid_in_seoul("2026-02-01", "2026-02-01");
     assert_eq!(
         spec.schedule
             .count_sessions(spec.schedule.start_date, spec.schedule.end_date),
@@ -68,29 +72,18 @@ fn a_one_day_challenge_is_simply_start_equals_end() {
 
 #[test]
 fn status_boundaries_are_local_midnight_and_the_last_session_end() {
-    let now = at("2026-01-01T00:00:00Z");
-    let spec = draft("2026-02-01", "2026-02-03", "Asia/Seoul")
-        .validate(now)
-        .expect("valid");
+    let spec = valid_in_seoul("2026-02-01", "2026-02-03");
     let s = &spec.schedule;
     assert_eq!(s.starts_at(), at("2026-01-31T15:00:00Z"));
     assert_eq!(s.ends_at(), at("2026-02-02T22:00:00Z"));
-    assert_eq!(
-        s.status_at(at("2026-01-31T14:59:59Z")),
-        ChallengeStatus::Recruiting
-    );
-    assert_eq!(
-        s.status_at(at("2026-01-31T15:00:00Z")),
-        ChallengeStatus::InProgress
-    );
-    assert_eq!(
-        s.status_at(at("2026-02-02T21:59:59Z")),
-        ChallengeStatus::InProgress
-    );
-    assert_eq!(
-        s.status_at(at("2026-02-02T22:00:00Z")),
-        ChallengeStatus::Ended
-    );
+    for (instant, status) in [
+        ("2026-01-31T14:59:59Z", ChallengeStatus::Recruiting),
+        ("2026-01-31T15:00:00Z", ChallengeStatus::InProgress),
+        ("2026-02-02T21:59:59Z", ChallengeStatus::InProgress),
+        ("2026-02-02T22:00:00Z", ChallengeStatus::Ended),
+    ] {
+        assert_eq!(s.status_at(at(instant)), status, "at {instant}");
+    }
 }
 
 #[test]

@@ -9,7 +9,7 @@ use rand::{Rng, SeedableRng, rngs::StdRng};
 use ssgwan_domain::stats::{Period, Standing};
 use ssgwan_realtime::{LocalBoards, Ranked, RankingBoards, RedisBoards, UserId};
 
-use common::RedisServer;
+use common::{RedisServer, on_local_and_redis};
 
 fn day(s: &str) -> Date {
     s.parse().expect("date")
@@ -39,30 +39,11 @@ async fn len(boards: &impl RankingBoards, period: Period, today: &str) -> usize 
     boards.len(period, day(today)).await.expect("len")
 }
 
-/// Runs each case on both implementations.
-macro_rules! on_every_board {
-    ($($case:ident),* $(,)?) => {
-        mod local {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(ssgwan_realtime::LocalBoards::new()).await;
-                }
-            )*
-        }
-        mod redis {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    let Some(server) = super::RedisServer::start() else { return };
-                    super::$case(ssgwan_realtime::RedisBoards::new(server.client("t"))).await;
-                }
-            )*
-        }
-    };
-}
-
-on_every_board!(
+// Runs each case on both implementations.
+on_local_and_redis! {
+    local: ssgwan_realtime::LocalBoards::new(),
+    redis(server): (ssgwan_realtime::RedisBoards::new(server.client("t")), ()),
+    cases: [
     ties_break_by_completions_then_who_got_there_first_then_user_id,
     add_reports_the_all_time_position_before_and_after,
     top_range_position_and_len_agree,
@@ -70,8 +51,9 @@ on_every_board!(
     late_points_stay_off_a_board_that_moved_on,
     replace_swaps_a_whole_board_and_marks_it_built,
     zero_point_adds_keep_the_time_the_score_was_reached,
-    negative_and_large_values_order_correctly,
-);
+    negative_and_large_values_order_correctly
+    ];
+}
 
 async fn ties_break_by_completions_then_who_got_there_first_then_user_id(
     boards: impl RankingBoards,

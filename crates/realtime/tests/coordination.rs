@@ -10,7 +10,7 @@ use ssgwan_realtime::{
     RedisRateLimiter, camera_lease,
 };
 
-use common::{RedisServer, eventually, wait_for};
+use common::{RedisServer, eventually, on_local_and_redis, wait_for};
 
 const WINDOW: Duration = Duration::from_millis(400);
 const TTL: Duration = Duration::from_millis(300);
@@ -97,36 +97,13 @@ async fn one_owner_at_a_time_until_release_or_expiry(leases: impl Leases) {
     assert!(leases.claim(&lease, "node-a", TTL).await.expect("claim"));
 }
 
-macro_rules! on_every_backend {
-    ($($case:ident => $local:expr, $redis:expr;)*) => {
-        mod local {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case($local).await;
-                }
-            )*
-        }
-        mod redis {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    let Some(server) = super::RedisServer::start() else { return };
-                    #[allow(clippy::redundant_closure_call)]
-                    super::$case(($redis)(&server)).await;
-                }
-            )*
-        }
-    };
-}
-
-on_every_backend! {
-    a_window_admits_its_limit_then_refuses_until_it_closes =>
-        super::LocalRateLimiter::new(3, super::WINDOW),
-        |s: &super::RedisServer| super::RedisRateLimiter::new(s.client("t"), "chat", 3, super::WINDOW);
-    one_owner_at_a_time_until_release_or_expiry =>
-        super::LocalLeases::new(),
-        |s: &super::RedisServer| super::RedisLeases::new(s.client("t"));
+on_local_and_redis! {
+    local: super::LocalRateLimiter::new(3, super::WINDOW),
+    redis(server): (super::RedisRateLimiter::new(server.client("t"), "chat", 3, super::WINDOW), ()),
+    cases: [a_window_admits_its_limit_then_refuses_until_it_closes];
+    local: super::LocalLeases::new(),
+    redis(server): (super::RedisLeases::new(server.client("t")), ()),
+    cases: [one_owner_at_a_time_until_release_or_expiry];
 }
 
 #[tokio::test]

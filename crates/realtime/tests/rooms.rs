@@ -11,7 +11,7 @@ use std::{
 use ssgwan_realtime::{Media, Member, PresenceEvent, RealtimeError, Rooms};
 
 use common::{
-    RedisServer, eventually,
+    RedisServer, eventually, on_local_and_redis,
     rooms::{
         CAMERA, HEARTBEAT, NODE_TTL, OFF, SLOW_NODE_TTL, info, next_event, next_frame, node,
         nothing_came_before_a_marker, quiet, tab, two_nodes, users,
@@ -435,34 +435,15 @@ async fn a_leave_that_redis_missed_is_repaired_and_reported_when_it_answers_agai
     assert_eq!(users(&a, 6).await, vec![2]);
 }
 
-/// The same behaviour from one node, in process or through Redis.
-macro_rules! on_every_rooms {
-    ($($case:ident),* $(,)?) => {
-        mod local {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    super::$case(ssgwan_realtime::LocalRooms::new()).await;
-                }
-            )*
-        }
-        mod redis {
-            $(
-                #[tokio::test]
-                async fn $case() {
-                    let Some(server) = super::RedisServer::start() else { return };
-                    let (rooms, _events) = super::node(&server, "only").await;
-                    super::$case(rooms).await;
-                }
-            )*
-        }
-    };
-}
-
-on_every_rooms!(
+// The same behaviour from one node, in process or through Redis.
+on_local_and_redis! {
+    local: ssgwan_realtime::LocalRooms::new(),
+    redis(server): super::node(&server, "only").await,
+    cases: [
     tabs_of_one_user_are_one_member_with_the_union_of_media,
-    broadcast_skips_the_excepted_user_and_direct_sends_reach_every_tab,
-);
+    broadcast_skips_the_excepted_user_and_direct_sends_reach_every_tab
+    ];
+}
 
 async fn tabs_of_one_user_are_one_member_with_the_union_of_media(rooms: impl Rooms) {
     let (a, _ra) = tab(1);

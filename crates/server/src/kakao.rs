@@ -50,30 +50,32 @@ pub struct KakaoProperties {
 
 impl KakaoProfile {
     pub fn nickname(&self) -> String {
-        let account = self
-            .kakao_account
-            .as_ref()
-            .and_then(|a| a.profile.as_ref())
-            .and_then(|p| p.nickname.clone());
-        account
-            .or_else(|| self.properties.as_ref().and_then(|p| p.nickname.clone()))
+        self.field(|a| &a.nickname, |p| &p.nickname)
             .unwrap_or_default()
     }
 
     /// The profile image, when it is an https URL (anything else is not shown to others).
     pub fn profile_image(&self) -> Option<String> {
+        self.field(|a| &a.profile_image_url, |p| &p.profile_image)
+            .filter(|u| (u.starts_with("https://") || u.starts_with("http://")) && u.len() <= 1000)
+    }
+
+    /// A profile field: the account profile's when it has one, else the properties'.
+    fn field(
+        &self,
+        in_account: impl Fn(&KakaoAccountProfile) -> &Option<String>,
+        in_properties: impl Fn(&KakaoProperties) -> &Option<String>,
+    ) -> Option<String> {
         let account = self
             .kakao_account
             .as_ref()
             .and_then(|a| a.profile.as_ref())
-            .and_then(|p| p.profile_image_url.clone());
-        account
-            .or_else(|| {
-                self.properties
-                    .as_ref()
-                    .and_then(|p| p.profile_image.clone())
-            })
-            .filter(|u| (u.starts_with("https://") || u.starts_with("http://")) && u.len() <= 1000)
+            .and_then(|p| in_account(p).clone());
+        account.or_else(|| {
+            self.properties
+                .as_ref()
+                .and_then(|p| in_properties(p).clone())
+        })
     }
 }
 

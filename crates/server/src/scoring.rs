@@ -304,9 +304,8 @@ pub fn start_consumer(
     let stop = background.stopping();
     background.spawn("scoring", async move {
         loop {
-            let next = tokio::select! {
-                () = stop.cancelled() => break,
-                next = events.recv() => next,
+            let Some(next) = stop.run_until_cancelled(events.recv()).await else {
+                break;
             };
             let event = match next {
                 Ok(event) => event,

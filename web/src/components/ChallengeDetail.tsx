@@ -11,7 +11,7 @@ import { CategoryBadge, StatusBadge } from './Badges';
 import { Thumbnail } from './ChallengeCard';
 import { NoticeSection } from './NoticeSection';
 import { ParticipantList } from './ParticipantList';
-import { EmptyState, ErrorNote, ErrorState, LoadingState } from './States';
+import { EmptyLinkState, ErrorNote, ErrorState, LoadingState } from './States';
 import { TagList } from './Tags';
 import { WishButton } from './WishButton';
 
@@ -24,11 +24,7 @@ export function ChallengeDetail({ id, onDeleted }: { id: number; onDeleted: () =
   if (challenge.isPending) return <LoadingState />;
   if (challenge.isError) {
     return isNotFound(challenge.error) ? (
-      <EmptyState title={t('detail.notFound')}>
-        <Link to="/" className="btn btn--ghost">
-          {t('detail.backToList')}
-        </Link>
-      </EmptyState>
+      <EmptyLinkState title={t('detail.notFound')} to="/" label={t('detail.backToList')} />
     ) : (
       <ErrorState error={challenge.error} onRetry={() => void challenge.refetch()} />
     );

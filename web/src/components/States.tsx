@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
+import { Link } from 'react-router';
 import { errorText } from '../api/client';
 
 export function Spinner({ label }: { label?: string }) {
@@ -21,6 +22,27 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
       <p className="state__title">{title}</p>
       {children}
     </div>
+  );
+}
+
+/** An empty state with one way on: a button-styled link (`primary` for the main action). */
+export function EmptyLinkState({
+  title,
+  to,
+  label,
+  primary = false,
+}: {
+  title: string;
+  to: string;
+  label: string;
+  primary?: boolean;
+}) {
+  return (
+    <EmptyState title={title}>
+      <Link to={to} className={primary ? 'btn btn--primary' : 'btn btn--ghost'}>
+        {label}
+      </Link>
+    </EmptyState>
   );
 }
 

@@ -1,9 +1,9 @@
 import { useTranslation } from 'react-i18next';
-import { Link, useNavigate, useParams } from 'react-router';
+import { useNavigate, useParams } from 'react-router';
 import { useMe } from '../api/auth';
 import { useChallenge, useCreateChallenge, useUpdateChallenge } from '../api/challenges';
 import { ChallengeForm } from '../components/ChallengeForm';
-import { EmptyState, ErrorState, LoadingState } from '../components/States';
+import { EmptyLinkState, ErrorState, LoadingState } from '../components/States';
 import { emptyForm, formFromChallenge } from '../lib/challengeForm';
 
 export function CreateChallengePage() {
@@ -44,11 +44,7 @@ export function EditChallengePage() {
   const c = challenge.data;
   if (me.data?.id !== c.creator.id || c.status !== 'RECRUITING') {
     return (
-      <EmptyState title={t('form.cannotEdit')}>
-        <Link to={`/challenges/${c.id}`} className="btn btn--ghost">
-          {t('form.backToChallenge')}
-        </Link>
-      </EmptyState>
+      <EmptyLinkState title={t('form.cannotEdit')} to={`/challenges/${c.id}`} label={t('form.backToChallenge')} />
     );
   }
 

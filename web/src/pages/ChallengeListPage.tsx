@@ -11,9 +11,8 @@ import {
   type ChallengeStatus,
 } from '../api/types';
 import { CATEGORY_ICONS } from '../lib/categories';
-import { ChallengeCard } from '../components/ChallengeCard';
-import { InfiniteSentinel } from '../components/InfiniteSentinel';
-import { EmptyState, ErrorState, LoadingState, Spinner } from '../components/States';
+import { ChallengeGrid } from '../components/ChallengeGrid';
+import { EmptyLinkState, ErrorState, LoadingState } from '../components/States';
 import { normalizeTag, tagKey, tagProblem } from '../lib/tags';
 
 /** Filters live in the URL so a reload, a shared link and the back button keep them. */
@@ -205,11 +204,7 @@ function ChallengeResults({ filters }: { filters: ChallengeFilters }) {
 
   if (badTag) {
     return (
-      <EmptyState title={t('tags.badFilter')}>
-        <Link to="/" className="btn btn--ghost">
-          {t('tags.showAll')}
-        </Link>
-      </EmptyState>
+      <EmptyLinkState title={t('tags.badFilter')} to="/" label={t('tags.showAll')} />
     );
   }
 
@@ -221,38 +216,14 @@ function ChallengeResults({ filters }: { filters: ChallengeFilters }) {
   if (items.length === 0) {
     const filtered = filters.q || filters.tag || filters.category || filters.status;
     return (
-      <EmptyState title={filtered ? t('list.emptyFiltered') : t('list.empty')}>
-        <Link to="/challenges/new" className="btn btn--primary">
-          {t('list.create')}
-        </Link>
-      </EmptyState>
+      <EmptyLinkState
+        title={filtered ? t('list.emptyFiltered') : t('list.empty')}
+        to="/challenges/new"
+        label={t('list.create')}
+        primary
+      />
     );
   }
 
-  return (
-    <>
-      <div className="grid">
-        {items.map((c) => (
-          <ChallengeCard key={c.id} challenge={c} />
-        ))}
-      </div>
-      <InfiniteSentinel
-        disabled={!list.hasNextPage || list.isFetchingNextPage || list.isFetchNextPageError}
-        onVisible={() => void list.fetchNextPage()}
-      />
-      <div className="list-end">
-        {list.isFetchingNextPage ? (
-          <Spinner />
-        ) : list.isFetchNextPageError ? (
-          <ErrorState error={list.error} onRetry={() => void list.fetchNextPage()} />
-        ) : list.hasNextPage ? (
-          <button type="button" className="btn btn--ghost" onClick={() => void list.fetchNextPage()}>
-            {t('list.more')}
-          </button>
-        ) : (
-          <span className="muted">{t('list.end')}</span>
-        )}
-      </div>
-    </>
-  );
+  return <ChallengeGrid items={items} list={list} end={<span className="muted">{t('list.end')}</span>} />;
 }

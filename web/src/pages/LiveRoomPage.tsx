@@ -17,7 +17,7 @@ import { NotParticipant } from '../components/live/NotParticipant';
 import { PausedBanner, ReconnectingBanner } from '../components/live/RoomBanners';
 import { RoomNotice } from '../components/live/RoomNotice';
 import { VideoTile } from '../components/live/VideoTile';
-import { EmptyState, ErrorState, LoadingState } from '../components/States';
+import { EmptyLinkState, ErrorState, LoadingState } from '../components/States';
 import { LiveRoom } from '../realtime/room';
 import { realtime } from '../realtime/socket';
 import { NotFoundPage } from './NotFoundPage';
@@ -37,11 +37,7 @@ export default function LiveRoomPage() {
   if (challenge.isPending || !me.data) return <LoadingState />;
   if (challenge.isError) {
     return isNotFound(challenge.error) ? (
-      <EmptyState title={t('live.notFound')}>
-        <Link to="/" className="btn btn--ghost">
-          {t('detail.backToList')}
-        </Link>
-      </EmptyState>
+      <EmptyLinkState title={t('live.notFound')} to="/" label={t('detail.backToList')} />
     ) : (
       <ErrorState error={challenge.error} onRetry={() => void challenge.refetch()} />
     );

@@ -1,15 +1,16 @@
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { useMe, useUser } from '../api/auth';
 import { useMyChallenges, useWishes } from '../api/challenges';
 import { MY_CHALLENGE_STATES, type MyChallengeState } from '../api/types';
 import { ChallengeCard } from '../components/ChallengeCard';
-import { InfiniteSentinel } from '../components/InfiniteSentinel';
+import { ChallengeGrid } from '../components/ChallengeGrid';
 import { LevelSummary } from '../components/Level';
 import { ProfileEditor } from '../components/ProfileEditor';
 import { StatsSection } from '../components/StatsSection';
-import { EmptyState, ErrorState, LoadingState, Spinner } from '../components/States';
+import { EmptyLinkState, EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Tabs } from '../components/Tabs';
+import { useSearchParamChoice } from '../lib/searchParamChoice';
 
 /** My challenges by state, and my wish list (찜) as the last tab. */
 const TABS = [...MY_CHALLENGE_STATES, 'wishes'] as const;
@@ -47,9 +48,7 @@ function MyLevel({ userId }: { userId: number }) {
 
 function MyChallenges() {
   const { t } = useTranslation();
-  const [params, setParams] = useSearchParams();
-  const raw = params.get('tab');
-  const tab: Tab = TABS.includes(raw as Tab) ? (raw as Tab) : 'active';
+  const tab = useSearchParamChoice<Tab>('tab', TABS, 'active');
 
   return (
     <section>
@@ -57,10 +56,9 @@ function MyChallenges() {
       <Tabs
         label={t('me.challenges')}
         items={TABS.map((s) => ({ value: s, label: t(`me.tabs.${s}`) }))}
-        value={tab}
-        onChange={(s) => setParams(s === 'active' ? {} : { tab: s }, { replace: true })}
+        {...tab}
       />
-      {tab === 'wishes' ? <WishList /> : <ChallengesIn state={tab} />}
+      {tab.value === 'wishes' ? <WishList /> : <ChallengesIn state={tab.value} />}
     </section>
   );
 }
@@ -96,37 +94,12 @@ function WishList() {
   const items = list.data.pages.flatMap((p) => p.items);
   if (items.length === 0) {
     return (
-      <EmptyState title={t('me.empty.wishes')}>
-        <Link to="/" className="btn btn--ghost">
-          {t('me.browse')}
-        </Link>
-      </EmptyState>
+      <EmptyLinkState title={t('me.empty.wishes')} to="/" label={t('me.browse')} />
     );
   }
   return (
     <div data-testid="wish-list">
-      <div className="grid">
-        {items.map((c) => (
-          <ChallengeCard key={c.id} challenge={c} />
-        ))}
-      </div>
-      <InfiniteSentinel
-        disabled={!list.hasNextPage || list.isFetchingNextPage || list.isFetchNextPageError}
-        onVisible={() => void list.fetchNextPage()}
-      />
-      {(list.isFetchingNextPage || list.isFetchNextPageError || list.hasNextPage) && (
-        <div className="list-end">
-          {list.isFetchingNextPage ? (
-            <Spinner />
-          ) : list.isFetchNextPageError ? (
-            <ErrorState error={list.error} onRetry={() => void list.fetchNextPage()} />
-          ) : (
-            <button type="button" className="btn btn--ghost" onClick={() => void list.fetchNextPage()}>
-              {t('list.more')}
-            </button>
-          )}
-        </div>
-      )}
+      <ChallengeGrid items={items} list={list} />
     </div>
   );
 }

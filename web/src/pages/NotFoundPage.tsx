@@ -1,14 +1,9 @@
 import { useTranslation } from 'react-i18next';
-import { Link } from 'react-router';
-import { EmptyState } from '../components/States';
+import { EmptyLinkState } from '../components/States';
 
 export function NotFoundPage() {
   const { t } = useTranslation();
   return (
-    <EmptyState title={t('notFound.title')}>
-      <Link to="/" className="btn btn--ghost">
-        {t('notFound.home')}
-      </Link>
-    </EmptyState>
+    <EmptyLinkState title={t('notFound.title')} to="/" label={t('notFound.home')} />
   );
 }

@@ -1,5 +1,5 @@
 import { useTranslation } from 'react-i18next';
-import { Link, useSearchParams } from 'react-router';
+import { Link } from 'react-router';
 import { useMe } from '../api/auth';
 import { isNotFound } from '../api/client';
 import { useRankings } from '../api/stats';
@@ -9,12 +9,11 @@ import { LevelBadge } from '../components/Level';
 import { Sparkline } from '../components/Sparkline';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { Tabs } from '../components/Tabs';
+import { useSearchParamChoice } from '../lib/searchParamChoice';
 
 export function RankingsPage() {
   const { t } = useTranslation();
-  const [params, setParams] = useSearchParams();
-  const raw = params.get('period');
-  const period: RankingPeriod = RANKING_PERIODS.includes(raw as RankingPeriod) ? (raw as RankingPeriod) : 'all';
+  const period = useSearchParamChoice<RankingPeriod>('period', RANKING_PERIODS, 'all');
 
   return (
     <section className="narrow">
@@ -23,10 +22,9 @@ export function RankingsPage() {
       <Tabs
         label={t('rankings.period')}
         items={RANKING_PERIODS.map((p) => ({ value: p, label: t(`rankings.periods.${p}`) }))}
-        value={period}
-        onChange={(p) => setParams(p === 'all' ? {} : { period: p }, { replace: true })}
+        {...period}
       />
-      <RankingTable period={period} />
+      <RankingTable period={period.value} />
     </section>
   );
 }

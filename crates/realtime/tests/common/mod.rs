@@ -15,6 +15,36 @@ use ssgwan_realtime::{RedisClient, RedisOptions};
 
 pub mod rooms;
 
+/// Declares each `case` twice as a test: `local::case` runs `case($local)`; `redis::case` starts
+/// a throwaway Redis server as `$server` and runs `case(under_test)`, where `$redis` gives
+/// `(under_test, kept)` (`kept`, a receiver say, lives until the case ends). Several groups of
+/// cases, each with its implementations, are separated by `;`.
+#[allow(unused_macros)]
+macro_rules! on_local_and_redis {
+    ($(local: $local:expr, redis($server:ident): $redis:expr, cases: [$($case:ident),* $(,)?];)+) => {
+        mod local {
+            $($(
+                #[tokio::test]
+                async fn $case() {
+                    super::$case($local).await;
+                }
+            )*)+
+        }
+        mod redis {
+            $($(
+                #[tokio::test]
+                async fn $case() {
+                    let Some($server) = super::RedisServer::start() else { return };
+                    let (under_test, _kept) = $redis;
+                    super::$case(under_test).await;
+                }
+            )*)+
+        }
+    };
+}
+#[allow(unused_imports)]
+pub(crate) use on_local_and_redis;
+
 pub struct RedisServer {
     port: u16,
     child: Option<Child>,

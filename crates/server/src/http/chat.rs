@@ -5,7 +5,10 @@ use serde::{Deserialize, Serialize};
 use ssgwan_domain::{Invalid, Reason};
 use utoipa::ToSchema;
 
-use super::extract::{ApiQuery, CurrentUser, PathId};
+use super::{
+    challenges::page_limit,
+    extract::{ApiQuery, CurrentUser, PathId},
+};
 use crate::{
     error::{AppError, AppResult, ErrorBody},
     state::AppState,
@@ -59,14 +62,7 @@ pub async fn history(
                 ))
         })
         .transpose()?;
-    let limit = match params.limit.as_deref() {
-        None => 50,
-        Some(l) => l
-            .parse::<i64>()
-            .ok()
-            .filter(|l| (1..=100).contains(l))
-            .ok_or(Invalid::new("limit", Reason::Range { min: 1, max: 100 }))?,
-    };
+    let limit = page_limit(params.limit.as_deref(), 50, 100)?;
     if state.store.challenge(id, None).await?.is_none() {
         return Err(AppError::ChallengeNotFound);
     }

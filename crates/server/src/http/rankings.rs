@@ -14,7 +14,10 @@ use ssgwan_domain::{
 use ssgwan_store::StoreResult;
 use utoipa::ToSchema;
 
-use super::extract::{ApiQuery, MaybeUser};
+use super::{
+    challenges::page_limit,
+    extract::{ApiQuery, MaybeUser},
+};
 use crate::{
     error::{AppResult, ErrorBody},
     scoring::{Activity, Entry, Scoring},
@@ -126,14 +129,8 @@ pub async fn rankings(
             },
         ))?,
     };
-    let limit = match params.limit.as_deref() {
-        None => 100,
-        Some(l) => l
-            .parse::<usize>()
-            .ok()
-            .filter(|l| (1..=100).contains(l))
-            .ok_or(Invalid::new("limit", Reason::Range { min: 1, max: 100 }))?,
-    };
+    // From 1 to 100, so the conversion cannot fail.
+    let limit = usize::try_from(page_limit(params.limit.as_deref(), 100, 100)?).unwrap_or(100);
     let detailed = match params.fields.as_deref() {
         None | Some("full") => true,
         Some("basic") => false,

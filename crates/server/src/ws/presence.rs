@@ -48,11 +48,10 @@ pub fn start_reporter(background: &Background, rooms: Arc<dyn Rooms>, mut events
     let stop = background.stopping();
     background.spawn("presence", async move {
         loop {
-            let event = tokio::select! {
-                () = stop.cancelled() => break,
-                event = events.recv() => event,
+            // Stopped, or the rooms closed the stream.
+            let Some(Some(event)) = stop.run_until_cancelled(events.recv()).await else {
+                break;
             };
-            let Some(event) = event else { break };
             let (room, change, member) = match event {
                 PresenceEvent::Joined { room, member } => (room, Change::Join, member),
                 PresenceEvent::Left { room, member } => (room, Change::Leave, member),

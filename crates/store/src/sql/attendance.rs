@@ -4,7 +4,7 @@ use async_trait::async_trait;
 use jiff::{Timestamp, civil::Date};
 use sqlx::Row;
 
-use super::{Backend, SqlStore};
+use super::{Backend, SqlStore, challenges::until_limit, dialect::Bind};
 use crate::{
     AttendanceDay, AttendanceStore, AttendanceUpdate, ParticipantStatus, StoreError, StoreResult,
 };
@@ -93,15 +93,11 @@ impl AttendanceStore for SqlStore {
     }
 
     async fn unfinalized_ended(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<i64>> {
-        let sql = self.sql("SELECT id FROM challenges WHERE finalized_at IS NULL AND ends_at <= ? ORDER BY ends_at, id LIMIT ?");
-        let rows = sqlx::query(&sql)
-            .bind(now.as_millisecond())
-            .bind(limit)
-            .fetch_all(self.db())
-            .await?;
-        rows.iter()
-            .map(|r| r.try_get::<i64, _>("id").map_err(StoreError::from))
-            .collect()
+        let sql = "SELECT id FROM challenges WHERE finalized_at IS NULL AND ends_at <= ? ORDER BY ends_at, id LIMIT ?";
+        self.fetch_map(sql, until_limit(now, limit), |r| {
+            r.try_get::<i64, _>("id").map_err(StoreError::from)
+        })
+        .await
     }
 
     async fn finalize_participant(
@@ -111,25 +107,20 @@ impl AttendanceStore for SqlStore {
         status: ParticipantStatus,
         now: Timestamp,
     ) -> StoreResult<bool> {
-        let sql = self.sql("UPDATE participants SET status = ?, updated_at = ? WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE'");
-        let result = sqlx::query(&sql)
-            .bind(status.as_str().to_owned())
-            .bind(now.as_millisecond())
-            .bind(challenge_id)
-            .bind(user_id)
-            .execute(self.db())
-            .await?;
-        Ok(result.rows_affected() == 1)
+        let sql = "UPDATE participants SET status = ?, updated_at = ? WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE'";
+        let binds = vec![
+            Bind::Text(status.as_str().to_owned()),
+            Bind::Int(now.as_millisecond()),
+            Bind::Int(challenge_id),
+            Bind::Int(user_id),
+        ];
+        Ok(self.execute(self.db(), sql, binds).await? == 1)
     }
 
     async fn mark_finalized(&self, challenge_id: i64, now: Timestamp) -> StoreResult<()> {
-        let sql = self
-            .sql("UPDATE challenges SET finalized_at = ? WHERE id = ? AND finalized_at IS NULL");
-        sqlx::query(&sql)
-            .bind(now.as_millisecond())
-            .bind(challenge_id)
-            .execute(self.db())
-            .await?;
+        let sql = "UPDATE challenges SET finalized_at = ? WHERE id = ? AND finalized_at IS NULL";
+        let binds = vec![Bind::Int(now.as_millisecond()), Bind::Int(challenge_id)];
+        self.execute(self.db(), sql, binds).await?;
         Ok(())
     }
 }

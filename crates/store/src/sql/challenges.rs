@@ -63,6 +63,20 @@ impl SqlStore {
         Ok(records)
     }
 
+    /// The challenges of `rows` (as [`Self::challenges_from_rows`]), each with what `extra`
+    /// reads from its row alongside.
+    pub(super) async fn challenges_with<T>(
+        &self,
+        rows: &[AnyRow],
+        extra: impl Fn(&AnyRow, ChallengeRecord) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let challenges = self.challenges_from_rows(rows).await?;
+        rows.iter()
+            .zip(challenges)
+            .map(|(row, challenge)| extra(row, challenge))
+            .collect()
+    }
+
     /// Loads the tags of every record in one `WHERE challenge_id IN (…)` query.
     async fn attach_tags(&self, records: &mut [ChallengeRecord]) -> StoreResult<()> {
         if records.is_empty() {
@@ -330,10 +344,7 @@ impl ChallengeStore for SqlStore {
         };
         binds.push(Bind::Int(query.limit));
         let sql = format!("{CHALLENGE_SELECT}{filter} ORDER BY {order} LIMIT ?");
-        let sql = self.sql(&sql);
-        let rows = bind_all(sqlx::query(&sql), binds)
-            .fetch_all(self.db())
-            .await?;
+        let rows = self.fetch_all(self.db(), &sql, binds).await?;
         self.challenges_from_rows(&rows).await
     }
 
@@ -350,47 +361,42 @@ impl ChallengeStore for SqlStore {
         let sql = format!(
             "{CHALLENGE_SELECT} WHERE {filter} ORDER BY c.starts_at DESC, c.id DESC LIMIT 500"
         );
-        let sql = self.sql(&sql);
-        let mut query = sqlx::query(&sql).bind(user_id).bind(user_id);
+        let mut binds = viewer_binds(Some(user_id)).to_vec();
         if state == MyChallengesState::Created {
-            query = query.bind(user_id);
+            binds.push(Bind::Int(user_id));
         }
-        let rows = query.fetch_all(self.db()).await?;
+        let rows = self.fetch_all(self.db(), &sql, binds).await?;
         self.challenges_from_rows(&rows).await
     }
 
     async fn set_notice(&self, id: i64, notice: Option<&str>, now: Timestamp) -> StoreResult<()> {
-        let sql = self.sql("UPDATE challenges SET notice = ?, notice_updated_at = ? WHERE id = ?");
-        let result = sqlx::query(&sql)
-            .bind(notice.map(str::to_owned))
-            .bind(now.as_millisecond())
-            .bind(id)
-            .execute(self.db())
-            .await?;
-        if result.rows_affected() == 0 {
+        let sql = "UPDATE challenges SET notice = ?, notice_updated_at = ? WHERE id = ?";
+        let binds = vec![
+            Bind::OptText(notice.map(str::to_owned)),
+            Bind::Int(now.as_millisecond()),
+            Bind::Int(id),
+        ];
+        if self.execute(self.db(), sql, binds).await? == 0 {
             return Err(StoreError::NotFound(Entity::Challenge));
         }
         Ok(())
     }
 
     async fn popular_tags(&self, now: Timestamp, limit: i64) -> StoreResult<Vec<PopularTag>> {
-        let sql = self.sql(
-            "SELECT t.tag_key, MIN(t.tag) AS tag, COUNT(*) AS uses FROM challenge_tags t \
+        let sql = "SELECT t.tag_key, MIN(t.tag) AS tag, COUNT(*) AS uses FROM challenge_tags t \
              JOIN challenges c ON c.id = t.challenge_id WHERE c.ends_at > ? \
-             GROUP BY t.tag_key ORDER BY uses DESC, t.tag_key ASC LIMIT ?",
-        );
-        let rows = sqlx::query(&sql)
-            .bind(now.as_millisecond())
-            .bind(limit)
-            .fetch_all(self.db())
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(PopularTag {
-                    tag: r.try_get("tag")?,
-                    count: r.try_get("uses")?,
-                })
+             GROUP BY t.tag_key ORDER BY uses DESC, t.tag_key ASC LIMIT ?";
+        self.fetch_map(sql, until_limit(now, limit), |r| {
+            Ok(PopularTag {
+                tag: r.try_get("tag")?,
+                count: r.try_get("uses")?,
             })
-            .collect()
+        })
+        .await
     }
+}
+
+/// The binds of an `… > ? … LIMIT ?` read: the instant, then how many rows at the most.
+pub(super) fn until_limit(now: Timestamp, limit: i64) -> Vec<Bind> {
+    vec![Bind::Int(now.as_millisecond()), Bind::Int(limit)]
 }

@@ -3,9 +3,10 @@
 
 use std::borrow::Cow;
 
-use sqlx::Row;
+use sqlx::{Any, Executor, Row, any::AnyRow};
 
 use super::{Backend, SqlStore};
+use crate::StoreResult;
 
 /// A value bound to a placeholder in a query assembled at run time.
 #[derive(Debug, Clone)]
@@ -31,6 +32,19 @@ pub(super) fn bind_all(mut query: Query<'_>, binds: Vec<Bind>) -> Query<'_> {
     query
 }
 
+/// Ends a transaction: commits it when `keep`, rolls it back otherwise; returns `keep`.
+pub(super) async fn settle(
+    tx: sqlx::Transaction<'_, sqlx::Any>,
+    keep: bool,
+) -> Result<bool, sqlx::Error> {
+    if keep {
+        tx.commit().await?;
+    } else {
+        tx.rollback().await?;
+    }
+    Ok(keep)
+}
+
 /// `?, ?, …`: one placeholder per value of an `IN (…)` list.
 pub(super) fn placeholders(count: usize) -> String {
     vec!["?"; count].join(", ")
@@ -51,6 +65,62 @@ pub(super) fn like_pattern(text: &str) -> String {
 }
 
 impl SqlStore {
+    /// Runs one statement with `binds` on `on` (the pool, [`Self::db`], or a connection,
+    /// [`Self::on`]): how many rows it changed.
+    pub(super) async fn execute<'c>(
+        &self,
+        on: impl Executor<'c, Database = Any>,
+        sql: &str,
+        binds: Vec<Bind>,
+    ) -> Result<u64, sqlx::Error> {
+        let sql = self.sql(sql);
+        let result = bind_all(sqlx::query(&sql), binds).execute(on).await?;
+        Ok(result.rows_affected())
+    }
+
+    /// Runs one query with `binds` on `on`: all its rows.
+    pub(super) async fn fetch_all<'c>(
+        &self,
+        on: impl Executor<'c, Database = Any>,
+        sql: &str,
+        binds: Vec<Bind>,
+    ) -> Result<Vec<AnyRow>, sqlx::Error> {
+        let sql = self.sql(sql);
+        bind_all(sqlx::query(&sql), binds).fetch_all(on).await
+    }
+
+    /// Runs one query with `binds` on the pool and reads each row with `each`.
+    pub(super) async fn fetch_map<T>(
+        &self,
+        sql: &str,
+        binds: Vec<Bind>,
+        each: impl Fn(&AnyRow) -> StoreResult<T>,
+    ) -> StoreResult<Vec<T>> {
+        let rows = self.fetch_all(self.db(), sql, binds).await?;
+        rows.iter().map(each).collect()
+    }
+
+    /// Runs one query with `binds` on `on`: its first row, if any.
+    pub(super) async fn fetch_optional<'c>(
+        &self,
+        on: impl Executor<'c, Database = Any>,
+        sql: &str,
+        binds: Vec<Bind>,
+    ) -> Result<Option<AnyRow>, sqlx::Error> {
+        let sql = self.sql(sql);
+        bind_all(sqlx::query(&sql), binds).fetch_optional(on).await
+    }
+
+    /// Whether the query with `binds` finds a row on `on`.
+    pub(super) async fn exists<'c>(
+        &self,
+        on: impl Executor<'c, Database = Any>,
+        sql: &str,
+        binds: Vec<Bind>,
+    ) -> Result<bool, sqlx::Error> {
+        Ok(self.fetch_optional(on, sql, binds).await?.is_some())
+    }
+
     /// Rewrites `?` placeholders to `$1, $2, …` on PostgreSQL. Our SQL never has a `?` inside
     /// a string literal, so a plain scan is exact.
     pub(super) fn sql<'a>(&self, text: &'a str) -> Cow<'a, str> {

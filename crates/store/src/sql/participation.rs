@@ -16,14 +16,14 @@ use ssgwan_domain::{
 
 use super::{
     Backend, SqlStore,
-    dialect::is_capacity_refusal,
+    dialect::{Bind, is_capacity_refusal, settle},
     refused,
     retry::retrying_deadlocks,
-    rows::{date, participant_status, ts},
+    rows::{date, participant_status, summary_from_row, ts},
 };
 use crate::{
     ChallengeRecord, ChallengeStore, Conflict, Entity, Membership, ParticipantRecord,
-    ParticipationStore, StoreError, StoreResult, UserSummary,
+    ParticipationStore, StoreError, StoreResult,
 };
 
 impl SqlStore {
@@ -35,66 +35,53 @@ impl SqlStore {
         joined_on: &str,
         now: Timestamp,
     ) -> StoreResult<()> {
-        if self.backend == Backend::MySql {
-            return self.join_mysql(challenge_id, user_id, joined_on, now).await;
-        }
         let now_ms = now.as_millisecond();
-        // One statement: a place is inserted (or a cancelled one reactivated) only while the
-        // challenge has room and has not ended; the participant-count trigger counts it. On
-        // SQLite the statement holds the write lock from its start, so its WHERE is exact; on
-        // PostgreSQL the trigger re-checks capacity under the row lock and refuses the loser of
-        // a race. The primary key refuses a second place for the same user.
-        let sql = self.sql(
-            "INSERT INTO participants (challenge_id, user_id, status, joined_at, joined_on, updated_at) \
-             SELECT c.id, ?, 'ACTIVE', ?, ?, ? FROM challenges c WHERE c.id = ? AND c.participant_count < c.capacity AND c.ends_at > ? \
-             ON CONFLICT (challenge_id, user_id) DO UPDATE SET status = 'ACTIVE', joined_at = excluded.joined_at, \
-             joined_on = excluded.joined_on, updated_at = excluded.updated_at WHERE participants.status = 'CANCELLED'",
-        );
-        let result = sqlx::query(&sql)
-            .bind(user_id)
-            .bind(now_ms)
-            .bind(joined_on)
-            .bind(now_ms)
-            .bind(challenge_id)
-            .bind(now_ms)
-            .execute(self.db())
-            .await;
-        match result {
-            Ok(r) if r.rows_affected() > 0 => Ok(()),
-            Ok(_) => Err(self.join_refusal(challenge_id, user_id, now).await?),
-            Err(e) if is_capacity_refusal(&e) => Err(StoreError::Conflict(Conflict::ChallengeFull)),
-            Err(e) => Err(e.into()),
+        let taken = if self.backend == Backend::MySql {
+            retrying_deadlocks(|| self.try_join_mysql(challenge_id, user_id, joined_on, now_ms))
+                .await
+        } else {
+            // One statement: a place is inserted (or a cancelled one reactivated) only while the
+            // challenge has room and has not ended; the participant-count trigger counts it. On
+            // SQLite the statement holds the write lock from its start, so its WHERE is exact; on
+            // PostgreSQL the trigger re-checks capacity under the row lock and refuses the loser of
+            // a race. The primary key refuses a second place for the same user.
+            let sql = "INSERT INTO participants (challenge_id, user_id, status, joined_at, joined_on, updated_at) \
+                 SELECT c.id, ?, 'ACTIVE', ?, ?, ? FROM challenges c WHERE c.id = ? AND c.participant_count < c.capacity AND c.ends_at > ? \
+                 ON CONFLICT (challenge_id, user_id) DO UPDATE SET status = 'ACTIVE', joined_at = excluded.joined_at, \
+                 joined_on = excluded.joined_on, updated_at = excluded.updated_at WHERE participants.status = 'CANCELLED'";
+            let binds = vec![
+                Bind::Int(user_id),
+                Bind::Int(now_ms),
+                Bind::Text(joined_on.to_owned()),
+                Bind::Int(now_ms),
+                Bind::Int(challenge_id),
+                Bind::Int(now_ms),
+            ];
+            self.execute(self.db(), sql, binds)
+                .await
+                .map(|changed| changed > 0)
+        };
+        match taken {
+            Ok(true) => Ok(()),
+            Err(e) if !is_capacity_refusal(&e) => Err(e.into()),
+            // The trigger refused the loser of a race: the challenge is full.
+            Err(_) if self.backend != Backend::MySql => {
+                Err(StoreError::Conflict(Conflict::ChallengeFull))
+            }
+            // Nothing taken, or MySQL's trigger refused a join queued behind the lock.
+            Ok(false) | Err(_) => Err(self
+                .refusal(Change::Join, challenge_id, user_id, now)
+                .await?),
         }
     }
 
-    /// MySQL's join, in a transaction that locks the challenge row first. MySQL cannot read
-    /// `challenges` in the statement whose trigger updates it, and its foreign-key check
-    /// (a shared lock on the challenge) followed by the count trigger (an exclusive one) makes
+    /// One attempt at MySQL's join (whether a place was taken), in a transaction that locks
+    /// the challenge row first. MySQL cannot read `challenges` in the statement whose trigger
+    /// updates it, and its foreign-key check (a shared lock on the challenge) followed by the count trigger (an exclusive one) makes
     /// racing inserts deadlock; taking the exclusive lock up front queues racing joins on the
     /// row instead, as PostgreSQL's trigger does. A duplicate key means the user has a place
     /// already: it is reactivated only when it was cancelled. (MySQL reports a matched but
     /// unchanged upsert as one affected row, like an insert, so no upsert here.)
-    async fn join_mysql(
-        &self,
-        challenge_id: i64,
-        user_id: i64,
-        joined_on: &str,
-        now: Timestamp,
-    ) -> StoreResult<()> {
-        let now_ms = now.as_millisecond();
-        match retrying_deadlocks(|| self.try_join_mysql(challenge_id, user_id, joined_on, now_ms))
-            .await
-        {
-            Ok(true) => Ok(()),
-            Ok(false) => Err(self.join_refusal(challenge_id, user_id, now).await?),
-            Err(e) if is_capacity_refusal(&e) => {
-                Err(self.join_refusal(challenge_id, user_id, now).await?)
-            }
-            Err(e) => Err(e.into()),
-        }
-    }
-
-    /// One attempt of [`Self::join_mysql`]: whether a place was taken.
     async fn try_join_mysql(
         &self,
         challenge_id: i64,
@@ -102,131 +89,109 @@ impl SqlStore {
         joined_on: &str,
         now_ms: i64,
     ) -> Result<bool, sqlx::Error> {
-        let mut tx = self.db().begin().await?;
-        let open = sqlx::query(
-            "SELECT 1 FROM challenges WHERE id = ? AND participant_count < capacity AND ends_at > ? FOR UPDATE",
-        )
-        .bind(challenge_id)
-        .bind(now_ms)
-        .fetch_optional(self.on(&mut tx))
-        .await?
-        .is_some();
-        if !open {
-            tx.rollback().await?;
+        let open = "participant_count < capacity AND ends_at > ?";
+        let Some(mut tx) = self
+            .lock_challenge_if(challenge_id, open, &[now_ms])
+            .await?
+        else {
             return Ok(false);
-        }
-        let inserted = sqlx::query(
-            "INSERT INTO participants (challenge_id, user_id, status, joined_at, joined_on, updated_at) \
-             VALUES (?, ?, 'ACTIVE', ?, ?, ?)",
-        )
-        .bind(challenge_id)
-        .bind(user_id)
-        .bind(now_ms)
-        .bind(joined_on)
-        .bind(now_ms)
-        .execute(self.on(&mut tx))
-        .await;
+        };
+        let joined_on = Bind::Text(joined_on.to_owned());
+        let inserted = self
+            .execute(
+                self.on(&mut tx),
+                "INSERT INTO participants (challenge_id, user_id, status, joined_at, joined_on, updated_at) \
+                 VALUES (?, ?, 'ACTIVE', ?, ?, ?)",
+                vec![
+                    Bind::Int(challenge_id),
+                    Bind::Int(user_id),
+                    Bind::Int(now_ms),
+                    joined_on.clone(),
+                    Bind::Int(now_ms),
+                ],
+            )
+            .await;
         let changed = match inserted {
-            Ok(r) => r.rows_affected(),
+            Ok(changed) => changed,
             Err(e) if StoreError::is_unique_violation(&e) => {
-                sqlx::query(
+                self.execute(
+                    self.on(&mut tx),
                     "UPDATE participants SET status = 'ACTIVE', joined_at = ?, joined_on = ?, updated_at = ? \
                      WHERE challenge_id = ? AND user_id = ? AND status = 'CANCELLED'",
+                    vec![
+                        Bind::Int(now_ms),
+                        joined_on,
+                        Bind::Int(now_ms),
+                        Bind::Int(challenge_id),
+                        Bind::Int(user_id),
+                    ],
                 )
-                .bind(now_ms)
-                .bind(joined_on)
-                .bind(now_ms)
-                .bind(challenge_id)
-                .bind(user_id)
-                .execute(self.on(&mut tx))
                 .await?
-                .rows_affected()
             }
             Err(e) => return Err(e),
         };
-        if changed == 0 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        tx.commit().await?;
-        Ok(true)
+        settle(tx, changed > 0).await
     }
 
-    /// Explains why a join's conditional statement took no place (reads only).
-    async fn join_refusal(
-        &self,
-        challenge_id: i64,
-        user_id: i64,
-        now: Timestamp,
-    ) -> StoreResult<StoreError> {
-        let Some((facts, _)) = self.challenge_facts(challenge_id).await? else {
-            return Ok(StoreError::NotFound(Entity::Challenge));
-        };
-        let holds_place = self.is_participant(challenge_id, user_id).await?;
-        // Room again by now: the place was taken by a racer and freed since.
-        Ok(refused(
-            join_refusal(&facts, holds_place, now),
-            Conflict::ChallengeFull,
-        ))
-    }
-
-    /// MySQL's cancellation. MySQL cannot read `challenges` in the statement whose trigger
-    /// updates it, so the challenge row is locked first and the place freed after, in one
-    /// transaction (the lock also orders it against racing joins).
-    async fn cancel_mysql(
-        &self,
-        challenge_id: i64,
-        user_id: i64,
-        now: Timestamp,
-    ) -> StoreResult<()> {
-        let now_ms = now.as_millisecond();
-        if retrying_deadlocks(|| self.try_cancel_mysql(challenge_id, user_id, now_ms)).await? {
-            Ok(())
-        } else {
-            Err(self.cancel_refusal(challenge_id, user_id, now).await?)
-        }
-    }
-
-    /// One attempt of [`Self::cancel_mysql`]: whether the place was freed.
+    /// One attempt at MySQL's cancellation (whether the place was freed). MySQL cannot read
+    /// `challenges` in the statement whose trigger updates it, so the challenge row is locked
+    /// first and the place freed after, in one transaction (the lock also orders it against
+    /// racing joins).
     async fn try_cancel_mysql(
         &self,
         challenge_id: i64,
         user_id: i64,
         now_ms: i64,
     ) -> Result<bool, sqlx::Error> {
-        let mut tx = self.db().begin().await?;
-        let open = sqlx::query(
-            "SELECT 1 FROM challenges WHERE id = ? AND starts_at > ? AND creator_id <> ? FOR UPDATE",
-        )
-        .bind(challenge_id)
-        .bind(now_ms)
-        .bind(user_id)
-        .fetch_optional(self.on(&mut tx))
-        .await?
-        .is_some();
-        let cancelled = open
-            && sqlx::query(
-                "UPDATE participants SET status = 'CANCELLED', updated_at = ? \
-                 WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE'",
-            )
-            .bind(now_ms)
-            .bind(challenge_id)
-            .bind(user_id)
-            .execute(self.on(&mut tx))
+        let open = "starts_at > ? AND creator_id <> ?";
+        let Some(mut tx) = self
+            .lock_challenge_if(challenge_id, open, &[now_ms, user_id])
             .await?
-            .rows_affected()
-                == 1;
-        if cancelled {
-            tx.commit().await?;
-        } else {
-            tx.rollback().await?;
-        }
-        Ok(cancelled)
+        else {
+            return Ok(false);
+        };
+        let cancelled = self
+            .execute(
+                self.on(&mut tx),
+                "UPDATE participants SET status = 'CANCELLED', updated_at = ? \
+                     WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE'",
+                vec![
+                    Bind::Int(now_ms),
+                    Bind::Int(challenge_id),
+                    Bind::Int(user_id),
+                ],
+            )
+            .await?
+            == 1;
+        settle(tx, cancelled).await
     }
 
-    /// Explains why a cancellation changed nothing (reads only).
-    async fn cancel_refusal(
+    /// MySQL: a transaction that holds the challenge row's lock, begun when the challenge
+    /// meets `condition` (its placeholders bound to `binds`); `None`, rolled back, when not.
+    async fn lock_challenge_if(
         &self,
+        challenge_id: i64,
+        condition: &str,
+        binds: &[i64],
+    ) -> Result<Option<sqlx::Transaction<'_, sqlx::Any>>, sqlx::Error> {
+        let mut tx = self.db().begin().await?;
+        let sql = format!("SELECT 1 FROM challenges WHERE id = ? AND {condition} FOR UPDATE");
+        let binds = std::iter::once(challenge_id).chain(binds.iter().copied());
+        let open = self
+            .exists(self.on(&mut tx), &sql, binds.map(Bind::Int).collect())
+            .await?;
+        if !open {
+            tx.rollback().await?;
+            return Ok(None);
+        }
+        Ok(Some(tx))
+    }
+
+    /// Explains why a join's or a cancellation's conditional statement changed nothing
+    /// (reads only).
+    async fn refusal(
+        &self,
+        change: Change,
         challenge_id: i64,
         user_id: i64,
         now: Timestamp,
@@ -234,18 +199,34 @@ impl SqlStore {
         let Some((facts, _)) = self.challenge_facts(challenge_id).await? else {
             return Ok(StoreError::NotFound(Entity::Challenge));
         };
-        let sql = self.sql("SELECT 1 FROM participants WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE'");
-        let active = sqlx::query(&sql)
-            .bind(challenge_id)
-            .bind(user_id)
-            .fetch_optional(self.db())
-            .await?
-            .is_some();
-        Ok(refused(
-            cancel_refusal(&facts, user_id, active, now),
-            Conflict::CancellationNotAllowed,
-        ))
+        Ok(match change {
+            Change::Join => {
+                let holds_place = self.is_participant(challenge_id, user_id).await?;
+                // Room again by now: the place was taken by a racer and freed since.
+                refused(
+                    join_refusal(&facts, holds_place, now),
+                    Conflict::ChallengeFull,
+                )
+            }
+            Change::Cancel => {
+                let sql = "SELECT 1 FROM participants WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE'";
+                let active = self
+                    .exists(self.db(), sql, place(challenge_id, user_id))
+                    .await?;
+                refused(
+                    cancel_refusal(&facts, user_id, active, now),
+                    Conflict::CancellationNotAllowed,
+                )
+            }
+        })
     }
+}
+
+/// What a refused statement tried to do with a place.
+#[derive(Debug, Clone, Copy)]
+enum Change {
+    Join,
+    Cancel,
 }
 
 #[async_trait]
@@ -256,9 +237,10 @@ impl ParticipationStore for SqlStore {
         user_id: i64,
         now: Timestamp,
     ) -> StoreResult<ChallengeRecord> {
-        let Some((_, timezone)) = self.challenge_facts(challenge_id).await? else {
-            return Err(StoreError::NotFound(Entity::Challenge));
-        };
+        let (_, timezone) = self
+            .challenge_facts(challenge_id)
+            .await?
+            .ok_or(StoreError::NotFound(Entity::Challenge))?;
         let timezone = TimeZone::get(&timezone)
             .map_err(|_| StoreError::Corrupt("challenge timezone".into()))?;
         // Sessions count from the challenge's own local date of the join.
@@ -277,77 +259,56 @@ impl ParticipationStore for SqlStore {
         now: Timestamp,
     ) -> StoreResult<()> {
         let now_ms = now.as_millisecond();
-        if self.backend == Backend::MySql {
-            return self.cancel_mysql(challenge_id, user_id, now).await;
-        }
-        // One statement; the participant-count trigger frees the place.
-        let sql = self.sql(
-            "UPDATE participants SET status = 'CANCELLED', updated_at = ? WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE' \
-             AND EXISTS (SELECT 1 FROM challenges c WHERE c.id = ? AND c.starts_at > ? AND c.creator_id <> ?)",
-        );
-        let cancelled = sqlx::query(&sql)
-            .bind(now_ms)
-            .bind(challenge_id)
-            .bind(user_id)
-            .bind(challenge_id)
-            .bind(now_ms)
-            .bind(user_id)
-            .execute(self.db())
-            .await?
-            .rows_affected()
-            == 1;
+        let cancelled = if self.backend == Backend::MySql {
+            retrying_deadlocks(|| self.try_cancel_mysql(challenge_id, user_id, now_ms)).await?
+        } else {
+            // One statement; the participant-count trigger frees the place.
+            let sql = "UPDATE participants SET status = 'CANCELLED', updated_at = ? WHERE challenge_id = ? AND user_id = ? AND status = 'ACTIVE' \
+                 AND EXISTS (SELECT 1 FROM challenges c WHERE c.id = ? AND c.starts_at > ? AND c.creator_id <> ?)";
+            let binds = [now_ms, challenge_id, user_id, challenge_id, now_ms, user_id];
+            self.execute(self.db(), sql, binds.map(Bind::Int).to_vec())
+                .await?
+                == 1
+        };
         if cancelled {
             return Ok(());
         }
-        Err(self.cancel_refusal(challenge_id, user_id, now).await?)
+        Err(self
+            .refusal(Change::Cancel, challenge_id, user_id, now)
+            .await?)
     }
 
     async fn participants(&self, challenge_id: i64) -> StoreResult<Vec<ParticipantRecord>> {
-        let sql = self.sql(
-            "SELECT p.user_id, u.nickname, u.profile_image, p.status, p.joined_at, p.joined_on, \
+        let sql = "SELECT p.user_id AS id, u.nickname, u.profile_image, p.status, p.joined_at, p.joined_on, \
              (SELECT COUNT(*) FROM attendance a WHERE a.challenge_id = p.challenge_id AND a.user_id = p.user_id AND a.achieved_at IS NOT NULL) AS achieved \
              FROM participants p JOIN users u ON u.id = p.user_id \
-             WHERE p.challenge_id = ? AND p.status <> 'CANCELLED' ORDER BY p.joined_at, p.user_id",
-        );
-        let rows = sqlx::query(&sql)
-            .bind(challenge_id)
-            .fetch_all(self.db())
-            .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(ParticipantRecord {
-                    user: UserSummary {
-                        id: row.try_get("user_id")?,
-                        nickname: row.try_get("nickname")?,
-                        profile_image: row.try_get("profile_image")?,
-                    },
-                    status: participant_status(row, "status")?,
-                    joined_at: ts(row.try_get("joined_at")?)?,
-                    joined_on: date(row, "joined_on")?,
-                    achieved_sessions: row.try_get("achieved")?,
-                })
+             WHERE p.challenge_id = ? AND p.status <> 'CANCELLED' ORDER BY p.joined_at, p.user_id";
+        self.fetch_map(sql, vec![Bind::Int(challenge_id)], |row| {
+            Ok(ParticipantRecord {
+                user: summary_from_row(row)?,
+                status: participant_status(row, "status")?,
+                joined_at: ts(row.try_get("joined_at")?)?,
+                joined_on: date(row, "joined_on")?,
+                achieved_sessions: row.try_get("achieved")?,
             })
-            .collect()
+        })
+        .await
     }
 
     async fn is_participant(&self, challenge_id: i64, user_id: i64) -> StoreResult<bool> {
-        let sql = self.sql("SELECT 1 FROM participants WHERE challenge_id = ? AND user_id = ? AND status <> 'CANCELLED'");
-        Ok(sqlx::query(&sql)
-            .bind(challenge_id)
-            .bind(user_id)
-            .fetch_optional(self.db())
-            .await?
-            .is_some())
+        Ok(self
+            .exists(self.db(),
+                "SELECT 1 FROM participants WHERE challenge_id = ? AND user_id = ? AND status <> 'CANCELLED'",
+                place(challenge_id, user_id),
+            )
+            .await?)
     }
 
     async fn membership(&self, challenge_id: i64, user_id: i64) -> StoreResult<Option<Membership>> {
-        let sql = self.sql(
-            "SELECT status, joined_at FROM participants WHERE challenge_id = ? AND user_id = ?",
-        );
-        let Some(row) = sqlx::query(&sql)
-            .bind(challenge_id)
-            .bind(user_id)
-            .fetch_optional(self.db())
+        let sql =
+            "SELECT status, joined_at FROM participants WHERE challenge_id = ? AND user_id = ?";
+        let Some(row) = self
+            .fetch_optional(self.db(), sql, place(challenge_id, user_id))
             .await?
         else {
             return Ok(None);
@@ -357,4 +318,9 @@ impl ParticipationStore for SqlStore {
             joined_at: ts(row.try_get("joined_at")?)?,
         }))
     }
+}
+
+/// The binds of a `challenge_id = ? AND user_id = ?` condition: one user's place.
+fn place(challenge_id: i64, user_id: i64) -> Vec<Bind> {
+    vec![Bind::Int(challenge_id), Bind::Int(user_id)]
 }

@@ -69,6 +69,15 @@ pub(super) fn user_from_row(row: &AnyRow) -> StoreResult<User> {
     })
 }
 
+/// A user's public face, from the columns `id`, `nickname` and `profile_image`.
+pub(super) fn summary_from_row(row: &AnyRow) -> StoreResult<UserSummary> {
+    Ok(UserSummary {
+        id: row.try_get("id")?,
+        nickname: row.try_get("nickname")?,
+        profile_image: row.try_get("profile_image")?,
+    })
+}
+
 pub(super) fn facts_from_row(row: &AnyRow) -> StoreResult<ChallengeFacts> {
     Ok(ChallengeFacts {
         creator_id: row.try_get("creator_id")?,

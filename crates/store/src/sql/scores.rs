@@ -7,8 +7,8 @@ use sqlx::Row;
 
 use super::{
     Backend, SqlStore,
-    dialect::{Bind, bind_all, placeholders},
-    rows::{CHALLENGE_SELECT, attendance_from_row, date, participant_status, ts},
+    dialect::{Bind, placeholders},
+    rows::{CHALLENGE_SELECT, attendance_from_row, date, participant_status, ts, viewer_binds},
 };
 use crate::{
     AttendanceRecord, Participation, ScoreActivity, ScoreKind, ScoreStore, ScoreTotal, StatsStore,
@@ -34,42 +34,35 @@ impl ScoreStore for SqlStore {
                 "INSERT INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING"
             }
         };
-        let result = sqlx::query(&self.sql(sql))
-            .bind(user_id)
-            .bind(challenge_id)
-            .bind(kind.as_str().to_owned())
-            .bind(session_date.map(|d| d.to_string()).unwrap_or_default())
-            .bind(points)
-            .bind(at.as_millisecond())
-            .execute(self.db())
-            .await?;
-        Ok(result.rows_affected() == 1)
+        let binds = vec![
+            Bind::Int(user_id),
+            Bind::Int(challenge_id),
+            Bind::Text(kind.as_str().to_owned()),
+            Bind::Text(session_date.map(|d| d.to_string()).unwrap_or_default()),
+            Bind::Int(points),
+            Bind::Int(at.as_millisecond()),
+        ];
+        Ok(self.execute(self.db(), sql, binds).await? == 1)
     }
 
     async fn reconcile_scores(&self) -> StoreResult<u64> {
         // The points are the domain's, bound like any other value.
-        let sessions = self.sql(
-            "INSERT INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) \
+        let sessions = "INSERT INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) \
              SELECT a.user_id, a.challenge_id, 'SESSION', a.session_date, ?, a.achieved_at FROM attendance a \
              WHERE a.achieved_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM score_ledger s WHERE s.user_id = a.user_id \
-             AND s.challenge_id = a.challenge_id AND s.kind = 'SESSION' AND s.session_date = a.session_date)",
-        );
-        let completions = self.sql(
-            "INSERT INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) \
+             AND s.challenge_id = a.challenge_id AND s.kind = 'SESSION' AND s.session_date = a.session_date)";
+        let completions = "INSERT INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) \
              SELECT p.user_id, p.challenge_id, 'COMPLETION', '', ?, p.updated_at FROM participants p \
              WHERE p.status = 'COMPLETED' AND NOT EXISTS (SELECT 1 FROM score_ledger s WHERE s.user_id = p.user_id \
-             AND s.challenge_id = p.challenge_id AND s.kind = 'COMPLETION')",
-        );
+             AND s.challenge_id = p.challenge_id AND s.kind = 'COMPLETION')";
         let mut added = 0;
         for (sql, kind) in [
             (sessions, ScoreKind::Session),
             (completions, ScoreKind::Completion),
         ] {
-            added += sqlx::query(&sql)
-                .bind(kind.points())
-                .execute(self.db())
-                .await?
-                .rows_affected();
+            added += self
+                .execute(self.db(), sql, vec![Bind::Int(kind.points())])
+                .await?;
         }
         Ok(added)
     }
@@ -80,20 +73,16 @@ impl ScoreStore for SqlStore {
             self.int_sum("SUM(points)"),
             self.int_sum("SUM(CASE WHEN kind = 'COMPLETION' THEN 1 ELSE 0 END)")
         );
-        let rows = sqlx::query(&self.sql(&sql))
-            .bind(since.map_or(i64::MIN, |t| t.as_millisecond()))
-            .fetch_all(self.db())
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ScoreTotal {
-                    user_id: r.try_get("user_id")?,
-                    score: r.try_get("score")?,
-                    completed: r.try_get("completed")?,
-                    reached_at: r.try_get("reached_at")?,
-                })
+        let since = since.map_or(i64::MIN, |t| t.as_millisecond());
+        self.fetch_map(&sql, vec![Bind::Int(since)], |r| {
+            Ok(ScoreTotal {
+                user_id: r.try_get("user_id")?,
+                score: r.try_get("score")?,
+                completed: r.try_get("completed")?,
+                reached_at: r.try_get("reached_at")?,
             })
-            .collect()
+        })
+        .await
     }
 
     async fn score_activity(
@@ -127,21 +116,16 @@ impl ScoreStore for SqlStore {
             columns.join(", "),
             placeholders(users.len())
         );
-        let sql = self.sql(&sql);
-        let rows = bind_all(sqlx::query(&sql), binds)
-            .fetch_all(self.db())
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(ScoreActivity {
-                    user_id: r.try_get("user_id")?,
-                    total: r.try_get("total")?,
-                    spans: (0..spans)
-                        .map(|i| r.try_get::<i64, _>(format!("span{i}").as_str()))
-                        .collect::<Result<_, _>>()?,
-                })
+        self.fetch_map(&sql, binds, |r| {
+            Ok(ScoreActivity {
+                user_id: r.try_get("user_id")?,
+                total: r.try_get("total")?,
+                spans: (0..spans)
+                    .map(|i| r.try_get::<i64, _>(format!("span{i}").as_str()))
+                    .collect::<Result<_, _>>()?,
             })
-            .collect()
+        })
+        .await
     }
 }
 
@@ -149,23 +133,18 @@ impl ScoreStore for SqlStore {
 impl StatsStore for SqlStore {
     async fn participations(&self, user_id: i64) -> StoreResult<Vec<Participation>> {
         let sql = format!("{CHALLENGE_SELECT} WHERE p.user_id IS NOT NULL ORDER BY c.id");
-        let rows = sqlx::query(&self.sql(&sql))
-            .bind(user_id)
-            .bind(user_id)
-            .fetch_all(self.db())
+        let rows = self
+            .fetch_all(self.db(), &sql, viewer_binds(Some(user_id)).to_vec())
             .await?;
         // The select already carries the user's own participant row: no query per challenge.
-        let challenges = self.challenges_from_rows(&rows).await?;
-        rows.iter()
-            .zip(challenges)
-            .map(|(row, challenge)| {
-                Ok(Participation {
-                    challenge,
-                    status: participant_status(row, "viewer_status")?,
-                    joined_at: ts(row.try_get("viewer_joined_at")?)?,
-                })
+        self.challenges_with(&rows, |row, challenge| {
+            Ok(Participation {
+                challenge,
+                status: participant_status(row, "viewer_status")?,
+                joined_at: ts(row.try_get("viewer_joined_at")?)?,
             })
-            .collect()
+        })
+        .await
     }
 
     async fn user_attendance(
@@ -174,30 +153,26 @@ impl StatsStore for SqlStore {
         from: Date,
         until: Date,
     ) -> StoreResult<Vec<AttendanceRecord>> {
-        let sql = self.sql("SELECT challenge_id, session_date, seconds, achieved_at FROM attendance WHERE user_id = ? AND session_date >= ? AND session_date <= ?");
-        let rows = sqlx::query(&sql)
-            .bind(user_id)
-            .bind(from.to_string())
-            .bind(until.to_string())
-            .fetch_all(self.db())
-            .await?;
-        rows.iter().map(attendance_from_row).collect()
+        let sql = "SELECT challenge_id, session_date, seconds, achieved_at FROM attendance WHERE user_id = ? AND session_date >= ? AND session_date <= ?";
+        let binds = vec![
+            Bind::Int(user_id),
+            Bind::Text(from.to_string()),
+            Bind::Text(until.to_string()),
+        ];
+        self.fetch_map(sql, binds, attendance_from_row).await
     }
 
     async fn achieved_sessions(&self, user_id: i64) -> StoreResult<Vec<AttendanceRecord>> {
-        let sql = self.sql("SELECT challenge_id, session_date, seconds, achieved_at FROM attendance WHERE user_id = ? AND achieved_at IS NOT NULL");
-        let rows = sqlx::query(&sql).bind(user_id).fetch_all(self.db()).await?;
-        rows.iter().map(attendance_from_row).collect()
+        let sql = "SELECT challenge_id, session_date, seconds, achieved_at FROM attendance WHERE user_id = ? AND achieved_at IS NOT NULL";
+        self.fetch_map(sql, vec![Bind::Int(user_id)], attendance_from_row)
+            .await
     }
 
     async fn challenge_achievements(&self, challenge_id: i64) -> StoreResult<Vec<(Date, i64)>> {
-        let sql = self.sql("SELECT session_date, COUNT(*) AS achieved FROM attendance WHERE challenge_id = ? AND achieved_at IS NOT NULL GROUP BY session_date ORDER BY session_date");
-        let rows = sqlx::query(&sql)
-            .bind(challenge_id)
-            .fetch_all(self.db())
-            .await?;
-        rows.iter()
-            .map(|r| Ok((date(r, "session_date")?, r.try_get("achieved")?)))
-            .collect()
+        let sql = "SELECT session_date, COUNT(*) AS achieved FROM attendance WHERE challenge_id = ? AND achieved_at IS NOT NULL GROUP BY session_date ORDER BY session_date";
+        self.fetch_map(sql, vec![Bind::Int(challenge_id)], |r| {
+            Ok((date(r, "session_date")?, r.try_get("achieved")?))
+        })
+        .await
     }
 }

@@ -7,7 +7,7 @@ use sqlx::Row;
 use super::{
     SqlStore,
     dialect::{Bind, bind_all, placeholders},
-    rows::{USER_COLUMNS, ts, user_from_row},
+    rows::{USER_COLUMNS, summary_from_row, ts, user_from_row},
 };
 use crate::{
     Conflict, Entity, NewUser, StoreError, StoreResult, User, UserStore, UserSummary, UserUpdate,
@@ -119,21 +119,8 @@ impl UserStore for SqlStore {
             "SELECT id, nickname, profile_image FROM users WHERE id IN ({})",
             placeholders(ids.len())
         );
-        let sql = self.sql(&sql);
-        let mut query = sqlx::query(&sql);
-        for id in ids {
-            query = query.bind(*id);
-        }
-        let rows = query.fetch_all(self.db()).await?;
-        rows.iter()
-            .map(|r| {
-                Ok(UserSummary {
-                    id: r.try_get("id")?,
-                    nickname: r.try_get("nickname")?,
-                    profile_image: r.try_get("profile_image")?,
-                })
-            })
-            .collect()
+        let binds = ids.iter().map(|id| Bind::Int(*id)).collect();
+        self.fetch_map(&sql, binds, summary_from_row).await
     }
 
     async fn create_session(

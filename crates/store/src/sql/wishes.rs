@@ -6,7 +6,7 @@ use sqlx::Row;
 
 use super::{
     Backend, SqlStore,
-    dialect::{Bind, bind_all, is_foreign_key_violation},
+    dialect::{Bind, is_foreign_key_violation, settle},
     retry::retrying_deadlocks,
     rows::{CHALLENGE_SELECT, ts, viewer_binds},
 };
@@ -15,12 +15,8 @@ use crate::{ChallengeCursor, Entity, StoreError, StoreResult, WishStore, WishedC
 impl SqlStore {
     /// Whether a challenge exists (to tell "nothing to do" from "no such challenge").
     async fn challenge_exists(&self, id: i64) -> StoreResult<bool> {
-        let sql = self.sql("SELECT 1 FROM challenges WHERE id = ?");
-        Ok(sqlx::query(&sql)
-            .bind(id)
-            .fetch_optional(self.db())
-            .await?
-            .is_some())
+        let sql = "SELECT 1 FROM challenges WHERE id = ?";
+        Ok(self.exists(self.db(), sql, vec![Bind::Int(id)]).await?)
     }
 
     /// One attempt at adding (`add`) or removing a wish with its count, in one transaction:
@@ -38,13 +34,12 @@ impl SqlStore {
     ) -> Result<Option<bool>, sqlx::Error> {
         let mut tx = self.db().begin().await?;
         if self.backend == Backend::MySql {
-            let exists = sqlx::query("SELECT id FROM challenges WHERE id = ? FOR UPDATE")
-                .bind(challenge_id)
-                .fetch_optional(self.on(&mut tx))
-                .await?
-                .is_some();
+            let sql = "SELECT id FROM challenges WHERE id = ? FOR UPDATE";
+            let exists = self
+                .exists(self.on(&mut tx), sql, vec![Bind::Int(challenge_id)])
+                .await?;
             if !exists {
-                tx.rollback().await?;
+                settle(tx, false).await?;
                 return Ok(None);
             }
         }
@@ -58,29 +53,24 @@ impl SqlStore {
             }
             (false, _) => "DELETE FROM wishes WHERE user_id = ? AND challenge_id = ?",
         };
-        let sql = self.sql(sql);
-        let mut query = sqlx::query(&sql).bind(user_id);
-        query = match (add, self.backend) {
-            (true, Backend::MySql) => query.bind(challenge_id).bind(now_ms),
-            (true, _) => query.bind(now_ms).bind(challenge_id),
-            (false, _) => query.bind(challenge_id),
+        let binds = match (add, self.backend) {
+            (true, Backend::MySql) => [user_id, challenge_id, now_ms].to_vec(),
+            (true, _) => [user_id, now_ms, challenge_id].to_vec(),
+            (false, _) => [user_id, challenge_id].to_vec(),
         };
-        let changed = query.execute(self.on(&mut tx)).await?.rows_affected() == 1;
+        let binds = binds.into_iter().map(Bind::Int).collect();
+        let changed = self.execute(self.on(&mut tx), sql, binds).await? == 1;
         if !changed {
-            tx.rollback().await?;
-            return Ok(Some(false));
+            return Ok(Some(settle(tx, false).await?));
         }
-        let sql = self.sql(if add {
+        let sql = if add {
             "UPDATE challenges SET wish_count = wish_count + 1 WHERE id = ?"
         } else {
             "UPDATE challenges SET wish_count = wish_count - 1 WHERE id = ?"
-        });
-        sqlx::query(&sql)
-            .bind(challenge_id)
-            .execute(self.on(&mut tx))
+        };
+        self.execute(self.on(&mut tx), sql, vec![Bind::Int(challenge_id)])
             .await?;
-        tx.commit().await?;
-        Ok(Some(true))
+        Ok(Some(settle(tx, true).await?))
     }
 
     /// Adds or removes a wish, retrying deadlocks; `NotFound` when the challenge does not exist.
@@ -138,19 +128,13 @@ impl WishStore for SqlStore {
         let sql = format!(
             "{CHALLENGE_SELECT} WHERE {filter} ORDER BY w.created_at DESC, c.id DESC LIMIT ?"
         );
-        let sql = self.sql(&sql);
-        let rows = bind_all(sqlx::query(&sql), binds)
-            .fetch_all(self.db())
-            .await?;
-        let challenges = self.challenges_from_rows(&rows).await?;
-        rows.iter()
-            .zip(challenges)
-            .map(|(row, challenge)| {
-                Ok(WishedChallenge {
-                    challenge,
-                    wished_at: ts(row.try_get("viewer_wished_at")?)?,
-                })
+        let rows = self.fetch_all(self.db(), &sql, binds).await?;
+        self.challenges_with(&rows, |row, challenge| {
+            Ok(WishedChallenge {
+                challenge,
+                wished_at: ts(row.try_get("viewer_wished_at")?)?,
             })
-            .collect()
+        })
+        .await
     }
 }
