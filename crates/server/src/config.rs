@@ -90,6 +90,11 @@ pub struct ServeArgs {
         default_value = "http://localhost:8080"
     )]
     pub public_url: Url,
+    /// Other origins whose pages may use the session cookie, comma-separated (e.g.
+    /// http://localhost:5173 for the Vite dev server); the public URL's origin always may.
+    /// Cookie-signed changes and WebSocket upgrades from any other origin are refused.
+    #[arg(long, env = "SSGWAN_ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<Url>,
     /// Enable the development login (POST /api/auth/dev-login). Never in production.
     #[arg(long, env = "SSGWAN_DEV_LOGIN", default_value_t = false)]
     pub dev_login: bool,
@@ -286,6 +291,18 @@ impl ServeArgs {
                 "--public-url must be an http:// or https:// URL".into(),
             ));
         }
+        for origin in &self.allowed_origins {
+            if !(matches!(origin.scheme(), "http" | "https")
+                && origin.has_host()
+                && origin.path() == "/"
+                && origin.query().is_none())
+            {
+                return Err(ConfigError(format!(
+                    "--allowed-origins entry {:?} must be an origin like https://app.example.com",
+                    origin.as_str()
+                )));
+            }
+        }
         for (name, url) in [
             ("--kakao-auth-url", &self.kakao.kakao_auth_url),
             ("--kakao-token-url", &self.kakao.kakao_token_url),
@@ -339,6 +356,17 @@ impl ServeArgs {
     /// Whether cookies must be `Secure` (the public URL is https).
     pub fn secure_cookies(&self) -> bool {
         self.public_url.scheme() == "https"
+    }
+
+    /// The origins (`scheme://host[:port]`) whose pages may use the session cookie: the public
+    /// URL's and the configured extra ones.
+    pub fn trusted_origins(&self) -> Vec<String> {
+        let mut origins: Vec<String> = std::iter::once(&self.public_url)
+            .chain(&self.allowed_origins)
+            .map(|url| url.origin().ascii_serialization())
+            .collect();
+        origins.dedup();
+        origins
     }
 
     /// `<public-url>/api/auth/kakao/callback`.

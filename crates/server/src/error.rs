@@ -32,6 +32,9 @@ pub enum AppError {
     Unauthorized,
     #[error("forbidden")]
     Forbidden,
+    /// A cookie-signed change or WebSocket upgrade that did not come from an allowed origin.
+    #[error("origin not allowed")]
+    OriginNotAllowed,
     #[error("route not found")]
     NotFound,
     #[error("user not found")]
@@ -75,6 +78,7 @@ impl AppError {
         match self {
             Self::Unauthorized => "UNAUTHORIZED",
             Self::Forbidden => "FORBIDDEN",
+            Self::OriginNotAllowed => "ORIGIN_NOT_ALLOWED",
             Self::NotFound => "NOT_FOUND",
             Self::UserNotFound => "USER_NOT_FOUND",
             Self::ChallengeNotFound => "CHALLENGE_NOT_FOUND",
@@ -104,7 +108,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::Unauthorized => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::OriginNotAllowed => StatusCode::FORBIDDEN,
             Self::NotFound | Self::UserNotFound | Self::ChallengeNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::MalformedJson(_) | Self::Invalid(_) | Self::BadValue { .. } => {
@@ -141,6 +145,10 @@ impl AppError {
             Self::Forbidden => fixed(
                 "이 작업을 할 권한이 없습니다.",
                 "You are not allowed to do that.",
+            ),
+            Self::OriginNotAllowed => fixed(
+                "쓱관 페이지에서 보낸 요청이 아니어서 거절했습니다 (Origin이 허용되지 않음).",
+                "Refused: this request did not come from Ssgwan's own pages (origin not allowed).",
             ),
             Self::NotFound => fixed(
                 "요청한 주소를 찾을 수 없습니다.",
@@ -235,6 +243,7 @@ impl AppError {
         let mut all = vec![
             AppError::Unauthorized,
             AppError::Forbidden,
+            AppError::OriginNotAllowed,
             AppError::NotFound,
             AppError::UserNotFound,
             AppError::ChallengeNotFound,
@@ -272,6 +281,7 @@ impl AppError {
             match example {
                 AppError::Unauthorized
                 | AppError::Forbidden
+                | AppError::OriginNotAllowed
                 | AppError::NotFound
                 | AppError::UserNotFound
                 | AppError::ChallengeNotFound

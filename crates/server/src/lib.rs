@@ -136,6 +136,7 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         secure_cookies: args.secure_cookies(),
         session_ttl: SignedDuration::from_hours(i64::from(args.session_ttl_hours)),
         trust_forwarded_for: args.trust_forwarded_for,
+        trusted_origins: args.trusted_origins(),
     };
     if settings.dev_login {
         tracing::warn!(

@@ -22,6 +22,8 @@ pub struct Settings {
     pub session_ttl: SignedDuration,
     /// Client addresses come from `X-Forwarded-For` (behind a trusted balancer).
     pub trust_forwarded_for: bool,
+    /// Origins whose pages may use the session cookie (`scheme://host[:port]`).
+    pub trusted_origins: Vec<String>,
 }
 
 #[derive(Clone)]

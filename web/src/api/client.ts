@@ -67,6 +67,9 @@ export async function api<T>(path: string, options: RequestOptions = {}): Promis
   const headers: Record<string, string> = {
     Accept: 'application/json',
     'Accept-Language': i18n.language === 'en' ? 'en' : 'ko',
+    // Marks the request as the app's own: the server refuses cookie-signed mutations that carry
+    // neither an allowed Origin nor this header nor a JSON body (docs/architecture.md, Sessions).
+    'X-Requested-With': 'XMLHttpRequest',
   };
   let payload: BodyInit | undefined;
   if (body instanceof FormData) {

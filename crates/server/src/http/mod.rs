@@ -1,9 +1,11 @@
 //! The HTTP surface: routes, the OpenAPI document generated from them, and the middleware
-//! every request passes (language, request id, tracing, metrics, limits, panics, headers).
+//! every request passes (language, request id, tracing, metrics, limits, cross-site checks,
+//! panics, headers).
 
 pub mod auth;
 pub mod challenges;
 pub mod chat;
+pub mod csrf;
 pub mod dto;
 pub mod extract;
 pub mod limits;
@@ -47,7 +49,7 @@ pub const JSON_BODY_LIMIT: usize = 64 * 1024;
 #[openapi(
     info(title = "Ssgwan (쓱관) API", description = "Habit challenges together, live on camera. Errors are `{code, message, field?}`; messages follow Accept-Language (Korean default)."),
     components(schemas(crate::error::ErrorBody)),
-    modifiers(&SecuritySchemes, &RateLimitResponses),
+    modifiers(&SecuritySchemes, &RateLimitResponses, &OriginResponses),
     security(("session_cookie" = []), ("bearer" = []), ()),
     tags((name = "auth"), (name = "users"), (name = "files"), (name = "challenges"), (name = "realtime"), (name = "rankings"), (name = "statistics"), (name = "operations"))
 )]
@@ -108,6 +110,44 @@ impl utoipa::Modify for RateLimitResponses {
                     .responses
                     .entry("429".to_owned())
                     .or_insert_with(|| too_many.clone().into());
+            }
+        }
+    }
+}
+
+/// Every change and the WebSocket upgrade can answer 403 `ORIGIN_NOT_ALLOWED` when the session
+/// cookie signs them from another origin (see [`csrf`]).
+struct OriginResponses;
+
+impl utoipa::Modify for OriginResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+        let refused = ResponseBuilder::new()
+            .description("Refused (`FORBIDDEN`), or signed by the session cookie from another origin (`ORIGIN_NOT_ALLOWED`)")
+            .content(
+                "application/json",
+                ContentBuilder::new()
+                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                    .build(),
+            )
+            .build();
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let upgrade = (path == "/api/ws").then_some(&mut item.get);
+            for operation in [
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+            .into_iter()
+            .chain(upgrade)
+            .flatten()
+            {
+                operation
+                    .responses
+                    .responses
+                    .entry("403".to_owned())
+                    .or_insert_with(|| refused.clone().into());
             }
         }
     }
@@ -202,6 +242,7 @@ pub fn router(state: AppState, web: Option<web::WebApp>) -> Router {
             .layer(PropagateRequestIdLayer::new(request_id))
             .layer(middleware::from_fn(scope_language))
             .layer(middleware::from_fn_with_state(state.clone(), limits::limit_api_requests))
+            .layer(middleware::from_fn_with_state(state.clone(), csrf::guard))
             .layer(CatchPanicLayer::custom(|_| AppError::Internal(anyhow::anyhow!("handler panicked")).into_response()))
             .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
             .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))

@@ -6,6 +6,7 @@ mod challenges;
 #[path = "../common/child.rs"]
 mod child;
 mod concurrency;
+mod csrf;
 mod errors;
 mod kakao;
 mod levels;
