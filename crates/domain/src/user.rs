@@ -4,7 +4,7 @@
 //! see and compare: NFKC-normalized (fullwidth "ａｄｍｉｎ" is stored as "admin"), zero-width
 //! characters dropped, no invisible or bidi-control characters, at most
 //! [`NICKNAME_MAX_MARKS`] combining marks on a letter, and unique by a case-folded Unicode
-//! TR39 confusable skeleton ([`nickname_key`]), so "Admin", Cyrillic "аdmin" and "admin" are
+//! TR39 confusable skeleton ([`nickname_skeleton`]), so "Admin", Cyrillic "аdmin" and "admin" are
 //! one name.
 
 use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
@@ -96,10 +96,16 @@ pub fn nickname(value: &str) -> Result<String, Invalid> {
     Ok(name)
 }
 
-/// The key nicknames are unique by (the store keeps it in a UNIQUE column): the Unicode TR39
-/// confusable skeleton of the lower-cased NFKC form. "Kim" and "kim" share one, and so do
-/// "admin", "Admin", "аdmin" (Cyrillic а) and "ａｄｍｉｎ".
+/// The exact key a nickname is looked up by: case-insensitive, so "Kim" and "kim" are one.
 pub fn nickname_key(nickname: &str) -> String {
+    nickname.to_lowercase()
+}
+
+/// What nicknames are unique by (the store keeps it in a UNIQUE column): the Unicode TR39
+/// confusable skeleton of the lower-cased NFKC form. "Kim" and "kim" share one, and so do
+/// "admin", "Admin", "аdmin" (Cyrillic а) and "ａｄｍｉｎ". Equal [`nickname_key`]s give
+/// equal skeletons.
+pub fn nickname_skeleton(nickname: &str) -> String {
     let folded = normalize(nickname).to_lowercase();
     unicode_security::skeleton(&folded).collect()
 }
@@ -315,8 +321,8 @@ mod tests {
     }
 
     #[test]
-    fn lookalike_names_share_a_key() {
-        let admin = nickname_key("admin");
+    fn lookalike_names_share_a_skeleton() {
+        let admin = nickname_skeleton("admin");
         for lookalike in [
             "Admin",
             "ADMIN",
@@ -325,11 +331,11 @@ mod tests {
             "adm\u{200B}in",
             "ΑDMIN",
         ] {
-            assert_eq!(nickname_key(lookalike), admin, "{lookalike:?}");
+            assert_eq!(nickname_skeleton(lookalike), admin, "{lookalike:?}");
         }
-        assert_eq!(nickname_key("Kim"), nickname_key("kim"));
-        assert_ne!(nickname_key("admin"), nickname_key("admins"));
-        assert_ne!(nickname_key("김민지"), nickname_key("김민주"));
-        assert_ne!(nickname_key("쓱관러"), nickname_key("쓱관"));
+        assert_eq!(nickname_skeleton("Kim"), nickname_skeleton("kim"));
+        assert_ne!(nickname_skeleton("admin"), nickname_skeleton("admins"));
+        assert_ne!(nickname_skeleton("김민지"), nickname_skeleton("김민주"));
+        assert_ne!(nickname_skeleton("쓱관러"), nickname_skeleton("쓱관"));
     }
 }
