@@ -339,3 +339,23 @@ mod tests {
         assert_ne!(nickname_skeleton("쓱관러"), nickname_skeleton("쓱관"));
     }
 }
+
+#[cfg(test)]
+mod skeleton_size {
+    use unicode_normalization::UnicodeNormalization;
+
+    /// MySQL keeps the skeleton in a VARCHAR(255): twenty NFKC characters must fit.
+    #[test]
+    fn twenty_characters_have_a_skeleton_of_at_most_255() {
+        // Planes 0–3 and 14 hold every assigned character but private use (refused anyway).
+        let longest = (0..0x40000_u32)
+            .chain(0xE0000..0xE1000)
+            .filter_map(char::from_u32)
+            .filter(|c| c.to_string().nfkc().eq(std::iter::once(*c)))
+            .map(|c| super::nickname_skeleton(&c.to_string()).chars().count())
+            .max()
+            .unwrap_or(0);
+        // 7 with Unicode 16's confusables: 140 for a full-length name.
+        assert!(longest * super::NICKNAME_MAX <= 255, "{longest}");
+    }
+}
