@@ -85,15 +85,7 @@ pub fn text(
     if value.chars().count() > max {
         return Err(Invalid::new(field, Reason::Length { min, max }));
     }
-    let allowed = |c: char| lines == Lines::Multi && matches!(c, '\n' | '\r' | '\t');
-    if value.chars().any(|c| c.is_control() && !allowed(c)) {
-        return Err(Invalid::new(
-            field,
-            Reason::Format {
-                expected: "text without control characters",
-            },
-        ));
-    }
+    no_controls(field, value, lines)?;
     let trimmed = value.trim();
     let count = trimmed.chars().count();
     if count < min {
@@ -107,6 +99,39 @@ pub fn text(
         ));
     }
     Ok(trimmed.to_owned())
+}
+
+/// Refuses control characters (tabs and line breaks are allowed in multi-line text).
+pub fn no_controls(field: &'static str, value: &str, lines: Lines) -> Result<(), Invalid> {
+    let allowed = |c: char| lines == Lines::Multi && matches!(c, '\n' | '\r' | '\t');
+    if value.chars().any(|c| c.is_control() && !allowed(c)) {
+        return Err(Invalid::new(
+            field,
+            Reason::Format {
+                expected: "text without control characters",
+            },
+        ));
+    }
+    Ok(())
+}
+
+/// A bidi embedding, override or isolate (U+202A–U+202E, U+2066–U+2069): it reorders the
+/// text after it, so "gpj.exe" can be made to read "exe.jpg".
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// Refuses [`is_bidi_control`] characters.
+pub fn no_bidi_controls(field: &'static str, value: &str) -> Result<(), Invalid> {
+    if value.chars().any(is_bidi_control) {
+        return Err(Invalid::new(
+            field,
+            Reason::Format {
+                expected: "text without bidi overrides or isolates",
+            },
+        ));
+    }
+    Ok(())
 }
 
 /// Checks `value` lies in `min..=max`.

@@ -127,7 +127,7 @@ impl AppError {
         }
     }
 
-    fn field(&self) -> Option<String> {
+    pub fn field(&self) -> Option<String> {
         match self {
             Self::Invalid(invalid) => Some(invalid.field.to_owned()),
             Self::BadValue { field, .. } => Some(field.clone()),

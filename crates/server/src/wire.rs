@@ -265,6 +265,9 @@ pub enum ServerFrame {
         message: String,
         #[serde(skip_serializing_if = "Option::is_none")]
         room: Option<i64>,
+        /// The refused input field, as in the HTTP error body (`body` of a chat frame).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        field: Option<String>,
     },
     Pong,
 }

@@ -56,12 +56,15 @@ pub trait Store:
 /// Users, their login sessions and the single-use OAuth states of logins in flight.
 #[async_trait]
 pub trait UserStore: Send + Sync + 'static {
-    /// Creates a user; `Conflict::NicknameTaken` when the nickname (case-insensitively) exists.
+    /// Creates a user; `Conflict::NicknameTaken` when a nickname with the same skeleton
+    /// (`ssgwan_domain::user::nickname_skeleton`: case-folded, confusables alike) exists.
     async fn create_user(&self, user: NewUser, now: Timestamp) -> StoreResult<User>;
     async fn user(&self, id: i64) -> StoreResult<Option<User>>;
+    /// The user with exactly this nickname, case-insensitively (not a mere lookalike).
     async fn user_by_nickname(&self, nickname: &str) -> StoreResult<Option<User>>;
     async fn user_by_kakao_id(&self, kakao_id: i64) -> StoreResult<Option<User>>;
-    /// Applies the present fields; `Conflict::NicknameTaken` when the new nickname exists,
+    /// Applies the present fields; `Conflict::NicknameTaken` when the new nickname's skeleton
+    /// is another user's,
     /// `NotFound(Entity::User)` when the user does not.
     async fn update_user(&self, id: i64, update: UserUpdate, now: Timestamp) -> StoreResult<User>;
     /// The public profiles of those of `ids` that exist, in one query.

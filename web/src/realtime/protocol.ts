@@ -32,7 +32,7 @@ export type ServerFrame =
   | { type: 'attendance'; room: number; date: string; seconds: number; achieved: boolean; requiredSeconds?: number }
   | { type: 'ranking'; [key: string]: unknown }
   | { type: 'notice'; room: number; notice: string | null }
-  | { type: 'error'; code: string; message: string; room?: number }
+  | { type: 'error'; code: string; message: string; room?: number; field?: string }
   | { type: 'pong' };
 
 /** A parsed frame, or null when the text is not a frame of ours (ignored, never thrown on). */

@@ -96,12 +96,16 @@ impl From<UserSummary> for UserSummaryDto {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct DevLoginRequest {
-    /// 2–20 characters, no control characters, no spaces at either end; an existing nickname
-    /// signs in as that user, a new one creates it.
+    /// 2–20 characters, no control characters, no spaces at either end, nothing invisible
+    /// (format characters, bidi controls, Hangul fillers, variation selectors, tag
+    /// characters), at most 2 combining marks on a letter; stored NFKC-normalized. An existing
+    /// nickname signs in as that user, a new one creates it; a lookalike of another user's
+    /// (same confusable skeleton) is 409 `NICKNAME_TAKEN`. The pattern states what a regex can
+    /// (it leaves out combining diacriticals altogether); the server checks the rest.
     #[schema(
         min_length = 2,
         max_length = 20,
-        pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f\xad\u0300-\u036f\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u2800\u3164\ue000-\uf8ff\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb](?:[^\x00-\x1f\x7f-\x9f\xad\u0300-\u036f\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u2800\u3164\ue000-\uf8ff\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb]*[^\s\x00-\x1f\x7f-\x9f\xad\u0300-\u036f\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u2800\u3164\ue000-\uf8ff\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb])?$"
     )]
     pub nickname: String,
 }
@@ -125,11 +129,13 @@ pub struct ProvidersDto {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateMeRequest {
-    /// 2–20 characters, unique (case-insensitively), no spaces at either end.
+    /// 2–20 characters, no spaces at either end, nothing invisible, at most 2 combining marks
+    /// on a letter (as for the dev login); unique by confusable skeleton, so a case variant or
+    /// lookalike of another user's nickname is 409 `NICKNAME_TAKEN`.
     #[schema(
         min_length = 2,
         max_length = 20,
-        pattern = r"^[^\s\x00-\x1f\x7f-\x9f](?:[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f])?$"
+        pattern = r"^[^\s\x00-\x1f\x7f-\x9f\xad\u0300-\u036f\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u2800\u3164\ue000-\uf8ff\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb](?:[^\x00-\x1f\x7f-\x9f\xad\u0300-\u036f\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u2800\u3164\ue000-\uf8ff\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb]*[^\s\x00-\x1f\x7f-\x9f\xad\u0300-\u036f\u034f\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u115f\u1160\u17b4\u17b5\u180b-\u180f\u200b-\u200f\u2028-\u202e\u2060-\u206f\u2800\u3164\ue000-\uf8ff\ufe00-\ufe0f\ufeff\uffa0\ufff0-\ufffb])?$"
     )]
     pub nickname: Option<String>,
     /// Up to 300 characters; line breaks allowed.

@@ -60,6 +60,14 @@ impl SocketError {
         }
     }
 
+    /// The refused input field, for validation failures (as the HTTP error body has it).
+    pub fn field(&self) -> Option<String> {
+        match self {
+            SocketError::App(err) => err.field(),
+            _ => None,
+        }
+    }
+
     /// Every socket-only code, for the error registry (the `App` codes are `AppError`'s).
     pub const CODES: &'static [&'static str] = &[
         "FRAME_TOO_LARGE",

@@ -47,6 +47,7 @@ impl Session {
             code,
             message: err.message(self.lang),
             room,
+            field: err.field(),
         });
     }
 

@@ -139,6 +139,33 @@ async fn dev_login_is_404_unless_enabled() {
 }
 
 #[tokio::test]
+async fn dev_login_signs_in_by_the_normalized_name_and_refuses_lookalikes() {
+    let app = spawn_app().await;
+    let token = app.login("admin").await;
+    let (_, admin) = app.get("/api/me", Some(&token)).await;
+    for same in [
+        "ADMIN",
+        "\u{ff41}\u{ff44}\u{ff4d}\u{ff49}\u{ff4e}",
+        "adm\u{200b}in",
+    ] {
+        let token = app.login(same).await;
+        let (_, me) = app.get("/api/me", Some(&token)).await;
+        assert_eq!(me["id"], admin["id"], "{same:?} is the name admin");
+    }
+    assert_error(
+        &app.post(
+            "/api/auth/dev-login",
+            None,
+            json!({ "nickname": "\u{430}dmin" }),
+        )
+        .await,
+        StatusCode::CONFLICT,
+        "NICKNAME_TAKEN",
+        Some("nickname"),
+    );
+}
+
+#[tokio::test]
 async fn dev_login_validates_the_nickname() {
     let app = spawn_app().await;
     for bad in [
@@ -146,6 +173,11 @@ async fn dev_login_validates_the_nickname() {
         "a",
         "   x   ",
         "스물한글자를넘는아주아주아주긴닉네임입니다요",
+        "\u{200b}\u{200b}",
+        "\u{3164}\u{3164}",
+        "\u{202e}nimda",
+        "ab\u{e0041}",
+        "a\u{301}\u{301}\u{301}",
     ] {
         assert_error(
             &app.post("/api/auth/dev-login", None, json!({ "nickname": bad }))

@@ -170,6 +170,37 @@ async fn a_taken_nickname_is_made_unique() {
 }
 
 #[tokio::test]
+async fn a_refused_or_lookalike_kakao_name_still_signs_in() {
+    let (app, kakao) = setup(Some(SECRET)).await;
+    let mut names = Vec::new();
+    for (id, kakao_name) in [
+        (10, "admin"),
+        (11, "\u{3164}\u{3164}"),
+        (12, "\u{200b}\u{200b}"),
+        (13, "\u{202e}nimda"),
+        (14, "\u{430}dmin"),
+        (15, "\u{ff41}\u{ff44}\u{ff4d}\u{ff49}\u{ff4e}"),
+        (16, "e\u{301}\u{301}\u{301}\u{301}\u{301}\u{301}"),
+    ] {
+        kakao.set_next_outcome(NextOutcome::Grant(kakao_user(id, kakao_name)));
+        let session = full_login(&app).await.session_cookie.expect("session");
+        names.push(me(&app, &session).await["nickname"].clone());
+    }
+    assert_eq!(
+        names,
+        [
+            "admin",
+            "쓱관러",
+            "쓱관러1",
+            "nimda",
+            "\u{430}dmin1",
+            "admin2",
+            "\u{e9}\u{301}",
+        ]
+    );
+}
+
+#[tokio::test]
 async fn denied_consent_ends_at_login_with_an_error_and_no_session() {
     let (app, kakao) = setup(Some(SECRET)).await;
     kakao.set_next_outcome(NextOutcome::Deny);

@@ -64,6 +64,94 @@ async fn nicknames_are_unique_case_insensitively() {
 }
 
 #[tokio::test]
+async fn lookalike_nicknames_are_taken() {
+    let app = spawn_app().await;
+    app.login("admin").await;
+    let token = app.login("other").await;
+    for lookalike in [
+        "Admin",
+        "\u{430}dmin",
+        "\u{ff41}\u{ff44}\u{ff4d}\u{ff49}\u{ff4e}",
+        "adm\u{200b}in",
+    ] {
+        let result = app
+            .call(
+                Method::PATCH,
+                "/api/me",
+                Some(&token),
+                Some(json!({ "nickname": lookalike })),
+            )
+            .await;
+        assert_error(
+            &result,
+            StatusCode::CONFLICT,
+            "NICKNAME_TAKEN",
+            Some("nickname"),
+        );
+    }
+    let (_, me) = app.get("/api/me", Some(&token)).await;
+    assert_eq!(me["nickname"], "other");
+    let (status, me) = app
+        .call(
+            Method::PATCH,
+            "/api/me",
+            Some(&token),
+            Some(json!({ "nickname": "\u{ff4f}ther\u{200b}s" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(
+        me["nickname"], "others",
+        "stored NFKC, without zero-width characters"
+    );
+}
+
+#[tokio::test]
+async fn invisible_bidi_tag_and_stacked_mark_nicknames_are_refused() {
+    let app = spawn_app().await;
+    let token = app.login("visible").await;
+    let zalgo = format!("a{}", "\u{301}".repeat(19));
+    for bad in [
+        "\u{200b}\u{200b}",
+        "\u{3164}\u{3164}",
+        "\u{115f}\u{1160}",
+        "\u{ffa0}\u{ffa0}",
+        "\u{202e}nimda",
+        "ad\u{2066}min",
+        "admin\u{e0041}\u{e0042}",
+        "a\u{301}\u{302}\u{303}b",
+        zalgo.as_str(),
+    ] {
+        let result = app
+            .call(
+                Method::PATCH,
+                "/api/me",
+                Some(&token),
+                Some(json!({ "nickname": bad })),
+            )
+            .await;
+        assert_error(
+            &result,
+            StatusCode::BAD_REQUEST,
+            "VALIDATION_FAILED",
+            Some("nickname"),
+        );
+    }
+    for good in ["쓱관러", "김민지", "Alice", "bob_99"] {
+        let (status, me) = app
+            .call(
+                Method::PATCH,
+                "/api/me",
+                Some(&token),
+                Some(json!({ "nickname": good })),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{good}: {me}");
+        assert_eq!(me["nickname"], good);
+    }
+}
+
+#[tokio::test]
 async fn profile_edits_are_validated_field_by_field() {
     let app = spawn_app().await;
     let token = app.login("valid").await;

@@ -287,6 +287,32 @@ async fn every_bad_frame_gets_a_coded_error_and_the_connection_stays_up() {
 }
 
 #[tokio::test]
+async fn chat_bodies_with_control_characters_or_bidi_overrides_are_refused() {
+    let app = spawn_app().await;
+    let (room, tokens) = room_with(&app, &["host"]).await;
+    let mut ws = app.ws(&tokens[0]).await;
+    ws.join(room, None).await;
+    for (n, body) in [
+        "a\u{0}b",
+        "\u{1b}[2J",
+        "photo\u{202e}gpj.exe",
+        "x\u{2066}y\u{2069}",
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        ws.send(chat(room, body, &format!("bad-{n}"))).await;
+        let error = ws.next_of("error").await;
+        assert_eq!(error["code"], "VALIDATION_FAILED", "{body:?}: {error}");
+        assert_eq!(error["field"], "body", "{body:?}: {error}");
+    }
+    ws.send(chat(room, "줄 하나\n\t줄 둘", "good")).await;
+    let message = ws.next_of("chat").await;
+    assert_eq!(message["message"]["body"], "줄 하나\n\t줄 둘", "{message}");
+    ws.assert_alive().await;
+}
+
+#[tokio::test]
 async fn chat_is_rate_limited_per_user() {
     let app = spawn_app().await;
     let (room, tokens) = room_with(&app, &["host"]).await;

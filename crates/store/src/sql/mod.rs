@@ -123,7 +123,8 @@ impl SqlStore {
         self.pool.close().await;
     }
 
-    /// Applies the embedded migrations of this backend family.
+    /// Applies the embedded migrations of this backend family, then computes what SQL cannot:
+    /// the nickname skeletons of rows that lack one (see migration 0006).
     pub async fn migrate(&self) -> StoreResult<()> {
         let migrator = match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
@@ -133,7 +134,9 @@ impl SqlStore {
         migrator
             .run(self.db())
             .await
-            .map_err(|e| StoreError::Backend(e.into()))
+            .map_err(|e| StoreError::Backend(e.into()))?;
+        self.backfill_nickname_skeletons().await?;
+        Ok(())
     }
 }
 

@@ -24,15 +24,54 @@ impl SqlStore {
     }
 }
 
+impl SqlStore {
+    /// Fills `users.nickname_skeleton` where it is NULL (rows written before migration 0006):
+    /// SQL cannot compute a skeleton, so this runs after the migrations, in Rust. A row whose
+    /// skeleton an earlier one already holds keeps NULL (the unique index allows that) and is
+    /// counted in the answer; it gets its skeleton when its owner next changes nickname.
+    pub(crate) async fn backfill_nickname_skeletons(&self) -> StoreResult<u64> {
+        let rows = sqlx::query(
+            "SELECT id, nickname FROM users WHERE nickname_skeleton IS NULL ORDER BY id",
+        )
+        .fetch_all(self.db())
+        .await?;
+        let sql = self.sql(
+            "UPDATE users SET nickname_skeleton = ? WHERE id = ? AND nickname_skeleton IS NULL",
+        );
+        let mut left = 0;
+        for row in rows {
+            let id: i64 = row.try_get("id")?;
+            let nickname: String = row.try_get("nickname")?;
+            let binds = vec![
+                Bind::Text(ssgwan_domain::user::nickname_skeleton(&nickname)),
+                Bind::Int(id),
+            ];
+            match bind_all(sqlx::query(&sql), binds).execute(self.db()).await {
+                Ok(_) => {}
+                Err(e) if StoreError::is_unique_violation(&e) => {
+                    tracing::warn!(
+                        user_id = id,
+                        "nickname looks like an earlier user's; it stays without a skeleton until changed"
+                    );
+                    left += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(left)
+    }
+}
+
 #[async_trait]
 impl UserStore for SqlStore {
     async fn create_user(&self, user: NewUser, now: Timestamp) -> StoreResult<User> {
         let mut conn = self.pool.acquire().await?;
-        let sql = "INSERT INTO users (kakao_id, nickname, nickname_key, bio, profile_image, created_at, updated_at) VALUES (?, ?, ?, '', ?, ?, ?)";
+        let sql = "INSERT INTO users (kakao_id, nickname, nickname_key, nickname_skeleton, bio, profile_image, created_at, updated_at) VALUES (?, ?, ?, ?, '', ?, ?, ?)";
         let binds = vec![
             Bind::OptInt(user.kakao_id),
             Bind::Text(user.nickname.clone()),
             Bind::Text(ssgwan_domain::user::nickname_key(&user.nickname)),
+            Bind::Text(ssgwan_domain::user::nickname_skeleton(&user.nickname)),
             Bind::OptText(user.profile_image.clone()),
             Bind::Int(now.as_millisecond()),
             Bind::Int(now.as_millisecond()),
@@ -77,8 +116,10 @@ impl UserStore for SqlStore {
         if let Some(nickname) = &update.nickname {
             sets.push("nickname = ?");
             sets.push("nickname_key = ?");
+            sets.push("nickname_skeleton = ?");
             binds.push(Bind::Text(nickname.clone()));
             binds.push(Bind::Text(ssgwan_domain::user::nickname_key(nickname)));
+            binds.push(Bind::Text(ssgwan_domain::user::nickname_skeleton(nickname)));
         }
         if let Some(bio) = &update.bio {
             sets.push("bio = ?");

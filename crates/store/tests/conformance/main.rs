@@ -22,6 +22,7 @@ where
 
 conformance!(
     users_and_nicknames,
+    lookalike_nicknames_are_one_name,
     sessions_and_oauth_states,
     challenge_lifecycle,
     listing_search_filters_and_cursors,
@@ -42,6 +43,88 @@ conformance!(
     popularity_weighs_participants_twice_and_pages_exactly,
     score_activity_sums_spans_in_one_query,
 );
+
+/// Rows written before migration 0006 have no skeleton; `migrate` computes them, and leaves
+/// NULL the later of two rows that turn out to look alike.
+async fn backfill(kind: Kind) {
+    use sqlx::Row;
+    let Some(db) = TestDb::open(kind).await else {
+        return;
+    };
+    let raw = sqlx::AnyPool::connect(&db.url).await.expect("second pool");
+    let sql = |text: &str| {
+        if kind == Kind::Postgres {
+            let mut n = 0;
+            text.chars()
+                .map(|c| {
+                    if c == '?' {
+                        n += 1;
+                        format!("${n}")
+                    } else {
+                        c.to_string()
+                    }
+                })
+                .collect()
+        } else {
+            text.to_owned()
+        }
+    };
+    for (id, nickname) in [(71_i64, "Mallory"), (72, "M\u{430}llory"), (73, "legacy")] {
+        sqlx::query(&sql("INSERT INTO users (id, nickname, nickname_key, bio, created_at, updated_at) VALUES (?, ?, ?, '', 0, 0)"))
+            .bind(id)
+            .bind(nickname)
+            .bind(nickname.to_lowercase())
+            .execute(&raw)
+            .await
+            .expect("legacy row");
+    }
+    db.store.migrate().await.expect("migrate again: backfill");
+    let skeletons: Vec<(i64, Option<String>)> =
+        sqlx::query("SELECT id, nickname_skeleton FROM users ORDER BY id")
+            .fetch_all(&raw)
+            .await
+            .expect("read")
+            .iter()
+            .map(|r| (r.get("id"), r.get("nickname_skeleton")))
+            .collect();
+    assert_eq!(
+        skeletons,
+        vec![
+            (71, Some(ssgwan_domain::user::nickname_skeleton("mallory"))),
+            (72, None),
+            (73, Some(ssgwan_domain::user::nickname_skeleton("legacy"))),
+        ]
+    );
+    raw.close().await;
+    for lookalike in ["MALLORY", "\u{ff4c}egacy"] {
+        let taken = support::user_result(&db.store, lookalike).await;
+        assert!(
+            matches!(
+                taken,
+                Err(ssgwan_store::StoreError::Conflict(
+                    ssgwan_store::Conflict::NicknameTaken
+                ))
+            ),
+            "{lookalike:?}: {taken:?}"
+        );
+    }
+    db.finish().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sqlite_skeletons_are_backfilled_at_migrate() {
+    backfill(Kind::Sqlite).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn postgres_skeletons_are_backfilled_at_migrate() {
+    backfill(Kind::Postgres).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn mysql_skeletons_are_backfilled_at_migrate() {
+    backfill(Kind::MySql).await;
+}
 
 mod cases {
     use futures::future::join_all;
@@ -64,6 +147,65 @@ mod cases {
 
     fn hours(h: i64) -> SignedDuration {
         SignedDuration::from_hours(h)
+    }
+
+    pub async fn lookalike_nicknames_are_one_name(store: SqlStore) {
+        let admin = user(&store, "admin").await;
+        for lookalike in [
+            "Admin",
+            "ADMIN",
+            "\u{430}dmin",
+            "\u{ff41}\u{ff44}\u{ff4d}\u{ff49}\u{ff4e}",
+            "adm\u{200b}in",
+        ] {
+            let taken = store
+                .create_user(
+                    NewUser {
+                        kakao_id: None,
+                        nickname: lookalike.into(),
+                        profile_image: None,
+                    },
+                    now(),
+                )
+                .await;
+            assert_eq!(conflict(taken), Conflict::NicknameTaken, "{lookalike:?}");
+            assert_eq!(
+                store
+                    .user_by_nickname(lookalike)
+                    .await
+                    .expect("read")
+                    .map(|u| u.id),
+                (lookalike.eq_ignore_ascii_case("admin")).then_some(admin.id),
+                "look-ups are exact (case-insensitive), not by skeleton: {lookalike:?}"
+            );
+        }
+        let other = user(&store, "김민지").await;
+        let renamed = store
+            .update_user(
+                other.id,
+                UserUpdate {
+                    nickname: Some("\u{430}dmin".into()),
+                    ..Default::default()
+                },
+                now(),
+            )
+            .await;
+        assert_eq!(conflict(renamed), Conflict::NicknameTaken);
+        user(&store, "김민주").await;
+        user(&store, "admins").await;
+        // Renaming to a lookalike of one's own name is fine.
+        let same = store
+            .update_user(
+                admin.id,
+                UserUpdate {
+                    nickname: Some("Admin".into()),
+                    ..Default::default()
+                },
+                now(),
+            )
+            .await
+            .expect("own lookalike");
+        assert_eq!(same.nickname, "Admin");
     }
 
     pub async fn users_and_nicknames(store: SqlStore) {

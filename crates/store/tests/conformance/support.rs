@@ -17,6 +17,8 @@ pub enum Kind {
 
 pub struct TestDb {
     pub store: SqlStore,
+    /// Where it is, for a second connection that writes what the store would not.
+    pub url: String,
     /// The server database to drop at the end (none for SQLite, whose directory goes).
     database: Option<TestDatabase>,
     _dir: Option<tempfile::TempDir>,
@@ -33,6 +35,7 @@ impl TestDb {
                 let url = format!("sqlite://{}?mode=rwc", dir.path().join("t.db").display());
                 TestDb {
                     store: SqlStore::connect(&url, 16).await.expect("open sqlite"),
+                    url,
                     database: None,
                     _dir: Some(dir),
                 }
@@ -48,6 +51,7 @@ impl TestDb {
                     store: SqlStore::connect(&database.url, 40)
                         .await
                         .expect("open test database"),
+                    url: database.url.clone(),
                     database: Some(database),
                     _dir: None,
                 }
@@ -98,6 +102,22 @@ pub fn date(text: &str) -> Date {
 /// Monday 2 March 2026, 09:00 in Seoul.
 pub fn now() -> Timestamp {
     ts("2026-03-02T00:00:00Z")
+}
+
+pub async fn user_result(
+    store: &SqlStore,
+    nickname: &str,
+) -> Result<User, ssgwan_store::StoreError> {
+    store
+        .create_user(
+            NewUser {
+                kakao_id: None,
+                nickname: nickname.into(),
+                profile_image: None,
+            },
+            now(),
+        )
+        .await
 }
 
 pub async fn user(store: &SqlStore, nickname: &str) -> User {
