@@ -22,6 +22,11 @@ pub struct Settings {
     pub session_ttl: SignedDuration,
     /// Client addresses come from `X-Forwarded-For` (behind a trusted balancer).
     pub trust_forwarded_for: bool,
+    /// Where users reach the server: the Content-Security-Policy names its WebSocket origin,
+    /// and HSTS is sent only when it is https.
+    pub public_url: url::Url,
+    /// When set, `/metrics` needs this bearer token.
+    pub metrics_token: Option<secrecy::SecretString>,
 }
 
 #[derive(Clone)]

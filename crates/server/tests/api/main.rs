@@ -6,7 +6,9 @@ mod challenges;
 #[path = "../common/child.rs"]
 mod child;
 mod concurrency;
+mod connections;
 mod errors;
+mod headers;
 mod kakao;
 mod levels;
 mod notice;
