@@ -6,6 +6,8 @@ set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
 . scripts/lib.sh
+# The connection tests hold hundreds of sockets; servers under test want room for their cap.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 
 ensure_apt curl python3-venv coturn chromium fonts-noto-cjk
 ensure_python_tools
