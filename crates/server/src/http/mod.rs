@@ -220,7 +220,7 @@ pub fn router(state: AppState, web: Option<web::WebApp>) -> Router {
 /// The browser features the app may use: the camera and microphone in the live room, on this
 /// origin only; nothing else.
 const PERMISSIONS_POLICY: &str = "camera=(self), microphone=(self), display-capture=(), \
-     geolocation=(), payment=(), usb=(), serial=(), bluetooth=(), hid=(), midi=(), \
+     geolocation=(), payment=(), usb=(), serial=(), hid=(), midi=(), \
      magnetometer=(), gyroscope=(), accelerometer=(), interest-cohort=()";
 
 /// The headers that depend on where users reach the server.
