@@ -25,6 +25,9 @@ if [[ ! -x "$BIN" ]]; then
   exit 2
 fi
 
+# Room for the server's connection cap under the open-file limit (docs/operations.md).
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
+
 started=$SECONDS
 if [[ "${E2E_SKIP_BUILD:-}" != "1" ]]; then
   echo "e2e: building the web app"

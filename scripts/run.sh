@@ -5,4 +5,6 @@ set -euo pipefail
 . "$(dirname "$0")/lib.sh"
 build_web
 cargo build --release -p ssgwan-server
+# Room for the connection cap under the open-file limit (docs/operations.md).
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 exec target/release/ssgwan serve --dev-login "$@"

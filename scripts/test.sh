@@ -4,6 +4,8 @@
 # end-to-end tests of the web app in real Chromium. Installs what the tests need on first run.
 set -euo pipefail
 . "$(dirname "$0")/lib.sh"
+# The connection tests hold hundreds of sockets; servers under test want room for their cap.
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 
 ensure_apt curl python3-venv coturn chromium fonts-noto-cjk
 ensure_python_tools

@@ -31,6 +31,18 @@ const ARGS = [
 const browsers = [];
 
 /**
+ * Every Content-Security-Policy violation any page reported (its `securitypolicyviolation`
+ * event, or Chromium's "Refused to …" console error); `assertNoCspViolations` fails on one.
+ */
+export const cspViolations = [];
+
+export function assertNoCspViolations() {
+  if (cspViolations.length) {
+    throw new Error(`Content-Security-Policy violations:\n${cspViolations.join('\n')}`);
+  }
+}
+
+/**
  * A Chromium of its own (fresh user-data directory) with one context. `debug` sets the app's
  * `ssgwan.debug` flag, which exposes the RTCPeerConnections as `window.__ssgwanPeers`.
  */
@@ -53,12 +65,18 @@ export async function launchBrowser(name, { viewport = { width: 1280, height: 86
       }
     });
   }
+  await context.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => {
+      console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || '(inline)'} at ${e.sourceFile}:${e.lineNumber}`);
+    });
+  });
   context.setDefaultTimeout(15_000);
   const page = context.pages()[0] ?? (await context.newPage());
   page.on('pageerror', (err) => console.log(`[${name}] page error: ${err.message}`));
   page.on('console', (msg) => {
     // The app asks /api/me before anyone signs in; that 401 is expected.
     if (msg.text().includes('status of 401')) return;
+    if (/CSP violation|Content Security Policy/.test(msg.text())) cspViolations.push(`[${name}] ${page.url()}: ${msg.text()}`);
     if (msg.type() === 'error' || msg.type() === 'warning') console.log(`[${name}] console.${msg.type()}: ${msg.text()}`);
   });
   const entry = { name, context, page, userDataDir };

@@ -25,6 +25,7 @@ import {
   ARTIFACTS,
   BASE_URL,
   PID_FILE,
+  assertNoCspViolations,
   closeAll,
   launchBrowser,
   seoulDate,
@@ -1052,3 +1053,7 @@ test('21. levels and 7-day sparklines on the rankings and my page; my wish list'
   await page.goto(url(`/users/${state.boraId}`));
   await page.getByTestId('level-summary').and(page.locator('[data-level="1"]')).waitFor();
 }));
+
+test('no page broke the Content-Security-Policy', () => {
+  assertNoCspViolations();
+});

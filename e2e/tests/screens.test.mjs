@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, BASE_URL, closeAll, launchBrowser, seoulDate, withScreenshots } from '../lib/harness.mjs';
+import { ARTIFACTS, BASE_URL, assertNoCspViolations, closeAll, launchBrowser, seoulDate, withScreenshots } from '../lib/harness.mjs';
 import { avatarPng, thumbnailPng } from '../lib/png.mjs';
 
 const RUN = Date.now().toString(36).slice(-4);
@@ -266,3 +266,7 @@ test('screenshots of every page in both languages, desktop and phone', withScree
   console.log(`  ${shots} screenshots in ${path.relative(process.cwd(), SCREENS)}`);
   assert.deepEqual(found, [], `problems seen on the pages:\n${found.join('\n')}`);
 }));
+
+test('no page broke the Content-Security-Policy', () => {
+  assertNoCspViolations();
+});

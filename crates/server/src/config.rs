@@ -150,6 +150,19 @@ pub struct ServeArgs {
     /// load balancer that sets the header, or clients could choose their own address).
     #[arg(long, env = "SSGWAN_TRUST_FORWARDED_FOR", default_value_t = false)]
     pub trust_forwarded_for: bool,
+    /// Seconds a new connection has to send a complete request head before it is closed.
+    #[arg(long, env = "SSGWAN_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_timeout_secs: u64,
+    /// Seconds a keep-alive connection may sit idle (nothing in flight) before it is closed.
+    #[arg(long, env = "SSGWAN_IDLE_TIMEOUT_SECS", default_value_t = 60)]
+    pub idle_timeout_secs: u64,
+    /// Open connections at most, WebSockets included; more wait in the listen backlog. Lowered
+    /// at start to leave room under the open-file limit.
+    #[arg(long, env = "SSGWAN_MAX_CONNECTIONS", default_value_t = 10_000)]
+    pub max_connections: usize,
+    /// When set, `GET /metrics` needs `Authorization: Bearer <token>` (401 otherwise).
+    #[arg(long, env = "SSGWAN_METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<SecretString>,
     #[command(flatten)]
     pub kakao: KakaoArgs,
     #[command(flatten)]
@@ -345,6 +358,21 @@ impl ServeArgs {
             return Err(ConfigError(
                 "--attendance-tick-ms and --completion-interval-ms must be positive".into(),
             ));
+        }
+        if self.header_timeout_secs == 0 || self.idle_timeout_secs == 0 {
+            return Err(ConfigError(
+                "--header-timeout-secs and --idle-timeout-secs must be positive".into(),
+            ));
+        }
+        if self.max_connections == 0 {
+            return Err(ConfigError("--max-connections must be at least 1".into()));
+        }
+        if self
+            .metrics_token
+            .as_ref()
+            .is_some_and(|t| t.expose_secret().trim().is_empty())
+        {
+            return Err(ConfigError("SSGWAN_METRICS_TOKEN is set but empty".into()));
         }
         if self.session_ttl_hours == 0 {
             return Err(ConfigError("--session-ttl-hours must be at least 1".into()));

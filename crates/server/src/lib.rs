@@ -23,7 +23,7 @@ pub mod telemetry;
 pub mod wire;
 pub mod ws;
 
-use std::{net::SocketAddr, sync::Arc};
+use std::sync::Arc;
 
 use anyhow::Context;
 use jiff::SignedDuration;
@@ -62,6 +62,7 @@ pub struct App {
     /// The web app to serve; `None`: the API only.
     web: Option<http::web::WebApp>,
     background: Background,
+    limits: http::connections::ConnectionLimits,
 }
 
 /// How long a graceful stop waits for open sockets, then for the background tasks.
@@ -92,17 +93,19 @@ impl App {
             state,
             web,
             background,
+            limits,
         } = self;
         let rooms = state.rooms.clone();
         let connections = state.connections.clone();
         let app = http::router(state, web);
-        tracing::info!(addr = %listener.local_addr()?, "listening");
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await?;
+        tracing::info!(
+            addr = %listener.local_addr()?,
+            header_timeout_secs = limits.header_timeout.as_secs(),
+            idle_timeout_secs = limits.idle_timeout.as_secs(),
+            max_connections = limits.max_connections,
+            "listening"
+        );
+        http::connections::serve(listener, app, limits, shutdown).await?;
         if !connections.shutdown(STOP_SOCKETS_WITHIN).await {
             tracing::warn!("some sockets did not close in time");
         }
@@ -137,7 +140,13 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         session_ttl: SignedDuration::from_hours(i64::from(args.session_ttl_hours)),
         trust_forwarded_for: args.trust_forwarded_for,
         trusted_origins: args.trusted_origins(),
+        public_url: args.public_url.clone(),
+        metrics_token: args.metrics_token.clone(),
     };
+    if settings.metrics_token.is_none() {
+        tracing::info!("/metrics is open to anyone who reaches the server (set --metrics-token)");
+    }
+    let limits = connection_limits(args);
     if settings.dev_login {
         tracing::warn!(
             "development login is ON: anyone can sign in as anyone; never enable it in production"
@@ -233,7 +242,38 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         state,
         web,
         background,
+        limits,
     })
+}
+
+/// Open files the server needs besides its connections: the database pool, uploads in
+/// progress, logs, the listener.
+const FILES_BESIDES_CONNECTIONS: u64 = 256;
+
+/// The connection limits from the configuration, the cap lowered (with a warning) to stay
+/// under the open-file limit, which is first raised to its hard maximum.
+fn connection_limits(args: &ServeArgs) -> http::connections::ConnectionLimits {
+    let mut max_connections = args.max_connections;
+    if let Some(fd_limit) = http::connections::raise_fd_limit() {
+        let reserve = FILES_BESIDES_CONNECTIONS + u64::from(args.database.database_max_connections);
+        let room = usize::try_from(fd_limit.saturating_sub(reserve).max(16)).unwrap_or(usize::MAX);
+        if room < max_connections {
+            tracing::warn!(
+                fd_limit,
+                max_connections = room,
+                configured = args.max_connections,
+                "the open-file limit is low: connections capped below it (raise it with ulimit -n)"
+            );
+            max_connections = room;
+        } else {
+            tracing::info!(fd_limit, "open-file limit");
+        }
+    }
+    http::connections::ConnectionLimits {
+        header_timeout: std::time::Duration::from_secs(args.header_timeout_secs),
+        idle_timeout: std::time::Duration::from_secs(args.idle_timeout_secs),
+        max_connections,
+    }
 }
 
 /// What the nodes share: in this process on one node, in Redis on several.

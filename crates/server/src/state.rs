@@ -24,6 +24,11 @@ pub struct Settings {
     pub trust_forwarded_for: bool,
     /// Origins whose pages may use the session cookie (`scheme://host[:port]`).
     pub trusted_origins: Vec<String>,
+    /// Where users reach the server: the Content-Security-Policy names its WebSocket origin,
+    /// and HSTS is sent only when it is https.
+    pub public_url: url::Url,
+    /// When set, `/metrics` needs this bearer token.
+    pub metrics_token: Option<secrecy::SecretString>,
 }
 
 #[derive(Clone)]

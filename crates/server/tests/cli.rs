@@ -25,6 +25,10 @@ fn help_lists_every_setting_with_its_environment_twin() {
         "--kakao-auth-url",
         "--kakao-token-url",
         "--kakao-user-url",
+        "--header-timeout-secs",
+        "--idle-timeout-secs",
+        "--max-connections",
+        "--metrics-token",
     ] {
         assert!(help.contains(flag), "{flag} missing from serve --help");
         let env = format!(
@@ -66,6 +70,39 @@ fn bad_configuration_fails_fast_with_a_clear_message_and_no_secret() {
         .output()
         .expect("ran");
     assert!(String::from_utf8_lossy(&output.stderr).contains("--public-url"));
+}
+
+/// Under a low open-file limit the server lowers its connection cap below it and says so;
+/// the metrics token never reaches the log.
+#[test]
+fn a_low_open_file_limit_lowers_the_connection_cap_with_a_warning() {
+    let dir = tempfile::tempdir().expect("dir");
+    let binary = ssgwan().get_program().to_owned();
+    let mut command = std::process::Command::new("sh");
+    for (key, _) in std::env::vars() {
+        if key.starts_with("SSGWAN_") {
+            command.env_remove(key);
+        }
+    }
+    command
+        .arg("-c")
+        .arg(r#"ulimit -n 400 && exec "$0" "$@""#)
+        .arg(binary)
+        .args(["serve", "--data-dir"])
+        .arg(dir.path())
+        .env("SSGWAN_METRICS_TOKEN", "very-secret-metrics-token")
+        .stderr(Stdio::null());
+    let mut server = start_server(command);
+    let log = server.log_text();
+    // 400 files, less 256 and the pool of 16, leave 128 for connections.
+    assert!(log.contains("the open-file limit is low"), "{log}");
+    assert!(log.contains("\"max_connections\":128"), "{log}");
+    assert!(
+        !log.contains("very-secret-metrics-token"),
+        "the token leaked: {log}"
+    );
+    server.terminate();
+    assert!(server.wait_exit(Duration::from_secs(15)).success());
 }
 
 #[test]

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod challenges;
 pub mod chat;
+pub mod connections;
 pub mod csrf;
 pub mod dto;
 pub mod extract;
@@ -208,6 +209,7 @@ pub fn router(state: AppState, web: Option<web::WebApp>) -> Router {
         .into();
 
     let request_id = HeaderName::from_static("x-request-id");
+    let security = SecurityHeaders::for_public_url(&state.settings.public_url);
     let api = api
         .route(
             "/api/openapi.json",
@@ -248,9 +250,56 @@ pub fn router(state: AppState, web: Option<web::WebApp>) -> Router {
             .layer(DefaultBodyLimit::max(JSON_BODY_LIMIT))
             .layer(SetResponseHeaderLayer::if_not_present(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")))
             .layer(SetResponseHeaderLayer::if_not_present(header::REFERRER_POLICY, HeaderValue::from_static("same-origin")))
-            .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"))),
+            .layer(SetResponseHeaderLayer::if_not_present(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")))
+            .layer(SetResponseHeaderLayer::if_not_present(header::CONTENT_SECURITY_POLICY, security.content_security_policy))
+            .layer(SetResponseHeaderLayer::if_not_present(HeaderName::from_static("permissions-policy"), HeaderValue::from_static(PERMISSIONS_POLICY)))
+            .layer(SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, security.strict_transport_security)),
     )
     .with_state(state)
+}
+
+/// The browser features the app may use: the camera and microphone in the live room, on this
+/// origin only; nothing else.
+const PERMISSIONS_POLICY: &str = "camera=(self), microphone=(self), display-capture=(), \
+     geolocation=(), payment=(), usb=(), serial=(), hid=(), midi=(), \
+     magnetometer=(), gyroscope=(), accelerometer=(), interest-cohort=()";
+
+/// The headers that depend on where users reach the server.
+struct SecurityHeaders {
+    content_security_policy: HeaderValue,
+    /// `None` unless the public URL is https: HSTS over plain http would be ignored at best
+    /// and lock a mistaken setup out of its own host at worst.
+    strict_transport_security: Option<HeaderValue>,
+}
+
+impl SecurityHeaders {
+    fn for_public_url(public_url: &url::Url) -> Self {
+        // Scripts, styles, fonts and API calls from this origin only; photos may be data: or
+        // blob: URLs (previews before upload), and the live room plays MediaStreams.
+        // WebSockets: 'self' covers them in current browsers; the public origin is named as
+        // ws(s):// too for browsers that do not map 'self' to WebSocket schemes.
+        let https = public_url.scheme() == "https";
+        let socket_origin = public_url.host_str().map(|host| {
+            let scheme = if https { "wss" } else { "ws" };
+            match public_url.port() {
+                Some(port) => format!(" {scheme}://{host}:{port}"),
+                None => format!(" {scheme}://{host}"),
+            }
+        });
+        let policy = format!(
+            "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob: https://*.kakaocdn.net http://*.kakaocdn.net; \
+             media-src 'self' blob:; font-src 'self'; connect-src 'self'{}; worker-src 'self' blob:; \
+             manifest-src 'self'; frame-ancestors 'none'; base-uri 'none'; \
+             object-src 'none'",
+            socket_origin.unwrap_or_default()
+        );
+        SecurityHeaders {
+            content_security_policy: HeaderValue::from_str(&policy)
+                .unwrap_or_else(|_| HeaderValue::from_static("default-src 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'")),
+            strict_transport_security: https
+                .then(|| HeaderValue::from_static("max-age=31536000")),
+        }
+    }
 }
 
 fn openapi_document_path() -> utoipa::openapi::path::PathItem {

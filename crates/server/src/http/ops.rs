@@ -5,12 +5,14 @@ use std::time::Duration;
 use axum::{
     Json,
     extract::State,
-    http::{StatusCode, header},
-    response::IntoResponse,
+    http::{HeaderMap, StatusCode, header},
+    response::{IntoResponse, Response},
 };
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
 
 use super::dto::HealthDto;
-use crate::state::AppState;
+use crate::{error::AppError, state::AppState};
 
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations", responses((status = 200, body = HealthDto)))]
@@ -60,9 +62,19 @@ pub async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-/// Prometheus text exposition.
-#[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, content_type = "text/plain", body = String)))]
-pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+/// Prometheus text exposition; with `--metrics-token` set, only for `Authorization: Bearer
+/// <token>`.
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(("bearer" = []), ()), responses((status = 200, content_type = "text/plain", body = String), (status = 401, description = "A metrics token is configured and this request does not carry it")))]
+pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Some(token) = &state.settings.metrics_token
+        && !bearer_matches(&headers, token)
+    {
+        return (
+            [(header::WWW_AUTHENTICATE, "Bearer")],
+            AppError::Unauthorized,
+        )
+            .into_response();
+    }
     // The store counts its own statements (one relaxed add each) and the count is written
     // here, per server rather than through the process-wide recorder, so that several servers
     // in one process (tests) each report exactly their own.
@@ -73,5 +85,18 @@ pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
          ssgwan_db_queries_total {}\n",
         state.store.round_trips()
     ));
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text)
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
+}
+
+/// Whether the request carries `token` as its bearer token. The digests are compared, so the
+/// time taken says nothing about how much of the token was right.
+fn bearer_matches(headers: &HeaderMap, token: &SecretString) -> bool {
+    let Some(given) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    else {
+        return false;
+    };
+    Sha256::digest(given.trim().as_bytes()) == Sha256::digest(token.expose_secret().as_bytes())
 }

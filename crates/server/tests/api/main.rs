@@ -6,8 +6,10 @@ mod challenges;
 #[path = "../common/child.rs"]
 mod child;
 mod concurrency;
+mod connections;
 mod csrf;
 mod errors;
+mod headers;
 mod kakao;
 mod levels;
 mod notice;
