@@ -80,18 +80,38 @@ impl utoipa::Modify for SecuritySchemes {
 /// Every `/api` operation can answer 429 when the caller exceeds the rate limit.
 struct RateLimitResponses;
 
+/// A response with the API's error body, for the modifiers below.
+fn error_response(description: &str) -> utoipa::openapi::Response {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    ResponseBuilder::new()
+        .description(description)
+        .content(
+            "application/json",
+            ContentBuilder::new()
+                .schema(Some(Ref::from_schema_name("ErrorBody")))
+                .build(),
+        )
+        .build()
+}
+
+/// Documents `response` under `status` on `operation`, unless the operation documents its own.
+fn add_response(
+    operation: &mut utoipa::openapi::path::Operation,
+    status: &str,
+    response: &utoipa::openapi::Response,
+) {
+    operation
+        .responses
+        .responses
+        .entry(status.to_owned())
+        .or_insert_with(|| response.clone().into());
+}
+
 impl utoipa::Modify for RateLimitResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        let too_many = ResponseBuilder::new()
-            .description("Too many requests from this client (`RATE_LIMITED`, with `Retry-After`)")
-            .content(
-                "application/json",
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("ErrorBody")))
-                    .build(),
-            )
-            .build();
+        let too_many = error_response(
+            "Too many requests from this client (`RATE_LIMITED`, with `Retry-After`)",
+        );
         for (path, item) in openapi.paths.paths.iter_mut() {
             if !path.starts_with("/api/") {
                 continue;
@@ -106,11 +126,7 @@ impl utoipa::Modify for RateLimitResponses {
             .into_iter()
             .flatten()
             {
-                operation
-                    .responses
-                    .responses
-                    .entry("429".to_owned())
-                    .or_insert_with(|| too_many.clone().into());
+                add_response(operation, "429", &too_many);
             }
         }
     }
@@ -122,16 +138,9 @@ struct OriginResponses;
 
 impl utoipa::Modify for OriginResponses {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
-        let refused = ResponseBuilder::new()
-            .description("Refused (`FORBIDDEN`), or signed by the session cookie from another origin (`ORIGIN_NOT_ALLOWED`)")
-            .content(
-                "application/json",
-                ContentBuilder::new()
-                    .schema(Some(Ref::from_schema_name("ErrorBody")))
-                    .build(),
-            )
-            .build();
+        let refused = error_response(
+            "Refused (`FORBIDDEN`), or signed by the session cookie from another origin (`ORIGIN_NOT_ALLOWED`)",
+        );
         for (path, item) in openapi.paths.paths.iter_mut() {
             let upgrade = (path == "/api/ws").then_some(&mut item.get);
             for operation in [
@@ -144,11 +153,7 @@ impl utoipa::Modify for OriginResponses {
             .chain(upgrade)
             .flatten()
             {
-                operation
-                    .responses
-                    .responses
-                    .entry("403".to_owned())
-                    .or_insert_with(|| refused.clone().into());
+                add_response(operation, "403", &refused);
             }
         }
     }
