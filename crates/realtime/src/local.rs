@@ -263,7 +263,7 @@ mod tests {
     async fn a_full_queue_flags_the_connection_as_slow() {
         let rooms = LocalRooms::new();
         let (slow, _never_read) = Connection::new(1, 2);
-        let token = slow.closed_for_slowness();
+        let token = slow.closing();
         rooms
             .join(1, info(1), slow, Media::default())
             .await
@@ -275,5 +275,22 @@ mod tests {
                 .expect("in process");
         }
         assert!(token.is_cancelled());
+    }
+
+    #[tokio::test]
+    async fn a_queue_over_its_byte_budget_flags_the_connection_as_slow() {
+        let (connection, mut outbound) = Connection::with_byte_budget(1, 100, 10);
+        let token = connection.closing();
+        assert!(connection.send(Arc::from("12345")));
+        assert!(connection.send(Arc::from("6789")));
+        assert_eq!(connection.queued_bytes(), 9);
+        // Taking a frame frees its bytes.
+        assert_eq!(outbound.try_recv().as_deref().ok(), Some("12345"));
+        assert_eq!(connection.queued_bytes(), 4);
+        assert!(connection.send(Arc::from("abcdef")));
+        assert!(!token.is_cancelled());
+        assert!(!connection.send(Arc::from("x")), "11 bytes are over 10");
+        assert!(token.is_cancelled());
+        assert_eq!(connection.queued_bytes(), 10);
     }
 }

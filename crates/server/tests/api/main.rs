@@ -17,6 +17,7 @@ mod ops;
 mod rankings;
 mod rtc;
 mod socket_errors;
+mod socket_limits;
 mod support;
 mod tags;
 mod uploads;
