@@ -14,7 +14,7 @@ import { ConnectionBadge } from '../components/live/ConnectionBadge';
 import { Controls } from '../components/live/Controls';
 import { NoticeBanner } from '../components/live/NoticeBanner';
 import { NotParticipant } from '../components/live/NotParticipant';
-import { PausedBanner, ReconnectingBanner } from '../components/live/RoomBanners';
+import { PausedBanner, ReconnectingBanner, TooManySocketsBanner } from '../components/live/RoomBanners';
 import { RoomNotice } from '../components/live/RoomNotice';
 import { VideoTile } from '../components/live/VideoTile';
 import { EmptyLinkState, ErrorState, LoadingState } from '../components/States';
@@ -104,6 +104,8 @@ function Room({ challenge: c, me }: { challenge: Challenge; me: User }) {
       {snap.unavailable && snap.connection === 'live' && <PausedBanner onRetry={() => room.retryNow()} />}
 
       {snap.connection === 'reconnecting' && <ReconnectingBanner onReconnect={() => realtime.reconnectNow()} />}
+
+      {snap.connection === 'tooManySockets' && <TooManySocketsBanner onRetry={() => realtime.reconnectNow()} />}
 
       <div className="room__layout">
         <div className="room__stage">
