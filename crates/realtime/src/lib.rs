@@ -89,6 +89,43 @@ pub struct Member {
     pub mic: bool,
 }
 
+/// Why the server takes a user out of a room, or closes their sockets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Revocation {
+    /// They cancelled their place in the challenge.
+    Cancelled,
+    /// The challenge ended and they were settled.
+    Ended,
+    /// The challenge was deleted.
+    Deleted,
+    /// Their session was signed out (the connections of that session close).
+    SignedOut,
+}
+
+/// A control message for the connections in a room: take `user` (everyone, when `None`) out of
+/// `room`, or with `session` only the connections signed in with that session. Delivered to
+/// each connection's own control queue (not its frame queue), so that the task serving it can
+/// update what it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Eviction {
+    pub room: RoomId,
+    pub user: Option<UserId>,
+    /// The session (as the server identifies it: its token hash) whose connections are meant.
+    pub session: Option<String>,
+    pub reason: Revocation,
+}
+
+impl Eviction {
+    /// Whether this eviction is about `user` (signed in with `session`).
+    pub fn concerns(&self, user: UserId, session: &str) -> bool {
+        self.user.is_none_or(|u| u == user) && self.session.as_deref().is_none_or(|s| s == session)
+    }
+}
+
+/// Control messages a connection may have waiting (a flood of them closes it instead).
+const CONTROL_QUEUE: usize = 32;
+
 /// The sending side of one WebSocket connection.
 ///
 /// Its queue is bounded twice: by frames (the channel's capacity) and by bytes (the frames
@@ -103,6 +140,7 @@ pub struct Connection {
     close_reason: Arc<OnceLock<CloseReason>>,
     queued: Arc<AtomicUsize>,
     byte_budget: usize,
+    controls: mpsc::Sender<Eviction>,
 }
 
 /// Why the server closes a connection: a WebSocket close code and its reason text.
@@ -125,9 +163,16 @@ impl CloseReason {
 pub struct Outbound {
     receiver: mpsc::Receiver<Arc<str>>,
     queued: Arc<AtomicUsize>,
+    controls: Option<mpsc::Receiver<Eviction>>,
 }
 
 impl Outbound {
+    /// The connection's control queue ([`Eviction`]s), for the task that serves its client;
+    /// `None` once taken.
+    pub fn take_controls(&mut self) -> Option<mpsc::Receiver<Eviction>> {
+        self.controls.take()
+    }
+
     /// The next queued frame; `None` once every sender is gone.
     pub async fn recv(&mut self) -> Option<Arc<str>> {
         let frame = self.receiver.recv().await?;
@@ -157,6 +202,7 @@ impl Connection {
         byte_budget: usize,
     ) -> (Connection, Outbound) {
         let (queue, receiver) = mpsc::channel(capacity);
+        let (controls, control_receiver) = mpsc::channel(CONTROL_QUEUE);
         let queued = Arc::new(AtomicUsize::new(0));
         (
             Connection {
@@ -166,8 +212,13 @@ impl Connection {
                 close_reason: Arc::new(OnceLock::new()),
                 queued: queued.clone(),
                 byte_budget,
+                controls,
             },
-            Outbound { receiver, queued },
+            Outbound {
+                receiver,
+                queued,
+                controls: Some(control_receiver),
+            },
         )
     }
 
@@ -193,6 +244,15 @@ impl Connection {
                 self.queued.fetch_sub(len, Ordering::AcqRel);
                 false
             }
+        }
+    }
+
+    /// Hands an eviction to the task serving this connection. One that cannot take it (its
+    /// control queue full) is closed instead: it is out either way.
+    pub fn evict(&self, eviction: Eviction) {
+        match self.controls.try_send(eviction) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => self.close(CloseReason::TOO_SLOW),
         }
     }
 
@@ -276,6 +336,11 @@ pub trait Rooms: Send + Sync + 'static {
         user: UserId,
         frame: Arc<str>,
     ) -> RealtimeResult<bool>;
+    /// Hands `eviction` to the connections in its room of its user (everyone's, when `None`)
+    /// on every node: this node's at once, the others' through the shared store. The
+    /// connections here get it even when the other nodes cannot be told (and this returns an
+    /// error).
+    async fn evict(&self, eviction: Eviction) -> RealtimeResult<()>;
     /// Whether `user` is in `room` (on any tab).
     async fn is_member(&self, room: RoomId, user: UserId) -> RealtimeResult<bool>;
     /// Everyone in the room now, by user id.

@@ -5,8 +5,8 @@ use std::{collections::HashMap, sync::Arc, sync::Mutex};
 use async_trait::async_trait;
 
 use crate::{
-    Connection, ConnectionId, Joined, Media, Member, MemberInfo, RealtimeResult, RoomId, Rooms,
-    UserId,
+    Connection, ConnectionId, Eviction, Joined, Media, Member, MemberInfo, RealtimeResult, RoomId,
+    Rooms, UserId,
 };
 
 #[derive(Debug)]
@@ -132,6 +132,14 @@ impl LocalRooms {
         }
     }
 
+    /// Hands `eviction` to this process's connections it concerns.
+    pub(crate) fn evict_here(&self, eviction: &Eviction) {
+        let targets = self.targets(eviction.room, |u| eviction.user.is_none_or(|e| e == u));
+        for connection in targets {
+            connection.evict(eviction.clone());
+        }
+    }
+
     /// Delivers to this process's connections of `user` in `room`; false when there are none.
     pub(crate) fn deliver_to(&self, room: RoomId, user: UserId, frame: &Arc<str>) -> bool {
         let targets = self.targets(room, |u| u == user);
@@ -236,6 +244,11 @@ impl Rooms for LocalRooms {
         frame: Arc<str>,
     ) -> RealtimeResult<bool> {
         Ok(self.deliver_to(room, user, &frame))
+    }
+
+    async fn evict(&self, eviction: Eviction) -> RealtimeResult<()> {
+        self.evict_here(&eviction);
+        Ok(())
     }
 
     async fn is_member(&self, room: RoomId, user: UserId) -> RealtimeResult<bool> {

@@ -211,6 +211,7 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         events.subscribe(),
         sockets.clone(),
     );
+    delivery::start_settled_evictions(&background, rooms.clone(), events.subscribe());
     if let Some(presence) = shared.presence {
         ws::presence::start_reporter(&background, rooms.clone(), presence);
     }

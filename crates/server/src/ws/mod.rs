@@ -71,6 +71,11 @@ pub mod close {
         code: 4410,
         reason: "too many sockets open from this address",
     };
+    /// The session the socket was opened with was signed out.
+    pub const SIGNED_OUT: CloseReason = CloseReason {
+        code: 4401,
+        reason: "signed out",
+    };
     /// The client kept sending frames over its budget.
     pub const FLOODING: CloseReason = CloseReason {
         code: 4429,
@@ -103,7 +108,7 @@ pub async fn upgrade(
         .as_deref()
         .and_then(lang_parameter)
         .unwrap_or_else(Lang::current);
-    let user = current.user;
+    let CurrentUser { user, token_hash } = current;
     // Taken before the upgrade so that a burst of upgrades cannot pass the cap together; a
     // socket over it is still upgraded and then closed with a 44xx code, because a browser
     // cannot see the status of a refused upgrade and would retry it for ever.
@@ -122,7 +127,9 @@ pub async fn upgrade(
         // and write each frame out at once.
         .read_buffer_size(2 * 1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| connections.track(run(state, user, lang, socket, slot))))
+        .on_upgrade(move |socket| {
+            connections.track(run(state, user, token_hash, lang, socket, slot))
+        }))
 }
 
 /// The `lang` query parameter, when it names a language we speak.
@@ -139,6 +146,7 @@ fn lang_parameter(query: &str) -> Option<Lang> {
 async fn run(
     state: AppState,
     user: User,
+    token_hash: String,
     lang: Lang,
     mut socket: WebSocket,
     slot: Result<SocketSlot, SocketCap>,
@@ -161,7 +169,10 @@ async fn run(
         }
     };
     let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
-    let (connection, outbound) = Connection::with_byte_budget(id, QUEUE_FRAMES, QUEUE_BYTES);
+    let (connection, mut outbound) = Connection::with_byte_budget(id, QUEUE_FRAMES, QUEUE_BYTES);
+    let Some(mut controls) = outbound.take_controls() else {
+        return;
+    };
     let done = CancellationToken::new();
     let stopping = state.connections.stopping();
     let (sink, mut stream) = socket.split();
@@ -181,6 +192,7 @@ async fn run(
         user,
         connection,
         lang,
+        token_hash,
         rooms: HashMap::new(),
         budget,
     };
@@ -188,6 +200,10 @@ async fn run(
         let next = tokio::select! {
             () = done.cancelled() => break,
             () = stopping.cancelled() => break,
+            Some(eviction) = controls.recv() => {
+                session.revoked(eviction).await;
+                continue;
+            }
             next = tokio::time::timeout(IDLE_LIMIT, stream.next()) => next,
         };
         match next {

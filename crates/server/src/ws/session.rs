@@ -5,7 +5,7 @@
 use std::{collections::HashMap, sync::Arc};
 
 use ssgwan_domain::attendance::ParticipantSchedule;
-use ssgwan_realtime::{Connection, Media, MemberInfo, RoomId};
+use ssgwan_realtime::{Connection, Eviction, Media, MemberInfo, Revocation, RoomId};
 use ssgwan_store::{ParticipantStatus, User};
 
 use super::{
@@ -32,6 +32,8 @@ pub(super) struct Session {
     pub(super) user: User,
     pub(super) connection: Connection,
     pub(super) lang: Lang,
+    /// The session the socket was opened with (its token hash): signing it out closes it.
+    pub(super) token_hash: String,
     pub(super) rooms: HashMap<RoomId, JoinedRoom>,
     /// What this connection may still spend on frames.
     pub(super) budget: FrameBudget,
@@ -90,6 +92,26 @@ impl Session {
                 false
             }
         }
+    }
+
+    /// The server took this connection's user out of a room (they cancelled, the challenge
+    /// ended or was deleted), or signed its session out (the connection closes with 4401).
+    pub(super) async fn revoked(&mut self, eviction: Eviction) {
+        if !eviction.concerns(self.user.id, &self.token_hash) {
+            return;
+        }
+        if eviction.reason == Revocation::SignedOut {
+            self.connection.close(close::SIGNED_OUT);
+            return;
+        }
+        if !self.rooms.contains_key(&eviction.room) {
+            return;
+        }
+        self.leave(eviction.room).await;
+        self.send(&ServerFrame::Left {
+            room: eviction.room,
+            reason: eviction.reason,
+        });
     }
 
     /// A binary frame: refused (the protocol is JSON text), after paying for it.

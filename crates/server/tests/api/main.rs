@@ -16,6 +16,7 @@ mod notice;
 mod ops;
 mod rankings;
 mod rtc;
+mod socket_access;
 mod socket_errors;
 mod socket_limits;
 mod support;
