@@ -194,6 +194,23 @@ impl Session {
                 Media::default(),
             )
             .await?;
+        // The place may have ended between the check above and this connection entering the
+        // room, too early for the eviction to find it here: look once more now that any later
+        // eviction will.
+        let still_active = store
+            .membership(room, self.user.id)
+            .await?
+            .is_some_and(|m| m.status == ParticipantStatus::Active);
+        if !still_active {
+            if !rejoin {
+                let _ = self
+                    .state
+                    .rooms
+                    .leave(room, self.user.id, self.connection.id)
+                    .await;
+            }
+            return Err(SocketError::NotActiveParticipant);
+        }
         if joined.first_tab
             && !rejoin
             && let Some(me) = joined
