@@ -16,7 +16,7 @@ pub enum SocketError {
     NotInRoom,
     /// A signal to a user who is not in the room (or to oneself).
     PeerNotInRoom { user: i64 },
-    /// `join` by someone who holds no active place in the challenge (`FORBIDDEN`).
+    /// `join` or `chat` by someone who holds no active place in the challenge (`FORBIDDEN`).
     NotActiveParticipant,
     /// The connection spent its frame budget (`TOO_MANY_FRAMES`).
     TooManyFrames,
@@ -60,10 +60,10 @@ impl SocketError {
                 format!("user {user} is not in this room")
             }
             (SocketError::NotActiveParticipant, Lang::Ko) => {
-                "이 방에는 참여 중인 참가자만 입장할 수 있습니다.".into()
+                "이 방은 참여 중인 참가자만 이용할 수 있습니다.".into()
             }
             (SocketError::NotActiveParticipant, Lang::En) => {
-                "only active participants may join this room".into()
+                "only active participants may use this room".into()
             }
             (SocketError::TooManyFrames, Lang::Ko) => {
                 "요청을 너무 빨리 보내고 있습니다. 잠시 후 다시 시도해 주세요.".into()
