@@ -16,6 +16,9 @@ export interface Member {
   mic: boolean;
 }
 
+/** Why the server took this tab out of a room (docs/protocol.md, `left`). */
+export type LeftReason = 'cancelled' | 'ended' | 'deleted';
+
 export type ClientFrame =
   | { type: 'join'; room: number; since?: number }
   | { type: 'leave'; room: number }
@@ -32,6 +35,7 @@ export type ServerFrame =
   | { type: 'attendance'; room: number; date: string; seconds: number; achieved: boolean; requiredSeconds?: number }
   | { type: 'ranking'; [key: string]: unknown }
   | { type: 'notice'; room: number; notice: string | null }
+  | { type: 'left'; room: number; reason: LeftReason }
   | { type: 'error'; code: string; message: string; room?: number; field?: string }
   | { type: 'pong' };
 
