@@ -12,6 +12,7 @@ pub mod participation;
 pub mod schedule;
 pub mod stats;
 pub mod tag;
+pub mod upload;
 pub mod user;
 pub mod validation;
 

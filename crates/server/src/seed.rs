@@ -232,6 +232,7 @@ pub async fn seed(args: &SeedArgs) -> anyhow::Result<SeedReport> {
                 &spec,
                 spec.schedule.local_date(clock.now()),
                 clock.now(),
+                ssgwan_store::CreationLimit::NONE,
             )
             .await?;
         planned.push(Planned { id, start });

@@ -479,7 +479,7 @@ mod cases {
             }
             ids.push(
                 store
-                    .create_challenge(host.id, &s, date("2026-03-02"), now())
+                    .create_challenge(host.id, &s, date("2026-03-02"), now(), ssgwan_store::CreationLimit::NONE)
                     .await
                     .expect("create"),
             );
@@ -1216,7 +1216,7 @@ mod cases {
             let store = store.clone();
             async move {
                 store
-                    .create_challenge(host.id, &s, date("2026-03-02"), now())
+                    .create_challenge(host.id, &s, date("2026-03-02"), now(), ssgwan_store::CreationLimit::NONE)
                     .await
                     .expect("create")
             }
