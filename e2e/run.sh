@@ -59,6 +59,7 @@ supervise() {
       --data-dir "$DATA_DIR" \
       --web-dir "$ROOT/web/dist" \
       --rate-limit-per-second 0 \
+      --challenge-daily-limit 0 \
       --log-format json >>"$ARTIFACTS/server.log" 2>&1 &
     echo $! >"$PID_FILE"
     wait $! || true

@@ -51,6 +51,8 @@ pub async fn start_server_in(
             "--dev-login",
             "--rate-limit-per-second",
             "0",
+            "--challenge-daily-limit",
+            "0",
             "--web-dir",
             "/nonexistent",
             "--addr",
