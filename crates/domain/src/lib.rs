@@ -2,6 +2,7 @@
 //! data. Nothing here performs I/O or reads the system clock; callers pass `now` (see [`clock`]).
 
 pub mod attendance;
+pub mod award;
 pub mod challenge;
 pub mod chat;
 pub mod clock;

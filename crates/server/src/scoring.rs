@@ -104,7 +104,7 @@ impl Scoring {
     }
 
     /// Records a score once and moves the boards; returns the all-time position before and after
-    /// (`None` when the score had already been recorded).
+    /// (`None` when the score had already been recorded, or the challenge awards no points).
     pub async fn score(
         &self,
         user: i64,
@@ -114,6 +114,17 @@ impl Scoring {
         at: Timestamp,
     ) -> StoreResult<Option<(Option<Ranked>, Option<Ranked>)>> {
         let points = kind.points();
+        // Challenges made to be won earn nothing (see ssgwan_domain::award).
+        let refusal = match self.scores.award_facts(challenge).await? {
+            Some(facts) => ssgwan_domain::award::no_points(&facts),
+            None => Some(ssgwan_domain::award::NoPoints::TooFewParticipants),
+        };
+        if let Some(reason) = refusal {
+            metrics::counter!("ssgwan_scores_withheld_total", "reason" => reason.as_str())
+                .increment(1);
+            tracing::info!(user, challenge, reason = reason.as_str(), "no points: the challenge does not award them");
+            return Ok(None);
+        }
         if !self
             .scores
             .record_score(user, challenge, kind, session_date, points, at)

@@ -258,6 +258,12 @@ pub trait AttendanceStore: Send + Sync + 'static {
 /// The score ledger, the source of truth the ranking boards are built from.
 #[async_trait]
 pub trait ScoreStore: Send + Sync + 'static {
+    /// What [`ssgwan_domain::award`] decides by for a challenge, read now (`None`: no such
+    /// challenge).
+    async fn award_facts(
+        &self,
+        challenge_id: i64,
+    ) -> StoreResult<Option<ssgwan_domain::award::AwardFacts>>;
     /// Adds a ledger row (worth [`ScoreKind::points`] when the domain's rules award it);
     /// false when that score was already recorded (idempotent).
     async fn record_score(
@@ -270,7 +276,8 @@ pub trait ScoreStore: Send + Sync + 'static {
         at: Timestamp,
     ) -> StoreResult<bool>;
     /// Records the scores that achievements and completions earned but the ledger lacks (after
-    /// a crash between the two writes); returns how many rows were added.
+    /// a crash between the two writes), in challenges that earn points by
+    /// [`ssgwan_domain::award`] (as they stand now); returns how many rows were added.
     async fn reconcile_scores(&self) -> StoreResult<u64>;
     /// Per-user totals of the points earned at or after `since` (all time when `None`).
     async fn score_totals(&self, since: Option<Timestamp>) -> StoreResult<Vec<ScoreTotal>>;

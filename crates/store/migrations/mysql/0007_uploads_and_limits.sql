@@ -41,3 +41,9 @@ CREATE TABLE job_claims (
 
 -- The daily creation limit counts a user's challenges created since the start of their day.
 CREATE INDEX challenges_creator_created ON challenges (creator_id, created_at);
+
+-- When a challenge's schedule was last set (at creation, or by an edit that moved its start):
+-- a challenge earns points only when this was at least an hour before it starts
+-- (ssgwan_domain::award). Rows so far take their creation time.
+ALTER TABLE challenges ADD COLUMN scheduled_at BIGINT;
+UPDATE challenges SET scheduled_at = created_at;

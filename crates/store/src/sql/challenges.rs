@@ -204,11 +204,12 @@ impl ChallengeStore for SqlStore {
             return Err(StoreError::Conflict(Conflict::UploadNotOwned));
         }
         let sql = format!(
-            "INSERT INTO challenges (creator_id, participant_count, created_at, updated_at, {SPEC_COLUMNS}) \
-             VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO challenges (creator_id, participant_count, created_at, updated_at, scheduled_at, {SPEC_COLUMNS}) \
+             VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
         let mut binds = vec![
             Bind::Int(creator_id),
+            Bind::Int(now.as_millisecond()),
             Bind::Int(now.as_millisecond()),
             Bind::Int(now.as_millisecond()),
         ];
@@ -253,12 +254,19 @@ impl ChallengeStore for SqlStore {
             .split(", ")
             .map(|c| format!("{c} = ?"))
             .collect();
+        // scheduled_at first: MySQL evaluates assignments left to right, so starts_at must still
+        // be the old one when it is compared.
         let sql = format!(
-            "UPDATE challenges SET {}, updated_at = ? WHERE id = ? AND starts_at > ? AND participant_count <= ?",
+            "UPDATE challenges SET scheduled_at = CASE WHEN starts_at = ? THEN scheduled_at ELSE ? END, {}, updated_at = ? \
+             WHERE id = ? AND starts_at > ? AND participant_count <= ?",
             assignments.join(", ")
         );
         let sql = self.sql(&sql);
-        let mut binds = spec_binds(spec);
+        let mut binds = vec![
+            Bind::Int(spec.schedule.starts_at().as_millisecond()),
+            Bind::Int(now.as_millisecond()),
+        ];
+        binds.extend(spec_binds(spec));
         binds.extend([
             Bind::Int(now.as_millisecond()),
             Bind::Int(id),

@@ -1,0 +1,117 @@
+//! Whether a challenge's sessions and completion earn points: the rules that keep the ranking
+//! about habits kept together, not about challenges made to be won.
+//!
+//! Points ([`crate::stats::SESSION_POINTS`], [`crate::stats::COMPLETION_POINTS`]) are earned only
+//! in a challenge that
+//! - has at least [`MIN_PARTICIPANTS`] participants holding a place when the points would be
+//!   earned (a solo challenge is practice: attendance and completion still count, points do not);
+//! - had its schedule fixed at least [`MIN_LEAD_TIME`] before it starts (it was created, or
+//!   its start last moved, that long before), so nobody can create a one-minute challenge
+//!   starting right away and collect its points minutes later.
+//!
+//! (That one user's on-camera time counts in one room at a time is the attendance actor's
+//! rule, in the server.)
+
+use jiff::{SignedDuration, Timestamp};
+
+/// Fewest participants holding a place for a challenge to earn points.
+pub const MIN_PARTICIPANTS: i64 = 2;
+/// How long before its start a challenge's schedule must be fixed for it to earn points.
+pub const MIN_LEAD_TIME: SignedDuration = SignedDuration::from_hours(1);
+
+/// What the rules look at in a challenge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AwardFacts {
+    /// Participants holding a place (not cancelled) now.
+    pub participants: i64,
+    /// When the schedule was last set: at creation, or when an edit moved the start.
+    pub scheduled_at: Timestamp,
+    /// When the first session starts.
+    pub starts_at: Timestamp,
+}
+
+/// Why a challenge earns no points.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NoPoints {
+    /// Fewer than [`MIN_PARTICIPANTS`] hold a place.
+    TooFewParticipants,
+    /// The schedule was set less than [`MIN_LEAD_TIME`] before the start.
+    ScheduledTooLate,
+}
+
+impl NoPoints {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::TooFewParticipants => "too_few_participants",
+            Self::ScheduledTooLate => "scheduled_too_late",
+        }
+    }
+}
+
+/// `None` when the challenge earns points, else why not.
+pub fn no_points(facts: &AwardFacts) -> Option<NoPoints> {
+    if facts.participants < MIN_PARTICIPANTS {
+        return Some(NoPoints::TooFewParticipants);
+    }
+    if facts.starts_at.duration_since(facts.scheduled_at) < MIN_LEAD_TIME {
+        return Some(NoPoints::ScheduledTooLate);
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(s: &str) -> Timestamp {
+        s.parse().expect("ts")
+    }
+
+    fn facts(participants: i64, scheduled_at: &str) -> AwardFacts {
+        AwardFacts {
+            participants,
+            scheduled_at: at(scheduled_at),
+            starts_at: at("2026-03-02T21:00:00Z"),
+        }
+    }
+
+    #[test]
+    fn a_solo_challenge_earns_nothing() {
+        assert_eq!(
+            no_points(&facts(1, "2026-03-01T00:00:00Z")),
+            Some(NoPoints::TooFewParticipants)
+        );
+        assert_eq!(
+            no_points(&facts(0, "2026-03-01T00:00:00Z")),
+            Some(NoPoints::TooFewParticipants)
+        );
+        assert_eq!(no_points(&facts(2, "2026-03-01T00:00:00Z")), None);
+        assert_eq!(no_points(&facts(50, "2026-03-01T00:00:00Z")), None);
+    }
+
+    #[test]
+    fn a_challenge_scheduled_less_than_an_hour_before_its_start_earns_nothing() {
+        assert_eq!(
+            no_points(&facts(3, "2026-03-02T20:00:01Z")),
+            Some(NoPoints::ScheduledTooLate)
+        );
+        assert_eq!(
+            no_points(&facts(3, "2026-03-02T20:59:00Z")),
+            Some(NoPoints::ScheduledTooLate)
+        );
+        // Scheduled after the start (cannot happen through the API) earns nothing either.
+        assert_eq!(
+            no_points(&facts(3, "2026-03-02T22:00:00Z")),
+            Some(NoPoints::ScheduledTooLate)
+        );
+        assert_eq!(no_points(&facts(3, "2026-03-02T20:00:00Z")), None);
+    }
+
+    #[test]
+    fn too_few_participants_is_reported_first() {
+        assert_eq!(
+            no_points(&facts(1, "2026-03-02T20:59:00Z")),
+            Some(NoPoints::TooFewParticipants)
+        );
+    }
+}
