@@ -41,14 +41,12 @@ pub fn path_of(key: &str) -> String {
 /// An image reference a user sets (profile image, challenge thumbnail): only the path of an
 /// upload. Whether it is the user's own upload is the store's to check (it holds the records).
 pub fn uploaded_image(field: &'static str, value: &str) -> Result<String, Invalid> {
-    key_of(value)
-        .map(path_of)
-        .ok_or(Invalid::new(
-            field,
-            Reason::Format {
-                expected: "the url of one of your uploads (/api/files/<key> from POST /api/uploads)",
-            },
-        ))
+    key_of(value).map(path_of).ok_or(Invalid::new(
+        field,
+        Reason::Format {
+            expected: "the url of one of your uploads (/api/files/<key> from POST /api/uploads)",
+        },
+    ))
 }
 
 /// How much one user may upload per day (in the server's timezone).

@@ -239,7 +239,11 @@ impl Actor {
             .counting_until
             .is_none_or(|until| until.saturating_duration_since(now) < LEASE_RENEW_BELOW)
         {
-            match self.attendance_leases.claim(&lease, &owner, LEASE_TTL).await {
+            match self
+                .attendance_leases
+                .claim(&lease, &owner, LEASE_TTL)
+                .await
+            {
                 Ok(true) => accrual.counting_until = Some(now + LEASE_TTL),
                 Ok(false) => accrual.counting_until = None,
                 Err(err) => {

@@ -354,8 +354,9 @@ impl Files {
                 let key = FileKey::parse(meta.location.filename()?)?;
                 // Only top-level objects are ours (a key is never a directory).
                 (meta.location.as_ref() == key.as_str()).then_some(())?;
-                let written = jiff::Timestamp::from_millisecond(meta.last_modified.timestamp_millis())
-                    .ok()?;
+                let written =
+                    jiff::Timestamp::from_millisecond(meta.last_modified.timestamp_millis())
+                        .ok()?;
                 Some((key, written))
             })
             .collect())

@@ -122,7 +122,12 @@ impl Scoring {
         if let Some(reason) = refusal {
             metrics::counter!("ssgwan_scores_withheld_total", "reason" => reason.as_str())
                 .increment(1);
-            tracing::info!(user, challenge, reason = reason.as_str(), "no points: the challenge does not award them");
+            tracing::info!(
+                user,
+                challenge,
+                reason = reason.as_str(),
+                "no points: the challenge does not award them"
+            );
             return Ok(None);
         }
         if !self

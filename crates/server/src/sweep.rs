@@ -46,7 +46,11 @@ pub async fn sweep_once(
     // A claim a little shorter than the interval: the next tick of whichever node comes first
     // may claim again.
     let until = now
-        .checked_add(interval.checked_sub(SignedDuration::from_secs(1)).unwrap_or(interval))
+        .checked_add(
+            interval
+                .checked_sub(SignedDuration::from_secs(1))
+                .unwrap_or(interval),
+        )
         .unwrap_or(now);
     if !store.claim_job(JOB, holder, now, until).await? {
         return Ok(Swept::default());

@@ -38,9 +38,9 @@ pub(super) async fn load(
 /// A thumbnail that is not one of the creator's uploads, named by its field.
 fn thumbnail_error(err: StoreError) -> AppError {
     match err {
-        StoreError::Conflict(Conflict::UploadNotOwned) => AppError::UnknownUpload {
-            field: "thumbnail",
-        },
+        StoreError::Conflict(Conflict::UploadNotOwned) => {
+            AppError::UnknownUpload { field: "thumbnail" }
+        }
         other => other.into(),
     }
 }

@@ -505,7 +505,8 @@ async fn attendance_counts_in_one_room_at_a_time_so_parallel_rooms_earn_once() {
     // Settled after the 07:00 end: one session and one completion, not three.
     app.set_now("2026-03-02T22:00:16Z");
     app.completion.run_now().await;
-    let achieved: Vec<i64> = futures::future::join_all(rooms.iter().map(|r| achieved_by_busy(&app, *r))).await;
+    let achieved: Vec<i64> =
+        futures::future::join_all(rooms.iter().map(|r| achieved_by_busy(&app, *r))).await;
     assert_eq!(achieved, vec![1, 0, 0]);
     let started = std::time::Instant::now();
     loop {
@@ -555,6 +556,10 @@ async fn when_the_counting_room_goes_off_camera_the_next_one_counts() {
         }
     }
     send_settled(&app, &mut ws, camera(rooms[1], false)).await;
-    assert_eq!(achieved_by_busy(&app, rooms[0]).await, 0, "30 s is not a minute");
+    assert_eq!(
+        achieved_by_busy(&app, rooms[0]).await,
+        0,
+        "30 s is not a minute"
+    );
     assert_eq!(achieved_by_busy(&app, rooms[1]).await, 1);
 }

@@ -796,7 +796,8 @@ async fn my_challenges_lists_active_and_created() {
 
 #[tokio::test]
 async fn a_user_creates_at_most_the_daily_limit_even_all_at_once() {
-    let app = crate::support::spawn_app_with(&["--dev-login", "--challenge-daily-limit", "3"]).await;
+    let app =
+        crate::support::spawn_app_with(&["--dev-login", "--challenge-daily-limit", "3"]).await;
     let token = app.login("prolific").await;
     // Eight at once: the database counts under the creator's lock, so exactly three land.
     let results = futures::future::join_all(
@@ -826,7 +827,8 @@ async fn a_user_creates_at_most_the_daily_limit_even_all_at_once() {
     // The day turns at midnight in the server's timezone (15:00 UTC in Seoul).
     app.set_now("2026-03-02T14:59:00Z");
     assert_error(
-        &app.post("/api/challenges", Some(&token), valid_challenge()).await,
+        &app.post("/api/challenges", Some(&token), valid_challenge())
+            .await,
         StatusCode::TOO_MANY_REQUESTS,
         "CHALLENGE_LIMIT_REACHED",
         None,

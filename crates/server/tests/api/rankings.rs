@@ -412,7 +412,10 @@ async fn a_solo_challenge_earns_no_points_though_its_attendance_and_completion_c
     achieve_and_settle(&app, &[(solo_room, &solo[0]), (pair_room, &pair[0])]).await;
     let (page, _) = board_until(&app, "", None, |p| p["entries"][0]["totalScore"] == 60).await;
     assert_eq!(ranks(&page), vec![(1, "pair".to_owned(), 60, 1)]);
-    assert_eq!(participant_statuses(&app, solo_room).await[0].1, "COMPLETED");
+    assert_eq!(
+        participant_statuses(&app, solo_room).await[0].1,
+        "COMPLETED"
+    );
     let (_, me) = app.get("/api/me", Some(&solo[0])).await;
     assert_eq!(me["totalScore"], 0, "{me}");
     // A restart reconciles the ledger from achievements and completions: by the same rules.
@@ -427,7 +430,14 @@ async fn a_solo_challenge_earns_no_points_though_its_attendance_and_completion_c
 async fn challenges_scheduled_less_than_an_hour_before_their_start_earn_no_points() {
     let app = spawn_app().await;
     let mut tokens = std::collections::HashMap::new();
-    for name in ["late", "late-mate", "moved", "moved-mate", "kept", "kept-mate"] {
+    for name in [
+        "late",
+        "late-mate",
+        "moved",
+        "moved-mate",
+        "kept",
+        "kept-mate",
+    ] {
         tokens.insert(name, app.login(name).await);
     }
     // Created a week before: "moved" for Wednesday, "kept" for Tuesday's session.
@@ -459,7 +469,11 @@ async fn challenges_scheduled_less_than_an_hour_before_their_start_earn_no_point
         )
         .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    for (room, mate) in [(late, "late-mate"), (moved, "moved-mate"), (kept, "kept-mate")] {
+    for (room, mate) in [
+        (late, "late-mate"),
+        (moved, "moved-mate"),
+        (kept, "kept-mate"),
+    ] {
         join(&app, room, &tokens[mate]).await;
     }
     achieve_and_settle(

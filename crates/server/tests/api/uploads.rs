@@ -634,9 +634,15 @@ async fn image_references_other_than_the_callers_own_uploads_are_refused_and_cha
         .await;
     let unknown = format!("/api/files/{}.png", "0".repeat(64));
     let refusals = [
-        ("http://attacker.example/track.gif".to_owned(), "VALIDATION_FAILED"),
+        (
+            "http://attacker.example/track.gif".to_owned(),
+            "VALIDATION_FAILED",
+        ),
         ("https://img.example/a.png".to_owned(), "VALIDATION_FAILED"),
-        ("/api/files/../../api/auth/kakao".to_owned(), "VALIDATION_FAILED"),
+        (
+            "/api/files/../../api/auth/kakao".to_owned(),
+            "VALIDATION_FAILED",
+        ),
         (format!("{mine}?size=2"), "VALIDATION_FAILED"),
         (mine.to_uppercase(), "VALIDATION_FAILED"),
         ("javascript:alert(1)".to_owned(), "VALIDATION_FAILED"),
@@ -653,7 +659,12 @@ async fn image_references_other_than_the_callers_own_uploads_are_refused_and_cha
                 Some(json!({ "nickname": "renamed", "profileImage": value })),
             )
             .await;
-        assert_error(&refused, StatusCode::BAD_REQUEST, code, Some("profileImage"));
+        assert_error(
+            &refused,
+            StatusCode::BAD_REQUEST,
+            code,
+            Some("profileImage"),
+        );
         let (_, me) = app.get("/api/me", Some(&alice)).await;
         assert_eq!(
             (me["nickname"].as_str(), me["profileImage"].as_str()),

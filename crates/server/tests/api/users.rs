@@ -24,7 +24,16 @@ async fn profile_edits_apply_and_show_publicly() {
     let picture = app
         .upload_ok(&token, "a.png", &crate::uploads::png_bytes())
         .await;
-    let (status, me) = app.call(Method::PATCH, "/api/me", Some(&token), Some(json!({ "nickname": "after", "bio": "  매일 6시 기상\n", "profileImage": picture }))).await;
+    let (status, me) = app
+        .call(
+            Method::PATCH,
+            "/api/me",
+            Some(&token),
+            Some(
+                json!({ "nickname": "after", "bio": "  매일 6시 기상\n", "profileImage": picture }),
+            ),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me["nickname"], "after");
     let (status, public) = app.get(&format!("/api/users/{}", me["id"]), None).await;

@@ -483,7 +483,13 @@ mod cases {
             }
             ids.push(
                 store
-                    .create_challenge(host.id, &s, date("2026-03-02"), now(), ssgwan_store::CreationLimit::NONE)
+                    .create_challenge(
+                        host.id,
+                        &s,
+                        date("2026-03-02"),
+                        now(),
+                        ssgwan_store::CreationLimit::NONE,
+                    )
                     .await
                     .expect("create"),
             );
@@ -1220,7 +1226,13 @@ mod cases {
             let store = store.clone();
             async move {
                 store
-                    .create_challenge(host.id, &s, date("2026-03-02"), now(), ssgwan_store::CreationLimit::NONE)
+                    .create_challenge(
+                        host.id,
+                        &s,
+                        date("2026-03-02"),
+                        now(),
+                        ssgwan_store::CreationLimit::NONE,
+                    )
                     .await
                     .expect("create")
             }
@@ -1799,7 +1811,11 @@ mod cases {
         );
         // 900 + 101 bytes is over the byte quota; nothing is recorded.
         assert_eq!(
-            conflict(store.record_upload(alice.id, &key(3), 101, now(), day, QUOTA).await),
+            conflict(
+                store
+                    .record_upload(alice.id, &key(3), 101, now(), day, QUOTA)
+                    .await
+            ),
             Conflict::UploadQuotaExceeded
         );
         assert!(!store.file_referenced(&key(3)).await.expect("read"));
@@ -1808,7 +1824,11 @@ mod cases {
             .await
             .expect("exactly the quota");
         assert_eq!(
-            conflict(store.record_upload(alice.id, &key(4), 0, now(), day, QUOTA).await),
+            conflict(
+                store
+                    .record_upload(alice.id, &key(4), 0, now(), day, QUOTA)
+                    .await
+            ),
             Conflict::UploadQuotaExceeded,
             "three files is the count quota"
         );
@@ -1838,7 +1858,10 @@ mod cases {
             .await;
         assert_eq!(conflict(refused), Conflict::UploadNotOwned);
         let unchanged = store.user(bob.id).await.expect("read").expect("bob");
-        assert_eq!((unchanged.nickname.as_str(), unchanged.profile_image), ("bob", None));
+        assert_eq!(
+            (unchanged.nickname.as_str(), unchanged.profile_image),
+            ("bob", None)
+        );
         let set = store
             .update_user(
                 alice.id,
@@ -1869,13 +1892,25 @@ mod cases {
         assert_eq!(
             conflict(
                 store
-                    .create_challenge(bob.id, &with_thumb, date("2026-03-02"), now(), CreationLimit::NONE)
+                    .create_challenge(
+                        bob.id,
+                        &with_thumb,
+                        date("2026-03-02"),
+                        now(),
+                        CreationLimit::NONE
+                    )
                     .await
             ),
             Conflict::UploadNotOwned
         );
         let id = store
-            .create_challenge(alice.id, &with_thumb, date("2026-03-02"), now(), CreationLimit::NONE)
+            .create_challenge(
+                alice.id,
+                &with_thumb,
+                date("2026-03-02"),
+                now(),
+                CreationLimit::NONE,
+            )
             .await
             .expect("alice's thumbnail");
         let mut edit = with_thumb.clone();
@@ -1935,7 +1970,14 @@ mod cases {
             r,
             Ok(()) | Err(StoreError::Conflict(Conflict::UploadQuotaExceeded))
         )));
-        assert_eq!(store.upload_usage(alice.id, now()).await.expect("usage").files, 3);
+        assert_eq!(
+            store
+                .upload_usage(alice.id, now())
+                .await
+                .expect("usage")
+                .files,
+            3
+        );
     }
 
     pub async fn racing_creations_never_exceed_the_daily_limit(store: SqlStore) {
@@ -1956,7 +1998,11 @@ mod cases {
             }
         }))
         .await;
-        assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 3, "{results:?}");
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            3,
+            "{results:?}"
+        );
         assert!(results.iter().all(|r| matches!(
             r,
             Ok(_) | Err(StoreError::Conflict(Conflict::ChallengeLimitReached))
@@ -1999,7 +2045,12 @@ mod cases {
         assert_eq!(results.iter().filter(|won| **won).count(), 1, "{results:?}");
         assert!(
             !store
-                .claim_job("sweep", "late", now() + hours(1) - SignedDuration::from_millis(1), until)
+                .claim_job(
+                    "sweep",
+                    "late",
+                    now() + hours(1) - SignedDuration::from_millis(1),
+                    until
+                )
                 .await
                 .expect("claim")
         );
@@ -2018,5 +2069,4 @@ mod cases {
             "jobs are claimed apart"
         );
     }
-
 }
