@@ -16,8 +16,30 @@ use jiff::{SignedDuration, Timestamp};
 
 /// Fewest participants holding a place for a challenge to earn points.
 pub const MIN_PARTICIPANTS: i64 = 2;
-/// How long before its start a challenge's schedule must be fixed for it to earn points.
+/// How long before its start a challenge's schedule must be fixed for it to earn points, by
+/// default (the server's `--points-min-lead-minutes`).
 pub const MIN_LEAD_TIME: SignedDuration = SignedDuration::from_hours(1);
+
+/// The thresholds the rules apply.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AwardRules {
+    pub min_participants: i64,
+    pub min_lead_time: SignedDuration,
+}
+
+impl AwardRules {
+    /// [`MIN_PARTICIPANTS`] and [`MIN_LEAD_TIME`].
+    pub const DEFAULT: AwardRules = AwardRules {
+        min_participants: MIN_PARTICIPANTS,
+        min_lead_time: MIN_LEAD_TIME,
+    };
+}
+
+impl Default for AwardRules {
+    fn default() -> Self {
+        Self::DEFAULT
+    }
+}
 
 /// What the rules look at in a challenge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,12 +70,12 @@ impl NoPoints {
     }
 }
 
-/// `None` when the challenge earns points, else why not.
-pub fn no_points(facts: &AwardFacts) -> Option<NoPoints> {
-    if facts.participants < MIN_PARTICIPANTS {
+/// `None` when the challenge earns points under `rules`, else why not.
+pub fn no_points(rules: &AwardRules, facts: &AwardFacts) -> Option<NoPoints> {
+    if facts.participants < rules.min_participants {
         return Some(NoPoints::TooFewParticipants);
     }
-    if facts.starts_at.duration_since(facts.scheduled_at) < MIN_LEAD_TIME {
+    if facts.starts_at.duration_since(facts.scheduled_at) < rules.min_lead_time {
         return Some(NoPoints::ScheduledTooLate);
     }
     None
@@ -78,39 +100,52 @@ mod tests {
     #[test]
     fn a_solo_challenge_earns_nothing() {
         assert_eq!(
-            no_points(&facts(1, "2026-03-01T00:00:00Z")),
+            no_points(&AwardRules::DEFAULT, &facts(1, "2026-03-01T00:00:00Z")),
             Some(NoPoints::TooFewParticipants)
         );
         assert_eq!(
-            no_points(&facts(0, "2026-03-01T00:00:00Z")),
+            no_points(&AwardRules::DEFAULT, &facts(0, "2026-03-01T00:00:00Z")),
             Some(NoPoints::TooFewParticipants)
         );
-        assert_eq!(no_points(&facts(2, "2026-03-01T00:00:00Z")), None);
-        assert_eq!(no_points(&facts(50, "2026-03-01T00:00:00Z")), None);
+        assert_eq!(no_points(&AwardRules::DEFAULT, &facts(2, "2026-03-01T00:00:00Z")), None);
+        assert_eq!(no_points(&AwardRules::DEFAULT, &facts(50, "2026-03-01T00:00:00Z")), None);
     }
 
     #[test]
     fn a_challenge_scheduled_less_than_an_hour_before_its_start_earns_nothing() {
         assert_eq!(
-            no_points(&facts(3, "2026-03-02T20:00:01Z")),
+            no_points(&AwardRules::DEFAULT, &facts(3, "2026-03-02T20:00:01Z")),
             Some(NoPoints::ScheduledTooLate)
         );
         assert_eq!(
-            no_points(&facts(3, "2026-03-02T20:59:00Z")),
+            no_points(&AwardRules::DEFAULT, &facts(3, "2026-03-02T20:59:00Z")),
             Some(NoPoints::ScheduledTooLate)
         );
         // Scheduled after the start (cannot happen through the API) earns nothing either.
         assert_eq!(
-            no_points(&facts(3, "2026-03-02T22:00:00Z")),
+            no_points(&AwardRules::DEFAULT, &facts(3, "2026-03-02T22:00:00Z")),
             Some(NoPoints::ScheduledTooLate)
         );
-        assert_eq!(no_points(&facts(3, "2026-03-02T20:00:00Z")), None);
+        assert_eq!(no_points(&AwardRules::DEFAULT, &facts(3, "2026-03-02T20:00:00Z")), None);
+    }
+
+    #[test]
+    fn the_lead_time_is_a_setting() {
+        let none = AwardRules {
+            min_lead_time: SignedDuration::ZERO,
+            ..AwardRules::DEFAULT
+        };
+        assert_eq!(no_points(&none, &facts(2, "2026-03-02T21:00:00Z")), None);
+        assert_eq!(
+            no_points(&none, &facts(2, "2026-03-02T21:00:01Z")),
+            Some(NoPoints::ScheduledTooLate)
+        );
     }
 
     #[test]
     fn too_few_participants_is_reported_first() {
         assert_eq!(
-            no_points(&facts(1, "2026-03-02T20:59:00Z")),
+            no_points(&AwardRules::DEFAULT, &facts(1, "2026-03-02T20:59:00Z")),
             Some(NoPoints::TooFewParticipants)
         );
     }

@@ -177,6 +177,10 @@ pub struct ServeArgs {
     /// upload about to become a picture is kept).
     #[arg(long, env = "SSGWAN_FILE_SWEEP_GRACE_SECS", default_value_t = 86_400)]
     pub file_sweep_grace_secs: u64,
+    /// How long before its start a challenge's schedule must be set for it to earn points, in
+    /// minutes (a challenge created, or moved, to start sooner earns none).
+    #[arg(long, env = "SSGWAN_POINTS_MIN_LEAD_MINUTES", default_value_t = 60)]
+    pub points_min_lead_minutes: u32,
     /// Challenges one user may create per day in the server's timezone (0: no limit).
     #[arg(long, env = "SSGWAN_CHALLENGE_DAILY_LIMIT", default_value_t = 5)]
     pub challenge_daily_limit: u32,
@@ -442,6 +446,14 @@ pub struct IceConfig {
 }
 
 impl ServeArgs {
+    /// Which challenges earn points.
+    pub fn award_rules(&self) -> ssgwan_domain::award::AwardRules {
+        ssgwan_domain::award::AwardRules {
+            min_lead_time: jiff::SignedDuration::from_mins(i64::from(self.points_min_lead_minutes)),
+            ..ssgwan_domain::award::AwardRules::DEFAULT
+        }
+    }
+
     /// The daily upload quota per user.
     pub fn upload_quota(&self) -> ssgwan_domain::upload::UploadQuota {
         ssgwan_domain::upload::UploadQuota {

@@ -210,6 +210,7 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         store.clone(),
         store.clone(),
         calendar.clone(),
+        args.award_rules(),
     ));
     match &shared.redis {
         // One node: the boards live here and are built from the ledger at start.

@@ -61,7 +61,7 @@ impl ScoreStore for SqlStore {
         Ok(self.execute(self.db(), sql, binds).await? == 1)
     }
 
-    async fn reconcile_scores(&self) -> StoreResult<u64> {
+    async fn reconcile_scores(&self, rules: &award::AwardRules) -> StoreResult<u64> {
         // The points and the award rules (ssgwan_domain::award) are the domain's, bound like
         // any other value: only challenges that earn points get ledger rows here too.
         let sessions = "INSERT INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) \
@@ -83,8 +83,8 @@ impl ScoreStore for SqlStore {
         ] {
             let binds = vec![
                 Bind::Int(kind.points()),
-                Bind::Int(award::MIN_PARTICIPANTS),
-                Bind::Int(award::MIN_LEAD_TIME.as_millis() as i64),
+                Bind::Int(rules.min_participants),
+                Bind::Int(i64::try_from(rules.min_lead_time.as_millis()).unwrap_or(i64::MAX)),
             ];
             added += self.execute(self.db(), sql, binds).await?;
         }

@@ -1135,8 +1135,9 @@ mod cases {
             .add_attendance(id, host.id, d1, 600, 600, t1)
             .await
             .expect("achieve");
-        assert_eq!(store.reconcile_scores().await.expect("reconcile"), 2);
-        assert_eq!(store.reconcile_scores().await.expect("reconcile"), 0);
+        let rules = ssgwan_domain::award::AwardRules::DEFAULT;
+        assert_eq!(store.reconcile_scores(&rules).await.expect("reconcile"), 2);
+        assert_eq!(store.reconcile_scores(&rules).await.expect("reconcile"), 0);
 
         let mut totals = store.score_totals(None).await.expect("totals");
         totals.sort_by_key(|t| t.user_id);
