@@ -48,7 +48,8 @@ pub struct AwardFacts {
     pub participants: i64,
     /// When the schedule was last set: at creation, or when an edit moved the start.
     pub scheduled_at: Timestamp,
-    /// When the first session starts.
+    /// When the challenge starts: midnight of its start date in its timezone
+    /// ([`crate::Schedule::starts_at`]).
     pub starts_at: Timestamp,
 }
 
@@ -107,8 +108,14 @@ mod tests {
             no_points(&AwardRules::DEFAULT, &facts(0, "2026-03-01T00:00:00Z")),
             Some(NoPoints::TooFewParticipants)
         );
-        assert_eq!(no_points(&AwardRules::DEFAULT, &facts(2, "2026-03-01T00:00:00Z")), None);
-        assert_eq!(no_points(&AwardRules::DEFAULT, &facts(50, "2026-03-01T00:00:00Z")), None);
+        assert_eq!(
+            no_points(&AwardRules::DEFAULT, &facts(2, "2026-03-01T00:00:00Z")),
+            None
+        );
+        assert_eq!(
+            no_points(&AwardRules::DEFAULT, &facts(50, "2026-03-01T00:00:00Z")),
+            None
+        );
     }
 
     #[test]
@@ -126,7 +133,10 @@ mod tests {
             no_points(&AwardRules::DEFAULT, &facts(3, "2026-03-02T22:00:00Z")),
             Some(NoPoints::ScheduledTooLate)
         );
-        assert_eq!(no_points(&AwardRules::DEFAULT, &facts(3, "2026-03-02T20:00:00Z")), None);
+        assert_eq!(
+            no_points(&AwardRules::DEFAULT, &facts(3, "2026-03-02T20:00:00Z")),
+            None
+        );
     }
 
     #[test]

@@ -278,8 +278,7 @@ pub trait ScoreStore: Send + Sync + 'static {
     /// Records the scores that achievements and completions earned but the ledger lacks (after
     /// a crash between the two writes), in challenges that earn points by
     /// [`ssgwan_domain::award`] (as they stand now); returns how many rows were added.
-    async fn reconcile_scores(&self, rules: &ssgwan_domain::award::AwardRules)
-    -> StoreResult<u64>;
+    async fn reconcile_scores(&self, rules: &ssgwan_domain::award::AwardRules) -> StoreResult<u64>;
     /// Per-user totals of the points earned at or after `since` (all time when `None`).
     async fn score_totals(&self, since: Option<Timestamp>) -> StoreResult<Vec<ScoreTotal>>;
     /// For each of `users` with points: the all-time total and the points earned in each span

@@ -572,7 +572,10 @@ async fn two_rooms_on_two_nodes_count_in_one(db: Db) {
         .await;
     let elsewhere = tab_b.next_of("attendanceElsewhere").await;
     assert_eq!(
-        (elsewhere["room"].as_i64(), elsewhere["countingRoom"].as_i64()),
+        (
+            elsewhere["room"].as_i64(),
+            elsewhere["countingRoom"].as_i64()
+        ),
         (Some(rooms[1]), Some(rooms[0]))
     );
     on_camera_written(&mut tab_a, &mut tab_b, 5).await;

@@ -46,6 +46,7 @@ conformance!(
     racing_uploads_never_exceed_the_quota,
     racing_creations_never_exceed_the_daily_limit,
     job_claims_go_to_one_caller_per_interval,
+    award_facts_follow_places_and_the_schedule,
 );
 
 /// Rows written before migration 0006 have no skeleton; `migrate` computes them, and leaves
@@ -2068,6 +2069,89 @@ mod cases {
                 .await
                 .expect("claim"),
             "jobs are claimed apart"
+        );
+    }
+
+    pub async fn award_facts_follow_places_and_the_schedule(store: SqlStore) {
+        use ssgwan_domain::award::AwardRules;
+        let host = user(&store, "host").await;
+        let guest = user(&store, "guest").await;
+        // Created at now() for 3 March in Seoul (it starts at midnight there).
+        let id = challenge(&store, &host, "award", 10).await;
+        let facts = store.award_facts(id).await.expect("read").expect("exists");
+        assert_eq!(facts.participants, 1);
+        assert_eq!(facts.scheduled_at, now());
+        assert_eq!(facts.starts_at, ts("2026-03-02T15:00:00Z"));
+        assert_eq!(store.award_facts(id + 1000).await.expect("read"), None);
+        // An achieved session in a challenge of one is not reconciled into the ledger.
+        let d1 = date("2026-03-03");
+        store
+            .add_attendance(id, host.id, d1, 600, 600, ts("2026-03-02T22:10:00Z"))
+            .await
+            .expect("achieve");
+        assert_eq!(
+            store
+                .reconcile_scores(&AwardRules::DEFAULT)
+                .await
+                .expect("reconcile"),
+            0
+        );
+        // A second place: the same achievement now earns its points.
+        store
+            .join_challenge(id, guest.id, now())
+            .await
+            .expect("join");
+        assert_eq!(
+            store
+                .award_facts(id)
+                .await
+                .expect("read")
+                .expect("exists")
+                .participants,
+            2
+        );
+        // An edit that keeps the start keeps the schedule's time (MySQL evaluates the SET list
+        // left to right: the start is compared before it is assigned).
+        let later = now() + hours(2);
+        let mut retitled = spec("award v2", "2026-03-03", "2026-03-09", 10);
+        store
+            .update_challenge(id, &retitled, later)
+            .await
+            .expect("retitled");
+        assert_eq!(
+            store
+                .award_facts(id)
+                .await
+                .expect("read")
+                .expect("exists")
+                .scheduled_at,
+            now()
+        );
+        // One that moves the start sets it to the edit's time.
+        retitled.schedule = spec("award v3", "2026-03-04", "2026-03-09", 10).schedule;
+        store
+            .update_challenge(id, &retitled, later)
+            .await
+            .expect("moved");
+        let moved = store.award_facts(id).await.expect("read").expect("exists");
+        assert_eq!(moved.scheduled_at, later);
+        assert_eq!(moved.starts_at, ts("2026-03-03T15:00:00Z"));
+        // The ledger is reconciled by the rules: moved 37 h ahead is enough for an hour's
+        // lead, not for two days'.
+        let day_ahead = AwardRules {
+            min_lead_time: hours(48),
+            ..AwardRules::DEFAULT
+        };
+        assert_eq!(
+            store.reconcile_scores(&day_ahead).await.expect("reconcile"),
+            0
+        );
+        assert_eq!(
+            store
+                .reconcile_scores(&AwardRules::DEFAULT)
+                .await
+                .expect("reconcile"),
+            1
         );
     }
 }
