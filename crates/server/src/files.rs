@@ -338,28 +338,29 @@ impl Files {
         Ok(())
     }
 
-    /// Every stored object's key and when it was last written (objects whose names are not
-    /// keys are left out: nothing of ours).
-    pub async fn list(&self) -> anyhow::Result<Vec<(FileKey, jiff::Timestamp)>> {
-        use futures::TryStreamExt;
-        let objects: Vec<object_store::ObjectMeta> = self
-            .store
+    /// Every stored object's key and when it was last written, as the store lists them (a
+    /// page at a time, so a bucket of any size costs one page of memory). Objects whose names
+    /// are not keys are left out: nothing of ours.
+    pub fn list(&self) -> BoxStream<'_, anyhow::Result<(FileKey, jiff::Timestamp)>> {
+        use futures::StreamExt;
+        self.store
             .list(None)
-            .try_collect()
-            .await
-            .map_err(|err| store_failure("listing stored files", &err))?;
-        Ok(objects
-            .into_iter()
-            .filter_map(|meta| {
+            .filter_map(|listed| async move {
+                let meta = match listed {
+                    Ok(meta) => meta,
+                    Err(err) => return Some(Err(store_failure("listing stored files", &err))),
+                };
                 let key = FileKey::parse(meta.location.filename()?)?;
                 // Only top-level objects are ours (a key is never a directory).
-                (meta.location.as_ref() == key.as_str()).then_some(())?;
+                if meta.location.as_ref() != key.as_str() {
+                    return None;
+                }
                 let written =
                     jiff::Timestamp::from_millisecond(meta.last_modified.timestamp_millis())
                         .ok()?;
-                Some((key, written))
+                Some(Ok((key, written)))
             })
-            .collect())
+            .boxed()
     }
 
     /// Deletes the object under `key` (already gone is fine).

@@ -12,6 +12,7 @@
 
 use std::{sync::Arc, time::Duration};
 
+use futures::StreamExt;
 use jiff::SignedDuration;
 use ssgwan_domain::Clock;
 use ssgwan_store::{StoreResult, UploadStore};
@@ -58,14 +59,15 @@ pub async fn sweep_once(
     let cutoff = now.checked_sub(grace).unwrap_or(now);
     let records = store.forget_unused_uploads(cutoff).await?;
     let mut deleted = 0;
-    let listed = match files.list().await {
-        Ok(listed) => listed,
-        Err(err) => {
-            tracing::warn!(error = %format!("{err:#}"), "listing the file store failed; files are swept next time");
-            Vec::new()
-        }
-    };
-    for (key, written) in listed {
+    let mut listed = files.list();
+    while let Some(next) = listed.next().await {
+        let (key, written) = match next {
+            Ok(found) => found,
+            Err(err) => {
+                tracing::warn!(error = %format!("{err:#}"), "listing the file store failed; the rest is swept next time");
+                break;
+            }
+        };
         if written >= cutoff || store.file_referenced(key.as_str()).await? {
             continue;
         }
