@@ -76,7 +76,10 @@ pub fn no_points(rules: &AwardRules, facts: &AwardFacts) -> Option<NoPoints> {
     if facts.participants < rules.min_participants {
         return Some(NoPoints::TooFewParticipants);
     }
-    if facts.starts_at.duration_since(facts.scheduled_at) < rules.min_lead_time {
+    // A zero lead time turns the rule off (challenges created for today then earn points too).
+    if rules.min_lead_time > SignedDuration::ZERO
+        && facts.starts_at.duration_since(facts.scheduled_at) < rules.min_lead_time
+    {
         return Some(NoPoints::ScheduledTooLate);
     }
     None
@@ -146,8 +149,19 @@ mod tests {
             ..AwardRules::DEFAULT
         };
         assert_eq!(no_points(&none, &facts(2, "2026-03-02T21:00:00Z")), None);
+        // Zero turns the rule off: even a challenge created after its start earns points.
+        assert_eq!(no_points(&none, &facts(2, "2026-03-02T22:00:00Z")), None);
         assert_eq!(
-            no_points(&none, &facts(2, "2026-03-02T21:00:01Z")),
+            no_points(&none, &facts(1, "2026-03-02T22:00:00Z")),
+            Some(NoPoints::TooFewParticipants)
+        );
+        let minute = AwardRules {
+            min_lead_time: SignedDuration::from_mins(1),
+            ..AwardRules::DEFAULT
+        };
+        assert_eq!(no_points(&minute, &facts(2, "2026-03-02T20:59:00Z")), None);
+        assert_eq!(
+            no_points(&minute, &facts(2, "2026-03-02T20:59:01Z")),
             Some(NoPoints::ScheduledTooLate)
         );
     }

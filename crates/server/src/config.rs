@@ -178,7 +178,7 @@ pub struct ServeArgs {
     #[arg(long, env = "SSGWAN_FILE_SWEEP_GRACE_SECS", default_value_t = 86_400)]
     pub file_sweep_grace_secs: u64,
     /// How long before its start a challenge's schedule must be set for it to earn points, in
-    /// minutes (a challenge created, or moved, to start sooner earns none).
+    /// minutes (a challenge created, or moved, to start sooner earns none; 0 turns the rule off).
     #[arg(long, env = "SSGWAN_POINTS_MIN_LEAD_MINUTES", default_value_t = 60)]
     pub points_min_lead_minutes: u32,
     /// Challenges one user may create per day in the server's timezone (0: no limit).

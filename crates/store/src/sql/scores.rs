@@ -67,13 +67,13 @@ impl ScoreStore for SqlStore {
         let sessions = "INSERT INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) \
              SELECT a.user_id, a.challenge_id, 'SESSION', a.session_date, ?, a.achieved_at FROM attendance a \
              JOIN challenges c ON c.id = a.challenge_id \
-             WHERE a.achieved_at IS NOT NULL AND c.participant_count >= ? AND c.starts_at - COALESCE(c.scheduled_at, c.created_at) >= ? \
+             WHERE a.achieved_at IS NOT NULL AND c.participant_count >= ? AND (? = 0 OR c.starts_at - COALESCE(c.scheduled_at, c.created_at) >= ?) \
              AND NOT EXISTS (SELECT 1 FROM score_ledger s WHERE s.user_id = a.user_id \
              AND s.challenge_id = a.challenge_id AND s.kind = 'SESSION' AND s.session_date = a.session_date)";
         let completions = "INSERT INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) \
              SELECT p.user_id, p.challenge_id, 'COMPLETION', '', ?, p.updated_at FROM participants p \
              JOIN challenges c ON c.id = p.challenge_id \
-             WHERE p.status = 'COMPLETED' AND c.participant_count >= ? AND c.starts_at - COALESCE(c.scheduled_at, c.created_at) >= ? \
+             WHERE p.status = 'COMPLETED' AND c.participant_count >= ? AND (? = 0 OR c.starts_at - COALESCE(c.scheduled_at, c.created_at) >= ?) \
              AND NOT EXISTS (SELECT 1 FROM score_ledger s WHERE s.user_id = p.user_id \
              AND s.challenge_id = p.challenge_id AND s.kind = 'COMPLETION')";
         let mut added = 0;
@@ -81,10 +81,12 @@ impl ScoreStore for SqlStore {
             (sessions, ScoreKind::Session),
             (completions, ScoreKind::Completion),
         ] {
+            let lead = i64::try_from(rules.min_lead_time.as_millis().max(0)).unwrap_or(i64::MAX);
             let binds = vec![
                 Bind::Int(kind.points()),
                 Bind::Int(rules.min_participants),
-                Bind::Int(i64::try_from(rules.min_lead_time.as_millis()).unwrap_or(i64::MAX)),
+                Bind::Int(lead),
+                Bind::Int(lead),
             ];
             added += self.execute(self.db(), sql, binds).await?;
         }
