@@ -7,7 +7,8 @@
 //! (BIGINT, TEXT): instants are unix milliseconds, dates `YYYY-MM-DD`, times `HH:MM`.
 //!
 //! One file per concern implements one trait: [`users`], [`challenges`], [`wishes`],
-//! [`participation`], [`chat`], [`attendance`], [`scores`] (with the statistics reads).
+//! [`participation`], [`chat`], [`attendance`], [`scores`] (with the statistics reads),
+//! [`uploads`] (upload records, quota, the file sweep and job claims).
 //! Shared by them: [`dialect`] (placeholders, binds, backend differences), [`retry`] (losing a
 //! race and trying again) and [`rows`] (turning rows into records).
 
@@ -19,6 +20,7 @@ mod participation;
 mod retry;
 mod rows;
 mod scores;
+mod uploads;
 mod users;
 mod wishes;
 
