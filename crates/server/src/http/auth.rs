@@ -17,8 +17,8 @@ use super::{
 };
 use crate::{
     auth::{
-        OAUTH_STATE_COOKIE, SESSION_COOKIE, cookie, hash_token, new_token, request_token,
-        set_cookie,
+        OAUTH_STATE_COOKIE, SESSION_COOKIE, SessionKey, cookie, hash_token, new_token,
+        request_token, set_cookie,
     },
     error::{AppError, AppResult, ErrorBody},
     state::AppState,
@@ -117,9 +117,9 @@ pub async fn dev_login(
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204, description = "Signed out")))]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
     if let Some(token) = request_token(&headers) {
-        let token_hash = hash_token(&token);
-        state.store.delete_session(&token_hash).await?;
-        state.session_cache.remove(&token_hash);
+        let session = SessionKey::of(&token);
+        state.store.delete_session(&session.hex()).await?;
+        state.session_cache.remove(&session);
     }
     let clear = set_cookie(SESSION_COOKIE, "", "/", 0, state.settings.secure_cookies);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())
