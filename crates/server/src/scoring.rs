@@ -53,8 +53,8 @@ const RENDERED_ME_MAX: usize = 100_000;
 
 /// A top page rendered once per board change and shared by every read until the next one, as
 /// the bytes that go on the wire: the page up to the caller's own entry, and the whole page of
-/// an anonymous reader. A signed-in read sends `before_me` and its own entry after it, so no
-/// read copies or re-serializes the entries.
+/// an anonymous reader. A signed-in read sends `before_me` and then its own entry with the
+/// closing `}` ([`Scoring::me_tail`]), so no read copies or re-serializes the entries.
 #[derive(Debug)]
 pub struct TopPage {
     pub before_me: Bytes,
@@ -240,9 +240,11 @@ impl Scoring {
         Ok(page)
     }
 
-    /// `user`'s own entry as JSON (`null` when unranked), rendered by `render` once per board
-    /// change (the version every score and profile change bumps) and day, like the top page.
-    pub async fn me_json<T, Fut>(
+    /// The end of `user`'s signed-in page after [`TopPage::before_me`]: their own entry as
+    /// JSON (`null` when unranked) and the page's closing `}`, rendered by `render` once per
+    /// board change (the version every score and profile change bumps) and day, like the top
+    /// page.
+    pub async fn me_tail<T, Fut>(
         &self,
         period: Period,
         user: i64,
@@ -266,11 +268,12 @@ impl Scoring {
         {
             return Ok(json.clone());
         }
-        let json = match self.position(period, user).await? {
+        let mut json = match self.position(period, user).await? {
             Some(entry) => serde_json::to_vec(&render(entry).await?)
                 .map_err(|e| ssgwan_store::StoreError::Corrupt(e.to_string()))?,
             None => b"null".to_vec(),
         };
+        json.push(b'}');
         let json = Bytes::from(json);
         // Stored under the version read before the reads: a change landing meanwhile bumps the
         // version, so this entry is rendered again next time rather than trusted.

@@ -161,7 +161,7 @@ pub async fn rankings(
         return Ok(json_response(Body::from(page.anonymous.clone())));
     };
     let me = scoring
-        .me_json(period, user.id, detailed, |entry| async move {
+        .me_tail(period, user.id, detailed, |entry| async move {
             Ok(if detailed {
                 let activity = scoring.user_activity(user.id).await?;
                 RankingEntry::new(entry, Some(activity))
@@ -173,12 +173,11 @@ pub async fn rankings(
     Ok(json_response(Body::new(Spliced::new([
         page.before_me.clone(),
         me,
-        Bytes::from_static(b"}"),
     ]))))
 }
 
 /// The page around its entries' JSON: `{"period":…,"entries":[…],"me":` then `null}` for an
-/// anonymous reader (a signed-in read puts its own entry and `}` after `before_me`).
+/// anonymous reader (a signed-in read sends its own entry and `}` after `before_me`).
 fn frame(period: Period, entries: &str) -> TopPage {
     let mut page = String::with_capacity(entries.len() + 48);
     page.push_str(r#"{"period":""#);
