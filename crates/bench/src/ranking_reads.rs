@@ -259,7 +259,9 @@ fn wrk_reads(base: &str, me_token: &str) {
         ("top 100 (anonymous)", top.clone(), None),
         ("top 100 + me (signed in)", top, Some(me_token)),
     ];
-    println!("wrk, 2 threads, {WRK_ROUNDS} rounds of {WRK_SECONDS} s per target (alternating order):");
+    println!(
+        "wrk, 2 threads, {WRK_ROUNDS} rounds of {WRK_SECONDS} s per target (alternating order):"
+    );
     for connections in [16, 64] {
         // Warm-up.
         for (_, url, token) in &targets {

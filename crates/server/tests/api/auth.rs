@@ -219,7 +219,10 @@ async fn garbage_tokens_are_unauthorized() {
 async fn a_logout_on_another_node_ends_the_session_here_within_the_cache_ttl() {
     // Two nodes on one database.
     let dir = tempfile::tempdir().expect("temp dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.path().join("ssgwan.db").display());
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("ssgwan.db").display()
+    );
     let args = test_args(&dir, &["--dev-login"]);
     let here = spawn_app_from(dir, args).await;
     let other_dir = tempfile::tempdir().expect("temp dir");

@@ -1,9 +1,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{
-    TestApp, assert_error, merge, spawn_app, spawn_app_with, valid_challenge,
-};
+use crate::support::{TestApp, assert_error, merge, spawn_app, spawn_app_with, valid_challenge};
 
 async fn count(app: &TestApp) -> usize {
     app.get("/api/challenges?limit=100", None).await.1["items"]
@@ -803,9 +801,7 @@ async fn a_join_over_http_costs_one_read_and_one_write_and_a_refused_one_a_read(
     let host = app.login("host").await;
     let guest = app.login("guest").await;
     let late = app.login("late").await;
-    let id = app
-        .create_challenge(&host, json!({ "capacity": 2 }))
-        .await;
+    let id = app.create_challenge(&host, json!({ "capacity": 2 })).await;
     let path = format!("/api/challenges/{id}/participants");
     for token in [&guest, &late] {
         assert_eq!(app.get("/api/me", Some(token)).await.0, StatusCode::OK);
@@ -813,7 +809,10 @@ async fn a_join_over_http_costs_one_read_and_one_write_and_a_refused_one_a_read(
     let before = app.db_queries().await;
     let (status, body) = app.post(&path, Some(&guest), json!({})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    assert_eq!((&body["participantCount"], &body["joined"]), (&json!(2), &json!(true)));
+    assert_eq!(
+        (&body["participantCount"], &body["joined"]),
+        (&json!(2), &json!(true))
+    );
     // The whole challenge comes back as the detail page shows it.
     let (_, detail) = app
         .get(&format!("/api/challenges/{id}"), Some(&guest))

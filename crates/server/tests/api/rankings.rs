@@ -381,13 +381,18 @@ async fn a_signed_in_page_is_the_shared_page_with_its_own_entry_and_follows_prof
     };
     let anonymous = raw(None).await;
     let signed_in = raw(Some(&tokens[0])).await;
-    let shared = anonymous.strip_suffix("null}").expect("anonymous me is null");
+    let shared = anonymous
+        .strip_suffix("null}")
+        .expect("anonymous me is null");
     let own = signed_in
         .strip_prefix(shared)
         .and_then(|rest| rest.strip_suffix('}'))
         .expect("the shared page, then me");
     let me: Value = serde_json::from_str(own).expect("me entry");
-    assert_eq!((&me["rank"], &me["nickname"]), (&json!(1), &json!("runner")));
+    assert_eq!(
+        (&me["rank"], &me["nickname"]),
+        (&json!(1), &json!("runner"))
+    );
     // Same bytes again (served from memory), and a profile edit shows at once.
     assert_eq!(raw(Some(&tokens[0])).await, signed_in);
     let (status, _) = app

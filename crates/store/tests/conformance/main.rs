@@ -771,7 +771,10 @@ mod cases {
         // Refused by what the read shows (already in; full): no write at all.
         for (who, refusal) in [(&a, Conflict::AlreadyJoined), (&b, Conflict::ChallengeFull)] {
             let before = store.round_trips();
-            assert_eq!(conflict(store.join_challenge(id, who.id, now()).await), refusal);
+            assert_eq!(
+                conflict(store.join_challenge(id, who.id, now()).await),
+                refusal
+            );
             assert_eq!(
                 store.round_trips() - before,
                 1,
