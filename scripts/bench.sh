@@ -7,7 +7,7 @@ set -euo pipefail
 cargo build --release --locked -p ssgwan-server -p ssgwan-bench
 if [ -z "${SSGWAN_TEST_POSTGRES_URL:-}" ]; then start_postgres; fi
 if [ -z "${SSGWAN_TEST_MYSQL_URL:-}" ]; then start_mariadb; fi
-ensure_apt redis-server
+ensure_apt redis-server wrk
 # Thousands of WebSockets need file descriptors.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 target/release/ssgwan-bench --server target/release/ssgwan "$@"

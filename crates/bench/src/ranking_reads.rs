@@ -162,25 +162,44 @@ async fn reads(base: &str, client: &Client, users: usize) -> anyhow::Result<()> 
     );
     let requests = 20_000;
     for in_flight in [16, 64] {
-        // Warm up, then the three loads back to back in the same run.
+        // Warm up, then the three loads in alternating rounds (h t m, m t h, …) in the same run,
+        // so that drift on a shared machine weighs on all three alike.
         load(client, format!("{base}/healthz"), None, 2_000, in_flight).await;
-        let health = load(client, format!("{base}/healthz"), None, requests, in_flight).await;
-        let top = load(
-            client,
-            format!("{base}/api/rankings?limit=100"),
-            None,
-            requests,
-            in_flight,
-        )
-        .await;
-        let me = load(
-            client,
-            format!("{base}/api/rankings?limit=100"),
-            Some(me_token.clone()),
-            requests,
-            in_flight,
-        )
-        .await;
+        let targets = [
+            (format!("{base}/healthz"), None),
+            (format!("{base}/api/rankings?limit=100"), None),
+            (
+                format!("{base}/api/rankings?limit=100"),
+                Some(me_token.clone()),
+            ),
+        ];
+        let mut rounds: [Vec<Load>; 3] = Default::default();
+        for round in 0..LOAD_ROUNDS {
+            let order = if round % 2 == 0 { [0, 1, 2] } else { [2, 1, 0] };
+            for which in order {
+                let (url, token) = &targets[which];
+                rounds[which].push(
+                    load(
+                        client,
+                        url.clone(),
+                        token.clone(),
+                        requests / LOAD_ROUNDS,
+                        in_flight,
+                    )
+                    .await,
+                );
+            }
+        }
+        let ratio = |which: usize| {
+            let per_round: Vec<f64> = rounds[which]
+                .iter()
+                .zip(&rounds[0])
+                .map(|(r, h)| r.per_second / h.per_second)
+                .collect();
+            median(&per_round)
+        };
+        let (top_ratio, me_ratio) = (ratio(1), ratio(2));
+        let [health, top, me] = rounds.map(combined);
         for (name, l) in [
             ("GET /healthz", &health),
             ("GET /api/rankings top 100 (anonymous)", &top),
@@ -195,9 +214,7 @@ async fn reads(base: &str, client: &Client, users: usize) -> anyhow::Result<()> 
             );
         }
         println!(
-            "  {in_flight:>2} in flight | top 100 ÷ healthz throughput: {:.2}× ; with me: {:.2}× (goal ≥ 0.8×)",
-            top.per_second / health.per_second,
-            me.per_second / health.per_second
+            "  {in_flight:>2} in flight | ÷ healthz throughput (median of {LOAD_ROUNDS} rounds): top 100 {top_ratio:.2}×, with me {me_ratio:.2}× (goal ≥ 0.95×)"
         );
         // Levels and sparklines on (the default) beside off (`fields=basic`), same run.
         let full = format!("{base}/api/rankings?limit=100");
@@ -218,7 +235,130 @@ async fn reads(base: &str, client: &Client, users: usize) -> anyhow::Result<()> 
             );
         }
     }
+    wrk_reads(base, &me_token);
     Ok(())
+}
+
+/// Rounds of `wrk` runs per concurrency (each round runs the three targets, in alternating
+/// order) and seconds per run.
+const WRK_ROUNDS: usize = 5;
+const WRK_SECONDS: u32 = 2;
+
+/// The same three reads with `wrk` (Debian's package; `scripts/bench.sh` installs it), whose
+/// client costs far less than reqwest's, so the server's share shows: `/healthz`, the
+/// anonymous top 100 and the top 100 with `me`, in alternating rounds at 16 and 64 connections;
+/// each round's throughput ratio, and their median.
+fn wrk_reads(base: &str, me_token: &str) {
+    if Command::new("wrk").arg("--version").output().is_err() {
+        println!("wrk not found: no wrk figures (scripts/bench.sh installs it)");
+        return;
+    }
+    let top = format!("{base}/api/rankings?limit=100");
+    let targets = [
+        ("GET /healthz", format!("{base}/healthz"), None),
+        ("top 100 (anonymous)", top.clone(), None),
+        ("top 100 + me (signed in)", top, Some(me_token)),
+    ];
+    println!(
+        "wrk, 2 threads, {WRK_ROUNDS} rounds of {WRK_SECONDS} s per target (alternating order):"
+    );
+    for connections in [16, 64] {
+        // Warm-up.
+        for (_, url, token) in &targets {
+            let _ = wrk(url, *token, connections, 1);
+        }
+        let mut rates: [Vec<f64>; 3] = Default::default();
+        for round in 0..WRK_ROUNDS {
+            let order = if round % 2 == 0 { [0, 1, 2] } else { [2, 1, 0] };
+            for which in order {
+                let (_, url, token) = &targets[which];
+                match wrk(url, *token, connections, WRK_SECONDS) {
+                    Ok(rate) => rates[which].push(rate),
+                    Err(err) => {
+                        println!("  wrk failed: {err}");
+                        return;
+                    }
+                }
+            }
+        }
+        for (which, (name, _, _)) in targets.iter().enumerate() {
+            println!(
+                "  {connections:>2} connections | {name:<26} | median {:>7.0} req/s | rounds {}",
+                median(&rates[which]),
+                rates[which]
+                    .iter()
+                    .map(|r| format!("{r:.0}"))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            );
+        }
+        let ratio = |which: usize| {
+            let per_round: Vec<f64> = rates[which]
+                .iter()
+                .zip(&rates[0])
+                .map(|(r, h)| r / h)
+                .collect();
+            median(&per_round)
+        };
+        println!(
+            "  {connections:>2} connections | ÷ healthz (median of rounds): top 100 {:.2}×, with me {:.2}× (goal ≥ 0.95×)",
+            ratio(1),
+            ratio(2)
+        );
+    }
+}
+
+/// One `wrk` run: requests per second, or why there is none (a non-2xx answer counts as one).
+fn wrk(url: &str, token: Option<&str>, connections: usize, seconds: u32) -> anyhow::Result<f64> {
+    let mut command = Command::new("wrk");
+    command.args([
+        "-t2".to_owned(),
+        format!("-c{connections}"),
+        format!("-d{seconds}s"),
+    ]);
+    if let Some(token) = token {
+        command.args(["-H".to_owned(), format!("Authorization: Bearer {token}")]);
+    }
+    let output = command.arg(url).stderr(Stdio::inherit()).output()?;
+    let text = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(
+        output.status.success() && !text.contains("Non-2xx"),
+        "wrk on {url}: {text}"
+    );
+    text.lines()
+        .find_map(|line| line.trim().strip_prefix("Requests/sec:"))
+        .and_then(|rate| rate.trim().parse().ok())
+        .ok_or_else(|| anyhow::anyhow!("no Requests/sec in wrk's output: {text}"))
+}
+
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+/// Rounds of the reqwest loads (each round runs the three targets, in alternating order).
+const LOAD_ROUNDS: usize = 5;
+
+/// Loads of several rounds as one: total requests ÷ total time; latencies as the median
+/// round's.
+fn combined(loads: Vec<Load>) -> Load {
+    let ok: usize = loads.iter().map(|l| l.ok).sum();
+    let wall: f64 = loads.iter().map(|l| l.ok as f64 / l.per_second).sum();
+    let mut p50s: Vec<Duration> = loads.iter().map(|l| l.p50).collect();
+    let mut p99s: Vec<Duration> = loads.iter().map(|l| l.p99).collect();
+    p50s.sort_unstable();
+    p99s.sort_unstable();
+    Load {
+        ok,
+        p50: p50s.get(p50s.len() / 2).copied().unwrap_or_default(),
+        p99: p99s.get(p99s.len() / 2).copied().unwrap_or_default(),
+        per_second: ok as f64 / wall,
+    }
 }
 
 /// Two loads compared on a shared machine.
@@ -255,21 +395,7 @@ async fn paired(
         .map(|(x, y)| x.per_second / y.per_second)
         .collect();
     ratios.sort_by(f64::total_cmp);
-    let [a, b] = rounds.map(|loads| {
-        // Over all rounds: total requests ÷ total time; latencies as the median round's.
-        let ok: usize = loads.iter().map(|l| l.ok).sum();
-        let wall: f64 = loads.iter().map(|l| l.ok as f64 / l.per_second).sum();
-        let mut p50s: Vec<Duration> = loads.iter().map(|l| l.p50).collect();
-        let mut p99s: Vec<Duration> = loads.iter().map(|l| l.p99).collect();
-        p50s.sort_unstable();
-        p99s.sort_unstable();
-        Load {
-            ok,
-            p50: p50s[p50s.len() / 2],
-            p99: p99s[p99s.len() / 2],
-            per_second: ok as f64 / wall,
-        }
-    });
+    let [a, b] = rounds.map(combined);
     Paired {
         a,
         b,

@@ -108,6 +108,11 @@ pub struct ServeArgs {
     /// How long a login session lasts, in hours.
     #[arg(long, env = "SSGWAN_SESSION_TTL_HOURS", default_value_t = 24 * 30)]
     pub session_ttl_hours: u32,
+    /// How long a node trusts a session it read from the database, in milliseconds (0: asks
+    /// the database on every request). A logout or profile edit on another node takes effect
+    /// here within this time.
+    #[arg(long, env = "SSGWAN_SESSION_CACHE_TTL_MS", default_value_t = 1000)]
+    pub session_cache_ttl_ms: u32,
     /// Sustained API requests per second allowed from one client address (0 turns limits off).
     #[arg(long, env = "SSGWAN_RATE_LIMIT_PER_SECOND", default_value_t = 20)]
     pub rate_limit_per_second: u32,

@@ -5,7 +5,7 @@ use axum::{extract::FromRequestParts, http::request::Parts};
 use ssgwan_store::User;
 
 use crate::{
-    auth::{hash_token, request_token},
+    auth::{SessionKey, request_session_key},
     error::AppError,
     state::AppState,
 };
@@ -13,28 +13,29 @@ use crate::{
 /// The signed-in user; 401 `UNAUTHORIZED` without a live session.
 pub struct CurrentUser {
     pub user: User,
-    pub token_hash: String,
+    /// The session's key (its token hashed).
+    pub session: SessionKey,
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let token = request_token(&parts.headers).ok_or(AppError::Unauthorized)?;
-        let token_hash = hash_token(&token);
+        let session = request_session_key(&parts.headers).ok_or(AppError::Unauthorized)?;
         let now = state.now();
-        if let Some(user) = state.session_cache.get(&token_hash, now) {
-            return Ok(CurrentUser { user, token_hash });
+        if let Some(user) = state.session_cache.get(&session, now) {
+            return Ok(CurrentUser { user, session });
         }
+        let epoch = state.session_cache.epoch();
         let (user, expires_at) = state
             .store
-            .session_user(&token_hash, now)
+            .session_user(&session.hex(), now)
             .await?
             .ok_or(AppError::Unauthorized)?;
         state
             .session_cache
-            .put(token_hash.clone(), user.clone(), expires_at);
-        Ok(CurrentUser { user, token_hash })
+            .put(session, user.clone(), expires_at, epoch);
+        Ok(CurrentUser { user, session })
     }
 }
 

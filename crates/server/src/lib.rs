@@ -263,7 +263,9 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         sockets,
         connections: Background::new(),
         files,
-        session_cache: Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(5))),
+        session_cache: Arc::new(auth::SessionCache::new(std::time::Duration::from_millis(
+            u64::from(args.session_cache_ttl_ms),
+        ))),
     };
     Ok(App {
         state,

@@ -8,6 +8,7 @@
 
 use std::{collections::HashMap, sync::Arc, sync::Mutex, time::Duration, time::Instant};
 
+use bytes::Bytes;
 use jiff::{Timestamp, civil::Date};
 use ssgwan_domain::stats::{Period, Standing};
 use ssgwan_realtime::{Ranked, RankingBoards};
@@ -37,14 +38,30 @@ pub struct Scoring {
     profiles: Mutex<HashMap<i64, (UserSummary, Instant)>>,
     /// Bumped by every change a board or profile makes, to invalidate `rendered`.
     version: std::sync::atomic::AtomicU64,
-    /// Serialized top entries per (period, limit, detailed), with the version and day they were
+    /// Rendered top pages per (period, limit, detailed), with the version and day they were
     /// made for.
     rendered: Mutex<HashMap<(Period, usize, bool), Rendered>>,
+    /// Serialized `me` entries per (user, period, detailed), under the same version and day.
+    rendered_me: Mutex<HashMap<(i64, Period, bool), RenderedMe>>,
     /// Levels and sparklines per user (see [`Scoring::activity`]).
     activity: activity::ActivityCache,
 }
 
-type Rendered = (u64, Date, Arc<str>);
+type Rendered = (u64, Date, Arc<TopPage>);
+type RenderedMe = (u64, Date, Bytes);
+
+/// Most `me` entries kept; beyond that the cache starts over.
+const RENDERED_ME_MAX: usize = 100_000;
+
+/// A top page rendered once per board change and shared by every read until the next one, as
+/// the bytes that go on the wire: the page up to the caller's own entry, and the whole page of
+/// an anonymous reader. A signed-in read sends `before_me` and then its own entry with the
+/// closing `}` ([`Scoring::me_tail`]), so no read copies or re-serializes the entries.
+#[derive(Debug)]
+pub struct TopPage {
+    pub before_me: Bytes,
+    pub anonymous: Bytes,
+}
 
 /// A position with the user's public profile.
 #[derive(Debug, Clone)]
@@ -70,6 +87,7 @@ impl Scoring {
             profiles: Mutex::new(HashMap::new()),
             version: Default::default(),
             rendered: Mutex::new(HashMap::new()),
+            rendered_me: Mutex::new(HashMap::new()),
             activity: Default::default(),
         }
     }
@@ -204,23 +222,25 @@ impl Scoring {
             .fetch_add(1, std::sync::atomic::Ordering::Release);
     }
 
-    /// The top entries as a JSON array, serialized once per board change and reused by every
-    /// read until the next one. `render` turns the page into DTOs (it may read more for the
-    /// whole page, e.g. levels and sparklines when `detailed`, each variant cached apart).
-    pub async fn top_json<T, Fut>(
+    /// The top page, rendered once per board change and reused by every read until the next
+    /// one. `render` turns the entries into DTOs (it may read more for the whole page, e.g.
+    /// levels and sparklines when `detailed`, each variant cached apart); `frame` wraps their
+    /// JSON array into the page's bytes.
+    pub async fn top_page<T, Fut>(
         &self,
         period: Period,
         limit: usize,
         detailed: bool,
         render: impl FnOnce(Vec<Entry>) -> Fut,
-    ) -> StoreResult<Arc<str>>
+        frame: impl FnOnce(&str) -> TopPage,
+    ) -> StoreResult<Arc<TopPage>>
     where
         T: serde::Serialize,
         Fut: Future<Output = StoreResult<Vec<T>>>,
     {
         let today = self.today();
         let version = self.version.load(std::sync::atomic::Ordering::Acquire);
-        if let Some((v, day, json)) = self
+        if let Some((v, day, page)) = self
             .rendered
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -228,16 +248,60 @@ impl Scoring {
             && *v == version
             && *day == today
         {
-            return Ok(json.clone());
+            return Ok(page.clone());
         }
         let entries: Vec<T> = render(self.top(period, limit).await?).await?;
-        let json: Arc<str> = serde_json::to_string(&entries)
-            .unwrap_or_else(|_| "[]".into())
-            .into();
+        let json = serde_json::to_string(&entries).unwrap_or_else(|_| "[]".into());
+        let page = Arc::new(frame(&json));
         self.rendered
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert((period, limit, detailed), (version, today, json.clone()));
+            .insert((period, limit, detailed), (version, today, page.clone()));
+        Ok(page)
+    }
+
+    /// The end of `user`'s signed-in page after [`TopPage::before_me`]: their own entry as
+    /// JSON (`null` when unranked) and the page's closing `}`, rendered by `render` once per
+    /// board change (the version every score and profile change bumps) and day, like the top
+    /// page.
+    pub async fn me_tail<T, Fut>(
+        &self,
+        period: Period,
+        user: i64,
+        detailed: bool,
+        render: impl FnOnce(Entry) -> Fut,
+    ) -> StoreResult<Bytes>
+    where
+        T: serde::Serialize,
+        Fut: Future<Output = StoreResult<T>>,
+    {
+        let today = self.today();
+        let version = self.version.load(std::sync::atomic::Ordering::Acquire);
+        let key = (user, period, detailed);
+        if let Some((v, day, json)) = self
+            .rendered_me
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&key)
+            && *v == version
+            && *day == today
+        {
+            return Ok(json.clone());
+        }
+        let mut json = match self.position(period, user).await? {
+            Some(entry) => serde_json::to_vec(&render(entry).await?)
+                .map_err(|e| ssgwan_store::StoreError::Corrupt(e.to_string()))?,
+            None => b"null".to_vec(),
+        };
+        json.push(b'}');
+        let json = Bytes::from(json);
+        // Stored under the version read before the reads: a change landing meanwhile bumps the
+        // version, so this entry is rendered again next time rather than trusted.
+        let mut cache = self.rendered_me.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= RENDERED_ME_MAX {
+            cache.clear();
+        }
+        cache.insert(key, (version, today, json.clone()));
         Ok(json)
     }
 

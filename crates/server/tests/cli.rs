@@ -29,6 +29,7 @@ fn help_lists_every_setting_with_its_environment_twin() {
         "--idle-timeout-secs",
         "--max-connections",
         "--metrics-token",
+        "--session-cache-ttl-ms",
     ] {
         assert!(help.contains(flag), "{flag} missing from serve --help");
         let env = format!(

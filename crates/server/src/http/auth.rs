@@ -17,8 +17,8 @@ use super::{
 };
 use crate::{
     auth::{
-        OAUTH_STATE_COOKIE, SESSION_COOKIE, cookie, hash_token, new_token, request_token,
-        set_cookie,
+        OAUTH_STATE_COOKIE, SESSION_COOKIE, SessionKey, cookie, hash_token, new_token,
+        request_token, set_cookie,
     },
     error::{AppError, AppResult, ErrorBody},
     state::AppState,
@@ -117,10 +117,11 @@ pub async fn dev_login(
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204, description = "Signed out")))]
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
     if let Some(token) = request_token(&headers) {
-        let token_hash = hash_token(&token);
+        let session = SessionKey::of(&token);
+        let token_hash = session.hex();
         let user = state.store.session_user(&token_hash, state.now()).await?;
         state.store.delete_session(&token_hash).await?;
-        state.session_cache.remove(&token_hash);
+        state.session_cache.remove(&session);
         // The sockets opened with this session close (the user's other sessions keep theirs).
         if let Some((user, _expires)) = user {
             state.sockets.sign_out(user.id, &token_hash).await;

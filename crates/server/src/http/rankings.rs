@@ -2,10 +2,12 @@
 //! entry with the user's level (from the all-time score) and their last seven days' points.
 
 use axum::{
+    body::Body,
     extract::State,
     http::header,
     response::{IntoResponse, Response},
 };
+use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use ssgwan_domain::{
     Invalid, Reason,
@@ -20,7 +22,7 @@ use super::{
 };
 use crate::{
     error::{AppResult, ErrorBody},
-    scoring::{Activity, Entry, Scoring},
+    scoring::{Activity, Entry, Scoring, TopPage},
     state::AppState,
 };
 
@@ -145,32 +147,130 @@ pub async fn rankings(
         }
     };
     let scoring = &state.scoring;
-    let entries = scoring
-        .top_json(period, limit, detailed, |entries| {
-            render(scoring, entries, detailed)
+    let page = scoring
+        .top_page(
+            period,
+            limit,
+            detailed,
+            |entries| render(scoring, entries, detailed),
+            |entries| frame(period, entries),
+        )
+        .await?;
+    let Some(user) = &viewer else {
+        // Anonymous: the shared bytes as they are.
+        return Ok(json_response(Body::from(page.anonymous.clone())));
+    };
+    let me = scoring
+        .me_tail(period, user.id, detailed, |entry| async move {
+            Ok(if detailed {
+                let activity = scoring.user_activity(user.id).await?;
+                RankingEntry::new(entry, Some(activity))
+            } else {
+                RankingEntry::new(entry, None)
+            })
         })
         .await?;
-    let me = match &viewer {
-        Some(user) => match scoring.position(period, user.id).await? {
-            Some(entry) if detailed => {
-                let activity = scoring.user_activity(user.id).await?;
-                Some(RankingEntry::new(entry, Some(activity)))
+    Ok(json_response(Body::new(Spliced::new([
+        page.before_me.clone(),
+        me,
+    ]))))
+}
+
+/// The page around its entries' JSON: `{"period":…,"entries":[…],"me":` then `null}` for an
+/// anonymous reader (a signed-in read sends its own entry and `}` after `before_me`).
+fn frame(period: Period, entries: &str) -> TopPage {
+    let mut page = String::with_capacity(entries.len() + 48);
+    page.push_str(r#"{"period":""#);
+    page.push_str(period.as_str());
+    page.push_str(r#"","entries":"#);
+    page.push_str(entries);
+    page.push_str(r#","me":"#);
+    let before_me = Bytes::from(page.clone());
+    page.push_str("null}");
+    TopPage {
+        before_me,
+        anonymous: Bytes::from(page),
+    }
+}
+
+fn json_response(body: Body) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], body).into_response()
+}
+
+/// A body made of shared chunks sent one after the other without copying them together; its
+/// exact length is known, so the response carries `Content-Length` as with a single buffer.
+struct Spliced<const N: usize> {
+    chunks: [Bytes; N],
+    next: usize,
+}
+
+impl<const N: usize> Spliced<N> {
+    fn new(chunks: [Bytes; N]) -> Self {
+        Self { chunks, next: 0 }
+    }
+
+    fn remaining(&self) -> u64 {
+        self.chunks[self.next.min(N)..]
+            .iter()
+            .map(|c| c.len() as u64)
+            .sum()
+    }
+}
+
+impl<const N: usize> http_body::Body for Spliced<N> {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Self::Error>>> {
+        let this = &mut *self;
+        while this.next < N {
+            let chunk = std::mem::take(&mut this.chunks[this.next]);
+            this.next += 1;
+            if !chunk.is_empty() {
+                return std::task::Poll::Ready(Some(Ok(http_body::Frame::data(chunk))));
             }
-            Some(entry) => Some(RankingEntry::new(entry, None)),
-            None => None,
-        },
-        None => None,
-    };
-    // The entries are shared, pre-serialized JSON; the page is assembled around them.
-    let me = serde_json::to_string(&me).map_err(|e| crate::error::AppError::Internal(e.into()))?;
-    // Sized once: the entries are most of the body (with levels and sparklines, ~20 KB).
-    let mut body = String::with_capacity(entries.len() + me.len() + 48);
-    body.push_str(r#"{"period":""#);
-    body.push_str(period.as_str());
-    body.push_str(r#"","entries":"#);
-    body.push_str(&entries);
-    body.push_str(r#","me":"#);
-    body.push_str(&me);
-    body.push('}');
-    Ok(([(header::CONTENT_TYPE, "application/json")], body).into_response())
+        }
+        std::task::Poll::Ready(None)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.remaining() == 0
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        http_body::SizeHint::with_exact(self.remaining())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body::Body as _;
+
+    use super::*;
+
+    #[test]
+    fn a_spliced_body_sends_its_chunks_in_order_with_an_exact_length() {
+        let mut body = Spliced::new([
+            Bytes::from_static(b"{\"a\":"),
+            Bytes::new(),
+            Bytes::from_static(b"1}"),
+        ]);
+        assert_eq!(body.size_hint().exact(), Some(7));
+        assert!(!body.is_end_stream());
+        let waker = std::task::Waker::noop();
+        let mut cx = std::task::Context::from_waker(waker);
+        let mut sent = Vec::new();
+        while let std::task::Poll::Ready(Some(frame)) =
+            std::pin::Pin::new(&mut body).poll_frame(&mut cx)
+        {
+            let data = frame.expect("infallible").into_data().expect("data");
+            sent.extend_from_slice(&data);
+            assert_eq!(body.size_hint().exact(), Some(7 - sent.len() as u64));
+        }
+        assert_eq!(sent, b"{\"a\":1}");
+        assert!(body.is_end_stream());
+    }
 }

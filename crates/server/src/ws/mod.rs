@@ -108,7 +108,8 @@ pub async fn upgrade(
         .as_deref()
         .and_then(lang_parameter)
         .unwrap_or_else(Lang::current);
-    let CurrentUser { user, token_hash } = current;
+    let CurrentUser { user, session } = current;
+    let token_hash = session.hex();
     // Taken before the upgrade so that a burst of upgrades cannot pass the cap together; a
     // socket over it is still upgraded and then closed with a 44xx code, because a browser
     // cannot see the status of a refused upgrade and would retry it for ever.

@@ -1,7 +1,7 @@
 use reqwest::{StatusCode, header};
 use serde_json::json;
 
-use crate::support::{assert_error, spawn_app, spawn_app_with};
+use crate::support::{assert_error, spawn_app, spawn_app_from, spawn_app_with, test_args};
 
 #[tokio::test]
 async fn dev_login_creates_a_user_once_and_signs_in_again_by_nickname() {
@@ -213,4 +213,38 @@ async fn garbage_tokens_are_unauthorized() {
             .expect("sent");
         assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     }
+}
+
+#[tokio::test]
+async fn a_logout_on_another_node_ends_the_session_here_within_the_cache_ttl() {
+    // Two nodes on one database.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let url = format!(
+        "sqlite://{}?mode=rwc",
+        dir.path().join("ssgwan.db").display()
+    );
+    let args = test_args(&dir, &["--dev-login"]);
+    let here = spawn_app_from(dir, args).await;
+    let other_dir = tempfile::tempdir().expect("temp dir");
+    let args = test_args(&other_dir, &["--dev-login", "--database-url", &url]);
+    let other = spawn_app_from(other_dir, args).await;
+
+    let token = here.login("walker").await;
+    // Seen (and cached) here, then signed out over there.
+    assert_eq!(here.get("/api/me", Some(&token)).await.0, StatusCode::OK);
+    assert_eq!(
+        other
+            .post("/api/auth/logout", Some(&token), json!({}))
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    // Past the default cache TTL (1 s), this node asks the database again.
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_error(
+        &here.get("/api/me", Some(&token)).await,
+        StatusCode::UNAUTHORIZED,
+        "UNAUTHORIZED",
+        None,
+    );
 }

@@ -1,7 +1,7 @@
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, assert_error, merge, spawn_app, valid_challenge};
+use crate::support::{TestApp, assert_error, merge, spawn_app, spawn_app_with, valid_challenge};
 
 async fn count(app: &TestApp) -> usize {
     app.get("/api/challenges?limit=100", None).await.1["items"]
@@ -835,4 +835,41 @@ async fn a_user_creates_at_most_the_daily_limit_even_all_at_once() {
     );
     app.set_now("2026-03-02T15:00:00Z");
     app.create_challenge(&token, json!({})).await;
+}
+
+#[tokio::test]
+async fn a_join_over_http_costs_one_read_and_one_write_and_a_refused_one_a_read() {
+    // Sessions trusted for a minute, so that the look-ups below are the cached ones.
+    let app = spawn_app_with(&["--dev-login", "--session-cache-ttl-ms", "60000"]).await;
+    let host = app.login("host").await;
+    let guest = app.login("guest").await;
+    let late = app.login("late").await;
+    let id = app.create_challenge(&host, json!({ "capacity": 2 })).await;
+    let path = format!("/api/challenges/{id}/participants");
+    for token in [&guest, &late] {
+        assert_eq!(app.get("/api/me", Some(token)).await.0, StatusCode::OK);
+    }
+    let before = app.db_queries().await;
+    let (status, body) = app.post(&path, Some(&guest), json!({})).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    assert_eq!(
+        (&body["participantCount"], &body["joined"]),
+        (&json!(2), &json!(true))
+    );
+    // The whole challenge comes back as the detail page shows it.
+    let (_, detail) = app
+        .get(&format!("/api/challenges/{id}"), Some(&guest))
+        .await;
+    assert_eq!(body, detail);
+    let after = app.db_queries().await;
+    // The join (the challenge read, the insert) and the detail read.
+    assert_eq!(after - before, 3, "statements for a join and a read");
+
+    let result = app.post(&path, Some(&late), json!({})).await;
+    assert_error(&result, StatusCode::CONFLICT, "CHALLENGE_FULL", None);
+    assert_eq!(
+        app.db_queries().await - after,
+        1,
+        "a refused join reads and writes nothing"
+    );
 }

@@ -498,3 +498,59 @@ async fn challenges_scheduled_less_than_an_hour_before_their_start_earn_no_point
     assert_eq!(ranks(&page), vec![(1, "kept".to_owned(), 60, 1)]);
     assert_eq!(ranks(&after), ranks(&page));
 }
+
+#[tokio::test]
+async fn a_signed_in_page_is_the_shared_page_with_its_own_entry_and_follows_profile_edits() {
+    let app = spawn_app().await;
+    let (_, tokens) = achieve(&app, &["runner", "watcher"]).await;
+    board_until(&app, "", None, |p| {
+        !p["entries"].as_array().expect("entries").is_empty()
+    })
+    .await;
+    let raw = |token: Option<&str>| {
+        let mut request = app.client.get(app.url("/api/rankings?limit=10"));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        async move {
+            let response = request.send().await.expect("sent");
+            assert_eq!(response.status(), StatusCode::OK);
+            assert!(response.headers().get("transfer-encoding").is_none());
+            let length: Option<usize> = response
+                .headers()
+                .get("content-length")
+                .and_then(|v| v.to_str().ok()?.parse().ok());
+            let body = response.bytes().await.expect("body");
+            assert_eq!(length, Some(body.len()), "Content-Length as for one buffer");
+            String::from_utf8(body.to_vec()).expect("utf-8")
+        }
+    };
+    let anonymous = raw(None).await;
+    let signed_in = raw(Some(&tokens[0])).await;
+    let shared = anonymous
+        .strip_suffix("null}")
+        .expect("anonymous me is null");
+    let own = signed_in
+        .strip_prefix(shared)
+        .and_then(|rest| rest.strip_suffix('}'))
+        .expect("the shared page, then me");
+    let me: Value = serde_json::from_str(own).expect("me entry");
+    assert_eq!(
+        (&me["rank"], &me["nickname"]),
+        (&json!(1), &json!("runner"))
+    );
+    // Same bytes again (served from memory), and a profile edit shows at once.
+    assert_eq!(raw(Some(&tokens[0])).await, signed_in);
+    let (status, _) = app
+        .call(
+            reqwest::Method::PATCH,
+            "/api/me",
+            Some(&tokens[0]),
+            Some(json!({ "nickname": "sprinter" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let page: Value = serde_json::from_str(&raw(Some(&tokens[0])).await).expect("json");
+    assert_eq!(page["me"]["nickname"], "sprinter");
+    assert_eq!(page["entries"][0]["nickname"], "sprinter");
+}

@@ -173,6 +173,24 @@ impl TestApp {
         self.call(Method::POST, path, token, Some(body)).await
     }
 
+    /// `ssgwan_db_queries_total` from `/metrics`: the statements the store has sent so far.
+    pub async fn db_queries(&self) -> u64 {
+        let text = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("sent")
+            .text()
+            .await
+            .expect("text");
+        text.lines()
+            .find_map(|line| line.strip_prefix("ssgwan_db_queries_total "))
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .map(|v| v as u64)
+            .unwrap_or_else(|| panic!("no ssgwan_db_queries_total in {text}"))
+    }
+
     /// Signs in with the development login and returns the bearer token.
     pub async fn login(&self, nickname: &str) -> String {
         let (status, body) = self

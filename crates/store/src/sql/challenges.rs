@@ -234,14 +234,31 @@ impl ChallengeStore for SqlStore {
         id: i64,
         viewer: Option<i64>,
     ) -> StoreResult<Option<ChallengeRecord>> {
-        let sql = format!("{CHALLENGE_SELECT} WHERE c.id = ?");
+        // One statement, tags included (a page of challenges reads its tags apart, with one
+        // query for the page).
+        let sql = format!(
+            "{} WHERE c.id = ?",
+            CHALLENGE_SELECT.replacen(
+                " FROM challenges c ",
+                &format!(", {} AS tag_list FROM challenges c ", self.tag_list()),
+                1
+            )
+        );
         let sql = self.sql(&sql);
         let mut binds = viewer_binds(viewer).to_vec();
         binds.push(Bind::Int(id));
-        let rows = bind_all(sqlx::query(&sql), binds)
-            .fetch_all(self.db())
-            .await?;
-        Ok(self.challenges_from_rows(&rows).await?.pop())
+        let Some(row) = bind_all(sqlx::query(&sql), binds)
+            .fetch_optional(self.db())
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut record = challenge_from_row(&row)?;
+        record.spec.tags = row
+            .try_get::<Option<String>, _>("tag_list")?
+            .map(|list| list.split(',').map(str::to_owned).collect())
+            .unwrap_or_default();
+        Ok(Some(record))
     }
 
     async fn update_challenge(

@@ -141,6 +141,22 @@ impl SqlStore {
         Cow::Owned(out)
     }
 
+    /// A challenge's tags in order as one comma-separated text (tags never hold a comma), for
+    /// the challenge `c` of a query: `NULL` when it has none.
+    pub(super) fn tag_list(&self) -> &'static str {
+        match self.backend {
+            // SQLite has `string_agg` and ordered aggregates since 3.44.
+            Backend::Sqlite | Backend::Postgres => {
+                "(SELECT string_agg(t.tag, ',' ORDER BY t.position) FROM challenge_tags t WHERE t.challenge_id = c.id)"
+            }
+            // As a VARCHAR (at most 5 tags of 20 characters and 4 commas): sqlx's Any driver
+            // reads MySQL's TEXT, which GROUP_CONCAT answers, as a BLOB.
+            Backend::MySql => {
+                "CAST((SELECT GROUP_CONCAT(t.tag ORDER BY t.position SEPARATOR ',') FROM challenge_tags t WHERE t.challenge_id = c.id) AS CHAR(200))"
+            }
+        }
+    }
+
     /// `expr` (a SUM) as a 64-bit integer: SUM is NUMERIC on PostgreSQL and DECIMAL on MySQL.
     pub(super) fn int_sum(&self, expr: &str) -> String {
         match self.backend {

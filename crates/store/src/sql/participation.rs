@@ -7,7 +7,7 @@
 //! again and lets [`ssgwan_domain::participation`] name the rule.
 
 use async_trait::async_trait;
-use jiff::{Timestamp, tz::TimeZone};
+use jiff::Timestamp;
 use sqlx::Row;
 use ssgwan_domain::{
     participation::{cancel_refusal, join_refusal},
@@ -27,14 +27,15 @@ use crate::{
 };
 
 impl SqlStore {
-    /// Takes a place from `joined_on` on, or says which rule refused it.
+    /// Takes a place from `joined_on` on, or says which rule refused it. On MySQL, also the
+    /// participant count with the new place (read under the challenge row's lock).
     async fn take_place(
         &self,
         challenge_id: i64,
         user_id: i64,
         joined_on: &str,
         now: Timestamp,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<Option<i64>> {
         let now_ms = now.as_millisecond();
         let taken = if self.backend == Backend::MySql {
             retrying_deadlocks(|| self.try_join_mysql(challenge_id, user_id, joined_on, now_ms))
@@ -59,17 +60,17 @@ impl SqlStore {
             ];
             self.execute(self.db(), sql, binds)
                 .await
-                .map(|changed| changed > 0)
+                .map(|changed| (changed > 0).then_some(None))
         };
         match taken {
-            Ok(true) => Ok(()),
+            Ok(Some(count)) => Ok(count),
             Err(e) if !is_capacity_refusal(&e) => Err(e.into()),
             // The trigger refused the loser of a race: the challenge is full.
             Err(_) if self.backend != Backend::MySql => {
                 Err(StoreError::Conflict(Conflict::ChallengeFull))
             }
             // Nothing taken, or MySQL's trigger refused a join queued behind the lock.
-            Ok(false) | Err(_) => Err(self
+            Ok(None) | Err(_) => Err(self
                 .refusal(Change::Join, challenge_id, user_id, now)
                 .await?),
         }
@@ -88,13 +89,19 @@ impl SqlStore {
         user_id: i64,
         joined_on: &str,
         now_ms: i64,
-    ) -> Result<bool, sqlx::Error> {
-        let open = "participant_count < capacity AND ends_at > ?";
-        let Some(mut tx) = self
-            .lock_challenge_if(challenge_id, open, &[now_ms])
+    ) -> Result<Option<Option<i64>>, sqlx::Error> {
+        let mut tx = self.db().begin().await?;
+        let sql = self.sql(
+            "SELECT participant_count FROM challenges WHERE id = ? AND participant_count < capacity AND ends_at > ? FOR UPDATE",
+        );
+        let Some(count) = sqlx::query_scalar::<_, i64>(&sql)
+            .bind(challenge_id)
+            .bind(now_ms)
+            .fetch_optional(self.on(&mut tx))
             .await?
         else {
-            return Ok(false);
+            tx.rollback().await?;
+            return Ok(None);
         };
         let joined_on = Bind::Text(joined_on.to_owned());
         let inserted = self
@@ -130,7 +137,7 @@ impl SqlStore {
             }
             Err(e) => return Err(e),
         };
-        settle(tx, changed > 0).await
+        Ok(settle(tx, changed > 0).await?.then_some(Some(count + 1)))
     }
 
     /// One attempt at MySQL's cancellation (whether the place was freed). MySQL cannot read
@@ -237,19 +244,27 @@ impl ParticipationStore for SqlStore {
         user_id: i64,
         now: Timestamp,
     ) -> StoreResult<ChallengeRecord> {
-        let (_, timezone) = self
-            .challenge_facts(challenge_id)
+        // The challenge as the joiner sees it (one statement): its rules, its timezone, and
+        // whether they hold a place. When the rules refuse the join as read, it is refused
+        // without a write: it was true when read.
+        let mut record = self
+            .challenge(challenge_id, Some(user_id))
             .await?
             .ok_or(StoreError::NotFound(Entity::Challenge))?;
-        let timezone = TimeZone::get(&timezone)
-            .map_err(|_| StoreError::Corrupt("challenge timezone".into()))?;
+        if let Some(refusal) = join_refusal(&record.facts(), record.joined, now) {
+            return Err(refused(Some(refusal), Conflict::ChallengeFull));
+        }
         // Sessions count from the challenge's own local date of the join.
-        let joined_on = local_date(&timezone, now).to_string();
-        self.take_place(challenge_id, user_id, &joined_on, now)
+        let joined_on = local_date(&record.spec.schedule.timezone, now).to_string();
+        let count = self
+            .take_place(challenge_id, user_id, &joined_on, now)
             .await?;
-        self.challenge(challenge_id, Some(user_id))
-            .await?
-            .ok_or(StoreError::NotFound(Entity::Challenge))
+        // The challenge as read, with the joiner's place: the definition does not change with
+        // a join, and the count is the one the place was taken at when the database says it
+        // (MySQL's locked read), else the one read plus this place.
+        record.joined = true;
+        record.participant_count = count.unwrap_or(record.participant_count + 1);
+        Ok(record)
     }
 
     async fn cancel_participation(

@@ -27,6 +27,7 @@ conformance!(
     challenge_lifecycle,
     listing_search_filters_and_cursors,
     joins_and_cancellations,
+    a_join_is_one_read_and_one_write,
     racing_joins_fill_exactly_capacity,
     one_user_racing_itself_gets_one_place,
     churn_keeps_the_count_equal_to_the_places,
@@ -757,6 +758,40 @@ mod cases {
             conflict(store.join_challenge(big, b.id, after).await),
             Conflict::ChallengeEnded
         );
+    }
+
+    pub async fn a_join_is_one_read_and_one_write(store: SqlStore) {
+        let host = user(&store, "host").await;
+        let a = user(&store, "a").await;
+        let b = user(&store, "b").await;
+        let id = challenge(&store, &host, "two places", 2).await;
+        // Statements sent, from `Store::round_trips`.
+        let before = store.round_trips();
+        let record = store.join_challenge(id, a.id, now()).await.expect("join");
+        let joined = store.round_trips() - before;
+        assert!(record.joined);
+        assert_eq!(record.participant_count, 2);
+        // The challenge as the joiner sees it, then the conditional insert (on MySQL, in a
+        // transaction that locks the challenge row: begin, lock, insert).
+        let expected = if store.backend() == ssgwan_store::Backend::MySql {
+            4
+        } else {
+            2
+        };
+        assert_eq!(joined, expected, "statements for a join");
+        // Refused by what the read shows (already in; full): no write at all.
+        for (who, refusal) in [(&a, Conflict::AlreadyJoined), (&b, Conflict::ChallengeFull)] {
+            let before = store.round_trips();
+            assert_eq!(
+                conflict(store.join_challenge(id, who.id, now()).await),
+                refusal
+            );
+            assert_eq!(
+                store.round_trips() - before,
+                1,
+                "statements for a refused join"
+            );
+        }
     }
 
     pub async fn racing_joins_fill_exactly_capacity(store: SqlStore) {
