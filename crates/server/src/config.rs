@@ -164,9 +164,27 @@ pub struct ServeArgs {
     #[arg(long, env = "SSGWAN_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<SecretString>,
     #[command(flatten)]
+    pub notifications: NotificationArgs,
+    #[command(flatten)]
     pub kakao: KakaoArgs,
     #[command(flatten)]
     pub s3: S3Args,
+}
+
+/// Calendar feeds, reminders and Web Push.
+#[derive(Debug, Clone, Args)]
+pub struct NotificationArgs {
+    /// Key the calendar feed addresses are derived from (at least 32 characters; every node
+    /// needs the same). Unset: generated into <data-dir>/calendar.key on first start.
+    #[arg(long, env = "SSGWAN_CALENDAR_KEY", hide_env_values = true)]
+    pub calendar_key: Option<SecretString>,
+    /// Kill switch: no session reminders and no Web Push at all (in-app notifications of the
+    /// other kinds are still recorded and shown).
+    #[arg(long, env = "SSGWAN_NOTIFICATIONS_PAUSED", default_value_t = false)]
+    pub notifications_paused: bool,
+    /// How often due session reminders are looked for, in milliseconds.
+    #[arg(long, env = "SSGWAN_REMINDER_INTERVAL_MS", default_value_t = 15_000)]
+    pub reminder_interval_ms: u64,
 }
 
 /// Where uploaded files live: `<data-dir>/files` unless an S3 bucket is configured.
@@ -357,6 +375,21 @@ impl ServeArgs {
         if self.attendance_tick_ms == 0 || self.completion_interval_ms == 0 {
             return Err(ConfigError(
                 "--attendance-tick-ms and --completion-interval-ms must be positive".into(),
+            ));
+        }
+        if self.notifications.reminder_interval_ms == 0 {
+            return Err(ConfigError(
+                "--reminder-interval-ms must be positive".into(),
+            ));
+        }
+        if self
+            .notifications
+            .calendar_key
+            .as_ref()
+            .is_some_and(|k| k.expose_secret().len() < 32)
+        {
+            return Err(ConfigError(
+                "SSGWAN_CALENDAR_KEY must be at least 32 characters".into(),
             ));
         }
         if self.header_timeout_secs == 0 || self.idle_timeout_secs == 0 {

@@ -9,12 +9,15 @@ pub mod config;
 pub mod delivery;
 pub mod error;
 pub mod events;
+pub mod feeds;
 pub mod files;
 pub mod http;
 pub mod i18n;
 pub mod identity;
 pub mod kakao;
 pub mod limits;
+pub mod notifications;
+pub mod reminders;
 pub mod scoring;
 pub mod seed;
 pub mod state;
@@ -78,6 +81,11 @@ impl App {
     /// The completion job, whose [`completion::CompletionJob::run_now`] tests await.
     pub fn completion(&self) -> completion::CompletionJob {
         self.state.completion.clone()
+    }
+
+    /// The reminder job, whose [`reminders::ReminderJob::run_now`] tests await.
+    pub fn reminders(&self) -> reminders::ReminderJob {
+        self.state.reminders.clone()
     }
 
     /// Serves on `listener` until `shutdown` resolves; then drains in-flight requests, closes
@@ -210,6 +218,33 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         scoring.clone(),
         events.subscribe(),
         sockets.clone(),
+        events.clone(),
+    );
+    let feeds = feeds::CalendarFeeds::open(
+        args.notifications.calendar_key.as_ref(),
+        &args.database.data_dir,
+        args.public_url.clone(),
+    )?;
+    let notifier = notifications::Notifier::new(
+        store.clone(),
+        sockets.clone(),
+        calendar.clock().clone(),
+        calendar.timezone().clone(),
+        None,
+        args.notifications.notifications_paused,
+    );
+    if notifier.paused() {
+        tracing::warn!(
+            "notifications are paused (--notifications-paused): no reminders, no Web Push"
+        );
+    }
+    notifications::start_consumer(&background, notifier.clone(), events.subscribe());
+    let reminders = reminders::ReminderJob::start(
+        &background,
+        store.clone(),
+        notifier.clone(),
+        calendar.clock().clone(),
+        std::time::Duration::from_millis(args.notifications.reminder_interval_ms),
     );
     if let Some(presence) = shared.presence {
         ws::presence::start_reporter(&background, rooms.clone(), presence);
@@ -237,6 +272,9 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         connections: Background::new(),
         files,
         session_cache: Arc::new(auth::SessionCache::new(std::time::Duration::from_secs(5))),
+        feeds,
+        notifier,
+        reminders,
     };
     Ok(App {
         state,

@@ -10,8 +10,9 @@ use ssgwan_store::Store;
 
 use crate::{
     attendance::Attendance, auth::SessionCache, calendar::Calendar, completion::CompletionJob,
-    config::IceConfig, delivery::UserSockets, events::DomainEvent, files::Files,
-    kakao::KakaoClient, limits::RequestLimiter, scoring::Scoring, tasks::Background,
+    config::IceConfig, delivery::UserSockets, events::DomainEvent, feeds::CalendarFeeds,
+    files::Files, kakao::KakaoClient, limits::RequestLimiter, notifications::Notifier,
+    reminders::ReminderJob, scoring::Scoring, tasks::Background,
 };
 
 /// Settings the handlers need, resolved from the configuration at start.
@@ -65,6 +66,12 @@ pub struct AppState {
     pub connections: Background,
     /// Uploaded files (local directory or S3 bucket).
     pub files: Files,
+    /// Calendar feed addresses and their iCalendar.
+    pub feeds: CalendarFeeds,
+    /// Creating and delivering notifications.
+    pub notifier: Notifier,
+    /// Session reminders.
+    pub reminders: ReminderJob,
 }
 
 impl AppState {

@@ -2,6 +2,7 @@
 
 mod attendance;
 mod auth;
+mod calendar;
 mod challenges;
 #[path = "../common/child.rs"]
 mod child;
@@ -13,6 +14,7 @@ mod headers;
 mod kakao;
 mod levels;
 mod notice;
+mod notifications;
 mod ops;
 mod rankings;
 mod rtc;

@@ -12,6 +12,7 @@ use ssgwan_server::{
     attendance::Attendance,
     completion::CompletionJob,
     config::{Cli, Command, ServeArgs},
+    reminders::ReminderJob,
 };
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -27,6 +28,8 @@ pub struct TestApp {
     pub attendance: Attendance,
     /// The completion job: `run_now()` for a settling pass the test can wait for.
     pub completion: CompletionJob,
+    /// The reminder job: `run_now()` for a pass after moving the clock.
+    pub reminders: ReminderJob,
     /// Holds the temporary data directory for the lifetime of the test.
     pub _dir: TempDir,
     shutdown: Option<oneshot::Sender<()>>,
@@ -97,6 +100,7 @@ pub async fn spawn_app_at(dir: TempDir, args: ServeArgs, instant: &str) -> TestA
         .expect("test server builds");
     let attendance = built.attendance();
     let completion = built.completion();
+    let reminders = built.reminders();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(built.serve(listener, async move {
         let _ = rx.await;
@@ -111,6 +115,7 @@ pub async fn spawn_app_at(dir: TempDir, args: ServeArgs, instant: &str) -> TestA
         clock,
         attendance,
         completion,
+        reminders,
         _dir: dir,
         shutdown: Some(tx),
         server: Some(server),

@@ -7,7 +7,8 @@
 //! (BIGINT, TEXT): instants are unix milliseconds, dates `YYYY-MM-DD`, times `HH:MM`.
 //!
 //! One file per concern implements one trait: [`users`], [`challenges`], [`wishes`],
-//! [`participation`], [`chat`], [`attendance`], [`scores`] (with the statistics reads).
+//! [`participation`], [`chat`], [`attendance`], [`scores`] (with the statistics reads),
+//! [`notifications`] (calendar feeds, notifications, push subscriptions).
 //! Shared by them: [`dialect`] (placeholders, binds, backend differences), [`retry`] (losing a
 //! race and trying again) and [`rows`] (turning rows into records).
 
@@ -15,6 +16,7 @@ mod attendance;
 mod challenges;
 mod chat;
 mod dialect;
+mod notifications;
 mod participation;
 mod retry;
 mod rows;
