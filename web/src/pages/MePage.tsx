@@ -3,6 +3,7 @@ import { Link } from 'react-router';
 import { useMe, useUser } from '../api/auth';
 import { useMyChallenges, useWishes } from '../api/challenges';
 import { MY_CHALLENGE_STATES, type MyChallengeState } from '../api/types';
+import { CalendarFeed } from '../components/CalendarFeed';
 import { ChallengeCard } from '../components/ChallengeCard';
 import { ChallengeGrid } from '../components/ChallengeGrid';
 import { LevelSummary } from '../components/Level';
@@ -35,6 +36,8 @@ export function MePage() {
       </section>
       <MyChallenges />
       <StatsSection userId={user.id} />
+
+      <CalendarFeed />
     </div>
   );
 }

@@ -4,6 +4,7 @@
  * refuses unknown ones). The codes of `error` frames are in api/errorCodes.json with the HTTP
  * ones; `code` stays a string here because a newer server may send one this build lacks.
  */
+import type { AppNotification } from '../api/notifications';
 import type { ChatMessage } from '../api/types';
 
 export type { ChatMessage };
@@ -32,6 +33,7 @@ export type ServerFrame =
   | { type: 'attendance'; room: number; date: string; seconds: number; achieved: boolean; requiredSeconds?: number }
   | { type: 'ranking'; [key: string]: unknown }
   | { type: 'notice'; room: number; notice: string | null }
+  | { type: 'notification'; notification: AppNotification; unreadCount: number }
   | { type: 'error'; code: string; message: string; room?: number; field?: string }
   | { type: 'pong' };
 
