@@ -185,6 +185,27 @@ pub struct NotificationArgs {
     /// How often due session reminders are looked for, in milliseconds.
     #[arg(long, env = "SSGWAN_REMINDER_INTERVAL_MS", default_value_t = 15_000)]
     pub reminder_interval_ms: u64,
+    /// The VAPID private key for Web Push: the raw P-256 scalar, base64url (every node needs
+    /// the same). Unset: generated into <data-dir>/vapid.key on first start.
+    #[arg(long, env = "SSGWAN_VAPID_PRIVATE_KEY", hide_env_values = true)]
+    pub vapid_private_key: Option<SecretString>,
+    /// The contact push services see in the VAPID token (`mailto:…` or `https://…`);
+    /// default: the public URL.
+    #[arg(long, env = "SSGWAN_VAPID_SUBJECT")]
+    pub vapid_subject: Option<String>,
+    /// Accept push endpoints on http://127.0.0.1/localhost (tests run a push service there);
+    /// otherwise only https endpoints are accepted.
+    #[arg(long, env = "SSGWAN_PUSH_ALLOW_LOOPBACK_HTTP", default_value_t = false)]
+    pub push_allow_loopback_http: bool,
+}
+
+impl NotificationArgs {
+    /// The VAPID `sub` claim.
+    pub fn vapid_subject(&self, public_url: &Url) -> String {
+        self.vapid_subject
+            .clone()
+            .unwrap_or_else(|| public_url.as_str().trim_end_matches('/').to_owned())
+    }
 }
 
 /// Where uploaded files live: `<data-dir>/files` unless an S3 bucket is configured.
@@ -390,6 +411,13 @@ impl ServeArgs {
         {
             return Err(ConfigError(
                 "SSGWAN_CALENDAR_KEY must be at least 32 characters".into(),
+            ));
+        }
+        if let Some(subject) = &self.notifications.vapid_subject
+            && !(subject.starts_with("mailto:") || subject.starts_with("https://"))
+        {
+            return Err(ConfigError(
+                "--vapid-subject must be a mailto: or https:// URL".into(),
             ));
         }
         if self.header_timeout_secs == 0 || self.idle_timeout_secs == 0 {

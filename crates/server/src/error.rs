@@ -62,6 +62,9 @@ pub enum AppError {
     },
     #[error("conflict: {0:?}")]
     Conflict(Conflict),
+    /// A push subscription endpoint another user holds.
+    #[error("push subscription taken")]
+    PushSubscriptionTaken,
     #[error("rate limited")]
     RateLimited,
     #[error("upgrade required")]
@@ -98,6 +101,7 @@ impl AppError {
                 Conflict::AlreadyStarted => "CHALLENGE_ALREADY_STARTED",
                 Conflict::CapacityBelowParticipants => "CAPACITY_BELOW_PARTICIPANTS",
             },
+            Self::PushSubscriptionTaken => "PUSH_SUBSCRIPTION_TAKEN",
             Self::RateLimited => "RATE_LIMITED",
             Self::UpgradeRequired => "UPGRADE_REQUIRED",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
@@ -119,7 +123,7 @@ impl AppError {
             }
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Conflict(Conflict::NotParticipant) => StatusCode::NOT_FOUND,
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::PushSubscriptionTaken => StatusCode::CONFLICT,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::UpgradeRequired => StatusCode::UPGRADE_REQUIRED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -134,6 +138,7 @@ impl AppError {
             Self::Conflict(Conflict::CapacityBelowParticipants) => Some("capacity".to_owned()),
             Self::Conflict(Conflict::NicknameTaken) => Some("nickname".to_owned()),
             Self::UnsupportedUpload => Some("file".to_owned()),
+            Self::PushSubscriptionTaken => Some("endpoint".to_owned()),
             _ => None,
         }
     }
@@ -224,6 +229,10 @@ impl AppError {
                 "WebSocket 연결 요청이어야 합니다.",
                 "This address takes WebSocket connections only.",
             ),
+            Self::PushSubscriptionTaken => fixed(
+                "이 브라우저의 알림 구독은 다른 계정에 연결되어 있습니다. 그 계정에서 먼저 알림을 끄세요.",
+                "This browser's push subscription belongs to another account; turn notifications off there first.",
+            ),
             Self::RateLimited => fixed(
                 "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
                 "Too many requests; please try again shortly.",
@@ -257,6 +266,7 @@ impl AppError {
                 field: "field".into(),
                 expected: "a number",
             },
+            AppError::PushSubscriptionTaken,
             AppError::RateLimited,
             AppError::UpgradeRequired,
             AppError::Unavailable(String::new()),
@@ -292,6 +302,7 @@ impl AppError {
                 | AppError::PayloadTooLarge
                 | AppError::Invalid(_)
                 | AppError::BadValue { .. }
+                | AppError::PushSubscriptionTaken
                 | AppError::RateLimited
                 | AppError::UpgradeRequired
                 | AppError::Unavailable(_)

@@ -17,6 +17,7 @@ pub mod identity;
 pub mod kakao;
 pub mod limits;
 pub mod notifications;
+pub mod push;
 pub mod reminders;
 pub mod scoring;
 pub mod seed;
@@ -225,12 +226,24 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         &args.database.data_dir,
         args.public_url.clone(),
     )?;
+    let vapid = push::VapidKeys::open(
+        args.notifications.vapid_private_key.as_ref(),
+        &args.database.data_dir,
+        args.notifications.vapid_subject(&args.public_url),
+    )?;
+    let outbox: Arc<dyn notifications::Outbox> = Arc::new(push::WebPush::new(
+        vapid.clone(),
+        store.clone(),
+        calendar.clock().clone(),
+        background.clone(),
+        &args.public_url,
+    )?);
     let notifier = notifications::Notifier::new(
         store.clone(),
         sockets.clone(),
         calendar.clock().clone(),
         calendar.timezone().clone(),
-        None,
+        Some(outbox),
         args.notifications.notifications_paused,
     );
     if notifier.paused() {
@@ -275,6 +288,8 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         feeds,
         notifier,
         reminders,
+        vapid_public_key: vapid.public.clone(),
+        push_allow_loopback_http: args.notifications.push_allow_loopback_http,
     };
     Ok(App {
         state,

@@ -72,6 +72,10 @@ pub struct AppState {
     pub notifier: Notifier,
     /// Session reminders.
     pub reminders: ReminderJob,
+    /// The VAPID public key browsers subscribe with (base64url).
+    pub vapid_public_key: String,
+    /// Push endpoints on loopback http are accepted (tests).
+    pub push_allow_loopback_http: bool,
 }
 
 impl AppState {

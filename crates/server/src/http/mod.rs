@@ -13,6 +13,7 @@ pub mod extract;
 pub mod limits;
 pub mod notifications;
 pub mod ops;
+pub mod push;
 pub mod rankings;
 pub mod rtc;
 pub mod stats;
@@ -206,6 +207,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
             notifications::get_settings,
             notifications::put_settings
         ))
+        .routes(routes!(push::vapid_public_key))
+        .routes(routes!(push::subscribe, push::unsubscribe))
         .routes(routes!(rtc::ice_servers))
         .routes(routes!(crate::ws::upgrade))
         .routes(routes!(ops::healthz))

@@ -16,6 +16,7 @@ mod levels;
 mod notice;
 mod notifications;
 mod ops;
+mod push;
 mod rankings;
 mod rtc;
 mod socket_errors;
