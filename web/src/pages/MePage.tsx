@@ -7,6 +7,7 @@ import { CalendarFeed } from '../components/CalendarFeed';
 import { ChallengeCard } from '../components/ChallengeCard';
 import { ChallengeGrid } from '../components/ChallengeGrid';
 import { LevelSummary } from '../components/Level';
+import { NotificationSettings } from '../components/NotificationSettings';
 import { ProfileEditor } from '../components/ProfileEditor';
 import { StatsSection } from '../components/StatsSection';
 import { EmptyLinkState, EmptyState, ErrorState, LoadingState } from '../components/States';
@@ -38,6 +39,8 @@ export function MePage() {
       <StatsSection userId={user.id} />
 
       <CalendarFeed />
+
+      <NotificationSettings />
     </div>
   );
 }
