@@ -127,11 +127,25 @@ pub async fn mark_read(
     }))
 }
 
+/// A notification kind, for the OpenAPI document (the server reads them as strings).
+#[derive(ToSchema)]
+#[allow(non_camel_case_types, clippy::upper_case_acronyms, dead_code)]
+enum NotificationKindName {
+    SESSION_REMINDER,
+    SESSION_ACHIEVED,
+    CHALLENGE_COMPLETED,
+    CHALLENGE_FAILED,
+    RANK_UP,
+    NOTICE_CHANGED,
+    NEW_MEMBER,
+}
+
 /// What the caller wants to be notified of.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct NotificationSettingsDto {
     /// The kinds wanted (the others are neither stored nor pushed).
+    #[schema(value_type = Vec<NotificationKindName>)]
     pub kinds: Vec<String>,
     /// How long before a session its reminder comes.
     #[schema(minimum = 1, maximum = 120)]
@@ -146,6 +160,7 @@ pub struct NotificationSettingsDto {
     pub quiet_end: Option<String>,
     /// The quiet hours' timezone (IANA name); default the server's.
     #[serde(default)]
+    #[schema(example = "Asia/Seoul", max_length = 64)]
     pub timezone: Option<String>,
 }
 

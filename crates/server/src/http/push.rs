@@ -47,7 +47,7 @@ pub struct SubscriptionKeys {
 #[serde(rename_all = "camelCase")]
 pub struct SubscriptionInput {
     /// The push service URL (https).
-    #[schema(max_length = 700)]
+    #[schema(max_length = 700, pattern = "^https://")]
     pub endpoint: String,
     /// Ignored (browsers send it, usually `null`).
     #[serde(default)]
