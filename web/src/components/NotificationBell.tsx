@@ -39,7 +39,12 @@ export function NotificationBell() {
         onClick={() => setOpen((o) => !o)}
         data-testid="bell"
       >
-        <span aria-hidden="true">🔔</span>
+        <svg className="bell__icon" viewBox="0 0 24 24" width="20" height="20" aria-hidden="true">
+          <path
+            d="M12 3a6 6 0 0 0-6 6v3.6L4.3 15.3A1 1 0 0 0 5.1 17h13.8a1 1 0 0 0 .8-1.7L18 12.6V9a6 6 0 0 0-6-6Zm0 19a3 3 0 0 0 2.8-2H9.2A3 3 0 0 0 12 22Z"
+            fill="currentColor"
+          />
+        </svg>
         {unread > 0 && (
           <span className="bell__count" data-testid="bell-count">
             {unread > 99 ? '99+' : unread}
