@@ -51,6 +51,13 @@ pub async fn start_server_in(
             "--dev-login",
             "--rate-limit-per-second",
             "0",
+            // Load tests open thousands of sockets from one address, as fast as they can.
+            "--ws-sockets-per-address",
+            "0",
+            "--ws-sockets-per-user",
+            "0",
+            "--ws-frames-per-second",
+            "0",
             "--web-dir",
             "/nonexistent",
             "--addr",

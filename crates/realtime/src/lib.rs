@@ -4,7 +4,7 @@
 //!
 //! Frames are JSON text serialized once by the caller and shared (`Arc<str>`) by every
 //! recipient. Each connection has a bounded queue; a connection that cannot keep up is flagged
-//! (its [`Connection::closed_for_slowness`] token fires) and the gateway closes it, so no client
+//! (its [`Connection::closing`] token fires) and the gateway closes it, so no client
 //! is ever buffered without limit.
 //!
 //! The same crate holds the other state several nodes must share: the ranking boards
@@ -19,7 +19,10 @@ pub mod limits;
 mod local;
 pub mod redis;
 
-use std::sync::Arc;
+use std::sync::{
+    Arc, OnceLock,
+    atomic::{AtomicUsize, Ordering},
+};
 
 use async_trait::async_trait;
 use serde::Serialize;
@@ -86,44 +89,193 @@ pub struct Member {
     pub mic: bool,
 }
 
+/// Why the server takes a user out of a room, or closes their sockets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Revocation {
+    /// They cancelled their place in the challenge.
+    Cancelled,
+    /// The challenge ended and they were settled.
+    Ended,
+    /// The challenge was deleted.
+    Deleted,
+    /// Their session was signed out (the connections of that session close).
+    SignedOut,
+}
+
+/// A control message for the connections in a room: take `user` (everyone, when `None`) out of
+/// `room`, or with `session` only the connections signed in with that session. Delivered to
+/// each connection's own control queue (not its frame queue), so that the task serving it can
+/// update what it holds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Eviction {
+    pub room: RoomId,
+    pub user: Option<UserId>,
+    /// The session (as the server identifies it: its token hash) whose connections are meant.
+    pub session: Option<String>,
+    pub reason: Revocation,
+}
+
+impl Eviction {
+    /// Whether this eviction is about `user` (signed in with `session`).
+    pub fn concerns(&self, user: UserId, session: &str) -> bool {
+        self.user.is_none_or(|u| u == user) && self.session.as_deref().is_none_or(|s| s == session)
+    }
+}
+
+/// Control messages a connection may have waiting (a flood of them closes it instead).
+const CONTROL_QUEUE: usize = 32;
+
 /// The sending side of one WebSocket connection.
+///
+/// Its queue is bounded twice: by frames (the channel's capacity) and by bytes (the frames
+/// queued and not yet taken by the writer). A frame that would go over either bound is dropped
+/// and the connection is flagged too slow, so a client that stops reading holds at most its
+/// byte budget however large the frames are.
 #[derive(Debug, Clone)]
 pub struct Connection {
     pub id: ConnectionId,
     queue: mpsc::Sender<Arc<str>>,
-    slow: CancellationToken,
+    closing: CancellationToken,
+    close_reason: Arc<OnceLock<CloseReason>>,
+    queued: Arc<AtomicUsize>,
+    byte_budget: usize,
+    controls: mpsc::Sender<Eviction>,
+}
+
+/// Why the server closes a connection: a WebSocket close code and its reason text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CloseReason {
+    pub code: u16,
+    pub reason: &'static str,
+}
+
+impl CloseReason {
+    /// The client did not read its frames fast enough (1013, "try again later").
+    pub const TOO_SLOW: CloseReason = CloseReason {
+        code: 1013,
+        reason: "too slow: messages were piling up",
+    };
+}
+
+/// The receiving side of a connection's queue: what the writer drains into the socket.
+#[derive(Debug)]
+pub struct Outbound {
+    receiver: mpsc::Receiver<Arc<str>>,
+    queued: Arc<AtomicUsize>,
+    controls: Option<mpsc::Receiver<Eviction>>,
+}
+
+impl Outbound {
+    /// The connection's control queue ([`Eviction`]s), for the task that serves its client;
+    /// `None` once taken.
+    pub fn take_controls(&mut self) -> Option<mpsc::Receiver<Eviction>> {
+        self.controls.take()
+    }
+
+    /// The next queued frame; `None` once every sender is gone.
+    pub async fn recv(&mut self) -> Option<Arc<str>> {
+        let frame = self.receiver.recv().await?;
+        self.queued.fetch_sub(frame.len(), Ordering::AcqRel);
+        Some(frame)
+    }
+
+    /// The next queued frame if there is one now.
+    pub fn try_recv(&mut self) -> Result<Arc<str>, mpsc::error::TryRecvError> {
+        let frame = self.receiver.try_recv()?;
+        self.queued.fetch_sub(frame.len(), Ordering::AcqRel);
+        Ok(frame)
+    }
 }
 
 impl Connection {
-    /// A connection with a queue of `capacity` frames; the receiver feeds the socket.
-    pub fn new(id: ConnectionId, capacity: usize) -> (Connection, mpsc::Receiver<Arc<str>>) {
+    /// A connection with a queue of `capacity` frames and no byte bound; the receiver feeds
+    /// the socket.
+    pub fn new(id: ConnectionId, capacity: usize) -> (Connection, Outbound) {
+        Self::with_byte_budget(id, capacity, usize::MAX)
+    }
+
+    /// A connection whose queue holds at most `capacity` frames and `byte_budget` bytes.
+    pub fn with_byte_budget(
+        id: ConnectionId,
+        capacity: usize,
+        byte_budget: usize,
+    ) -> (Connection, Outbound) {
         let (queue, receiver) = mpsc::channel(capacity);
+        let (controls, control_receiver) = mpsc::channel(CONTROL_QUEUE);
+        let queued = Arc::new(AtomicUsize::new(0));
         (
             Connection {
                 id,
                 queue,
-                slow: CancellationToken::new(),
+                closing: CancellationToken::new(),
+                close_reason: Arc::new(OnceLock::new()),
+                queued: queued.clone(),
+                byte_budget,
+                controls,
             },
-            receiver,
+            Outbound {
+                receiver,
+                queued,
+                controls: Some(control_receiver),
+            },
         )
     }
 
-    /// Queues a frame without waiting. A full queue marks the connection too slow (to be
-    /// closed) and drops the frame; a closed one just drops it. Returns whether it was queued.
+    /// Queues a frame without waiting. A full queue (in frames or bytes) marks the connection
+    /// too slow (to be closed) and drops the frame; a closed one just drops it. Returns whether
+    /// it was queued.
     pub fn send(&self, frame: Arc<str>) -> bool {
+        let len = frame.len();
+        let before = self.queued.fetch_add(len, Ordering::AcqRel);
+        if before.saturating_add(len) > self.byte_budget {
+            self.queued.fetch_sub(len, Ordering::AcqRel);
+            self.close(CloseReason::TOO_SLOW);
+            return false;
+        }
         match self.queue.try_send(frame) {
             Ok(()) => true,
             Err(mpsc::error::TrySendError::Full(_)) => {
-                self.slow.cancel();
+                self.queued.fetch_sub(len, Ordering::AcqRel);
+                self.close(CloseReason::TOO_SLOW);
                 false
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => false,
+            Err(mpsc::error::TrySendError::Closed(_)) => {
+                self.queued.fetch_sub(len, Ordering::AcqRel);
+                false
+            }
         }
     }
 
-    /// Fires when the connection fell behind and must be closed.
-    pub fn closed_for_slowness(&self) -> CancellationToken {
-        self.slow.clone()
+    /// Hands an eviction to the task serving this connection. One that cannot take it (its
+    /// control queue full) is closed instead: it is out either way.
+    pub fn evict(&self, eviction: Eviction) {
+        match self.controls.try_send(eviction) {
+            Ok(()) | Err(mpsc::error::TrySendError::Closed(_)) => {}
+            Err(mpsc::error::TrySendError::Full(_)) => self.close(CloseReason::TOO_SLOW),
+        }
+    }
+
+    /// Bytes queued and not yet taken by the writer.
+    pub fn queued_bytes(&self) -> usize {
+        self.queued.load(Ordering::Acquire)
+    }
+
+    /// Asks for the connection to be closed with `reason` (the first reason asked wins).
+    pub fn close(&self, reason: CloseReason) {
+        let _ = self.close_reason.set(reason);
+        self.closing.cancel();
+    }
+
+    /// Why the connection is being closed, once [`close`](Self::close) was asked.
+    pub fn close_reason(&self) -> Option<CloseReason> {
+        self.close_reason.get().copied()
+    }
+
+    /// Fires when the connection must be closed: it fell behind (a full queue), or the server
+    /// closes it for another [`CloseReason`].
+    pub fn closing(&self) -> CancellationToken {
+        self.closing.clone()
     }
 }
 
@@ -184,6 +336,11 @@ pub trait Rooms: Send + Sync + 'static {
         user: UserId,
         frame: Arc<str>,
     ) -> RealtimeResult<bool>;
+    /// Hands `eviction` to the connections in its room of its user (everyone's, when `None`)
+    /// on every node: this node's at once, the others' through the shared store. The
+    /// connections here get it even when the other nodes cannot be told (and this returns an
+    /// error).
+    async fn evict(&self, eviction: Eviction) -> RealtimeResult<()>;
     /// Whether `user` is in `room` (on any tab).
     async fn is_member(&self, room: RoomId, user: UserId) -> RealtimeResult<bool>;
     /// Everyone in the room now, by user id.

@@ -5,8 +5,8 @@ use std::{collections::HashMap, sync::Arc, sync::Mutex};
 use async_trait::async_trait;
 
 use crate::{
-    Connection, ConnectionId, Joined, Media, Member, MemberInfo, RealtimeResult, RoomId, Rooms,
-    UserId,
+    Connection, ConnectionId, Eviction, Joined, Media, Member, MemberInfo, RealtimeResult, RoomId,
+    Rooms, UserId,
 };
 
 #[derive(Debug)]
@@ -132,6 +132,14 @@ impl LocalRooms {
         }
     }
 
+    /// Hands `eviction` to this process's connections it concerns.
+    pub(crate) fn evict_here(&self, eviction: &Eviction) {
+        let targets = self.targets(eviction.room, |u| eviction.user.is_none_or(|e| e == u));
+        for connection in targets {
+            connection.evict(eviction.clone());
+        }
+    }
+
     /// Delivers to this process's connections of `user` in `room`; false when there are none.
     pub(crate) fn deliver_to(&self, room: RoomId, user: UserId, frame: &Arc<str>) -> bool {
         let targets = self.targets(room, |u| u == user);
@@ -238,6 +246,11 @@ impl Rooms for LocalRooms {
         Ok(self.deliver_to(room, user, &frame))
     }
 
+    async fn evict(&self, eviction: Eviction) -> RealtimeResult<()> {
+        self.evict_here(&eviction);
+        Ok(())
+    }
+
     async fn is_member(&self, room: RoomId, user: UserId) -> RealtimeResult<bool> {
         Ok(self.with(|rooms| rooms.get(&room).is_some_and(|m| m.contains_key(&user))))
     }
@@ -263,7 +276,7 @@ mod tests {
     async fn a_full_queue_flags_the_connection_as_slow() {
         let rooms = LocalRooms::new();
         let (slow, _never_read) = Connection::new(1, 2);
-        let token = slow.closed_for_slowness();
+        let token = slow.closing();
         rooms
             .join(1, info(1), slow, Media::default())
             .await
@@ -275,5 +288,22 @@ mod tests {
                 .expect("in process");
         }
         assert!(token.is_cancelled());
+    }
+
+    #[tokio::test]
+    async fn a_queue_over_its_byte_budget_flags_the_connection_as_slow() {
+        let (connection, mut outbound) = Connection::with_byte_budget(1, 100, 10);
+        let token = connection.closing();
+        assert!(connection.send(Arc::from("12345")));
+        assert!(connection.send(Arc::from("6789")));
+        assert_eq!(connection.queued_bytes(), 9);
+        // Taking a frame frees its bytes.
+        assert_eq!(outbound.try_recv().as_deref().ok(), Some("12345"));
+        assert_eq!(connection.queued_bytes(), 4);
+        assert!(connection.send(Arc::from("abcdef")));
+        assert!(!token.is_cancelled());
+        assert!(!connection.send(Arc::from("x")), "11 bytes are over 10");
+        assert!(token.is_cancelled());
+        assert_eq!(connection.queued_bytes(), 10);
     }
 }

@@ -8,7 +8,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-use ssgwan_realtime::{Media, Member, PresenceEvent, RealtimeError, Rooms};
+use ssgwan_realtime::{Eviction, Media, Member, PresenceEvent, RealtimeError, Revocation, Rooms};
 
 use common::{
     RedisServer, eventually, on_local_and_redis,
@@ -186,6 +186,51 @@ async fn direct_sends_reach_every_tab_of_the_user_on_every_node() {
             .await
             .expect("send")
     );
+    assert!(nothing_came_before_a_marker(&b, 1, 1, &mut ra1).await);
+}
+
+#[tokio::test]
+async fn evictions_reach_the_connections_they_concern_on_every_node() {
+    let Some((_server, (a, _), (b, _))) = two_nodes(NODE_TTL).await else {
+        return;
+    };
+    let (a1, mut ra1) = tab(1);
+    let (b2, mut rb2) = tab(2);
+    let (b3, mut rb3) = tab(3);
+    let mut controls1 = ra1.take_controls().expect("controls");
+    let mut controls2 = rb2.take_controls().expect("controls");
+    let mut controls3 = rb3.take_controls().expect("controls");
+    a.join(1, info(1), a1, OFF).await.expect("join");
+    b.join(1, info(2), b2, OFF).await.expect("join");
+    b.join(1, info(3), b3, OFF).await.expect("join");
+    let eviction = Eviction {
+        room: 1,
+        user: Some(2),
+        session: None,
+        reason: Revocation::Cancelled,
+    };
+    a.evict(eviction.clone()).await.expect("evict");
+    let within = Duration::from_secs(1);
+    let got = tokio::time::timeout(within, controls2.recv()).await;
+    assert_eq!(
+        got.ok().flatten(),
+        Some(eviction),
+        "user 2's tab on the other node"
+    );
+    // Everyone, from the node with the room's other tabs.
+    let everyone = Eviction {
+        room: 1,
+        user: None,
+        session: None,
+        reason: Revocation::Deleted,
+    };
+    b.evict(everyone.clone()).await.expect("evict");
+    for controls in [&mut controls1, &mut controls2, &mut controls3] {
+        let got = tokio::time::timeout(within, controls.recv()).await;
+        assert_eq!(got.ok().flatten(), Some(everyone.clone()));
+    }
+    assert!(controls1.try_recv().is_err() && controls3.try_recv().is_err());
+    // Control messages are not frames: nothing reached the clients.
     assert!(nothing_came_before_a_marker(&b, 1, 1, &mut ra1).await);
 }
 

@@ -120,6 +120,20 @@ pub struct ServeArgs {
     /// Chat messages one user may send per 10 seconds, across tabs (0 turns the limit off).
     #[arg(long, env = "SSGWAN_CHAT_MESSAGES_PER_10S", default_value_t = 10)]
     pub chat_messages_per_10s: u32,
+    /// Frame budget of one WebSocket: tokens refilled per second (a `join` costs 10, any other
+    /// frame 1); 0 turns the budget off (for load tests).
+    #[arg(long, env = "SSGWAN_WS_FRAMES_PER_SECOND", default_value_t = 20)]
+    pub ws_frames_per_second: u32,
+    /// Frame budget of one WebSocket: tokens it may spend at once.
+    #[arg(long, env = "SSGWAN_WS_FRAME_BURST", default_value_t = 200)]
+    pub ws_frame_burst: u32,
+    /// Open WebSockets one user may have on a node (0: no cap).
+    #[arg(long, env = "SSGWAN_WS_SOCKETS_PER_USER", default_value_t = 10)]
+    pub ws_sockets_per_user: usize,
+    /// Open WebSockets one client address may have on a node (0: no cap); the address is the
+    /// one the request rate limit uses (see --trust-forwarded-for).
+    #[arg(long, env = "SSGWAN_WS_SOCKETS_PER_ADDRESS", default_value_t = 50)]
+    pub ws_sockets_per_address: usize,
     /// STUN server URLs for browsers, comma-separated (e.g. stun:stun.example.com:3478).
     #[arg(long, env = "SSGWAN_STUN_URLS", value_delimiter = ',')]
     pub stun_urls: Vec<String>,

@@ -1,8 +1,11 @@
-//! Delivery to a user's open sockets, for frames that are not about one room (rank changes).
+//! Delivery to a user's open sockets, for frames that are not about one room (rank changes),
+//! and keeping the sockets' authorization current: when a user's place in a challenge ends
+//! (cancelled, settled, deleted) their sockets leave its room, and when a session is signed
+//! out its sockets close, on every node.
 
 use std::{collections::HashMap, sync::Arc};
 
-use ssgwan_realtime::{Connection, Media, MemberInfo, RoomId};
+use ssgwan_realtime::{Connection, Eviction, Media, MemberInfo, Revocation, RoomId, Rooms};
 use ssgwan_store::User;
 
 /// Every open connection of each user, for frames that are not about a room (rank changes).
@@ -99,4 +102,80 @@ impl UserSockets {
         }
         !targets.is_empty()
     }
+}
+
+impl UserSockets {
+    /// Closes the sockets opened with session `token_hash` of `user`, on every node (4401).
+    pub async fn sign_out(&self, user: i64, token_hash: &str) {
+        let eviction = Eviction {
+            room: personal_room(user),
+            user: Some(user),
+            session: Some(token_hash.to_owned()),
+            reason: Revocation::SignedOut,
+        };
+        if let Some(rooms) = &self.shared {
+            // Every socket of the user sits in their personal channel, on every node.
+            revoke(&**rooms, eviction).await;
+            return;
+        }
+        let targets: Vec<Connection> = self
+            .sockets
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(&user)
+            .cloned()
+            .unwrap_or_default();
+        for connection in targets {
+            connection.evict(eviction.clone());
+        }
+    }
+}
+
+/// Takes `user` (everyone, when `None`) out of `room` on every node, telling their sockets
+/// why. Best effort across nodes: while Redis is down only this node's sockets are told, and a
+/// chat message from the others is still refused (the chat re-checks the membership).
+pub async fn revoke_room(rooms: &dyn Rooms, room: RoomId, user: Option<i64>, reason: Revocation) {
+    let eviction = Eviction {
+        room,
+        user,
+        session: None,
+        reason,
+    };
+    revoke(rooms, eviction).await;
+}
+
+async fn revoke(rooms: &dyn Rooms, eviction: Eviction) {
+    if let Err(err) = rooms.evict(eviction.clone()).await {
+        tracing::warn!(error = %err, ?eviction, "eviction not delivered to the other nodes");
+    }
+}
+
+/// Takes settled participants out of their challenge's room, until the server stops (the
+/// node that settles them tells every node).
+pub fn start_settled_evictions(
+    background: &crate::tasks::Background,
+    rooms: Arc<dyn Rooms>,
+    mut events: tokio::sync::broadcast::Receiver<crate::events::DomainEvent>,
+) {
+    let stop = background.stopping();
+    background.spawn("settled evictions", async move {
+        loop {
+            let event = match stop.run_until_cancelled(events.recv()).await {
+                None | Some(Err(tokio::sync::broadcast::error::RecvError::Closed)) => break,
+                Some(Err(tokio::sync::broadcast::error::RecvError::Lagged(missed))) => {
+                    tracing::warn!(missed, "settled evictions lagged behind the events");
+                    continue;
+                }
+                Some(Ok(event)) => event,
+            };
+            if let crate::events::DomainEvent::ChallengeSettled {
+                challenge_id,
+                user_id,
+                ..
+            } = event
+            {
+                revoke_room(&*rooms, challenge_id, Some(user_id), Revocation::Ended).await;
+            }
+        }
+    });
 }

@@ -259,6 +259,7 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         calendar.clock().clone(),
         std::time::Duration::from_millis(args.notifications.reminder_interval_ms),
     );
+    delivery::start_settled_evictions(&background, rooms.clone(), events.subscribe());
     if let Some(presence) = shared.presence {
         ws::presence::start_reporter(&background, rooms.clone(), presence);
     }
@@ -277,6 +278,12 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         attendance,
         completion,
         events,
+        socket_limits: Arc::new(limits::SocketLimits {
+            frames_per_second: args.ws_frames_per_second,
+            frame_burst: args.ws_frame_burst,
+            caps: limits::SocketCaps::new(args.ws_sockets_per_user, args.ws_sockets_per_address),
+            signals: limits::SignalLimiter::new(),
+        }),
         chat_limiter: limits::chat_limiter(args.chat_messages_per_10s, shared.redis.as_ref()),
         redis: shared.redis.clone(),
         ice: Arc::new(args.ice_config()),

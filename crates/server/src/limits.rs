@@ -101,3 +101,267 @@ pub fn chat_limiter(
         None => Arc::new(ssgwan_realtime::LocalRateLimiter::new(per_10s, window)),
     })
 }
+
+/// The client address of a request (the peer's, or with `--trust-forwarded-for` the one the
+/// balancer recorded), as the request limit saw it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddress(pub IpAddr);
+
+/// The limits of the WebSocket gateway, from the configuration.
+pub struct SocketLimits {
+    /// Tokens of each connection's frame budget refilled per second (0: no budget).
+    pub frames_per_second: u32,
+    /// Tokens a connection may spend at once.
+    pub frame_burst: u32,
+    /// Sockets per user and per address on this node.
+    pub caps: Arc<SocketCaps>,
+    /// Signal bytes per (sender, target).
+    pub signals: Arc<SignalLimiter>,
+}
+
+impl SocketLimits {
+    /// A fresh frame budget for one connection.
+    pub fn frame_budget(&self) -> FrameBudget {
+        FrameBudget::new(self.frames_per_second, self.frame_burst)
+    }
+}
+
+/// What a connection may spend on frames: a token bucket of `burst` tokens refilled at
+/// `per_second`, each frame costing by its kind (see `ws::frame_cost`). A frame over budget is
+/// refused; a client that keeps sending refused frames (more than [`REFUSALS_BURST`] quickly)
+/// is abusive and its connection is closed.
+pub struct FrameBudget {
+    bucket: Option<governor::DefaultDirectRateLimiter>,
+    refusals: governor::DefaultDirectRateLimiter,
+}
+
+/// Refused frames a connection may send at once before it is closed…
+pub const REFUSALS_BURST: u32 = 50;
+/// …and per second after that.
+pub const REFUSALS_PER_SECOND: u32 = 5;
+
+/// The verdict on one frame.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spend {
+    /// Within budget: handle it.
+    Allowed,
+    /// Over budget: refuse it (`TOO_MANY_FRAMES`).
+    Refused,
+    /// Over budget again and again: close the connection.
+    Abusive,
+}
+
+impl FrameBudget {
+    /// `per_second` 0 turns the budget off.
+    pub fn new(per_second: u32, burst: u32) -> FrameBudget {
+        let bucket = NonZeroU32::new(per_second).map(|rate| {
+            let burst = NonZeroU32::new(burst.max(per_second)).unwrap_or(rate);
+            governor::RateLimiter::direct(Quota::per_second(rate).allow_burst(burst))
+        });
+        let refusals = governor::RateLimiter::direct(
+            Quota::per_second(NonZeroU32::MIN.saturating_add(REFUSALS_PER_SECOND - 1))
+                .allow_burst(NonZeroU32::MIN.saturating_add(REFUSALS_BURST - 1)),
+        );
+        FrameBudget { bucket, refusals }
+    }
+
+    /// Spends `cost` tokens on one frame.
+    pub fn spend(&self, cost: u32) -> Spend {
+        let Some(bucket) = &self.bucket else {
+            return Spend::Allowed;
+        };
+        let cost = NonZeroU32::new(cost).unwrap_or(NonZeroU32::MIN);
+        match bucket.check_n(cost) {
+            Ok(Ok(())) => Spend::Allowed,
+            // Over budget (or costlier than the whole bucket, which a configuration allows).
+            Ok(Err(_)) | Err(_) => match self.refusals.check() {
+                Ok(()) => Spend::Refused,
+                Err(_) => Spend::Abusive,
+            },
+        }
+    }
+}
+
+/// Signals one user may send to one other user: a bucket of [`SIGNAL_BURST_BYTES`] refilled at
+/// [`SIGNAL_BYTES_PER_SECOND`], each signal costing its size (at least [`SIGNAL_MIN_COST`]), so
+/// that however fast a member sends, the target's queue (256 KiB) never fills with their
+/// signals. Per node: a sender with tabs on several nodes has a bucket on each.
+pub struct SignalLimiter {
+    buckets: DefaultKeyedRateLimiter<(i64, i64)>,
+}
+
+/// The most a single signal's `data` may hold.
+pub const SIGNAL_MAX_BYTES: usize = 16 * 1024;
+/// The burst of signal bytes from one user to one other.
+pub const SIGNAL_BURST_BYTES: u32 = 64 * 1024;
+/// The sustained signal bytes per second from one user to one other.
+pub const SIGNAL_BYTES_PER_SECOND: u32 = 16 * 1024;
+/// What a signal costs at least (so a flood of tiny ones is limited too: 256 at once, 64/s).
+pub const SIGNAL_MIN_COST: u32 = 256;
+
+impl SignalLimiter {
+    pub fn new() -> Arc<SignalLimiter> {
+        let quota =
+            Quota::per_second(NonZeroU32::new(SIGNAL_BYTES_PER_SECOND).unwrap_or(NonZeroU32::MIN))
+                .allow_burst(NonZeroU32::new(SIGNAL_BURST_BYTES).unwrap_or(NonZeroU32::MIN));
+        let limiter = Arc::new(SignalLimiter {
+            buckets: DefaultKeyedRateLimiter::keyed(quota),
+        });
+        // Forget idle pairs so the table does not grow with every pair ever seen.
+        let weak = Arc::downgrade(&limiter);
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                let Some(limiter) = weak.upgrade() else { break };
+                limiter.buckets.retain_recent();
+                limiter.buckets.shrink_to_fit();
+            }
+        });
+        limiter
+    }
+
+    /// Whether `from` may send `bytes` of signal to `to` now (counted when it may).
+    pub fn allow(&self, from: i64, to: i64, bytes: usize) -> bool {
+        let cost = u32::try_from(bytes)
+            .unwrap_or(u32::MAX)
+            .max(SIGNAL_MIN_COST);
+        let cost = NonZeroU32::new(cost).unwrap_or(NonZeroU32::MIN);
+        matches!(self.buckets.check_key_n(&(from, to), cost), Ok(Ok(())))
+    }
+}
+
+/// Caps on the sockets open on this node: per user and per client address (0: no cap).
+pub struct SocketCaps {
+    per_user: usize,
+    per_address: usize,
+    open: std::sync::Mutex<OpenSockets>,
+}
+
+#[derive(Default)]
+struct OpenSockets {
+    users: std::collections::HashMap<i64, usize>,
+    addresses: std::collections::HashMap<IpAddr, usize>,
+}
+
+/// Which cap a socket would have gone over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SocketCap {
+    PerUser,
+    PerAddress,
+}
+
+/// One open socket's place under the caps, given back when dropped.
+pub struct SocketSlot {
+    caps: Arc<SocketCaps>,
+    user: i64,
+    address: Option<IpAddr>,
+}
+
+impl SocketCaps {
+    pub fn new(per_user: usize, per_address: usize) -> Arc<SocketCaps> {
+        Arc::new(SocketCaps {
+            per_user,
+            per_address,
+            open: Default::default(),
+        })
+    }
+
+    /// A place for one more socket of `user` from `address`, or the cap it would go over.
+    pub fn acquire(
+        self: &Arc<Self>,
+        user: i64,
+        address: Option<IpAddr>,
+    ) -> Result<SocketSlot, SocketCap> {
+        let mut open = self.open.lock().unwrap_or_else(|e| e.into_inner());
+        let of_user = open.users.get(&user).copied().unwrap_or(0);
+        if self.per_user > 0 && of_user >= self.per_user {
+            return Err(SocketCap::PerUser);
+        }
+        if let Some(ip) = address {
+            let of_address = open.addresses.get(&ip).copied().unwrap_or(0);
+            if self.per_address > 0 && of_address >= self.per_address {
+                return Err(SocketCap::PerAddress);
+            }
+            *open.addresses.entry(ip).or_default() += 1;
+        }
+        *open.users.entry(user).or_default() += 1;
+        Ok(SocketSlot {
+            caps: self.clone(),
+            user,
+            address,
+        })
+    }
+}
+
+impl Drop for SocketSlot {
+    fn drop(&mut self) {
+        let mut open = self.caps.open.lock().unwrap_or_else(|e| e.into_inner());
+        fn give_back<K: std::hash::Hash + Eq>(
+            map: &mut std::collections::HashMap<K, usize>,
+            key: K,
+        ) {
+            if let Some(n) = map.get_mut(&key) {
+                *n -= 1;
+                if *n == 0 {
+                    map.remove(&key);
+                }
+            }
+        }
+        give_back(&mut open.users, self.user);
+        if let Some(ip) = self.address {
+            give_back(&mut open.addresses, ip);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn socket_caps_count_per_user_and_per_address_and_give_places_back() {
+        let caps = SocketCaps::new(2, 3);
+        let a: IpAddr = [10, 0, 0, 1].into();
+        let first = caps.acquire(1, Some(a)).expect("first");
+        let _second = caps.acquire(1, Some(a)).expect("second");
+        assert_eq!(caps.acquire(1, Some(a)).err(), Some(SocketCap::PerUser));
+        let _third = caps.acquire(2, Some(a)).expect("another user");
+        assert_eq!(caps.acquire(3, Some(a)).err(), Some(SocketCap::PerAddress));
+        drop(first);
+        assert!(
+            caps.acquire(1, Some(a)).is_ok(),
+            "a closed socket gives its place back"
+        );
+    }
+
+    #[test]
+    fn a_frame_budget_refuses_then_calls_a_flood_abusive() {
+        let budget = FrameBudget::new(1, 10);
+        assert_eq!(budget.spend(10), Spend::Allowed);
+        let verdicts: Vec<Spend> = (0..REFUSALS_BURST + 1).map(|_| budget.spend(1)).collect();
+        assert!(
+            verdicts[..REFUSALS_BURST as usize]
+                .iter()
+                .all(|v| *v == Spend::Refused)
+        );
+        assert_eq!(verdicts.last(), Some(&Spend::Abusive));
+        assert_eq!(FrameBudget::new(0, 0).spend(1_000), Spend::Allowed, "off");
+    }
+
+    #[tokio::test]
+    async fn signals_to_one_target_are_limited_by_bytes_and_count() {
+        let limiter = SignalLimiter::new();
+        assert!(limiter.allow(1, 2, 16 * 1024));
+        assert!(limiter.allow(1, 2, 16 * 1024));
+        assert!(limiter.allow(1, 2, 16 * 1024));
+        assert!(limiter.allow(1, 2, 16 * 1024));
+        assert!(!limiter.allow(1, 2, 16 * 1024), "64 KiB at once at most");
+        assert!(
+            limiter.allow(1, 3, 16 * 1024),
+            "another target has its own bucket"
+        );
+        let tiny = (0..300).filter(|_| limiter.allow(4, 5, 10)).count();
+        assert_eq!(tiny, 256, "tiny signals cost 256 bytes each");
+    }
+}

@@ -9,10 +9,21 @@ use metrics_exporter_prometheus::PrometheusHandle;
 use ssgwan_store::Store;
 
 use crate::{
-    attendance::Attendance, auth::SessionCache, calendar::Calendar, completion::CompletionJob,
-    config::IceConfig, delivery::UserSockets, events::DomainEvent, feeds::CalendarFeeds,
-    files::Files, kakao::KakaoClient, limits::RequestLimiter, notifications::Notifier,
-    reminders::ReminderJob, scoring::Scoring, tasks::Background,
+    attendance::Attendance,
+    auth::SessionCache,
+    calendar::Calendar,
+    completion::CompletionJob,
+    config::IceConfig,
+    delivery::UserSockets,
+    events::DomainEvent,
+    feeds::CalendarFeeds,
+    files::Files,
+    kakao::KakaoClient,
+    limits::{RequestLimiter, SocketLimits},
+    notifications::Notifier,
+    reminders::ReminderJob,
+    scoring::Scoring,
+    tasks::Background,
 };
 
 /// Settings the handlers need, resolved from the configuration at start.
@@ -50,6 +61,8 @@ pub struct AppState {
     pub completion: CompletionJob,
     /// Domain events (achieved sessions, settled participants).
     pub events: tokio::sync::broadcast::Sender<DomainEvent>,
+    /// Per-connection frame budgets, signal limits and socket caps.
+    pub socket_limits: Arc<SocketLimits>,
     /// Per-user chat limits.
     pub chat_limiter: Option<Arc<dyn ssgwan_realtime::RateLimiter>>,
     /// The Redis shared by the nodes, when there are several (for readiness).

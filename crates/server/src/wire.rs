@@ -293,6 +293,12 @@ pub enum ServerFrame {
         notification: NotificationDto,
         unread_count: i64,
     },
+    /// This connection was taken out of the room: the user cancelled, the challenge ended or
+    /// was deleted.
+    Left {
+        room: i64,
+        reason: ssgwan_realtime::Revocation,
+    },
     /// The creator set or cleared the challenge's notice (`notice: null`).
     Notice {
         room: i64,

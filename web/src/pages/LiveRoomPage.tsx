@@ -14,7 +14,8 @@ import { ConnectionBadge } from '../components/live/ConnectionBadge';
 import { Controls } from '../components/live/Controls';
 import { NoticeBanner } from '../components/live/NoticeBanner';
 import { NotParticipant } from '../components/live/NotParticipant';
-import { PausedBanner, ReconnectingBanner } from '../components/live/RoomBanners';
+import { RoomLeft } from '../components/live/RoomLeft';
+import { PausedBanner, ReconnectingBanner, TooManySocketsBanner } from '../components/live/RoomBanners';
 import { RoomNotice } from '../components/live/RoomNotice';
 import { VideoTile } from '../components/live/VideoTile';
 import { EmptyLinkState, ErrorState, LoadingState } from '../components/States';
@@ -79,6 +80,7 @@ function Room({ challenge: c, me }: { challenge: Challenge; me: User }) {
   }, [snap.joins, c.id, queryClient]);
 
   if (snap.status === 'forbidden') return <NotParticipant challengeId={c.id} />;
+  if (snap.status === 'left') return <RoomLeft challengeId={c.id} reason={snap.leftReason} />;
 
   const others = snap.members.filter((m) => m.userId !== me.id);
   const online = others.length + 1;
@@ -104,6 +106,8 @@ function Room({ challenge: c, me }: { challenge: Challenge; me: User }) {
       {snap.unavailable && snap.connection === 'live' && <PausedBanner onRetry={() => room.retryNow()} />}
 
       {snap.connection === 'reconnecting' && <ReconnectingBanner onReconnect={() => realtime.reconnectNow()} />}
+
+      {snap.connection === 'tooManySockets' && <TooManySocketsBanner onRetry={() => realtime.reconnectNow()} />}
 
       <div className="room__layout">
         <div className="room__stage">

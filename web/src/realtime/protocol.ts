@@ -17,6 +17,9 @@ export interface Member {
   mic: boolean;
 }
 
+/** Why the server took this tab out of a room (docs/protocol.md, `left`). */
+export type LeftReason = 'cancelled' | 'ended' | 'deleted';
+
 export type ClientFrame =
   | { type: 'join'; room: number; since?: number }
   | { type: 'leave'; room: number }
@@ -34,6 +37,7 @@ export type ServerFrame =
   | { type: 'ranking'; [key: string]: unknown }
   | { type: 'notice'; room: number; notice: string | null }
   | { type: 'notification'; notification: AppNotification; unreadCount: number }
+  | { type: 'left'; room: number; reason: LeftReason }
   | { type: 'error'; code: string; message: string; room?: number; field?: string }
   | { type: 'pong' };
 

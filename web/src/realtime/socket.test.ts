@@ -32,7 +32,7 @@ class FakeWebSocket {
   readyState = 0;
   onopen: (() => void) | null = null;
   onmessage: ((event: { data: unknown }) => void) | null = null;
-  onclose: (() => void) | null = null;
+  onclose: ((event?: { code: number }) => void) | null = null;
   onerror: (() => void) | null = null;
   readonly sent: string[] = [];
 
@@ -53,9 +53,9 @@ class FakeWebSocket {
     this.onopen?.();
   }
 
-  serverCloses() {
+  serverCloses(code = 1006) {
     this.readyState = 3;
-    this.onclose?.();
+    this.onclose?.({ code });
   }
 }
 
@@ -143,5 +143,46 @@ describe('RealtimeSocket reconnecting', () => {
     expect(sockets()).toBe(2);
     await vi.advanceTimersByTimeAsync(10_000);
     expect(sockets()).toBe(2);
+  });
+
+  it('stops trying when the server says the user has too many sockets, until asked again', async () => {
+    const socket = new RealtimeSocket(() => 0);
+    socket.acquire();
+    latest().serverOpens();
+    latest().serverCloses(4409);
+    expect(socket.getState()).toBe('tooManySockets');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(sockets()).toBe(1);
+    // The user closed another tab and retries.
+    socket.reconnectNow();
+    expect(sockets()).toBe(2);
+    latest().serverOpens();
+    expect(socket.getState()).toBe('live');
+    // Too many from the address: the same.
+    latest().serverCloses(4410);
+    expect(socket.getState()).toBe('tooManySockets');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(sockets()).toBe(2);
+  });
+
+  it('is signed out at once on 4401 and waits long before reconnecting after 4429', async () => {
+    const socket = new RealtimeSocket(() => 0);
+    socket.acquire();
+    latest().serverOpens();
+    latest().serverCloses(4401);
+    expect(socket.getState()).toBe('signedOut');
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(sockets()).toBe(1);
+
+    socket.reconnectNow();
+    latest().serverOpens();
+    latest().serverCloses(4429);
+    expect(socket.getState()).toBe('reconnecting');
+    // Not the 250 ms of an ordinary drop: 8 s at the low end of the jitter, 4 s.
+    await vi.advanceTimersByTimeAsync(3_999);
+    expect(sockets()).toBe(2);
+    await vi.advanceTimersByTimeAsync(1);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sockets()).toBe(3);
   });
 });

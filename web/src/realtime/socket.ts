@@ -11,11 +11,26 @@
  *   connection can hang without a close event) and replaced.
  * - When the upgrade keeps failing because the session is gone (the server answers 401, which a
  *   browser cannot see), the state becomes `signedOut` and no more attempts are made.
+ * - The server's close codes (docs/protocol.md) decide what happens next: 4409/4410 (too many
+ *   sockets for this user or from this address) stop the attempts (`tooManySockets`, until the
+ *   user asks to retry after closing other tabs); 4401 (signed out) is `signedOut`; 4429 (the
+ *   tab sent too many frames) reconnects after a long back-off rather than at once.
  */
 import { reconnectDelay } from './backoff';
 import { parseFrame, type ClientFrame, type ServerFrame } from './protocol';
 
-export type ConnectionState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'signedOut';
+export type ConnectionState = 'idle' | 'connecting' | 'live' | 'reconnecting' | 'signedOut' | 'tooManySockets';
+
+/** The close codes of docs/protocol.md the client acts on. */
+export const CLOSE_CODES = {
+  signedOut: 4401,
+  tooManySocketsOfUser: 4409,
+  tooManySocketsFromAddress: 4410,
+  flooding: 4429,
+} as const;
+
+/** Failed attempts a 4429 close counts as, so the next one waits about 8 s. */
+const FLOODING_ATTEMPTS = 4;
 
 const PING_EVERY_MS = 20_000;
 const SILENCE_LIMIT_MS = 45_000;
@@ -61,7 +76,7 @@ export class RealtimeSocket {
     this.holders += 1;
     clearTimeout(this.releaseTimer);
     this.hookWindow();
-    if (this.state === 'idle' || this.state === 'signedOut') {
+    if (this.state === 'idle' || this.state === 'signedOut' || this.state === 'tooManySockets') {
       this.attempt = 0;
       this.connect();
     }
@@ -106,7 +121,7 @@ export class RealtimeSocket {
   /** Skip the remaining back-off (the user pressed "retry", the network came back). */
   reconnectNow(): void {
     if (this.holders === 0) return;
-    if (this.state === 'reconnecting' || this.state === 'signedOut') {
+    if (this.state === 'reconnecting' || this.state === 'signedOut' || this.state === 'tooManySockets') {
       clearTimeout(this.retryTimer);
       if (!this.ws) this.connect();
     }
@@ -171,12 +186,35 @@ export class RealtimeSocket {
       if (!frame || frame.type === 'pong') return;
       this.dispatch(frame);
     };
-    ws.onclose = () => {
+    ws.onclose = (event?: CloseEvent) => {
       if (this.ws !== ws) return;
-      this.dropped(ws, opened);
+      this.closedByServer(ws, opened, event?.code);
     };
     // An error is always followed by close; nothing to do twice.
     ws.onerror = null;
+  }
+
+  /** The socket closed; the server's close code says whether and when to try again. */
+  private closedByServer(ws: WebSocket, opened: boolean, code: number | undefined) {
+    if (code === CLOSE_CODES.tooManySocketsOfUser || code === CLOSE_CODES.tooManySocketsFromAddress) {
+      this.stopTrying(ws, 'tooManySockets');
+      return;
+    }
+    if (code === CLOSE_CODES.signedOut) {
+      this.stopTrying(ws, 'signedOut');
+      return;
+    }
+    if (code === CLOSE_CODES.flooding) this.attempt = Math.max(this.attempt, FLOODING_ATTEMPTS);
+    this.dropped(ws, opened && code !== CLOSE_CODES.flooding);
+  }
+
+  /** The server refused this tab: no more attempts until `acquire` or `reconnectNow`. */
+  private stopTrying(ws: WebSocket, state: ConnectionState) {
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    if (this.ws === ws) this.ws = null;
+    this.stopKeepalive();
+    clearTimeout(this.retryTimer);
+    this.setState(this.holders === 0 ? 'idle' : state);
   }
 
   /** The socket is gone (closed by either side, or declared dead). */

@@ -4,10 +4,9 @@
 use std::{sync::Arc, time::Duration};
 
 use ssgwan_realtime::{
-    Connection, Media, MemberInfo, PresenceEvent, PresenceEvents, RedisRooms, RedisRoomsOptions,
-    Rooms, UserId,
+    Connection, Media, MemberInfo, Outbound, PresenceEvent, PresenceEvents, RedisRooms,
+    RedisRoomsOptions, Rooms, UserId,
 };
-use tokio::sync::mpsc::Receiver;
 
 use super::{RedisServer, eventually};
 
@@ -64,7 +63,7 @@ pub const OFF: Media = Media {
 };
 
 /// A tab: connection `id` of `user`, with the receiving end of its queue.
-pub fn tab(id: u64) -> (Connection, Receiver<Arc<str>>) {
+pub fn tab(id: u64) -> (Connection, Outbound) {
     Connection::new(id, 64)
 }
 
@@ -79,7 +78,7 @@ pub async fn users(rooms: &impl Rooms, room: i64) -> Vec<UserId> {
 }
 
 /// The next frame a tab receives within a second.
-pub async fn next_frame(receiver: &mut Receiver<Arc<str>>) -> Option<String> {
+pub async fn next_frame(receiver: &mut Outbound) -> Option<String> {
     tokio::time::timeout(Duration::from_secs(1), receiver.recv())
         .await
         .ok()
@@ -95,7 +94,7 @@ pub async fn nothing_came_before_a_marker(
     from: &RedisRooms,
     room: i64,
     user: UserId,
-    receiver: &mut Receiver<Arc<str>>,
+    receiver: &mut Outbound,
 ) -> bool {
     let sent = from
         .send_to_user(room, user, Arc::from("marker"))
@@ -106,7 +105,7 @@ pub async fn nothing_came_before_a_marker(
 
 /// No frame arrives for a while: for one node alone, where nothing can come after what must
 /// not arrive to mark its end.
-pub async fn quiet(receiver: &mut Receiver<Arc<str>>) -> bool {
+pub async fn quiet(receiver: &mut Outbound) -> bool {
     tokio::time::sleep(Duration::from_millis(150)).await;
     receiver.try_recv().is_err()
 }

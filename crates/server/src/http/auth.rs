@@ -118,8 +118,13 @@ pub async fn dev_login(
 pub async fn logout(State(state): State<AppState>, headers: HeaderMap) -> AppResult<Response> {
     if let Some(token) = request_token(&headers) {
         let token_hash = hash_token(&token);
+        let user = state.store.session_user(&token_hash, state.now()).await?;
         state.store.delete_session(&token_hash).await?;
         state.session_cache.remove(&token_hash);
+        // The sockets opened with this session close (the user's other sessions keep theirs).
+        if let Some((user, _expires)) = user {
+            state.sockets.sign_out(user.id, &token_hash).await;
+        }
     }
     let clear = set_cookie(SESSION_COOKIE, "", "/", 0, state.settings.secure_cookies);
     Ok((StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response())

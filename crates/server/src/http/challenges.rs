@@ -5,6 +5,7 @@ use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
 use ssgwan_domain::{
     Category, ChallengeDraft, ChallengeStatus, Invalid, Reason, participation::edit_refusal,
 };
+use ssgwan_realtime::Revocation;
 use ssgwan_store::{
     ChallengeCursor, ChallengeQuery, ChallengeRecord, ChallengeSort, MyChallengesState,
 };
@@ -17,6 +18,7 @@ use super::{
     extract::{ApiJson, ApiQuery, CurrentUser, MaybeUser, PathId},
 };
 use crate::{
+    delivery,
     error::{AppError, AppResult, ErrorBody},
     events::DomainEvent,
     state::AppState,
@@ -313,6 +315,8 @@ pub async fn delete(
     }
     // The database refuses too when the start passes between our read and this write.
     state.store.delete_challenge(id, now).await?;
+    // The room closes for everyone in it.
+    delivery::revoke_room(&*state.rooms, id, None, Revocation::Deleted).await;
     tracing::info!(
         challenge_id = id,
         user_id = current.user.id,
@@ -371,6 +375,13 @@ pub async fn cancel(
         .store
         .cancel_participation(id, current.user.id, state.now())
         .await?;
+    delivery::revoke_room(
+        &*state.rooms,
+        id,
+        Some(current.user.id),
+        Revocation::Cancelled,
+    )
+    .await;
     metrics::counter!("ssgwan_cancellations_total").increment(1);
     Ok(StatusCode::NO_CONTENT)
 }

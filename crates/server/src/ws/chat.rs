@@ -4,6 +4,7 @@
 
 use ssgwan_domain::{Invalid, Reason, chat};
 use ssgwan_realtime::RoomId;
+use ssgwan_store::ParticipantStatus;
 
 use super::{
     error::{SocketError, SocketResult},
@@ -40,6 +41,19 @@ impl Session {
                 // Fail open: the message itself is stored in the database, not in Redis.
                 Err(err) => tracing::warn!(error = %err, "chat limit not checked"),
             }
+        }
+        // Still an active participant? Membership is checked at `join`, and a cancel, the
+        // settlement at the end or a deletion takes the user out of the room within moments;
+        // this closes the gap between that change in the database and the eviction reaching
+        // this connection (one lookup by primary key; chat is limited to 10 per 10 s anyway).
+        let active = self
+            .state
+            .store
+            .membership(room, self.user.id)
+            .await?
+            .is_some_and(|m| m.status == ParticipantStatus::Active);
+        if !active {
+            return Err(SocketError::NotActiveParticipant);
         }
         let (message, stored) = self
             .state

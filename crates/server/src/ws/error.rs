@@ -16,8 +16,14 @@ pub enum SocketError {
     NotInRoom,
     /// A signal to a user who is not in the room (or to oneself).
     PeerNotInRoom { user: i64 },
-    /// `join` by someone who holds no active place in the challenge (`FORBIDDEN`).
+    /// `join` or `chat` by someone who holds no active place in the challenge (`FORBIDDEN`).
     NotActiveParticipant,
+    /// The connection spent its frame budget (`TOO_MANY_FRAMES`).
+    TooManyFrames,
+    /// A signal whose `data` is over [`crate::limits::SIGNAL_MAX_BYTES`].
+    SignalTooLarge,
+    /// Too many signal bytes to one user (`SIGNAL_RATE_LIMITED`).
+    SignalRateLimited { user: i64 },
     /// What the HTTP API would answer (validation, limits, not found, outages).
     App(AppError),
 }
@@ -30,6 +36,9 @@ impl SocketError {
             SocketError::NotInRoom => "NOT_IN_ROOM",
             SocketError::PeerNotInRoom { .. } => "PEER_NOT_IN_ROOM",
             SocketError::NotActiveParticipant => AppError::Forbidden.code(),
+            SocketError::TooManyFrames => "TOO_MANY_FRAMES",
+            SocketError::SignalTooLarge => "SIGNAL_TOO_LARGE",
+            SocketError::SignalRateLimited { .. } => "SIGNAL_RATE_LIMITED",
             SocketError::App(err) => err.code(),
         }
     }
@@ -51,10 +60,30 @@ impl SocketError {
                 format!("user {user} is not in this room")
             }
             (SocketError::NotActiveParticipant, Lang::Ko) => {
-                "이 방에는 참여 중인 참가자만 입장할 수 있습니다.".into()
+                "이 방은 참여 중인 참가자만 이용할 수 있습니다.".into()
             }
             (SocketError::NotActiveParticipant, Lang::En) => {
-                "only active participants may join this room".into()
+                "only active participants may use this room".into()
+            }
+            (SocketError::TooManyFrames, Lang::Ko) => {
+                "요청을 너무 빨리 보내고 있습니다. 잠시 후 다시 시도해 주세요.".into()
+            }
+            (SocketError::TooManyFrames, Lang::En) => {
+                "too many frames: slow down and try again in a moment".into()
+            }
+            (SocketError::SignalTooLarge, Lang::Ko) => format!(
+                "시그널 데이터는 {} KiB 이하여야 합니다.",
+                crate::limits::SIGNAL_MAX_BYTES / 1024
+            ),
+            (SocketError::SignalTooLarge, Lang::En) => format!(
+                "signal data must be at most {} KiB",
+                crate::limits::SIGNAL_MAX_BYTES / 1024
+            ),
+            (SocketError::SignalRateLimited { user }, Lang::Ko) => {
+                format!("사용자 {user}에게 시그널을 너무 많이 보내고 있습니다.")
+            }
+            (SocketError::SignalRateLimited { user }, Lang::En) => {
+                format!("too many signals to user {user}: slow down")
             }
             (SocketError::App(err), lang) => err.message(lang),
         }
@@ -78,6 +107,9 @@ impl SocketError {
         "UNSUPPORTED_FRAME",
         "NOT_IN_ROOM",
         "PEER_NOT_IN_ROOM",
+        "TOO_MANY_FRAMES",
+        "SIGNAL_TOO_LARGE",
+        "SIGNAL_RATE_LIMITED",
     ];
 }
 

@@ -20,7 +20,7 @@ use std::{
 
 use axum::{
     extract::{
-        RawQuery, State,
+        Extension, RawQuery, State,
         ws::{Message, WebSocket, WebSocketUpgrade},
     },
     response::Response,
@@ -30,17 +30,58 @@ use ssgwan_realtime::Connection;
 use ssgwan_store::User;
 use tokio_util::sync::CancellationToken;
 
-use self::{error::SocketError, session::Session};
-use crate::{error::AppError, i18n::Lang, identity::CurrentUser, state::AppState};
+use self::session::Session;
+use crate::{
+    error::AppError,
+    i18n::Lang,
+    identity::CurrentUser,
+    limits::{ClientAddress, SocketCap, SocketSlot},
+    state::AppState,
+};
 
-/// Frames a connection may have queued before it counts as too slow and is closed.
+/// Frames a connection may have queued before it counts as too slow and is closed…
 pub const QUEUE_FRAMES: usize = 256;
+/// …and bytes: a client that stops reading holds at most this much of the server's memory.
+pub const QUEUE_BYTES: usize = 256 * 1024;
 /// How often the server pings each client.
 pub const PING_EVERY: Duration = Duration::from_secs(20);
 /// A client silent this long (no frame, no pong) is disconnected and leaves its rooms.
 pub const IDLE_LIMIT: Duration = Duration::from_secs(60);
 /// Messages a `join` replays at most; beyond that `truncated` is set and the client pages.
 pub const MISSED_LIMIT: i64 = 500;
+/// Bytes of message bodies a `join` replays at most (the newest that fit); beyond that too
+/// `truncated` is set. A `joined` frame stays well under [`QUEUE_BYTES`].
+pub const MISSED_BYTES: usize = 64 * 1024;
+/// What a `join` costs of the frame budget (it reads the database several times); any other
+/// frame costs 1.
+pub const JOIN_COST: u32 = 10;
+
+/// The close codes the server ends a connection with, besides 1013 (too slow): see
+/// docs/protocol.md. The web app stops reconnecting on the 44xx ones.
+pub mod close {
+    use ssgwan_realtime::CloseReason;
+
+    /// The user has too many sockets open on this node (`--ws-sockets-per-user`).
+    pub const TOO_MANY_SOCKETS_OF_USER: CloseReason = CloseReason {
+        code: 4409,
+        reason: "too many sockets open for this user",
+    };
+    /// The client address has too many sockets open on this node (`--ws-sockets-per-address`).
+    pub const TOO_MANY_SOCKETS_FROM_ADDRESS: CloseReason = CloseReason {
+        code: 4410,
+        reason: "too many sockets open from this address",
+    };
+    /// The session the socket was opened with was signed out.
+    pub const SIGNED_OUT: CloseReason = CloseReason {
+        code: 4401,
+        reason: "signed out",
+    };
+    /// The client kept sending frames over its budget.
+    pub const FLOODING: CloseReason = CloseReason {
+        code: 4429,
+        reason: "too many frames",
+    };
+}
 
 static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 
@@ -58,6 +99,7 @@ static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
 pub async fn upgrade(
     State(state): State<AppState>,
     current: CurrentUser,
+    address: Option<Extension<ClientAddress>>,
     RawQuery(query): RawQuery,
     ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
 ) -> Result<Response, AppError> {
@@ -66,7 +108,14 @@ pub async fn upgrade(
         .as_deref()
         .and_then(lang_parameter)
         .unwrap_or_else(Lang::current);
-    let user = current.user;
+    let CurrentUser { user, token_hash } = current;
+    // Taken before the upgrade so that a burst of upgrades cannot pass the cap together; a
+    // socket over it is still upgraded and then closed with a 44xx code, because a browser
+    // cannot see the status of a refused upgrade and would retry it for ever.
+    let slot = state
+        .socket_limits
+        .caps
+        .acquire(user.id, address.map(|Extension(ClientAddress(ip))| ip));
     let connections = state.connections.clone();
     Ok(ws
         // Frames above our 64 KiB limit are answered with FRAME_TOO_LARGE; only absurd ones
@@ -78,7 +127,9 @@ pub async fn upgrade(
         // and write each frame out at once.
         .read_buffer_size(2 * 1024)
         .write_buffer_size(0)
-        .on_upgrade(move |socket| connections.track(run(state, user, lang, socket))))
+        .on_upgrade(move |socket| {
+            connections.track(run(state, user, token_hash, lang, socket, slot))
+        }))
 }
 
 /// The `lang` query parameter, when it names a language we speak.
@@ -91,30 +142,68 @@ fn lang_parameter(query: &str) -> Option<Lang> {
 }
 
 /// Serves one connection until it closes (or the server stops), then takes the user out of
-/// its rooms.
-async fn run(state: AppState, user: User, lang: Lang, socket: WebSocket) {
+/// its rooms. A socket over a cap is closed at once.
+async fn run(
+    state: AppState,
+    user: User,
+    token_hash: String,
+    lang: Lang,
+    mut socket: WebSocket,
+    slot: Result<SocketSlot, SocketCap>,
+) {
+    let _slot = match slot {
+        Ok(slot) => slot,
+        Err(cap) => {
+            let reason = match cap {
+                SocketCap::PerUser => close::TOO_MANY_SOCKETS_OF_USER,
+                SocketCap::PerAddress => close::TOO_MANY_SOCKETS_FROM_ADDRESS,
+            };
+            metrics::counter!("ssgwan_ws_refused_total", "code" => reason.code.to_string())
+                .increment(1);
+            let _ = tokio::time::timeout(
+                Duration::from_secs(1),
+                socket.send(writer::close_message(reason)),
+            )
+            .await;
+            return;
+        }
+    };
     let id = NEXT_CONNECTION.fetch_add(1, Ordering::Relaxed);
-    let (connection, outbound) = Connection::new(id, QUEUE_FRAMES);
-    let slow = connection.closed_for_slowness();
+    let (connection, mut outbound) = Connection::with_byte_budget(id, QUEUE_FRAMES, QUEUE_BYTES);
+    let Some(mut controls) = outbound.take_controls() else {
+        return;
+    };
     let done = CancellationToken::new();
     let stopping = state.connections.stopping();
     let (sink, mut stream) = socket.split();
     metrics::gauge!("ssgwan_ws_connections").increment(1.0);
 
-    let writer = tokio::spawn(writer::write_loop(sink, outbound, slow, done.clone()));
+    let writer = tokio::spawn(writer::write_loop(
+        sink,
+        outbound,
+        connection.clone(),
+        done.clone(),
+    ));
     state.sockets.add(&user, connection.clone()).await;
     let user_id = user.id;
+    let budget = state.socket_limits.frame_budget();
     let mut session = Session {
         state,
         user,
         connection,
         lang,
+        token_hash,
         rooms: HashMap::new(),
+        budget,
     };
     loop {
         let next = tokio::select! {
             () = done.cancelled() => break,
             () = stopping.cancelled() => break,
+            Some(eviction) = controls.recv() => {
+                session.revoked(eviction).await;
+                continue;
+            }
             next = tokio::time::timeout(IDLE_LIMIT, stream.next()) => next,
         };
         match next {
@@ -124,11 +213,27 @@ async fn run(state: AppState, user: User, lang: Lang, socket: WebSocket) {
             }
             Ok(None | Some(Err(_)) | Some(Ok(Message::Close(_)))) => break,
             Ok(Some(Ok(Message::Text(text)))) => session.handle(text.as_str()).await,
-            Ok(Some(Ok(Message::Binary(_)))) => session.error(&SocketError::UnsupportedFrame, None),
+            Ok(Some(Ok(Message::Binary(_)))) => session.handle_binary(),
             Ok(Some(Ok(Message::Ping(_) | Message::Pong(_)))) => {}
         }
     }
     done.cancel();
+    if session
+        .connection
+        .close_reason()
+        .is_some_and(|reason| reason != ssgwan_realtime::CloseReason::TOO_SLOW)
+    {
+        // The writer sent the close frame: read (and drop) what the client still sends until it
+        // answers the close, so that the connection ends with the closing handshake rather than
+        // a reset, which would make the client's system discard the frames it has not read yet
+        // (among them the one that says why).
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while let Ok(Some(Ok(message))) = tokio::time::timeout_at(deadline, stream.next()).await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    }
     session.state.sockets.remove(user_id, id).await;
     session.leave_all().await;
     let _ = writer.await;

@@ -5,11 +5,11 @@
 use std::{collections::HashMap, sync::Arc};
 
 use ssgwan_domain::attendance::ParticipantSchedule;
-use ssgwan_realtime::{Connection, Media, MemberInfo, RoomId};
+use ssgwan_realtime::{Connection, Eviction, Media, MemberInfo, Revocation, RoomId};
 use ssgwan_store::{ParticipantStatus, User};
 
 use super::{
-    MISSED_LIMIT,
+    JOIN_COST, MISSED_BYTES, MISSED_LIMIT, close,
     error::{SocketError, SocketResult},
     presence::{Change, announce},
 };
@@ -17,6 +17,7 @@ use crate::{
     attendance::Seat,
     error::AppError,
     i18n::Lang,
+    limits::{FrameBudget, SIGNAL_MAX_BYTES, Spend},
     state::AppState,
     wire::{self, ClientFrame, MessageDto, ServerFrame},
 };
@@ -31,7 +32,19 @@ pub(super) struct Session {
     pub(super) user: User,
     pub(super) connection: Connection,
     pub(super) lang: Lang,
+    /// The session the socket was opened with (its token hash): signing it out closes it.
+    pub(super) token_hash: String,
     pub(super) rooms: HashMap<RoomId, JoinedRoom>,
+    /// What this connection may still spend on frames.
+    pub(super) budget: FrameBudget,
+}
+
+/// What a frame costs of the connection's budget.
+fn frame_cost(frame: &Result<ClientFrame, wire::FrameError>) -> u32 {
+    match frame {
+        Ok(ClientFrame::Join { .. }) => JOIN_COST,
+        _ => 1,
+    }
 }
 
 impl Session {
@@ -64,8 +77,66 @@ impl Session {
         }
     }
 
+    /// Spends `cost` of the budget; false when the frame is refused (told with
+    /// `TOO_MANY_FRAMES`, or by closing a connection that keeps flooding).
+    fn spend(&self, cost: u32, room: Option<RoomId>) -> bool {
+        match self.budget.spend(cost) {
+            Spend::Allowed => true,
+            Spend::Refused => {
+                self.error(&SocketError::TooManyFrames, room);
+                false
+            }
+            Spend::Abusive => {
+                tracing::info!(user = self.user.id, "socket closed for flooding");
+                self.connection.close(close::FLOODING);
+                false
+            }
+        }
+    }
+
+    /// The server took this connection's user out of a room (they cancelled, the challenge
+    /// ended or was deleted), or signed its session out (the connection closes with 4401).
+    pub(super) async fn revoked(&mut self, eviction: Eviction) {
+        if !eviction.concerns(self.user.id, &self.token_hash) {
+            return;
+        }
+        if eviction.reason == Revocation::SignedOut {
+            self.connection.close(close::SIGNED_OUT);
+            return;
+        }
+        if !self.rooms.contains_key(&eviction.room) {
+            return;
+        }
+        self.leave(eviction.room).await;
+        self.send(&ServerFrame::Left {
+            room: eviction.room,
+            reason: eviction.reason,
+        });
+    }
+
+    /// A binary frame: refused (the protocol is JSON text), after paying for it.
+    pub(super) fn handle_binary(&self) {
+        if self.spend(1, None) {
+            self.error(&SocketError::UnsupportedFrame, None);
+        }
+    }
+
     pub(super) async fn handle(&mut self, text: &str) {
-        let frame = match wire::parse(text) {
+        let frame = wire::parse(text);
+        let room = match &frame {
+            Ok(
+                ClientFrame::Join { room, .. }
+                | ClientFrame::Leave { room }
+                | ClientFrame::Chat { room, .. }
+                | ClientFrame::Signal { room, .. }
+                | ClientFrame::Media { room, .. },
+            ) => Some(*room),
+            _ => None,
+        };
+        if !self.spend(frame_cost(&frame), room) {
+            return;
+        }
+        let frame = match frame {
             Ok(frame) => frame,
             Err(err) => return self.error(&err.into(), None),
         };
@@ -107,16 +178,10 @@ impl Session {
             schedule: Arc::new(challenge.spec.schedule),
             joined_at: membership.joined_at,
         };
-        let missed = match since {
-            Some(after) => store.messages_after(room, after, MISSED_LIMIT + 1).await?,
-            None => Vec::new(),
+        let (missed, truncated) = match since {
+            Some(after) => missed_since(&**store, room, after).await?,
+            None => (Vec::new(), false),
         };
-        let truncated = missed.len() as i64 > MISSED_LIMIT;
-        let missed: Vec<MessageDto> = missed
-            .into_iter()
-            .skip(usize::from(truncated))
-            .map(MessageDto::from)
-            .collect();
 
         let rejoin = self.rooms.contains_key(&room);
         let joined = self
@@ -129,6 +194,23 @@ impl Session {
                 Media::default(),
             )
             .await?;
+        // The place may have ended between the check above and this connection entering the
+        // room, too early for the eviction to find it here: look once more now that any later
+        // eviction will.
+        let still_active = store
+            .membership(room, self.user.id)
+            .await?
+            .is_some_and(|m| m.status == ParticipantStatus::Active);
+        if !still_active {
+            if !rejoin {
+                let _ = self
+                    .state
+                    .rooms
+                    .leave(room, self.user.id, self.connection.id)
+                    .await;
+            }
+            return Err(SocketError::NotActiveParticipant);
+        }
         if joined.first_tab
             && !rejoin
             && let Some(me) = joined
@@ -224,6 +306,19 @@ impl Session {
         data: &serde_json::value::RawValue,
     ) -> SocketResult {
         self.joined(room)?;
+        let size = data.get().len();
+        if size > SIGNAL_MAX_BYTES {
+            return Err(SocketError::SignalTooLarge);
+        }
+        if to != self.user.id
+            && !self
+                .state
+                .socket_limits
+                .signals
+                .allow(self.user.id, to, size)
+        {
+            return Err(SocketError::SignalRateLimited { user: to });
+        }
         let frame = wire::signal_frame(room, self.user.id, data);
         let delivered = self.state.rooms.send_to_user(room, to, frame).await?;
         if to == self.user.id || !delivered {
@@ -261,4 +356,57 @@ impl Session {
             self.state.attendance.camera_off(room, self.user.id);
         }
     }
+}
+
+/// Messages read from the store at a time while replaying: what one `join` holds in memory
+/// is this page, not the whole history after `since`.
+const MISSED_PAGE: i64 = 50;
+
+/// The newest messages after `since` that fit in [`MISSED_LIMIT`] messages and
+/// [`MISSED_BYTES`] (as the frame holds them), oldest first; and whether older ones after
+/// `since` were left out. Read page by page backwards from the newest.
+async fn missed_since(
+    store: &dyn ssgwan_store::Store,
+    room: RoomId,
+    since: i64,
+) -> SocketResult<(Vec<MessageDto>, bool)> {
+    let limit = usize::try_from(MISSED_LIMIT).unwrap_or(0);
+    let mut kept: Vec<MessageDto> = Vec::new();
+    let mut bytes = 0usize;
+    let mut before: Option<i64> = None;
+    loop {
+        let page = match before {
+            None => store.messages_after(room, since, MISSED_PAGE).await?,
+            Some(before) => {
+                store
+                    .messages_before(room, Some(before), MISSED_PAGE)
+                    .await?
+            }
+        };
+        let full = page.len() as i64 == MISSED_PAGE;
+        let oldest = page.first().map(|m| m.id);
+        for message in page.into_iter().rev() {
+            if message.id <= since {
+                return Ok(finish(kept, false));
+            }
+            let dto = MessageDto::from(message);
+            // As the frame will hold it (and a comma).
+            let size = serde_json::to_string(&dto).map_or(0, |json| json.len()) + 1;
+            if kept.len() == limit || bytes + size > MISSED_BYTES {
+                return Ok(finish(kept, true));
+            }
+            bytes += size;
+            kept.push(dto);
+        }
+        match oldest {
+            Some(oldest) if full && oldest > since + 1 => before = Some(oldest),
+            _ => return Ok(finish(kept, false)),
+        }
+    }
+}
+
+/// Newest-first messages, oldest first.
+fn finish(mut kept: Vec<MessageDto>, truncated: bool) -> (Vec<MessageDto>, bool) {
+    kept.reverse();
+    (kept, truncated)
 }

@@ -1,29 +1,32 @@
 //! The writer half of a connection: drains the bounded queue into the socket, pings the
-//! client every [`PING_EVERY`], and closes the socket with 1013 when the client is too slow to
-//! keep up.
+//! client every [`PING_EVERY`], and closes the socket with the connection's [`CloseReason`]
+//! when it must go: 1013 when the client is too slow to keep up, a 4xxx code when the server
+//! closes it for another reason (docs/protocol.md).
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket};
 use futures::{SinkExt, stream::SplitSink};
+use ssgwan_realtime::{CloseReason, Connection, Outbound};
 use tokio_util::sync::CancellationToken;
 
 use super::PING_EVERY;
 
 pub(super) async fn write_loop(
     mut sink: SplitSink<WebSocket, Message>,
-    mut outbound: tokio::sync::mpsc::Receiver<Arc<str>>,
-    slow: CancellationToken,
+    mut outbound: Outbound,
+    connection: Connection,
     done: CancellationToken,
 ) {
+    let closing = connection.closing();
     let mut ping = tokio::time::interval(PING_EVERY);
     ping.tick().await;
     loop {
         let message = tokio::select! {
             () = done.cancelled() => break,
-            () = slow.cancelled() => {
-                // The client fell behind while we were idle: say why, if it still listens.
-                close_slow(&mut sink).await;
+            () = closing.cancelled() => {
+                // Say why, if the client still listens.
+                send_close(&mut sink, &mut outbound, &connection).await;
                 break;
             }
             frame = outbound.recv() => match frame {
@@ -33,19 +36,30 @@ pub(super) async fn write_loop(
             _ = ping.tick() => Message::Ping(Default::default()),
         };
         // A send blocks when the client stops reading; its queue then overflows and the slow
-        // flag fires, which must win over the blocked send.
-        let sent = tokio::select! {
-            sent = sink.send(message) => sent.is_ok(),
-            () = slow.cancelled() => {
-                metrics::counter!("ssgwan_ws_closed_slow_total").increment(1);
-                false
-            }
-            () = tokio::time::sleep(Duration::from_secs(10)) => {
-                metrics::counter!("ssgwan_ws_closed_slow_total").increment(1);
-                false
+        // flag fires, which must win over the blocked send. Any other close lets the send
+        // finish (within a second) and then flushes the queue.
+        let sent = {
+            let send = sink.send(message);
+            tokio::pin!(send);
+            tokio::select! {
+                sent = &mut send => sent.is_ok(),
+                () = closing.cancelled() => {
+                    connection.close_reason() != Some(CloseReason::TOO_SLOW)
+                        && matches!(
+                            tokio::time::timeout(Duration::from_secs(1), &mut send).await,
+                            Ok(Ok(()))
+                        )
+                }
+                () = tokio::time::sleep(Duration::from_secs(10)) => {
+                    metrics::counter!("ssgwan_ws_closed_slow_total").increment(1);
+                    false
+                }
             }
         };
         if !sent {
+            if closing.is_cancelled() {
+                count_close(&connection);
+            }
             break;
         }
     }
@@ -53,15 +67,50 @@ pub(super) async fn write_loop(
     let _ = tokio::time::timeout(Duration::from_secs(1), sink.close()).await;
 }
 
-async fn close_slow(sink: &mut SplitSink<WebSocket, Message>) {
-    metrics::counter!("ssgwan_ws_closed_slow_total").increment(1);
-    let close = CloseFrame {
-        code: 1013,
-        reason: Utf8Bytes::from_static("too slow: messages were piling up"),
-    };
-    let _ = tokio::time::timeout(
-        Duration::from_secs(1),
-        sink.send(Message::Close(Some(close))),
-    )
+fn count_close(connection: &Connection) {
+    match connection.close_reason() {
+        Some(reason) if reason == CloseReason::TOO_SLOW => {
+            metrics::counter!("ssgwan_ws_closed_slow_total").increment(1);
+        }
+        Some(reason) => {
+            metrics::counter!("ssgwan_ws_closed_total", "code" => reason.code.to_string())
+                .increment(1);
+        }
+        None => {}
+    }
+}
+
+/// Sends the close frame; unless the client is too slow, first what is still queued (at most
+/// the queue's byte budget, within a second): the frames that explain the close (the refusals
+/// before a flood is closed, a `left` frame).
+async fn send_close(
+    sink: &mut SplitSink<WebSocket, Message>,
+    outbound: &mut Outbound,
+    connection: &Connection,
+) {
+    count_close(connection);
+    let reason = connection.close_reason().unwrap_or(CloseReason::TOO_SLOW);
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        if reason != CloseReason::TOO_SLOW {
+            while let Ok(frame) = outbound.try_recv() {
+                if sink
+                    .send(Message::Text(Utf8Bytes::from(&*frame)))
+                    .await
+                    .is_err()
+                {
+                    return;
+                }
+            }
+        }
+        let _ = sink.send(close_message(reason)).await;
+    })
     .await;
+}
+
+/// The close frame for `reason`.
+pub(super) fn close_message(reason: CloseReason) -> Message {
+    Message::Close(Some(CloseFrame {
+        code: reason.code,
+        reason: Utf8Bytes::from_static(reason.reason),
+    }))
 }

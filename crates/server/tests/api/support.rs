@@ -309,6 +309,11 @@ impl TestApp {
 
 /// Opens `/api/ws` on the server at `base` (http://…) as the holder of `token`.
 pub async fn connect_ws(base: &str, token: &str) -> Ws {
+    connect_ws_with(base, token, &[]).await
+}
+
+/// [`connect_ws`] with extra request headers (e.g. `X-Forwarded-For`).
+pub async fn connect_ws_with(base: &str, token: &str, headers: &[(&'static str, String)]) -> Ws {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let url = format!("{}/api/ws", base.replace("http://", "ws://"));
     let mut request = url.into_client_request().expect("request");
@@ -316,6 +321,11 @@ pub async fn connect_ws(base: &str, token: &str) -> Ws {
         "authorization",
         format!("Bearer {token}").parse().expect("header"),
     );
+    for (name, value) in headers {
+        request
+            .headers_mut()
+            .insert(*name, value.parse().expect("header value"));
+    }
     let (stream, _) = tokio_tungstenite::connect_async(request)
         .await
         .expect("websocket connects");
@@ -427,6 +437,21 @@ impl Ws {
         }
         self.send(frame).await;
         self.next_of("joined").await
+    }
+
+    /// Reads (and drops) frames until the server closes the connection, within `within`;
+    /// the close code it gave, or `None` when it closed without one (or did not close).
+    pub async fn close_code(&mut self, within: std::time::Duration) -> Option<u16> {
+        use futures::StreamExt;
+        use tokio_tungstenite::tungstenite::Message;
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            match tokio::time::timeout_at(deadline, self.stream.next()).await {
+                Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| f.code.into()),
+                Ok(Some(Ok(_))) => {}
+                Ok(Some(Err(_)) | None) | Err(_) => return None,
+            }
+        }
     }
 
     /// Sends ping and expects pong: the connection is alive and in order.

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use crate::support::{TestApp, Ws, assert_error, spawn_app};
 
 /// A challenge with `members` participants (the first is the creator); returns room and tokens.
-async fn room_with(app: &TestApp, members: &[&str]) -> (i64, Vec<String>) {
+pub(crate) async fn room_with(app: &TestApp, members: &[&str]) -> (i64, Vec<String>) {
     let mut tokens = Vec::new();
     for name in members {
         tokens.push(app.login(name).await);
@@ -433,24 +433,52 @@ async fn a_dropped_connection_leaves_the_room() {
 
 #[tokio::test]
 async fn a_client_that_stops_reading_is_closed_and_leaves() {
-    let app = spawn_app().await;
-    let (room, tokens) = room_with(&app, &["sender", "sleepy"]).await;
-    let mut sender = app.ws(&tokens[0]).await;
-    sender.join(room, None).await;
-    let mut sleepy: Ws = app.ws(&tokens[1]).await;
-    sleepy.join(room, None).await;
-    sender.next_of("presence").await;
-    let sleepy_id = app.get("/api/me", Some(&tokens[1])).await.1["id"]
+    // No frame budget: the reader asks for far more than it reads, as fast as it can.
+    let app = crate::support::spawn_app_with(&["--dev-login", "--ws-frames-per-second", "0"]).await;
+    let (room, tokens) = room_with(&app, &["watcher", "sleepy"]).await;
+    let url = format!("sqlite://{}", app._dir.path().join("ssgwan.db").display());
+    let store = ssgwan_store::SqlStore::connect(&url, 2)
+        .await
+        .expect("store");
+    use ssgwan_domain::Clock;
+    use ssgwan_store::ChatStore;
+    let watcher_id = app.get("/api/me", Some(&tokens[0])).await.1["id"]
         .as_i64()
         .expect("id");
-    // 60 KB signals until the server gives up on the reader that never reads.
-    let blob = "x".repeat(60 * 1024);
-    let frame =
-        json!({ "type": "signal", "room": room, "to": sleepy_id, "data": blob }).to_string();
+    // A long history, so that every `join {since: 0}` answers a `joined` of about 64 KiB.
+    let body = "x".repeat(1_000);
+    for i in 0..100 {
+        store
+            .post_message(
+                room,
+                watcher_id,
+                &format!("long-{i}"),
+                &body,
+                app.clock.now(),
+            )
+            .await
+            .expect("stored");
+    }
+    let mut watcher = app.ws(&tokens[0]).await;
+    watcher.join(room, None).await;
+    let mut sleepy: Ws = app.ws(&tokens[1]).await;
+    sleepy.join(room, None).await;
+    watcher.next_of("presence").await;
+    // Joins whose answers it never reads, until the server gives up on it.
+    let join = json!({ "type": "join", "room": room, "since": 0 }).to_string();
     let mut closed = false;
     for _ in 0..2_000 {
-        sender.send_text(frame.clone()).await;
-        if let Some(f) = sender.try_next(Duration::from_millis(1)).await
+        use futures::SinkExt;
+        let sent = sleepy
+            .stream
+            .send(tokio_tungstenite::tungstenite::Message::Text(
+                join.clone().into(),
+            ))
+            .await;
+        if sent.is_err() {
+            break;
+        }
+        if let Some(f) = watcher.try_next(Duration::from_millis(1)).await
             && f["type"] == "presence"
             && f["event"] == "leave"
         {
@@ -459,10 +487,10 @@ async fn a_client_that_stops_reading_is_closed_and_leaves() {
         }
     }
     if !closed {
-        closed = sender.next_of("presence").await["event"] == "leave";
+        closed = watcher.next_of("presence").await["event"] == "leave";
     }
     assert!(closed, "the slow client was closed and left the room");
-    sender.assert_alive().await;
+    watcher.assert_alive().await;
     let metrics = app
         .client
         .get(app.url("/metrics"))

@@ -39,6 +39,7 @@ on_every_database!(
     a_redis_outage_degrades_live_features_and_heals_by_itself,
     on_camera_on_two_nodes_counts_once,
     the_chat_limit_is_one_limit_across_nodes,
+    cancel_logout_and_deletion_on_one_node_reach_sockets_on_the_other_within_a_second,
 );
 
 /// Node flags for a shared Redis, with a short node TTL so a dead node is noticed quickly.
@@ -579,5 +580,93 @@ async fn the_chat_limit_is_one_limit_across_nodes(db: Db) {
         "one limit of 6 per 10 s for the user across both nodes"
     );
     drop((tab_a, tab_b, a, b));
+    database.drop_now().await;
+}
+
+/// The next `left` frame within a second.
+async fn left_within_a_second(ws: &mut support::Ws) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(1);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let frame = ws
+            .try_next(left)
+            .await
+            .expect("a left frame within a second");
+        if frame["type"] == "left" {
+            return frame;
+        }
+    }
+}
+
+async fn cancel_logout_and_deletion_on_one_node_reach_sockets_on_the_other_within_a_second(db: Db) {
+    let Some((database, _redis, a, b)) = two_nodes(db).await else {
+        return;
+    };
+    let api = Api::default();
+    let (room, host, guest) = room_on_two_nodes(&api, &a, &b).await;
+    let mut host_on_a = support::connect_ws(&a.base, &host.0).await;
+    host_on_a.join(room, None).await;
+    let mut guest_on_b = support::connect_ws(&b.base, &guest.0).await;
+    guest_on_b.join(room, None).await;
+    assert_eq!(host_on_a.next_of("presence").await["event"], "join");
+
+    // The guest cancels through node A; their socket on B is out within a second.
+    let (status, body) = api
+        .send(
+            reqwest::Method::DELETE,
+            a.url(&format!("/api/challenges/{room}/participants/me")),
+            Some(&guest.0),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let left = left_within_a_second(&mut guest_on_b).await;
+    assert_eq!(
+        (left["room"].as_i64(), left["reason"].as_str()),
+        (Some(room), Some("cancelled"))
+    );
+    assert_eq!(host_on_a.next_of("presence").await["event"], "leave");
+    guest_on_b
+        .send(json!({"type": "chat", "room": room, "body": "늦었나요", "clientId": "g1"}))
+        .await;
+    assert_eq!(guest_on_b.next_of("error").await["code"], "NOT_IN_ROOM");
+
+    // A second challenge, which the host deletes through A while the guest is in it on B.
+    let second = api.create_challenge(&a, &host.0, 10).await;
+    let (status, body) = api
+        .post(
+            &b,
+            &format!("/api/challenges/{second}/participants"),
+            Some(&guest.0),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    guest_on_b.join(second, None).await;
+    let (status, body) = api
+        .send(
+            reqwest::Method::DELETE,
+            a.url(&format!("/api/challenges/{second}")),
+            Some(&host.0),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let left = left_within_a_second(&mut guest_on_b).await;
+    assert_eq!(
+        (left["room"].as_i64(), left["reason"].as_str()),
+        (Some(second), Some("deleted"))
+    );
+
+    // Signing the guest's session out through A closes its socket on B with 4401.
+    let (status, _) = api
+        .post(&a, "/api/auth/logout", Some(&guest.0), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        guest_on_b.close_code(Duration::from_secs(1)).await,
+        Some(4401)
+    );
+    host_on_a.assert_alive().await;
     database.drop_now().await;
 }

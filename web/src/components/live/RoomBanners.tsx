@@ -25,3 +25,16 @@ export function ReconnectingBanner({ onReconnect }: { onReconnect: () => void })
     </div>
   );
 }
+
+/** The server refused this tab's socket: too many open for the user or from the network. */
+export function TooManySocketsBanner({ onRetry }: { onRetry: () => void }) {
+  const { t } = useTranslation();
+  return (
+    <div className="room__banner room__banner--paused" role="alert" data-testid="too-many-sockets">
+      <span>{t('live.tooManySocketsNote')}</span>
+      <button type="button" className="btn btn--ghost btn--small" onClick={onRetry}>
+        {t('live.retryNow')}
+      </button>
+    </div>
+  );
+}

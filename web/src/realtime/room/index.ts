@@ -13,7 +13,7 @@
 import { fetchMessages } from '../../api/chat';
 import { errorCodes } from '../../api/errorCodes';
 import { PeerMesh } from '../mesh';
-import type { ChatMessage, Member, ServerFrame } from '../protocol';
+import type { ChatMessage, LeftReason, Member, ServerFrame } from '../protocol';
 import { realtime, type ConnectionState } from '../socket';
 import {
   CHAT_REFUSALS,
@@ -141,7 +141,7 @@ export class LiveRoom {
     this.media.stop();
     this.store.reset((snap) => ({
       ...snap,
-      status: snap.status === 'forbidden' ? 'forbidden' : 'waiting',
+      status: snap.status === 'forbidden' || snap.status === 'left' ? snap.status : 'waiting',
       unavailable: null,
       peers: [],
       history: { ...snap.history, loading: false },
@@ -166,7 +166,7 @@ export class LiveRoom {
   }
 
   private join() {
-    if (!this.store.active || this.snap.status === 'forbidden') return;
+    if (!this.store.active || this.snap.status === 'forbidden' || this.snap.status === 'left') return;
     realtime.send(this.lastId === null ? { type: 'join', room: this.roomId } : { type: 'join', room: this.roomId, since: this.lastId });
   }
 
@@ -202,6 +202,9 @@ export class LiveRoom {
         break;
       case 'error':
         this.onError(frame.code, frame.room);
+        break;
+      case 'left':
+        this.onLeft(frame.reason);
         break;
       default:
         break;
@@ -291,6 +294,14 @@ export class LiveRoom {
         accruing: previous !== null && previous.date === frame.date && frame.seconds > previous.seconds,
       },
     });
+  }
+
+  /** The server took this tab out of the room (cancelled, ended, deleted): stop for good. */
+  private onLeft(reason: LeftReason) {
+    this.joined = false;
+    this.mesh?.close();
+    this.media.stop();
+    this.update({ status: 'left', leftReason: reason, local: { ...this.snap.local, stream: null, camera: 'off', cameraOn: false } });
   }
 
   private onError(code: string, room: number | undefined) {

@@ -3,11 +3,11 @@
  * with useSyncExternalStore. While the room is stopped the store ignores updates, so async work
  * that finishes after leaving (a history page, the camera) changes nothing.
  */
-import type { ChatMessage, Member } from '../protocol';
+import type { ChatMessage, LeftReason, Member } from '../protocol';
 import type { RemotePeer } from '../mesh';
 import type { ConnectionState } from '../socket';
 
-export type RoomStatus = 'waiting' | 'joined' | 'forbidden';
+export type RoomStatus = 'waiting' | 'joined' | 'forbidden' | 'left';
 
 /** `unavailable`: this device has no camera (or it stopped); `denied`: the browser or the user refused it. */
 export type CameraState = 'starting' | 'on' | 'off' | 'denied' | 'unavailable';
@@ -61,6 +61,8 @@ export interface RoomSnapshot {
   /** The server's live features are paused (`SERVICE_UNAVAILABLE`): when the room tries again. */
   unavailable: { retryAt: number } | null;
   status: RoomStatus;
+  /** Why the server took this tab out of the room, once it did (`status: 'left'`). */
+  leftReason: LeftReason | null;
   members: Member[];
   peers: RemotePeer[];
   messages: ChatMessage[];
@@ -81,6 +83,7 @@ export function initialSnapshot(connection: ConnectionState): RoomSnapshot {
     announcement: null,
     unavailable: null,
     status: 'waiting',
+    leftReason: null,
     members: [],
     peers: [],
     messages: [],

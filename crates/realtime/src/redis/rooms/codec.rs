@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use super::PresenceEvent;
-use crate::{Media, Member, MemberInfo, RealtimeError, RealtimeResult, RoomId, UserId};
+use crate::{Eviction, Media, Member, MemberInfo, RealtimeError, RealtimeResult, RoomId, UserId};
 
 /// A tab's value in a room's presence hash.
 pub(super) fn encode_tab(info: &MemberInfo, media: Media) -> String {
@@ -89,12 +89,14 @@ pub(super) fn events_of(flat: &[String]) -> Vec<PresenceEvent> {
 }
 
 /// Who a pub/sub message is for: `*` (everyone), `-<user>` (everyone but that user) or
-/// `=<user>` (that user only).
+/// `=<user>` (that user only); or `!` for a control message, whose body is an [`Eviction`] as
+/// JSON rather than a frame for clients.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Target {
     All,
     AllBut(UserId),
     User(UserId),
+    Control,
 }
 
 impl Target {
@@ -103,12 +105,16 @@ impl Target {
             Target::All => "*".into(),
             Target::AllBut(user) => format!("-{user}"),
             Target::User(user) => format!("={user}"),
+            Target::Control => "!".into(),
         }
     }
 
     fn decode(text: &str) -> Option<Target> {
         if text == "*" {
             return Some(Target::All);
+        }
+        if text == "!" {
+            return Some(Target::Control);
         }
         let (kind, user) = text.split_at_checked(1)?;
         let user = user.parse().ok()?;
@@ -133,9 +139,34 @@ pub(super) fn decode_message(payload: &[u8]) -> Option<(&str, Target, &str)> {
     Some((origin, Target::decode(target)?, frame))
 }
 
+/// The pub/sub message that carries `eviction` from `origin`.
+pub(super) fn encode_eviction(origin: &str, eviction: &Eviction) -> String {
+    let json = serde_json::to_string(eviction).unwrap_or_else(|_| "{}".into());
+    encode_message(origin, Target::Control, &json)
+}
+
+/// The eviction a control message carries; `None` when it is not one.
+pub(super) fn decode_eviction(body: &str) -> Option<Eviction> {
+    serde_json::from_str(body).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn evictions_round_trip_as_control_messages() {
+        let eviction = Eviction {
+            room: -4,
+            user: Some(4),
+            session: Some("ab\ncd".into()),
+            reason: crate::Revocation::SignedOut,
+        };
+        let message = encode_eviction("node", &eviction);
+        let (origin, target, body) = decode_message(message.as_bytes()).expect("ours");
+        assert_eq!((origin, target), ("node", Target::Control));
+        assert_eq!(decode_eviction(body), Some(eviction));
+    }
 
     #[test]
     fn presence_entries_round_trip() {

@@ -16,8 +16,10 @@
 //! - **Fan-out.** One pub/sub channel per room, `…:room:<room>`; a node subscribes while it has
 //!   connections in the room (before its presence is visible, so it misses nothing addressed to
 //!   them). A message is `<origin node>\n<target>\n<frame>`, the target being `*` (everyone),
-//!   `-<user>` (everyone but that user) or `=<user>` (that user only). The origin delivers to its
-//!   own connections directly and the others ignore their own messages.
+//!   `-<user>` (everyone but that user) or `=<user>` (that user only), or `!` for a control
+//!   message whose body is an [`Eviction`](crate::Eviction) as JSON (take users out of the room,
+//!   or close a session's sockets in a user's personal channel). The origin delivers to its own
+//!   connections directly and the others ignore their own messages.
 //!
 //! **Redis outages.** Operations fail with [`RealtimeError::Unavailable`] within the client's
 //! timeout. The pub/sub connection reconnects by itself and subscribes again; the heartbeat
@@ -45,13 +47,13 @@ use tokio::sync::{Notify, RwLock, mpsc};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 use self::{
-    codec::{Target, encode_message, encode_tab, members_of, parse_media},
+    codec::{Target, encode_eviction, encode_message, encode_tab, members_of, parse_media},
     subscriber::{SubscriberCommand, Subscriptions},
 };
 use super::RedisClient;
 use crate::{
-    Connection, ConnectionId, Joined, LocalRooms, Media, Member, MemberInfo, RealtimeError,
-    RealtimeResult, RoomId, Rooms, UserId,
+    Connection, ConnectionId, Eviction, Joined, LocalRooms, Media, Member, MemberInfo,
+    RealtimeError, RealtimeResult, RoomId, Rooms, UserId,
 };
 pub use liveness::{PresenceEvent, PresenceEvents};
 
@@ -437,6 +439,21 @@ impl Rooms for RedisRooms {
             )
             .await?;
         Ok(here || there == 1)
+    }
+
+    async fn evict(&self, eviction: Eviction) -> RealtimeResult<()> {
+        let inner = &self.inner;
+        inner.local.evict_here(&eviction);
+        let message = encode_eviction(&inner.node, &eviction);
+        inner
+            .redis
+            .query::<i64>(
+                ::redis::cmd("PUBLISH")
+                    .arg(inner.channel(eviction.room))
+                    .arg(message),
+            )
+            .await?;
+        Ok(())
     }
 
     async fn is_member(&self, room: RoomId, user: UserId) -> RealtimeResult<bool> {

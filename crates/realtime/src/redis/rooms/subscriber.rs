@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::{
     Inner,
-    codec::{Target, decode_message},
+    codec::{Target, decode_eviction, decode_message},
 };
 use crate::{RealtimeError, RealtimeResult, RoomId, redis::within};
 
@@ -101,6 +101,12 @@ impl Inner {
         if origin == self.node {
             return;
         }
+        if target == Target::Control {
+            if let Some(eviction) = decode_eviction(frame).filter(|e| e.room == room) {
+                self.local.evict_here(&eviction);
+            }
+            return;
+        }
         let frame: Arc<str> = Arc::from(frame);
         match target {
             Target::All => self.local.deliver(room, &frame, None),
@@ -108,6 +114,7 @@ impl Inner {
             Target::User(user) => {
                 self.local.deliver_to(room, user, &frame);
             }
+            Target::Control => {}
         }
     }
 
