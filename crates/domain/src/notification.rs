@@ -181,6 +181,26 @@ impl Settings {
             parse_time_of_day(value)
                 .ok_or(Invalid::new(field, Reason::Format { expected: "HH:MM" }))
         };
+        // A timezone given is checked even without quiet hours (it is kept for them).
+        let timezone = match timezone {
+            Some(name) if name.len() <= 64 => TimeZone::get(name).map_err(|_| {
+                Invalid::new(
+                    "timezone",
+                    Reason::Format {
+                        expected: "an IANA timezone name",
+                    },
+                )
+            })?,
+            Some(_) => {
+                return Err(Invalid::new(
+                    "timezone",
+                    Reason::Format {
+                        expected: "an IANA timezone name",
+                    },
+                ));
+            }
+            None => default_timezone.clone(),
+        };
         let quiet = match (quiet_start, quiet_end) {
             (None, None) => None,
             (Some(start), Some(end)) => {
@@ -194,17 +214,6 @@ impl Settings {
                         },
                     ));
                 }
-                let timezone = match timezone {
-                    Some(name) => TimeZone::get(name).map_err(|_| {
-                        Invalid::new(
-                            "timezone",
-                            Reason::Format {
-                                expected: "an IANA timezone name",
-                            },
-                        )
-                    })?,
-                    None => default_timezone.clone(),
-                };
                 Some(QuietHours {
                     start,
                     end,

@@ -227,7 +227,7 @@ pub async fn put_settings(
         minutes_before: settings.minutes_before,
         quiet_start: quiet.as_ref().map(|q| q.0.clone()),
         quiet_end: quiet.as_ref().map(|q| q.1.clone()),
-        timezone: quiet.and(request.timezone.clone()),
+        timezone: request.timezone.clone(),
     };
     state
         .store

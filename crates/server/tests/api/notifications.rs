@@ -254,6 +254,10 @@ async fn settings_choose_the_kinds_and_the_reminder_lead_and_bad_ones_are_refuse
         (json!({ "quietStart": "25:00" }), "quietStart"),
         (json!({ "quietEnd": null }), "quietEnd"),
         (json!({ "timezone": "Nowhere/City" }), "timezone"),
+        (
+            json!({ "timezone": "Nowhere/City", "quietStart": null, "quietEnd": null }),
+            "timezone",
+        ),
     ] {
         let mut body = wanted.clone();
         for (k, v) in change.as_object().expect("object") {
