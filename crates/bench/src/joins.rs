@@ -192,7 +192,13 @@ pub(crate) async fn race_store(
     for i in 0..101 {
         ids.push(
             store
-                .create_challenge(host_id, &spec(i)?, today, now)
+                .create_challenge(
+                    host_id,
+                    &spec(i)?,
+                    today,
+                    now,
+                    ssgwan_store::CreationLimit::NONE,
+                )
                 .await?,
         );
     }

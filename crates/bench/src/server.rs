@@ -58,6 +58,8 @@ pub async fn start_server_in(
             "0",
             "--ws-frames-per-second",
             "0",
+            "--challenge-daily-limit",
+            "0",
             "--web-dir",
             "/nonexistent",
             "--addr",

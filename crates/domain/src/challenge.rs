@@ -153,7 +153,7 @@ impl ChallengeDraft {
         };
         let thumbnail = match self.thumbnail.clone().flatten() {
             None => None,
-            Some(t) => Some(validation::image_ref("thumbnail", &t)?),
+            Some(t) => Some(crate::upload::uploaded_image("thumbnail", &t)?),
         };
         let capacity = validation::range(
             "capacity",

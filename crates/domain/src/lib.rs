@@ -2,6 +2,7 @@
 //! data. Nothing here performs I/O or reads the system clock; callers pass `now` (see [`clock`]).
 
 pub mod attendance;
+pub mod award;
 pub mod challenge;
 pub mod chat;
 pub mod clock;
@@ -14,6 +15,7 @@ pub mod participation;
 pub mod schedule;
 pub mod stats;
 pub mod tag;
+pub mod upload;
 pub mod user;
 pub mod validation;
 

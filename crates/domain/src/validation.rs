@@ -141,21 +141,3 @@ pub fn range(field: &'static str, value: i64, min: i64, max: i64) -> Result<i64,
     }
     Ok(value)
 }
-
-/// An image reference: an uploaded file's path on this server or an http(s) URL. Anything
-/// else (`javascript:`, `data:`, markup) could run script in a viewer's browser.
-pub fn image_ref(field: &'static str, value: &str) -> Result<String, Invalid> {
-    let ok = value.chars().count() <= 1_000
-        && (value.starts_with("/api/files/")
-            || value.starts_with("https://")
-            || value.starts_with("http://"))
-        && !value.chars().any(|c| {
-            c.is_whitespace() || c.is_control() || matches!(c, '"' | '\'' | '<' | '>' | '\\')
-        });
-    ok.then(|| value.to_owned()).ok_or(Invalid::new(
-        field,
-        Reason::Format {
-            expected: "an uploaded file path or an http(s) URL",
-        },
-    ))
-}

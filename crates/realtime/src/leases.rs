@@ -25,6 +25,23 @@ pub fn camera_lease(room: RoomId, user: UserId) -> String {
     format!("camera:{room}:{user}")
 }
 
+/// The lease on counting `user`'s attendance at all: held by the one room (on one node) where
+/// their on-camera time counts, so time in a second room at the same time counts nowhere.
+/// Its holder is [`attendance_owner`].
+pub fn attendance_lease(user: UserId) -> String {
+    format!("attendance:{user}")
+}
+
+/// The holder of an [`attendance_lease`]: `room` on `node`.
+pub fn attendance_owner(node: &str, room: RoomId) -> String {
+    format!("{node}/{room}")
+}
+
+/// The room of an [`attendance_owner`] (`None` when it is not one).
+pub fn attendance_owner_room(owner: &str) -> Option<RoomId> {
+    owner.rsplit_once('/')?.1.parse().ok()
+}
+
 /// Named leases with one holder at a time.
 #[async_trait]
 pub trait Leases: Send + Sync + 'static {

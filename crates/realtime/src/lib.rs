@@ -34,7 +34,9 @@ pub use self::redis::{
     RedisRateLimiter, RedisRooms, RedisRoomsOptions,
 };
 pub use boards::{LocalBoards, Ranked, RankingBoards};
-pub use leases::{Leases, LocalLeases, camera_lease};
+pub use leases::{
+    Leases, LocalLeases, attendance_lease, attendance_owner, attendance_owner_room, camera_lease,
+};
 pub use limits::{LocalRateLimiter, RateDecision, RateLimiter};
 pub use local::LocalRooms;
 

@@ -12,12 +12,22 @@
 //! two nodes is counted by exactly one of them. If the lease cannot be renewed (Redis is down),
 //! the holder keeps counting until its lease would have expired and then stops; at a hand-over
 //! at most one lease period goes uncounted and nothing is ever counted twice.
+//!
+//! A user's time counts in one room at a time: besides the camera lease, the room that counts
+//! holds the user's attendance lease ([`ssgwan_realtime::attendance_lease`], in Redis with
+//! several nodes, in process on one). The room where they went on camera first takes it and
+//! keeps it while it counts; another room on camera at the same time counts nothing and its
+//! tabs get an `attendanceElsewhere` frame, until the first room's camera goes off and the
+//! lease is released (or lapses), when the next tick of the other room takes it over.
 
 use std::{collections::BTreeMap, collections::HashMap, sync::Arc, time::Duration};
 
 use jiff::{SignedDuration, Timestamp, civil::Date};
 use ssgwan_domain::{Clock, Schedule, attendance::ParticipantSchedule};
-use ssgwan_realtime::{Leases, RoomId, Rooms, UserId, camera_lease};
+use ssgwan_realtime::{
+    Leases, LocalLeases, RoomId, Rooms, UserId, attendance_lease, attendance_owner,
+    attendance_owner_room, camera_lease,
+};
 use ssgwan_store::AttendanceStore;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tokio_util::sync::CancellationToken;
@@ -73,10 +83,14 @@ impl Attendance {
         persist_every: SignedDuration,
     ) -> Attendance {
         let (commands, receiver) = mpsc::unbounded_channel();
+        let attendance_leases = leases
+            .clone()
+            .unwrap_or_else(|| Arc::new(LocalLeases::new()));
         let actor = Actor {
             store,
             rooms,
             leases,
+            attendance_leases,
             clock,
             events,
             persist_every,
@@ -120,12 +134,33 @@ struct Accrual {
     last_write: Timestamp,
     /// Until when this node holds the user's camera lease (real time), when it does.
     lease_until: Option<std::time::Instant>,
+    /// Until when this room holds the user's attendance lease (real time), when it does.
+    counting_until: Option<std::time::Instant>,
+    /// The user was told that another room counts (once per spell of not counting here).
+    told_elsewhere: bool,
+}
+
+impl Accrual {
+    fn new(seat: Seat, now: Timestamp) -> Self {
+        Accrual {
+            seat,
+            counted_until: now,
+            pending: BTreeMap::new(),
+            written: HashMap::new(),
+            last_write: now,
+            lease_until: None,
+            counting_until: None,
+            told_elsewhere: false,
+        }
+    }
 }
 
 struct Actor {
     store: Arc<dyn AttendanceStore>,
     rooms: Arc<dyn Rooms>,
     leases: Option<Arc<dyn Leases>>,
+    /// The users' attendance leases: the shared leases on several nodes, in process on one.
+    attendance_leases: Arc<dyn Leases>,
     clock: Arc<dyn Clock>,
     events: broadcast::Sender<DomainEvent>,
     persist_every: SignedDuration,
@@ -146,11 +181,13 @@ impl Actor {
                 () = stop.cancelled() => break,
                 command = commands.recv() => match command {
                     Some(Command::CameraOn { room, user, seat }) => {
-                        let now = self.clock.now();
-                        self.accruals.entry((room, user)).or_insert_with(|| Accrual {
-                            seat, counted_until: now, pending: BTreeMap::new(), written: HashMap::new(), last_write: now,
-                            lease_until: None,
-                        });
+                        if !self.accruals.contains_key(&(room, user)) {
+                            // Claimed at once, so that of two rooms the one on camera first
+                            // counts, however the ticks fall.
+                            let mut accrual = Accrual::new(seat, self.clock.now());
+                            self.may_count(room, user, &mut accrual).await;
+                            self.accruals.insert((room, user), accrual);
+                        }
                     }
                     Some(Command::CameraOff { room, user }) => {
                         if let Some(mut accrual) = self.accruals.remove(&(room, user)) {
@@ -187,9 +224,86 @@ impl Actor {
         }
     }
 
-    /// Whether this node may count the user's time now: always on a single node; with several,
-    /// while it holds the camera lease (claimed or renewed here when due).
+    /// Whether this room on this node may count the user's time now: while it holds the
+    /// user's attendance lease, and (with several nodes) the camera lease of the room, each
+    /// claimed or renewed here when due. Tells the user once when another room counts.
     async fn may_count(&self, room: RoomId, user: UserId, accrual: &mut Accrual) -> bool {
+        if !self.holds_camera(room, user, accrual).await {
+            return false;
+        }
+        let now = std::time::Instant::now();
+        let owner = attendance_owner(self.rooms.node_id(), room);
+        let lease = attendance_lease(user);
+        let was_counting = accrual.counting_until.is_some_and(|until| until > now);
+        if accrual
+            .counting_until
+            .is_none_or(|until| until.saturating_duration_since(now) < LEASE_RENEW_BELOW)
+        {
+            match self
+                .attendance_leases
+                .claim(&lease, &owner, LEASE_TTL)
+                .await
+            {
+                Ok(true) => accrual.counting_until = Some(now + LEASE_TTL),
+                Ok(false) => accrual.counting_until = None,
+                Err(err) => {
+                    tracing::warn!(error = %err, room, user, "attendance lease not renewed");
+                }
+            }
+        }
+        let counting = accrual.counting_until.is_some_and(|until| until > now);
+        if counting && !was_counting {
+            // Taken over from another room: this room counts from now, not from when it went
+            // on camera.
+            accrual.counted_until = accrual.counted_until.max(self.clock.now());
+        }
+        if counting && accrual.told_elsewhere {
+            // Counting here again: the user hears it from this room's current total.
+            self.send_current(room, user, accrual).await;
+        }
+        if counting {
+            accrual.told_elsewhere = false;
+        } else if !accrual.told_elsewhere {
+            accrual.told_elsewhere = true;
+            let counting_room = match self.attendance_leases.holder(&lease).await {
+                Ok(holder) => holder.as_deref().and_then(attendance_owner_room),
+                Err(_) => None,
+            };
+            metrics::counter!("ssgwan_attendance_elsewhere_total").increment(1);
+            let frame = ServerFrame::AttendanceElsewhere {
+                room,
+                counting_room,
+            };
+            let _ = self.rooms.send_to_user(room, user, frame.encode()).await;
+        }
+        counting
+    }
+
+    /// Sends the user an `attendance` frame with the room's total for today's session (or
+    /// today's date when no session runs now) as the database has it.
+    async fn send_current(&self, room: RoomId, user: UserId, accrual: &Accrual) {
+        let now = self.clock.now();
+        let participant = ParticipantSchedule::new(&accrual.seat.schedule, accrual.seat.joined_at);
+        let date = participant
+            .session_at(now)
+            .unwrap_or_else(|| accrual.seat.schedule.local_date(now));
+        match self.store.attendance_day(room, user, date).await {
+            Ok(day) => {
+                let frame = ServerFrame::Attendance {
+                    room,
+                    date: date.to_string(),
+                    seconds: day.seconds,
+                    achieved: day.achieved,
+                    required_seconds: accrual.seat.required_seconds,
+                };
+                let _ = self.rooms.send_to_user(room, user, frame.encode()).await;
+            }
+            Err(err) => tracing::warn!(error = %err, room, user, "reading attendance failed"),
+        }
+    }
+
+    /// Whether this node holds the camera lease of (room, user): always on a single node.
+    async fn holds_camera(&self, room: RoomId, user: UserId, accrual: &mut Accrual) -> bool {
         let Some(leases) = &self.leases else {
             return true;
         };
@@ -212,19 +326,30 @@ impl Actor {
         accrual.lease_until.is_some_and(|until| until > now)
     }
 
-    /// On several nodes, time since the last tick counts only if this node held the lease.
+    /// Time since the last tick counts only if this room held the user's attendance lease and
+    /// (on several nodes) this node the camera lease.
     fn skip_unless_holding(&self, accrual: &mut Accrual) {
-        if self.leases.is_some()
-            && accrual
-                .lease_until
-                .is_none_or(|until| until <= std::time::Instant::now())
+        let now = std::time::Instant::now();
+        let lapsed = |until: Option<std::time::Instant>| until.is_none_or(|until| until <= now);
+        if lapsed(accrual.counting_until) || (self.leases.is_some() && lapsed(accrual.lease_until))
         {
             accrual.counted_until = accrual.counted_until.max(self.clock.now());
         }
     }
 
-    /// Gives the camera lease back, so another node's tab can count at once.
+    /// Gives the leases back, so another room (or another node's tab) can count at once.
     async fn release(&self, room: RoomId, user: UserId, accrual: &Accrual) {
+        if accrual.counting_until.is_some()
+            && let Err(err) = self
+                .attendance_leases
+                .release(
+                    &attendance_lease(user),
+                    &attendance_owner(self.rooms.node_id(), room),
+                )
+                .await
+        {
+            tracing::warn!(error = %err, room, user, "attendance lease not released");
+        }
         if let Some(leases) = &self.leases
             && accrual.lease_until.is_some()
             && let Err(err) = leases

@@ -177,6 +177,27 @@ pub struct ServeArgs {
     /// When set, `GET /metrics` needs `Authorization: Bearer <token>` (401 otherwise).
     #[arg(long, env = "SSGWAN_METRICS_TOKEN", hide_env_values = true)]
     pub metrics_token: Option<SecretString>,
+    /// Uploads one user may make per day in the server's timezone (0: no limit).
+    #[arg(long, env = "SSGWAN_UPLOAD_DAILY_FILES", default_value_t = 50)]
+    pub upload_daily_files: u32,
+    /// Stored bytes one user may upload per day in the server's timezone, after re-encoding
+    /// (0: no limit; default 100 MiB).
+    #[arg(long, env = "SSGWAN_UPLOAD_DAILY_BYTES", default_value_t = 100 * 1024 * 1024)]
+    pub upload_daily_bytes: u64,
+    /// How often one node sweeps the file store for files no row refers to, in seconds.
+    #[arg(long, env = "SSGWAN_FILE_SWEEP_INTERVAL_SECS", default_value_t = 3600)]
+    pub file_sweep_interval_secs: u64,
+    /// How old an unreferenced file must be before the sweep deletes it, in seconds (a fresh
+    /// upload about to become a picture is kept).
+    #[arg(long, env = "SSGWAN_FILE_SWEEP_GRACE_SECS", default_value_t = 86_400)]
+    pub file_sweep_grace_secs: u64,
+    /// How long before its start a challenge's schedule must be set for it to earn points, in
+    /// minutes (a challenge created, or moved, to start sooner earns none; 0 turns the rule off).
+    #[arg(long, env = "SSGWAN_POINTS_MIN_LEAD_MINUTES", default_value_t = 60)]
+    pub points_min_lead_minutes: u32,
+    /// Challenges one user may create per day in the server's timezone (0: no limit).
+    #[arg(long, env = "SSGWAN_CHALLENGE_DAILY_LIMIT", default_value_t = 5)]
+    pub challenge_daily_limit: u32,
     #[command(flatten)]
     pub notifications: NotificationArgs,
     #[command(flatten)]
@@ -439,6 +460,14 @@ impl ServeArgs {
                 "--header-timeout-secs and --idle-timeout-secs must be positive".into(),
             ));
         }
+        if self.file_sweep_interval_secs == 0 {
+            return Err(ConfigError(
+                "--file-sweep-interval-secs must be positive".into(),
+            ));
+        }
+        if i64::try_from(self.upload_daily_bytes).is_err() {
+            return Err(ConfigError("--upload-daily-bytes is too large".into()));
+        }
         if self.max_connections == 0 {
             return Err(ConfigError("--max-connections must be at least 1".into()));
         }
@@ -492,6 +521,22 @@ pub struct IceConfig {
 }
 
 impl ServeArgs {
+    /// Which challenges earn points.
+    pub fn award_rules(&self) -> ssgwan_domain::award::AwardRules {
+        ssgwan_domain::award::AwardRules {
+            min_lead_time: jiff::SignedDuration::from_mins(i64::from(self.points_min_lead_minutes)),
+            ..ssgwan_domain::award::AwardRules::DEFAULT
+        }
+    }
+
+    /// The daily upload quota per user.
+    pub fn upload_quota(&self) -> ssgwan_domain::upload::UploadQuota {
+        ssgwan_domain::upload::UploadQuota {
+            files: i64::from(self.upload_daily_files),
+            bytes: i64::try_from(self.upload_daily_bytes).unwrap_or(i64::MAX),
+        }
+    }
+
     pub fn ice_config(&self) -> IceConfig {
         IceConfig {
             stun_urls: self.stun_urls.clone(),

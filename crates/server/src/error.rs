@@ -52,6 +52,9 @@ pub enum AppError {
     UnsupportedUpload,
     #[error("payload too large")]
     PayloadTooLarge,
+    /// An image reference (`field`) that names no upload of the caller's.
+    #[error("{field} is not one of your uploads")]
+    UnknownUpload { field: &'static str },
     #[error("invalid input: {0}")]
     Invalid(Invalid),
     /// A query, path or body value of the wrong type, named by its path (`capacity`, `limit`).
@@ -89,6 +92,7 @@ impl AppError {
             Self::MalformedJson(_) => "MALFORMED_JSON",
             Self::UnsupportedMediaType | Self::UnsupportedUpload => "UNSUPPORTED_MEDIA_TYPE",
             Self::PayloadTooLarge => "PAYLOAD_TOO_LARGE",
+            Self::UnknownUpload { .. } => "UPLOAD_NOT_FOUND",
             Self::Invalid(_) | Self::BadValue { .. } => "VALIDATION_FAILED",
             Self::Conflict(c) => match c {
                 Conflict::NicknameTaken => "NICKNAME_TAKEN",
@@ -100,6 +104,9 @@ impl AppError {
                 Conflict::CreatorCannotCancel => "CREATOR_CANNOT_CANCEL",
                 Conflict::AlreadyStarted => "CHALLENGE_ALREADY_STARTED",
                 Conflict::CapacityBelowParticipants => "CAPACITY_BELOW_PARTICIPANTS",
+                Conflict::UploadNotOwned => "UPLOAD_NOT_FOUND",
+                Conflict::UploadQuotaExceeded => "UPLOAD_QUOTA_EXCEEDED",
+                Conflict::ChallengeLimitReached => "CHALLENGE_LIMIT_REACHED",
             },
             Self::PushSubscriptionTaken => "PUSH_SUBSCRIPTION_TAKEN",
             Self::RateLimited => "RATE_LIMITED",
@@ -115,14 +122,19 @@ impl AppError {
             Self::Forbidden | Self::OriginNotAllowed => StatusCode::FORBIDDEN,
             Self::NotFound | Self::UserNotFound | Self::ChallengeNotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::MalformedJson(_) | Self::Invalid(_) | Self::BadValue { .. } => {
-                StatusCode::BAD_REQUEST
-            }
+            Self::MalformedJson(_)
+            | Self::Invalid(_)
+            | Self::BadValue { .. }
+            | Self::UnknownUpload { .. }
+            | Self::Conflict(Conflict::UploadNotOwned) => StatusCode::BAD_REQUEST,
             Self::UnsupportedMediaType | Self::UnsupportedUpload => {
                 StatusCode::UNSUPPORTED_MEDIA_TYPE
             }
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Conflict(Conflict::NotParticipant) => StatusCode::NOT_FOUND,
+            Self::Conflict(Conflict::UploadQuotaExceeded | Conflict::ChallengeLimitReached) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::Conflict(_) | Self::PushSubscriptionTaken => StatusCode::CONFLICT,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::UpgradeRequired => StatusCode::UPGRADE_REQUIRED,
@@ -139,6 +151,7 @@ impl AppError {
             Self::Conflict(Conflict::NicknameTaken) => Some("nickname".to_owned()),
             Self::UnsupportedUpload => Some("file".to_owned()),
             Self::PushSubscriptionTaken => Some("endpoint".to_owned()),
+            Self::UnknownUpload { field } => Some((*field).to_owned()),
             _ => None,
         }
     }
@@ -180,6 +193,10 @@ impl AppError {
             Self::PayloadTooLarge => {
                 fixed("요청 본문이 너무 큽니다.", "The request body is too large.")
             }
+            Self::UnknownUpload { .. } | Self::Conflict(Conflict::UploadNotOwned) => fixed(
+                "직접 올린 이미지만 쓸 수 있습니다. 이미지를 다시 올려 주세요.",
+                "Only images you uploaded yourself can be used; please upload the image again.",
+            ),
             Self::Invalid(invalid) => validation_message(invalid, lang),
             Self::BadValue { field, expected } => match lang {
                 Lang::Ko => format!("{field} 값이 올바르지 않습니다 (필요한 형식: {expected})."),
@@ -219,6 +236,18 @@ impl AppError {
                 Conflict::CapacityBelowParticipants => fixed(
                     "정원은 현재 참여 인원보다 적을 수 없습니다.",
                     "Capacity cannot be lower than the number of participants.",
+                ),
+                Conflict::UploadNotOwned => fixed(
+                    "직접 올린 이미지만 쓸 수 있습니다. 이미지를 다시 올려 주세요.",
+                    "Only images you uploaded yourself can be used; please upload the image again.",
+                ),
+                Conflict::UploadQuotaExceeded => fixed(
+                    "오늘 올릴 수 있는 이미지 한도를 다 썼습니다. 내일 다시 시도해 주세요.",
+                    "You have reached today's upload limit; please try again tomorrow.",
+                ),
+                Conflict::ChallengeLimitReached => fixed(
+                    "오늘 만들 수 있는 챌린지 수를 모두 채웠습니다. 내일 다시 만들어 주세요.",
+                    "You have created as many challenges as a day allows; please try again tomorrow.",
                 ),
             },
             Self::Unavailable(_) => fixed(
@@ -261,6 +290,7 @@ impl AppError {
             AppError::UnsupportedMediaType,
             AppError::UnsupportedUpload,
             AppError::PayloadTooLarge,
+            AppError::UnknownUpload { field: "field" },
             AppError::Invalid(Invalid::new("field", Reason::Required)),
             AppError::BadValue {
                 field: "field".into(),
@@ -283,6 +313,9 @@ impl AppError {
                 CreatorCannotCancel,
                 AlreadyStarted,
                 CapacityBelowParticipants,
+                UploadNotOwned,
+                UploadQuotaExceeded,
+                ChallengeLimitReached,
             ]
             .map(AppError::Conflict),
         );
@@ -300,6 +333,7 @@ impl AppError {
                 | AppError::UnsupportedMediaType
                 | AppError::UnsupportedUpload
                 | AppError::PayloadTooLarge
+                | AppError::UnknownUpload { .. }
                 | AppError::Invalid(_)
                 | AppError::BadValue { .. }
                 | AppError::PushSubscriptionTaken
@@ -316,7 +350,10 @@ impl AppError {
                     | CancellationNotAllowed
                     | CreatorCannotCancel
                     | AlreadyStarted
-                    | CapacityBelowParticipants,
+                    | CapacityBelowParticipants
+                    | UploadNotOwned
+                    | UploadQuotaExceeded
+                    | ChallengeLimitReached,
                 ) => {}
             }
         }

@@ -100,13 +100,9 @@ pub struct FileKey {
 impl FileKey {
     /// A key from untrusted input (the URL path), or `None` when it is not exactly one.
     pub fn parse(text: &str) -> Option<Self> {
-        let (hash, extension) = text.split_once('.')?;
+        let (_, extension) = text.split_once('.')?;
         let kind = ImageKind::from_extension(extension)?;
-        let hex = hash.len() == 64
-            && hash
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
-        hex.then(|| Self {
+        ssgwan_domain::upload::is_file_key(text).then(|| Self {
             name: text.to_owned(),
             kind,
         })
@@ -218,6 +214,19 @@ fn encode(image: DynamicImage, kind: ImageKind) -> Result<Vec<u8>, UploadError> 
     Ok(out)
 }
 
+/// An upload checked and stripped, not yet stored.
+pub struct PreparedImage {
+    pub key: FileKey,
+    pub bytes: Bytes,
+}
+
+impl PreparedImage {
+    /// How many bytes the stored file takes.
+    pub fn size(&self) -> i64 {
+        i64::try_from(self.bytes.len()).unwrap_or(i64::MAX)
+    }
+}
+
 /// A stored file being read.
 pub struct StoredFile {
     pub size: u64,
@@ -302,8 +311,9 @@ impl Files {
         Ok(Self::new(Arc::new(store)))
     }
 
-    /// Checks an upload, strips it and stores it under its content's key.
-    pub async fn store_image(&self, upload: Bytes) -> Result<FileKey, UploadError> {
+    /// Checks an upload and strips it: the bytes to store and the key they go under (nothing
+    /// is stored yet, so the upload can be recorded first).
+    pub async fn prepare_image(&self, upload: Bytes) -> Result<PreparedImage, UploadError> {
         let slot = self
             .decode_slots
             .acquire()
@@ -313,12 +323,52 @@ impl Files {
             .await
             .context("image task failed")??;
         drop(slot);
-        let key = FileKey::for_content(&clean, kind);
+        Ok(PreparedImage {
+            key: FileKey::for_content(&clean, kind),
+            bytes: Bytes::from(clean),
+        })
+    }
+
+    /// Stores a prepared image under its key (the same bytes again leave the same object).
+    pub async fn put(&self, image: &PreparedImage) -> Result<(), UploadError> {
         self.store
-            .put(&key.path(), PutPayload::from(clean))
+            .put(&image.key.path(), PutPayload::from(image.bytes.clone()))
             .await
             .map_err(|err| store_failure("storing an upload", &err))?;
-        Ok(key)
+        Ok(())
+    }
+
+    /// Every stored object's key and when it was last written, as the store lists them (a
+    /// page at a time, so a bucket of any size costs one page of memory). Objects whose names
+    /// are not keys are left out: nothing of ours.
+    pub fn list(&self) -> BoxStream<'_, anyhow::Result<(FileKey, jiff::Timestamp)>> {
+        use futures::StreamExt;
+        self.store
+            .list(None)
+            .filter_map(|listed| async move {
+                let meta = match listed {
+                    Ok(meta) => meta,
+                    Err(err) => return Some(Err(store_failure("listing stored files", &err))),
+                };
+                let key = FileKey::parse(meta.location.filename()?)?;
+                // Only top-level objects are ours (a key is never a directory).
+                if meta.location.as_ref() != key.as_str() {
+                    return None;
+                }
+                let written =
+                    jiff::Timestamp::from_millisecond(meta.last_modified.timestamp_millis())
+                        .ok()?;
+                Some(Ok((key, written)))
+            })
+            .boxed()
+    }
+
+    /// Deletes the object under `key` (already gone is fine).
+    pub async fn delete(&self, key: &FileKey) -> anyhow::Result<()> {
+        match self.store.delete(&key.path()).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(err) => Err(store_failure("deleting a stored file", &err)),
+        }
     }
 
     /// The stored file, or `None` when there is none under `key`.

@@ -22,6 +22,7 @@ pub mod reminders;
 pub mod scoring;
 pub mod seed;
 pub mod state;
+pub mod sweep;
 pub mod tasks;
 pub mod telemetry;
 pub mod wire;
@@ -67,6 +68,7 @@ pub struct App {
     web: Option<http::web::WebApp>,
     background: Background,
     limits: http::connections::ConnectionLimits,
+    file_sweep: sweep::FileSweep,
 }
 
 /// How long a graceful stop waits for open sockets, then for the background tasks.
@@ -89,6 +91,11 @@ impl App {
         self.state.reminders.clone()
     }
 
+    /// The file sweep, whose [`sweep::FileSweep::run_now`] tests await.
+    pub fn file_sweep(&self) -> sweep::FileSweep {
+        self.file_sweep.clone()
+    }
+
     /// Serves on `listener` until `shutdown` resolves; then drains in-flight requests, closes
     /// the sockets (their users leave their rooms), stops the background tasks and waits for
     /// them (the attendance actor writes every second counted up to then), and leaves the
@@ -103,6 +110,7 @@ impl App {
             web,
             background,
             limits,
+            file_sweep: _,
         } = self;
         let rooms = state.rooms.clone();
         let connections = state.connections.clone();
@@ -151,6 +159,8 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         trusted_origins: args.trusted_origins(),
         public_url: args.public_url.clone(),
         metrics_token: args.metrics_token.clone(),
+        upload_quota: args.upload_quota(),
+        challenge_daily_limit: i64::from(args.challenge_daily_limit),
     };
     if settings.metrics_token.is_none() {
         tracing::info!("/metrics is open to anyone who reaches the server (set --metrics-token)");
@@ -192,6 +202,15 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         events.clone(),
         std::time::Duration::from_millis(args.completion_interval_ms),
     );
+    let file_sweep = sweep::FileSweep::start(
+        &background,
+        store.clone(),
+        files.clone(),
+        clock.clone(),
+        rooms.node_id().to_owned(),
+        std::time::Duration::from_secs(args.file_sweep_interval_secs),
+        std::time::Duration::from_secs(args.file_sweep_grace_secs),
+    );
     let timezone =
         jiff::tz::TimeZone::get(&args.timezone).map_err(|e| anyhow::anyhow!("timezone: {e}"))?;
     let calendar = Calendar::new(clock, timezone);
@@ -200,6 +219,7 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         store.clone(),
         store.clone(),
         calendar.clone(),
+        args.award_rules(),
     ));
     match &shared.redis {
         // One node: the boards live here and are built from the ledger at start.
@@ -303,6 +323,7 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         web,
         background,
         limits,
+        file_sweep,
     })
 }
 

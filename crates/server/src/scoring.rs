@@ -32,6 +32,8 @@ pub struct Scoring {
     /// Where the profiles shown with positions come from.
     users: Arc<dyn UserStore>,
     calendar: Calendar,
+    /// Which challenges earn points.
+    award: ssgwan_domain::award::AwardRules,
     profiles: Mutex<HashMap<i64, (UserSummary, Instant)>>,
     /// Bumped by every change a board or profile makes, to invalidate `rendered`.
     version: std::sync::atomic::AtomicU64,
@@ -57,12 +59,14 @@ impl Scoring {
         scores: Arc<dyn ScoreStore>,
         users: Arc<dyn UserStore>,
         calendar: Calendar,
+        award: ssgwan_domain::award::AwardRules,
     ) -> Self {
         Self {
             boards,
             scores,
             users,
             calendar,
+            award,
             profiles: Mutex::new(HashMap::new()),
             version: Default::default(),
             rendered: Mutex::new(HashMap::new()),
@@ -76,7 +80,7 @@ impl Scoring {
 
     /// Reconciles the ledger and rebuilds every board from it.
     pub async fn rebuild(&self) -> StoreResult<()> {
-        let added = self.scores.reconcile_scores().await?;
+        let added = self.scores.reconcile_scores(&self.award).await?;
         if added > 0 {
             tracing::warn!(added, "score ledger was missing entries; reconciled");
         }
@@ -104,7 +108,7 @@ impl Scoring {
     }
 
     /// Records a score once and moves the boards; returns the all-time position before and after
-    /// (`None` when the score had already been recorded).
+    /// (`None` when the score had already been recorded, or the challenge awards no points).
     pub async fn score(
         &self,
         user: i64,
@@ -114,6 +118,22 @@ impl Scoring {
         at: Timestamp,
     ) -> StoreResult<Option<(Option<Ranked>, Option<Ranked>)>> {
         let points = kind.points();
+        // Challenges made to be won earn nothing (see ssgwan_domain::award).
+        let refusal = match self.scores.award_facts(challenge).await? {
+            Some(facts) => ssgwan_domain::award::no_points(&self.award, &facts),
+            None => Some(ssgwan_domain::award::NoPoints::TooFewParticipants),
+        };
+        if let Some(reason) = refusal {
+            metrics::counter!("ssgwan_scores_withheld_total", "reason" => reason.as_str())
+                .increment(1);
+            tracing::info!(
+                user,
+                challenge,
+                reason = reason.as_str(),
+                "no points: the challenge does not award them"
+            );
+            return Ok(None);
+        }
         if !self
             .scores
             .record_score(user, challenge, kind, session_date, points, at)

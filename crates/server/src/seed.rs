@@ -232,6 +232,7 @@ pub async fn seed(args: &SeedArgs) -> anyhow::Result<SeedReport> {
                 &spec,
                 spec.schedule.local_date(clock.now()),
                 clock.now(),
+                ssgwan_store::CreationLimit::NONE,
             )
             .await?;
         planned.push(Planned { id, start });
@@ -383,7 +384,9 @@ pub async fn seed(args: &SeedArgs) -> anyhow::Result<SeedReport> {
     clock.set(now);
     let events = crate::events::channel();
     report.settled = crate::completion::settle_ended(&*store, &*clock, &events).await?;
-    report.score_entries = store.reconcile_scores().await?;
+    report.score_entries = store
+        .reconcile_scores(&ssgwan_domain::award::AwardRules::DEFAULT)
+        .await?;
     report.seconds = started.elapsed().as_secs_f64();
     Ok(report)
 }

@@ -41,6 +41,10 @@ pub struct Settings {
     pub public_url: url::Url,
     /// When set, `/metrics` needs this bearer token.
     pub metrics_token: Option<secrecy::SecretString>,
+    /// How much one user may upload per day.
+    pub upload_quota: ssgwan_domain::upload::UploadQuota,
+    /// Challenges one user may create per day (0: no limit).
+    pub challenge_daily_limit: i64,
 }
 
 #[derive(Clone)]
@@ -94,5 +98,13 @@ pub struct AppState {
 impl AppState {
     pub fn now(&self) -> Timestamp {
         self.calendar.now()
+    }
+
+    /// When today began in the server's timezone: daily quotas and limits count from here.
+    pub fn start_of_today(&self) -> Timestamp {
+        let now = self.now();
+        self.calendar
+            .start_of(self.calendar.day_of(now))
+            .unwrap_or(now)
     }
 }

@@ -278,6 +278,15 @@ pub enum ServerFrame {
         achieved: bool,
         required_seconds: i64,
     },
+    /// The user's on-camera time in `room` does not count: it counts in `counting_room`, where
+    /// they went on camera first (a user's attendance counts in one room at a time). Sent once
+    /// when this room starts being passed over; the next `attendance` frame for the room means
+    /// it counts again.
+    #[serde(rename_all = "camelCase")]
+    AttendanceElsewhere {
+        room: i64,
+        counting_room: Option<i64>,
+    },
     /// The user's all-time standing changed.
     #[serde(rename_all = "camelCase")]
     Ranking {

@@ -15,6 +15,12 @@ pub enum Conflict {
     CreatorCannotCancel,
     AlreadyStarted,
     CapacityBelowParticipants,
+    /// An image reference names a file the user did not upload (or that is gone).
+    UploadNotOwned,
+    /// The user's uploads today reached the daily quota.
+    UploadQuotaExceeded,
+    /// The user created as many challenges today as a day allows.
+    ChallengeLimitReached,
 }
 
 /// What a [`StoreError::NotFound`] did not find.

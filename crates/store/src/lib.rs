@@ -1,7 +1,7 @@
 //! Storage for Ssgwan: the interface the server needs, one narrow trait per concern
 //! ([`UserStore`], [`ChallengeStore`], [`WishStore`], [`ParticipationStore`], [`ChatStore`],
-//! [`AttendanceStore`], [`ScoreStore`], [`StatsStore`], [`CalendarStore`], [`NotificationStore`],
-//! [`PushStore`]) gathered in [`Store`], its error type,
+//! [`AttendanceStore`], [`ScoreStore`], [`StatsStore`], [`UploadStore`], [`CalendarStore`],
+//! [`NotificationStore`], [`PushStore`]) gathered in [`Store`], its error type,
 //! and one SQL implementation ([`SqlStore`]) that serves SQLite, PostgreSQL and MySQL/MariaDB.
 //!
 //! A long-lived service takes only the trait it uses (`Arc<dyn AttendanceStore>`, upcast from
@@ -21,14 +21,18 @@ pub use sql::{Backend, SqlStore};
 
 use async_trait::async_trait;
 use jiff::{Timestamp, civil::Date};
-use ssgwan_domain::ChallengeSpec;
+use ssgwan_domain::{
+    ChallengeSpec,
+    upload::{UploadQuota, UploadUsage},
+};
 
 /// Every store trait, for code that uses a whole [`Store`] (tools, the seed, benchmarks):
 /// `use ssgwan_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
         AttendanceStore, CalendarStore, ChallengeStore, ChatStore, NotificationStore,
-        ParticipationStore, PushStore, ScoreStore, StatsStore, Store, UserStore, WishStore,
+        ParticipationStore, PushStore, ScoreStore, StatsStore, Store, UploadStore, UserStore,
+        WishStore,
     };
 }
 
@@ -45,6 +49,7 @@ pub trait Store:
     + AttendanceStore
     + ScoreStore
     + StatsStore
+    + UploadStore
     + CalendarStore
     + NotificationStore
     + PushStore
@@ -68,8 +73,10 @@ pub trait UserStore: Send + Sync + 'static {
     async fn user_by_nickname(&self, nickname: &str) -> StoreResult<Option<User>>;
     async fn user_by_kakao_id(&self, kakao_id: i64) -> StoreResult<Option<User>>;
     /// Applies the present fields; `Conflict::NicknameTaken` when the new nickname's skeleton
-    /// is another user's,
-    /// `NotFound(Entity::User)` when the user does not.
+    /// is another user's, `Conflict::UploadNotOwned` when the new profile image is an upload
+    /// path (`/api/files/<key>`) of a file the user has no upload record of (other images, such
+    /// as Kakao's picture, are stored as given), `NotFound(Entity::User)` when the user does
+    /// not exist. Setting an upload as the picture marks it used (see [`UploadStore`]).
     async fn update_user(&self, id: i64, update: UserUpdate, now: Timestamp) -> StoreResult<User>;
     /// The public profiles of those of `ids` that exist, in one query.
     async fn users(&self, ids: &[i64]) -> StoreResult<Vec<UserSummary>>;
@@ -97,18 +104,26 @@ pub trait UserStore: Send + Sync + 'static {
 #[async_trait]
 pub trait ChallengeStore: Send + Sync + 'static {
     /// Creates the challenge with its creator as the first participant; returns its id.
+    /// Refused with `Conflict::ChallengeLimitReached` when the creator already created
+    /// `daily_limit` challenges at or after `day_start` (0: no limit), counted under a lock on
+    /// the creator's row so that racing creations cannot exceed it, and with
+    /// `Conflict::UploadNotOwned` when the thumbnail is an upload path the creator has no upload
+    /// record of.
     async fn create_challenge(
         &self,
         creator_id: i64,
         spec: &ChallengeSpec,
         creator_joined_on: Date,
         now: Timestamp,
+        limit: CreationLimit,
     ) -> StoreResult<i64>;
     /// One challenge as `viewer` sees it (`joined` is about the viewer).
     async fn challenge(&self, id: i64, viewer: Option<i64>)
     -> StoreResult<Option<ChallengeRecord>>;
     /// Replaces the definition while the challenge has not started (`Conflict::AlreadyStarted`)
     /// and the new capacity holds everyone who already joined (`Conflict::CapacityBelowParticipants`).
+    /// A thumbnail that is an upload path must be one of the creator's uploads
+    /// (`Conflict::UploadNotOwned`).
     async fn update_challenge(
         &self,
         id: i64,
@@ -248,6 +263,12 @@ pub trait AttendanceStore: Send + Sync + 'static {
 /// The score ledger, the source of truth the ranking boards are built from.
 #[async_trait]
 pub trait ScoreStore: Send + Sync + 'static {
+    /// What [`ssgwan_domain::award`] decides by for a challenge, read now (`None`: no such
+    /// challenge).
+    async fn award_facts(
+        &self,
+        challenge_id: i64,
+    ) -> StoreResult<Option<ssgwan_domain::award::AwardFacts>>;
     /// Adds a ledger row (worth [`ScoreKind::points`] when the domain's rules award it);
     /// false when that score was already recorded (idempotent).
     async fn record_score(
@@ -260,8 +281,9 @@ pub trait ScoreStore: Send + Sync + 'static {
         at: Timestamp,
     ) -> StoreResult<bool>;
     /// Records the scores that achievements and completions earned but the ledger lacks (after
-    /// a crash between the two writes); returns how many rows were added.
-    async fn reconcile_scores(&self) -> StoreResult<u64>;
+    /// a crash between the two writes), in challenges that earn points by
+    /// [`ssgwan_domain::award`] (as they stand now); returns how many rows were added.
+    async fn reconcile_scores(&self, rules: &ssgwan_domain::award::AwardRules) -> StoreResult<u64>;
     /// Per-user totals of the points earned at or after `since` (all time when `None`).
     async fn score_totals(&self, since: Option<Timestamp>) -> StoreResult<Vec<ScoreTotal>>;
     /// For each of `users` with points: the all-time total and the points earned in each span
@@ -290,6 +312,41 @@ pub trait StatsStore: Send + Sync + 'static {
     async fn achieved_sessions(&self, user_id: i64) -> StoreResult<Vec<AttendanceRecord>>;
     /// Achieved sessions of a challenge per session date.
     async fn challenge_achievements(&self, challenge_id: i64) -> StoreResult<Vec<(Date, i64)>>;
+}
+
+/// Records of uploaded files (who uploaded which file, how large, when), the daily upload
+/// quota, the sweep of files no row refers to, and claims on periodic jobs.
+#[async_trait]
+pub trait UploadStore: Send + Sync + 'static {
+    /// What the user uploaded at or after `since`: how many files and how many stored bytes.
+    async fn upload_usage(&self, user_id: i64, since: Timestamp) -> StoreResult<UploadUsage>;
+    /// Records that the user uploaded file `key` (`size` stored bytes) at `now`, when one more
+    /// upload stays within `quota` counted from `since` (`Conflict::UploadQuotaExceeded`
+    /// otherwise). Exact under concurrent uploads on any number of nodes (the count is taken
+    /// under a lock on the user's row). The same file uploaded again refreshes its record.
+    async fn record_upload(
+        &self,
+        user_id: i64,
+        key: &str,
+        size: i64,
+        now: Timestamp,
+        since: Timestamp,
+        quota: UploadQuota,
+    ) -> StoreResult<()>;
+    /// Deletes the upload records made and last used before `cutoff` whose file no profile
+    /// image or thumbnail refers to; returns how many.
+    async fn forget_unused_uploads(&self, cutoff: Timestamp) -> StoreResult<u64>;
+    /// Whether any row refers to file `key`: an upload record, a profile image or a thumbnail.
+    async fn file_referenced(&self, key: &str) -> StoreResult<bool>;
+    /// Claims periodic job `name` for `holder` until `until`, when nobody holds it at `now`;
+    /// whether this call did (exactly one of racing callers on any number of nodes).
+    async fn claim_job(
+        &self,
+        name: &str,
+        holder: &str,
+        now: Timestamp,
+        until: Timestamp,
+    ) -> StoreResult<bool>;
 }
 
 /// Each user's secret calendar feed: which generation of the token is current, by its hash.

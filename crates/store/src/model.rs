@@ -334,3 +334,19 @@ pub struct PushSubscriptionRecord {
     pub auth: String,
     pub created_at: Timestamp,
 }
+
+/// How many challenges a user may create per day: `max` at or after `day_start` (the start of
+/// the creator's day in the server's timezone); `max` 0 means no limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreationLimit {
+    pub max: i64,
+    pub day_start: Timestamp,
+}
+
+impl CreationLimit {
+    /// No limit (tools, the seed).
+    pub const NONE: CreationLimit = CreationLimit {
+        max: 0,
+        day_start: Timestamp::UNIX_EPOCH,
+    };
+}

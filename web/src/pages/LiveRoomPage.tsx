@@ -145,6 +145,7 @@ function Room({ challenge: c, me }: { challenge: Challenge; me: User }) {
               cameraOn={snap.local.cameraOn}
               live={snap.connection === 'live'}
               fallbackRequired={c.minMinutes * 60}
+              countingElsewhere={snap.countingElsewhere !== null}
             />
             <Controls
               local={snap.local}

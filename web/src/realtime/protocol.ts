@@ -34,6 +34,8 @@ export type ServerFrame =
   | { type: 'chat'; room: number; message: ChatMessage; clientId?: string | null }
   | { type: 'signal'; room: number; from: number; data: unknown }
   | { type: 'attendance'; room: number; date: string; seconds: number; achieved: boolean; requiredSeconds?: number }
+  /** This room's on-camera time does not count: the user's attendance counts in `countingRoom`. */
+  | { type: 'attendanceElsewhere'; room: number; countingRoom: number | null }
   | { type: 'ranking'; [key: string]: unknown }
   | { type: 'notice'; room: number; notice: string | null }
   | { type: 'notification'; notification: AppNotification; unreadCount: number }

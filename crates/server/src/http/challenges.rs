@@ -7,7 +7,8 @@ use ssgwan_domain::{
 };
 use ssgwan_realtime::Revocation;
 use ssgwan_store::{
-    ChallengeCursor, ChallengeQuery, ChallengeRecord, ChallengeSort, MyChallengesState,
+    ChallengeCursor, ChallengeQuery, ChallengeRecord, ChallengeSort, Conflict, CreationLimit,
+    MyChallengesState, StoreError,
 };
 
 use super::{
@@ -37,10 +38,23 @@ pub(super) async fn load(
         .ok_or(AppError::ChallengeNotFound)
 }
 
-/// Creates a challenge; the creator joins it at once.
+/// A thumbnail that is not one of the creator's uploads, named by its field.
+fn thumbnail_error(err: StoreError) -> AppError {
+    match err {
+        StoreError::Conflict(Conflict::UploadNotOwned) => {
+            AppError::UnknownUpload { field: "thumbnail" }
+        }
+        other => other.into(),
+    }
+}
+
+/// Creates a challenge; the creator joins it at once. The thumbnail must be one of the
+/// creator's own uploads (400 `UPLOAD_NOT_FOUND`). Each user may create a limited number of
+/// challenges per day in the server's timezone (429 `CHALLENGE_LIMIT_REACHED`).
 #[utoipa::path(
     post, path = "/api/challenges", tag = "challenges", request_body = ChallengeInput,
-    responses((status = 201, body = ChallengeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody))
+    responses((status = 201, body = ChallengeDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody),
+        (status = 429, description = "Today's challenge creations are used up (`CHALLENGE_LIMIT_REACHED`), or too many requests (`RATE_LIMITED`)", body = ErrorBody))
 )]
 pub async fn create(
     State(state): State<AppState>,
@@ -50,10 +64,15 @@ pub async fn create(
     let now = state.now();
     let spec = ChallengeDraft::from(input).validate(now)?;
     let joined_on = spec.schedule.local_date(now);
+    let limit = CreationLimit {
+        max: state.settings.challenge_daily_limit,
+        day_start: state.start_of_today(),
+    };
     let id = state
         .store
-        .create_challenge(current.user.id, &spec, joined_on, now)
-        .await?;
+        .create_challenge(current.user.id, &spec, joined_on, now, limit)
+        .await
+        .map_err(thumbnail_error)?;
     let record = load(&state, id, Some(current.user.id)).await?;
     tracing::info!(
         challenge_id = id,
@@ -247,7 +266,11 @@ pub async fn update(
     let spec = record.spec.to_draft().overlay(input.into()).validate(now)?;
     // The database refuses a capacity below the places already held (409), also when a join
     // lands between our read and this write.
-    state.store.update_challenge(id, &spec, now).await?;
+    state
+        .store
+        .update_challenge(id, &spec, now)
+        .await
+        .map_err(thumbnail_error)?;
     Ok(Json(ChallengeDto::new(
         load(&state, id, Some(current.user.id)).await?,
         now,

@@ -144,9 +144,9 @@ pub struct UpdateMeRequest {
         pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$"
     )]
     pub bio: Option<String>,
-    /// An uploaded image path or an http(s) URL; `null` removes the image.
+    /// The `url` of one of your uploads (`POST /api/uploads`); `null` removes the image.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 1000, pattern = r"^(/api/files/|https?://)[^\s\x00-\x1f\x7f-\x9f\x22\x27<>\\]*$")]
+    #[schema(value_type = Option<String>, pattern = r"^/api/files/[0-9a-f]{64}\.(png|jpg|webp)$")]
     pub profile_image: Option<Option<String>>,
 }
 
@@ -211,9 +211,9 @@ pub struct ChallengeInput {
         pattern = "^(STUDY|WORKOUT|MORNING|READING|HOBBY|ETC)$"
     )]
     pub category: Option<String>,
-    /// An uploaded image path (`/api/files/…`) or an http(s) URL; `null` removes it.
+    /// The `url` of one of your uploads (`POST /api/uploads`); `null` removes it.
     #[serde(default, deserialize_with = "double_option")]
-    #[schema(value_type = Option<String>, max_length = 1000, pattern = r"^(/api/files/|https?://)[^\s\x00-\x1f\x7f-\x9f\x22\x27<>\\]*$")]
+    #[schema(value_type = Option<String>, pattern = r"^/api/files/[0-9a-f]{64}\.(png|jpg|webp)$")]
     pub thumbnail: Option<Option<String>>,
     #[schema(minimum = 2, maximum = 50)]
     pub capacity: Option<i64>,

@@ -62,7 +62,10 @@ pub struct ImageFile(Vec<u8>);
 
 /// Uploads an image: PNG, JPEG or WebP only (judged from the bytes), at most 10 MiB, 10,000
 /// pixels a side and 40 megapixels. It is re-encoded without metadata and stored under the
-/// SHA-256 of the result, so the same upload always gets the same key.
+/// SHA-256 of the result, so the same upload always gets the same key. The upload is recorded
+/// as the caller's: only the caller may then use its URL as their profile image or a
+/// thumbnail. Each user may upload a limited number of files and bytes per day (429
+/// `UPLOAD_QUOTA_EXCEEDED`); a file no profile or challenge uses is deleted after a grace period.
 #[utoipa::path(
     post, path = "/api/uploads", tag = "files",
     request_body(content = UploadForm, content_type = "multipart/form-data"),
@@ -72,19 +75,21 @@ pub struct ImageFile(Vec<u8>);
         (status = 401, body = ErrorBody),
         (status = 413, description = "The file is larger than 10 MiB (`PAYLOAD_TOO_LARGE`)", body = ErrorBody),
         (status = 415, description = "Not a PNG, JPEG or WebP image, or not multipart/form-data (`UNSUPPORTED_MEDIA_TYPE`)", body = ErrorBody),
+        (status = 429, description = "Today's upload quota is used up (`UPLOAD_QUOTA_EXCEEDED`), or too many requests (`RATE_LIMITED`)", body = ErrorBody),
     )
 )]
 pub async fn upload(
     State(state): State<AppState>,
-    _current: CurrentUser,
+    current: CurrentUser,
     multipart: Result<Multipart, MultipartRejection>,
 ) -> AppResult<(StatusCode, Json<UploadDto>)> {
     let result = match multipart {
-        Ok(multipart) => store_upload(&state, multipart).await,
+        Ok(multipart) => store_upload(&state, current.user.id, multipart).await,
         Err(_) => Err(AppError::UnsupportedUpload),
     };
     let outcome = match &result {
         Ok(_) => "stored",
+        Err(AppError::Conflict(ssgwan_store::Conflict::UploadQuotaExceeded)) => "over_quota",
         Err(AppError::UnsupportedUpload) => "unsupported",
         Err(AppError::PayloadTooLarge) => "too_large",
         Err(AppError::Internal(_)) => "failed",
@@ -101,13 +106,44 @@ pub async fn upload(
     ))
 }
 
-async fn store_upload(state: &AppState, multipart: Multipart) -> AppResult<FileKey> {
+async fn store_upload(state: &AppState, user_id: i64, multipart: Multipart) -> AppResult<FileKey> {
+    let quota = state.settings.upload_quota;
+    let since = state.start_of_today();
+    // A user over quota is refused before the decode costs anything; the count that decides is
+    // taken again, under a lock, when the upload is recorded.
+    let used = state.store.upload_usage(user_id, since).await?;
+    if !quota.allows(used, 0) {
+        return Err(ssgwan_store::StoreError::Conflict(
+            ssgwan_store::Conflict::UploadQuotaExceeded,
+        )
+        .into());
+    }
     let file = read_file_part(multipart).await?;
-    state
+    let image = state
         .files
-        .store_image(file)
+        .prepare_image(file)
         .await
-        .map_err(|err| match err {
+        .map_err(upload_error)?;
+    // Recorded before it is stored: a stored file always has its record, so the sweep never
+    // takes a file for unused while its upload is in flight.
+    state
+        .store
+        .record_upload(
+            user_id,
+            image.key.as_str(),
+            image.size(),
+            state.now(),
+            since,
+            quota,
+        )
+        .await?;
+    state.files.put(&image).await.map_err(upload_error)?;
+    Ok(image.key)
+}
+
+fn upload_error(err: UploadError) -> AppError {
+    {
+        match err {
             UploadError::Unsupported => AppError::UnsupportedUpload,
             UploadError::Undecodable(_) => Invalid::new(
                 "file",
@@ -124,7 +160,8 @@ async fn store_upload(state: &AppState, multipart: Multipart) -> AppResult<FileK
             )
             .into(),
             UploadError::Failed(err) => AppError::Internal(err),
-        })
+        }
+    }
 }
 
 /// The bytes of the `file` part (other parts are skipped), refused past [`MAX_UPLOAD_BYTES`].

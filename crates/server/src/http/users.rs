@@ -2,8 +2,8 @@
 //! score amounts to and the last seven days' points.
 
 use axum::{Json, extract::State};
-use ssgwan_domain::{user, validation};
-use ssgwan_store::UserUpdate;
+use ssgwan_domain::{upload, user};
+use ssgwan_store::{Conflict, StoreError, UserUpdate};
 
 use super::{
     dto::{ProfileDto, UpdateMeRequest},
@@ -29,7 +29,9 @@ pub async fn me(
     Ok(Json(profile(&state, current.user).await?))
 }
 
-/// Edits nickname (2–20, unique), bio (≤ 300) and profile image.
+/// Edits nickname (2–20, unique), bio (≤ 300) and profile image: the `url` of one of the
+/// caller's own uploads (400 `UPLOAD_NOT_FOUND` for an upload of someone else's or none), or
+/// `null` to remove it. Any other URL is 400 `VALIDATION_FAILED`; nothing changes on a refusal.
 #[utoipa::path(
     patch, path = "/api/me", tag = "users", request_body = UpdateMeRequest,
     responses((status = 200, body = ProfileDto), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody), (status = 409, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody))
@@ -49,13 +51,19 @@ pub async fn update_me(
         profile_image: match request.profile_image {
             None => None,
             Some(None) => Some(None),
-            Some(Some(image)) => Some(Some(validation::image_ref("profileImage", &image)?)),
+            Some(Some(image)) => Some(Some(upload::uploaded_image("profileImage", &image)?)),
         },
     };
     let updated = state
         .store
         .update_user(current.user.id, update, state.now())
-        .await?;
+        .await
+        .map_err(|err| match err {
+            StoreError::Conflict(Conflict::UploadNotOwned) => AppError::UnknownUpload {
+                field: "profileImage",
+            },
+            other => other.into(),
+        })?;
     state.scoring.forget_profile(updated.id);
     state.session_cache.forget_user(updated.id);
     Ok(Json(profile(&state, updated).await?))

@@ -432,3 +432,134 @@ async fn on_camera_time_survives_a_sigterm_to_the_second() {
         "on camera {on_camera} s, kept {kept} s after SIGTERM"
     );
 }
+
+/// Three one-minute challenges of 2026-03-03 06:00–07:00 Seoul, each created by `busy` with a
+/// mate (two participants, so they earn points). Returns the rooms and busy's token.
+async fn three_one_minute_rooms(app: &TestApp) -> (Vec<i64>, String) {
+    let busy = app.login("busy").await;
+    let mut rooms = Vec::new();
+    for n in 0..3 {
+        let room = app
+            .create_challenge(
+                &busy,
+                json!({ "startDate": "2026-03-03", "endDate": "2026-03-03", "daysOfWeek": null, "minMinutes": 1, "successRate": 100 }),
+            )
+            .await;
+        let mate = app.login(&format!("mate-{n}")).await;
+        let (status, body) = app
+            .post(
+                &format!("/api/challenges/{room}/participants"),
+                Some(&mate),
+                json!({}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+        rooms.push(room);
+    }
+    (rooms, busy)
+}
+
+/// busy's achieved sessions in `room`.
+async fn achieved_by_busy(app: &TestApp, room: i64) -> i64 {
+    participant_statuses(app, room)
+        .await
+        .into_iter()
+        .find(|(name, _, _)| name == "busy")
+        .map(|(_, _, achieved)| achieved)
+        .expect("busy takes part")
+}
+
+#[tokio::test]
+async fn attendance_counts_in_one_room_at_a_time_so_parallel_rooms_earn_once() {
+    let app = spawn_app().await;
+    let (rooms, busy) = three_one_minute_rooms(&app).await;
+    let mut ws = app.ws(&busy).await;
+    for room in &rooms {
+        ws.join(*room, None).await;
+    }
+    app.set_now("2026-03-02T21:00:00Z");
+    // On camera in all three at once: the first room counts, the others are told so.
+    for room in &rooms {
+        send_settled(&app, &mut ws, camera(*room, true)).await;
+    }
+    for room in &rooms[1..] {
+        let frame = ws.next_of("attendanceElsewhere").await;
+        assert_eq!(frame["room"], *room);
+        assert_eq!(frame["countingRoom"], rooms[0]);
+    }
+    app.set_now("2026-03-02T21:05:00Z");
+    loop {
+        let frame = ws.next_of("attendance").await;
+        if frame["room"] != rooms[0] {
+            // The frames `join` answers with (nothing counted) are all the others get.
+            assert_eq!(frame["seconds"], 0, "only the first room counts: {frame}");
+            continue;
+        }
+        if frame["achieved"] == true {
+            break;
+        }
+    }
+    for room in &rooms {
+        send_settled(&app, &mut ws, camera(*room, false)).await;
+    }
+    // Settled after the 07:00 end: one session and one completion, not three.
+    app.set_now("2026-03-02T22:00:16Z");
+    app.completion.run_now().await;
+    let achieved: Vec<i64> =
+        futures::future::join_all(rooms.iter().map(|r| achieved_by_busy(&app, *r))).await;
+    assert_eq!(achieved, vec![1, 0, 0]);
+    let started = std::time::Instant::now();
+    loop {
+        let (_, me) = app.get("/api/me", Some(&busy)).await;
+        if me["totalScore"] == 60 {
+            break;
+        }
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(5),
+            "score: {me}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    let (_, board) = app.get("/api/rankings", None).await;
+    assert_eq!(board["entries"][0]["totalScore"], 60, "{board}");
+}
+
+#[tokio::test]
+async fn when_the_counting_room_goes_off_camera_the_next_one_counts() {
+    let app = spawn_app().await;
+    let (rooms, busy) = three_one_minute_rooms(&app).await;
+    let mut ws = app.ws(&busy).await;
+    ws.join(rooms[0], None).await;
+    ws.join(rooms[1], None).await;
+    app.set_now("2026-03-02T21:00:00Z");
+    send_settled(&app, &mut ws, camera(rooms[0], true)).await;
+    send_settled(&app, &mut ws, camera(rooms[1], true)).await;
+    assert_eq!(ws.next_of("attendanceElsewhere").await["room"], rooms[1]);
+    app.set_now("2026-03-02T21:00:30Z");
+    // The first room stops: its lease is given back, the second room takes it over at its
+    // next tick and says so with its current total.
+    send_settled(&app, &mut ws, camera(rooms[0], false)).await;
+    loop {
+        let frame = ws.next_of("attendance").await;
+        if frame["room"] == rooms[1] && frame["date"] == "2026-03-03" {
+            assert_eq!(frame["seconds"], 0, "{frame}");
+            break;
+        }
+    }
+    app.set_now("2026-03-02T21:02:00Z");
+    loop {
+        let frame = ws.next_of("attendance").await;
+        if frame["room"] == rooms[1] && frame["achieved"] == true {
+            // Counted from the hand-over (21:00:30), not from when it went on camera.
+            assert_eq!(frame["seconds"], 90, "{frame}");
+            break;
+        }
+    }
+    send_settled(&app, &mut ws, camera(rooms[1], false)).await;
+    assert_eq!(
+        achieved_by_busy(&app, rooms[0]).await,
+        0,
+        "30 s is not a minute"
+    );
+    assert_eq!(achieved_by_busy(&app, rooms[1]).await, 1);
+}

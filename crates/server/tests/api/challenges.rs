@@ -793,3 +793,46 @@ async fn my_challenges_lists_active_and_created() {
         None,
     );
 }
+
+#[tokio::test]
+async fn a_user_creates_at_most_the_daily_limit_even_all_at_once() {
+    let app =
+        crate::support::spawn_app_with(&["--dev-login", "--challenge-daily-limit", "3"]).await;
+    let token = app.login("prolific").await;
+    // Eight at once: the database counts under the creator's lock, so exactly three land.
+    let results = futures::future::join_all(
+        (0..8).map(|_| app.post("/api/challenges", Some(&token), valid_challenge())),
+    )
+    .await;
+    let created = results
+        .iter()
+        .filter(|(status, _)| *status == StatusCode::CREATED)
+        .count();
+    assert_eq!(created, 3, "{results:?}");
+    for result in results.iter().filter(|(s, _)| *s != StatusCode::CREATED) {
+        assert_error(
+            result,
+            StatusCode::TOO_MANY_REQUESTS,
+            "CHALLENGE_LIMIT_REACHED",
+            None,
+        );
+    }
+    let (_, mine) = app
+        .get("/api/me/challenges?state=created", Some(&token))
+        .await;
+    assert_eq!(mine["items"].as_array().map(Vec::len), Some(3));
+    // Someone else has a limit of their own.
+    let other = app.login("other").await;
+    app.create_challenge(&other, json!({})).await;
+    // The day turns at midnight in the server's timezone (15:00 UTC in Seoul).
+    app.set_now("2026-03-02T14:59:00Z");
+    assert_error(
+        &app.post("/api/challenges", Some(&token), valid_challenge())
+            .await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "CHALLENGE_LIMIT_REACHED",
+        None,
+    );
+    app.set_now("2026-03-02T15:00:00Z");
+    app.create_challenge(&token, json!({})).await;
+}

@@ -223,7 +223,8 @@ async fn sparkline_days_follow_the_servers_timezone() {
 #[tokio::test]
 async fn a_new_score_moves_the_sparkline_and_the_level_at_once() {
     let app = spawn_app().await;
-    let (room, tokens) = one_session_room(&app, &["runner"]).await;
+    // Two participants earn points; the mate stays off camera.
+    let (room, tokens) = one_session_room(&app, &["runner", "runner-mate"]).await;
     let mut ws = app.ws(&tokens[0]).await;
     ws.join(room, None).await;
     let (_, before) = app.get("/api/me", Some(&tokens[0])).await;

@@ -108,9 +108,10 @@ async fn scores_show_on_the_board_within_a_second_and_push_a_ranking_frame() {
 #[tokio::test]
 async fn equal_scores_rank_who_reached_them_first_and_me_shows_outside_the_top() {
     let app = spawn_app().await;
-    // "later" signs up first (lower user id) but reaches the score later.
-    let (later_room, later) = one_session_room(&app, &["later"]).await;
-    let (early_room, early) = one_session_room(&app, &["early"]).await;
+    // "later" signs up first (lower user id) but reaches the score later. (A challenge earns
+    // points with two participants or more: each has a mate who stays off camera.)
+    let (later_room, later) = one_session_room(&app, &["later", "later-mate"]).await;
+    let (early_room, early) = one_session_room(&app, &["early", "early-mate"]).await;
     let mut later_ws = app.ws(&later[0]).await;
     let mut early_ws = app.ws(&early[0]).await;
     later_ws.join(later_room, None).await;
@@ -145,7 +146,7 @@ async fn equal_scores_rank_who_reached_them_first_and_me_shows_outside_the_top()
 #[tokio::test]
 async fn weeks_and_months_roll_over_and_boards_survive_a_restart() {
     let app = spawn_app().await;
-    achieve(&app, &["steady"]).await;
+    achieve(&app, &["steady", "steady-mate"]).await;
     board_until(&app, "?period=week", None, |p| {
         p["entries"][0]["totalScore"] == 10
     })
@@ -318,7 +319,17 @@ async fn a_connected_user_who_is_overtaken_hears_their_new_rank() {
     // tonight and its completion (+50) carries them past the leader.
     let leader = app.login("leader").await;
     let leader_room = app.create_challenge(&leader, json!({ "startDate": "2026-03-03", "endDate": "2026-03-04", "daysOfWeek": null, "minMinutes": 30, "successRate": 100 })).await;
-    let (chaser_room, chaser) = one_session_room(&app, &["chaser"]).await;
+    // Two participants or more earn points: the leader has a mate who stays off camera.
+    let mate = app.login("leader-mate").await;
+    let (status, body) = app
+        .post(
+            &format!("/api/challenges/{leader_room}/participants"),
+            Some(&mate),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (chaser_room, chaser) = one_session_room(&app, &["chaser", "chaser-mate"]).await;
     let mut leader_ws = app.ws(&leader).await;
     let mut chaser_ws = app.ws(&chaser[0]).await;
     leader_ws.join(leader_room, None).await;
@@ -351,4 +362,139 @@ async fn a_connected_user_who_is_overtaken_hears_their_new_rank() {
         (moved["rank"].as_i64(), moved["totalScore"].as_i64()),
         (Some(1), Some(60))
     );
+}
+
+/// The one-session challenge of `one_session_room` (2026-03-03 06:00–07:00 Seoul).
+fn one_session() -> Value {
+    json!({ "startDate": "2026-03-03", "endDate": "2026-03-03", "daysOfWeek": null, "minMinutes": 30, "successRate": 100 })
+}
+
+/// Each of `rooms` (room, token) on camera from 06:00 Seoul until its session is achieved at
+/// 06:40, then every challenge settled after its 07:00 end.
+async fn achieve_and_settle(app: &TestApp, rooms: &[(i64, &str)]) {
+    let mut sockets = Vec::new();
+    for (room, token) in rooms {
+        let mut ws = app.ws(token).await;
+        ws.join(*room, None).await;
+        sockets.push((*room, ws));
+    }
+    app.set_now("2026-03-02T21:00:00Z");
+    for (room, ws) in &mut sockets {
+        send_settled(app, ws, camera(*room, true)).await;
+    }
+    app.set_now("2026-03-02T21:40:00Z");
+    for (_, ws) in &mut sockets {
+        attendance_reaching(ws, 2400).await;
+    }
+    app.set_now("2026-03-02T22:00:16Z");
+    app.completion.run_now().await;
+}
+
+/// Joins `room` as `token`.
+async fn join(app: &TestApp, room: i64, token: &str) {
+    let (status, body) = app
+        .post(
+            &format!("/api/challenges/{room}/participants"),
+            Some(token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+#[tokio::test]
+async fn a_solo_challenge_earns_no_points_though_its_attendance_and_completion_count() {
+    let app = spawn_app().await;
+    let (solo_room, solo) = one_session_room(&app, &["solo"]).await;
+    // A challenge of two, achieved after the solo one: once its points are on the board, the
+    // solo challenge's events (earlier in the same stream) have been handled.
+    let (pair_room, pair) = one_session_room(&app, &["pair", "pair-mate"]).await;
+    achieve_and_settle(&app, &[(solo_room, &solo[0]), (pair_room, &pair[0])]).await;
+    let (page, _) = board_until(&app, "", None, |p| p["entries"][0]["totalScore"] == 60).await;
+    assert_eq!(ranks(&page), vec![(1, "pair".to_owned(), 60, 1)]);
+    assert_eq!(
+        participant_statuses(&app, solo_room).await[0].1,
+        "COMPLETED"
+    );
+    let (_, me) = app.get("/api/me", Some(&solo[0])).await;
+    assert_eq!(me["totalScore"], 0, "{me}");
+    // A restart reconciles the ledger from achievements and completions: by the same rules.
+    let dir = app.stop();
+    let args = test_args(&dir, &["--dev-login"]);
+    let app = crate::support::spawn_app_at(dir, args, "2026-03-02T22:30:00Z").await;
+    let (page, _) = board_until(&app, "", None, |_| true).await;
+    assert_eq!(ranks(&page), vec![(1, "pair".to_owned(), 60, 1)]);
+}
+
+#[tokio::test]
+async fn challenges_scheduled_less_than_an_hour_before_their_start_earn_no_points() {
+    let app = spawn_app().await;
+    let mut tokens = std::collections::HashMap::new();
+    for name in [
+        "late",
+        "late-mate",
+        "moved",
+        "moved-mate",
+        "kept",
+        "kept-mate",
+    ] {
+        tokens.insert(name, app.login(name).await);
+    }
+    // Created a week before: "moved" for Wednesday, "kept" for Tuesday's session.
+    let mut moved_spec = one_session();
+    moved_spec["startDate"] = json!("2026-03-04");
+    moved_spec["endDate"] = json!("2026-03-04");
+    let moved = app.create_challenge(&tokens["moved"], moved_spec).await;
+    let kept = app.create_challenge(&tokens["kept"], one_session()).await;
+    // An edit that keeps the start leaves the schedule's time as it was.
+    let (status, body) = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/challenges/{kept}"),
+            Some(&tokens["kept"]),
+            Some(json!({ "title": "새 이름 New name" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // 30 minutes before Tuesday's 06:00 session: "late" is created for it and "moved" is
+    // moved to it (a challenge can be edited until its first day).
+    app.set_now("2026-03-02T20:30:00Z");
+    let late = app.create_challenge(&tokens["late"], one_session()).await;
+    let (status, body) = app
+        .call(
+            reqwest::Method::PATCH,
+            &format!("/api/challenges/{moved}"),
+            Some(&tokens["moved"]),
+            Some(json!({ "startDate": "2026-03-03", "endDate": "2026-03-03" })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    for (room, mate) in [
+        (late, "late-mate"),
+        (moved, "moved-mate"),
+        (kept, "kept-mate"),
+    ] {
+        join(&app, room, &tokens[mate]).await;
+    }
+    achieve_and_settle(
+        &app,
+        &[
+            (late, &tokens["late"]),
+            (moved, &tokens["moved"]),
+            (kept, &tokens["kept"]),
+        ],
+    )
+    .await;
+    // Settled in id order (moved, kept, late): once late's would-be points had time to land
+    // after kept's, only kept's are there.
+    let (page, _) = board_until(&app, "", None, |p| p["entries"][0]["totalScore"] == 60).await;
+    for room in [late, moved] {
+        assert_eq!(participant_statuses(&app, room).await[0].1, "COMPLETED");
+    }
+    let dir = app.stop();
+    let args = test_args(&dir, &["--dev-login"]);
+    let app = crate::support::spawn_app_at(dir, args, "2026-03-02T22:30:00Z").await;
+    let (after, _) = board_until(&app, "", None, |_| true).await;
+    assert_eq!(ranks(&page), vec![(1, "kept".to_owned(), 60, 1)]);
+    assert_eq!(ranks(&after), ranks(&page));
 }

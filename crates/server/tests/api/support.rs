@@ -13,6 +13,7 @@ use ssgwan_server::{
     completion::CompletionJob,
     config::{Cli, Command, ServeArgs},
     reminders::ReminderJob,
+    sweep::FileSweep,
 };
 use tempfile::TempDir;
 use tokio::sync::oneshot;
@@ -30,6 +31,8 @@ pub struct TestApp {
     pub completion: CompletionJob,
     /// The reminder job: `run_now()` for a pass after moving the clock.
     pub reminders: ReminderJob,
+    /// The file sweep: `run_now()` for a pass the test can wait for.
+    pub file_sweep: FileSweep,
     /// Holds the temporary data directory for the lifetime of the test.
     pub _dir: TempDir,
     shutdown: Option<oneshot::Sender<()>>,
@@ -60,6 +63,10 @@ pub fn test_args(dir: &TempDir, extra: &[&str]) -> ServeArgs {
     // Tests sign in dozens of users from one address; limits have their own test.
     if !extra.contains(&"--rate-limit-per-second") {
         argv.extend_from_slice(&["--rate-limit-per-second", "0"]);
+    }
+    // Tests create challenges by the dozen from one user; the daily limit has its own test.
+    if !extra.contains(&"--challenge-daily-limit") {
+        argv.extend_from_slice(&["--challenge-daily-limit", "0"]);
     }
     argv.extend_from_slice(extra);
     match Cli::try_parse_from(argv)
@@ -101,6 +108,7 @@ pub async fn spawn_app_at(dir: TempDir, args: ServeArgs, instant: &str) -> TestA
     let attendance = built.attendance();
     let completion = built.completion();
     let reminders = built.reminders();
+    let file_sweep = built.file_sweep();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(built.serve(listener, async move {
         let _ = rx.await;
@@ -116,6 +124,7 @@ pub async fn spawn_app_at(dir: TempDir, args: ServeArgs, instant: &str) -> TestA
         attendance,
         completion,
         reminders,
+        file_sweep,
         _dir: dir,
         shutdown: Some(tx),
         server: Some(server),

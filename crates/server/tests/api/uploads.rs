@@ -592,6 +592,293 @@ async fn errors_follow_accept_language() {
     );
 }
 
+/// A small PNG whose pixels depend on `seed`: a different image (and key) per seed.
+fn png_of(seed: u8) -> Vec<u8> {
+    let picture = RgbaImage::from_fn(16, 16, |x, y| {
+        image::Rgba([seed, (x * 9) as u8, (y * 7) as u8, 255])
+    });
+    let mut out = Vec::new();
+    DynamicImage::ImageRgba8(picture)
+        .write_with_encoder(PngEncoder::new(&mut out))
+        .expect("png");
+    out
+}
+
+/// The caller's own challenges (created), as the API lists them.
+async fn created_challenges(app: &TestApp, token: &str) -> Vec<Value> {
+    let (status, body) = app
+        .get("/api/me/challenges?state=created", Some(token))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["items"].as_array().expect("items").clone()
+}
+
+#[tokio::test]
+async fn image_references_other_than_the_callers_own_uploads_are_refused_and_change_nothing() {
+    let app = spawn_app().await;
+    let alice = app.login("alice").await;
+    let bob = app.login("bob").await;
+    let mine = app.upload_ok(&alice, "mine.png", &png_of(1)).await;
+    let bobs = app.upload_ok(&bob, "bobs.png", &png_of(2)).await;
+    let (status, me) = app
+        .call(
+            Method::PATCH,
+            "/api/me",
+            Some(&alice),
+            Some(json!({ "profileImage": mine })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    let id = app
+        .create_challenge(&alice, json!({ "thumbnail": mine }))
+        .await;
+    let unknown = format!("/api/files/{}.png", "0".repeat(64));
+    let refusals = [
+        (
+            "http://attacker.example/track.gif".to_owned(),
+            "VALIDATION_FAILED",
+        ),
+        ("https://img.example/a.png".to_owned(), "VALIDATION_FAILED"),
+        (
+            "/api/files/../../api/auth/kakao".to_owned(),
+            "VALIDATION_FAILED",
+        ),
+        (format!("{mine}?size=2"), "VALIDATION_FAILED"),
+        (mine.to_uppercase(), "VALIDATION_FAILED"),
+        ("javascript:alert(1)".to_owned(), "VALIDATION_FAILED"),
+        // Well-formed, but someone else's upload, or nobody's.
+        (bobs.clone(), "UPLOAD_NOT_FOUND"),
+        (unknown, "UPLOAD_NOT_FOUND"),
+    ];
+    for (value, code) in refusals {
+        let refused = app
+            .call(
+                Method::PATCH,
+                "/api/me",
+                Some(&alice),
+                Some(json!({ "nickname": "renamed", "profileImage": value })),
+            )
+            .await;
+        assert_error(
+            &refused,
+            StatusCode::BAD_REQUEST,
+            code,
+            Some("profileImage"),
+        );
+        let (_, me) = app.get("/api/me", Some(&alice)).await;
+        assert_eq!(
+            (me["nickname"].as_str(), me["profileImage"].as_str()),
+            (Some("alice"), Some(mine.as_str())),
+            "{value}: nothing changed"
+        );
+
+        let refused = app
+            .post(
+                "/api/challenges",
+                Some(&alice),
+                crate::support::merge(
+                    crate::support::valid_challenge(),
+                    json!({ "thumbnail": value }),
+                ),
+            )
+            .await;
+        assert_error(&refused, StatusCode::BAD_REQUEST, code, Some("thumbnail"));
+        assert_eq!(created_challenges(&app, &alice).await.len(), 1, "{value}");
+
+        let refused = app
+            .call(
+                Method::PATCH,
+                &format!("/api/challenges/{id}"),
+                Some(&alice),
+                Some(json!({ "title": "changed", "thumbnail": value })),
+            )
+            .await;
+        assert_error(&refused, StatusCode::BAD_REQUEST, code, Some("thumbnail"));
+        let (_, challenge) = app.get(&format!("/api/challenges/{id}"), None).await;
+        assert_eq!(
+            (challenge["title"].as_str(), challenge["thumbnail"].as_str()),
+            (Some("새벽 공부 Morning Study"), Some(mine.as_str())),
+            "{value}: nothing changed"
+        );
+    }
+    // The same picture uploaded by Bob is his upload too (one object, two uploaders).
+    assert_eq!(app.upload_ok(&bob, "copy.png", &png_of(1)).await, mine);
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            "/api/me",
+            Some(&bob),
+            Some(json!({ "profileImage": mine })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Clearing is always allowed.
+    let (status, cleared) = app
+        .call(
+            Method::PATCH,
+            "/api/me",
+            Some(&alice),
+            Some(json!({ "profileImage": null })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{cleared}");
+    assert_eq!(cleared["profileImage"], Value::Null);
+}
+
+#[tokio::test]
+async fn uploads_beyond_the_daily_quota_are_refused_until_the_next_day() {
+    let app = crate::support::spawn_app_with(&["--dev-login", "--upload-daily-files", "2"]).await;
+    let token = app.login("uploader").await;
+    app.upload_ok(&token, "1.png", &png_of(1)).await;
+    app.upload_ok(&token, "2.png", &png_of(2)).await;
+    let refused = app.upload(&token, "3.png", &png_of(3)).await;
+    assert_error(
+        &refused,
+        StatusCode::TOO_MANY_REQUESTS,
+        "UPLOAD_QUOTA_EXCEEDED",
+        None,
+    );
+    // Nothing was stored for the refused upload.
+    let stored = std::fs::read_dir(app._dir.path().join("files"))
+        .expect("files dir")
+        .count();
+    assert_eq!(stored, 2);
+    // Another user has a quota of their own.
+    let other = app.login("other").await;
+    app.upload_ok(&other, "3.png", &png_of(3)).await;
+    // The day turns at midnight in the server's timezone (15:00 UTC in Seoul).
+    app.set_now("2026-03-02T14:59:59Z");
+    assert_error(
+        &app.upload(&token, "3.png", &png_of(3)).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "UPLOAD_QUOTA_EXCEEDED",
+        None,
+    );
+    app.set_now("2026-03-02T15:00:00Z");
+    app.upload_ok(&token, "3.png", &png_of(3)).await;
+}
+
+#[tokio::test]
+async fn the_byte_quota_counts_the_stored_bytes_of_the_day() {
+    let stored = {
+        let app = spawn_app().await;
+        let token = app.login("measure").await;
+        let url = app.upload_ok(&token, "1.png", &png_of(1)).await;
+        app.fetch_file(&url, "image/png").await.len()
+    };
+    // Room for exactly one such file a day (the second image is as large: same dimensions).
+    let limit = (stored + stored / 2).to_string();
+    let app = crate::support::spawn_app_with(&[
+        "--dev-login",
+        "--upload-daily-files",
+        "0",
+        "--upload-daily-bytes",
+        &limit,
+    ])
+    .await;
+    let token = app.login("uploader").await;
+    app.upload_ok(&token, "1.png", &png_of(1)).await;
+    assert_error(
+        &app.upload(&token, "2.png", &png_of(2)).await,
+        StatusCode::TOO_MANY_REQUESTS,
+        "UPLOAD_QUOTA_EXCEEDED",
+        None,
+    );
+}
+
+/// A challenge definition that is valid on the real calendar (the sweep tests run the clock
+/// at the wall clock's time, since stored files carry the wall clock's times).
+fn challenge_starting_next_week() -> Value {
+    let today = jiff::Timestamp::now()
+        .to_zoned_datetime(jiff::tz::TimeZone::get("Asia/Seoul").expect("tz"))
+        .date();
+    let start = today.saturating_add(jiff::Span::new().days(7));
+    let end = start.saturating_add(jiff::Span::new().days(6));
+    crate::support::merge(
+        crate::support::valid_challenge(),
+        json!({ "startDate": start.to_string(), "endDate": end.to_string(), "daysOfWeek": null }),
+    )
+}
+
+/// The sweep on `app`, whose objects are files in `dir` (the local store, or the bucket's
+/// directory of s3s-fs): deletes the old unused upload and an old object nobody recorded, keeps
+/// the profile image, the thumbnail and a fresh unused upload.
+async fn sweep_deletes_only_old_unreferenced_files(app: &TestApp, dir: &std::path::Path) {
+    let day = jiff::SignedDuration::from_hours(24);
+    app.clock.set(jiff::Timestamp::now());
+    let token = app.login("alice").await;
+    let unused = app.upload_ok(&token, "unused.png", &png_of(1)).await;
+    let avatar = app.upload_ok(&token, "avatar.png", &png_of(2)).await;
+    let thumb = app.upload_ok(&token, "thumb.png", &png_of(3)).await;
+    let (status, body) = app
+        .call(
+            Method::PATCH,
+            "/api/me",
+            Some(&token),
+            Some(json!({ "profileImage": avatar })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut challenge = challenge_starting_next_week();
+    challenge["thumbnail"] = json!(thumb);
+    let (status, body) = app.post("/api/challenges", Some(&token), challenge).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // An object no upload record names (written before uploads were recorded, say).
+    let orphan = format!("{}.png", "ab".repeat(32));
+    let file = |url: &str| dir.join(url.trim_start_matches("/api/files/"));
+    std::fs::write(dir.join(&orphan), png_of(4)).expect("orphan written");
+    // Two days on: everything above is older than the one-day grace; then a fresh upload.
+    app.clock.advance(day * 2);
+    let fresh = app.upload_ok(&token, "fresh.png", &png_of(5)).await;
+
+    let swept = app.file_sweep.run_now().await;
+    assert!(swept.claimed);
+    assert_eq!((swept.records, swept.files), (1, 2), "{swept:?}");
+    assert!(!file(&unused).exists());
+    assert!(!dir.join(&orphan).exists());
+    for kept in [&avatar, &thumb, &fresh] {
+        assert!(file(kept).exists(), "{kept} kept");
+        app.fetch_file(kept, "image/png").await;
+    }
+    assert_error(
+        &app.get(&unused, None).await,
+        StatusCode::NOT_FOUND,
+        "NOT_FOUND",
+        None,
+    );
+    // Its record went with it: the old URL is no longer the user's to set.
+    assert_error(
+        &app.call(
+            Method::PATCH,
+            "/api/me",
+            Some(&token),
+            Some(json!({ "profileImage": unused })),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "UPLOAD_NOT_FOUND",
+        Some("profileImage"),
+    );
+    // Within the interval the claim is taken: a second pass (any node's) does nothing.
+    assert!(!app.file_sweep.run_now().await.claimed);
+    // Once the fresh upload is past the grace and unused, it goes too; pictures in use stay.
+    app.clock.advance(day * 2);
+    let swept = app.file_sweep.run_now().await;
+    assert_eq!((swept.claimed, swept.records, swept.files), (true, 1, 1));
+    assert!(!file(&fresh).exists());
+    assert!(file(&avatar).exists() && file(&thumb).exists());
+}
+
+#[tokio::test]
+async fn the_sweep_deletes_only_old_unreferenced_files_from_the_local_store() {
+    let app = spawn_app().await;
+    let dir = app._dir.path().join("files");
+    // Not a key: not ours, never touched.
+    std::fs::write(dir.join("notes.txt"), b"keep").expect("written");
+    sweep_deletes_only_old_unreferenced_files(&app, &dir).await;
+    assert!(dir.join("notes.txt").exists());
+}
+
 /// A real s3s-fs server (it checks SigV4 signatures) on a free port, with a bucket.
 struct S3sFs {
     endpoint: String,
@@ -759,4 +1046,13 @@ fn s3_settings_are_checked_at_start_and_the_secret_never_prints() {
         "not a url",
     ]);
     assert!(parsed.is_err());
+}
+
+#[tokio::test]
+async fn the_sweep_deletes_only_old_unreferenced_files_from_the_bucket() {
+    let Some(s3) = S3sFs::start().await else {
+        return;
+    };
+    let app = s3.app(&s3.secret_key).await;
+    sweep_deletes_only_old_unreferenced_files(&app, &s3.root.path().join(BUCKET)).await;
 }

@@ -21,13 +21,25 @@ async fn profile_edits_apply_and_show_publicly() {
         "VALIDATION_FAILED",
         Some("nickname"),
     );
-    let (status, me) = app.call(Method::PATCH, "/api/me", Some(&token), Some(json!({ "nickname": "after", "bio": "  매일 6시 기상\n", "profileImage": "https://img.example/a.png" }))).await;
+    let picture = app
+        .upload_ok(&token, "a.png", &crate::uploads::png_bytes())
+        .await;
+    let (status, me) = app
+        .call(
+            Method::PATCH,
+            "/api/me",
+            Some(&token),
+            Some(
+                json!({ "nickname": "after", "bio": "  매일 6시 기상\n", "profileImage": picture }),
+            ),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{me}");
     assert_eq!(me["nickname"], "after");
     let (status, public) = app.get(&format!("/api/users/{}", me["id"]), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(public["bio"], "매일 6시 기상");
-    assert_eq!(public["profileImage"], "https://img.example/a.png");
+    assert_eq!(public["profileImage"], picture.as_str());
     let (_, cleared) = app
         .call(
             Method::PATCH,

@@ -106,6 +106,7 @@ impl Node {
         let mut command = ssgwan();
         command
             .args(["serve", "--dev-login", "--rate-limit-per-second", "0"])
+            .args(["--challenge-daily-limit", "0"])
             .arg("--data-dir")
             .arg(dir.path())
             .args(["--web-dir", "/nonexistent"])

@@ -38,6 +38,7 @@ on_every_database!(
     a_killed_nodes_users_reconnect_elsewhere_and_lose_nothing,
     a_redis_outage_degrades_live_features_and_heals_by_itself,
     on_camera_on_two_nodes_counts_once,
+    two_rooms_on_two_nodes_count_in_one,
     the_chat_limit_is_one_limit_across_nodes,
     cancel_logout_and_deletion_on_one_node_reach_sockets_on_the_other_within_a_second,
 );
@@ -517,6 +518,83 @@ async fn on_camera_on_two_nodes_counts_once(db: Db) {
         seconds >= elapsed - 3.0 && seconds <= elapsed + 1.0,
         "{seconds} s recorded for {elapsed:.1} s on camera in two tabs on two nodes"
     );
+    drop((tab_a, tab_b, check, a, b, c));
+    database.drop_now().await;
+}
+
+/// A challenge body with a 30-minute session window starting now in Seoul (`None` in the half
+/// hour before midnight there).
+fn session_now(title: &str) -> Option<serde_json::Value> {
+    let seoul = jiff::tz::TimeZone::get("Asia/Seoul").expect("tz");
+    let local = jiff::Timestamp::now().to_zoned_datetime(seoul);
+    let start = i32::from(local.hour()) * 60 + i32::from(local.minute());
+    let end = start + 30;
+    (end < 24 * 60).then(|| {
+        json!({
+            "title": title,
+            "category": "STUDY",
+            "capacity": 5,
+            "startDate": local.date().to_string(),
+            "endDate": local.date().to_string(),
+            "sessionStart": format!("{:02}:{:02}", start / 60, start % 60),
+            "sessionEnd": format!("{:02}:{:02}", end / 60, end % 60),
+            "minMinutes": 10,
+        })
+    })
+}
+
+async fn two_rooms_on_two_nodes_count_in_one(db: Db) {
+    let (Some(first), Some(second)) = (session_now("첫 방"), session_now("둘째 방")) else {
+        eprintln!("too close to midnight in Seoul for a session window now; skipped");
+        return;
+    };
+    let Some((database, redis, mut a, mut b)) = two_nodes(db).await else {
+        return;
+    };
+    let api = Api::default();
+    let (token, _) = api.login(&a, "두방").await;
+    let mut rooms = Vec::new();
+    for body in [first, second] {
+        let (status, created) = api.post(&a, "/api/challenges", Some(&token), body).await;
+        assert_eq!(status, StatusCode::CREATED, "{created}");
+        rooms.push(created["id"].as_i64().expect("id"));
+    }
+    // The first room on camera on node A, then the second on node B.
+    let mut tab_a = support::connect_ws(&a.base, &token).await;
+    tab_a.join(rooms[0], None).await;
+    tab_a
+        .send(json!({"type": "media", "room": rooms[0], "camera": true, "mic": false}))
+        .await;
+    tab_a.assert_alive().await;
+    let mut tab_b = support::connect_ws(&b.base, &token).await;
+    tab_b.join(rooms[1], None).await;
+    tab_b
+        .send(json!({"type": "media", "room": rooms[1], "camera": true, "mic": false}))
+        .await;
+    let elsewhere = tab_b.next_of("attendanceElsewhere").await;
+    assert_eq!(
+        (
+            elsewhere["room"].as_i64(),
+            elsewhere["countingRoom"].as_i64()
+        ),
+        (Some(rooms[1]), Some(rooms[0]))
+    );
+    on_camera_written(&mut tab_a, &mut tab_b, 5).await;
+    for (tab, room) in [(&mut tab_a, rooms[0]), (&mut tab_b, rooms[1])] {
+        tab.send(json!({"type": "leave", "room": room})).await;
+        tab.assert_alive().await;
+    }
+    a.stop();
+    b.stop();
+    let c = Node::start(&database.url, &shared(&redis)).await;
+    let mut check = support::connect_ws(&c.base, &token).await;
+    let mut recorded = Vec::new();
+    for room in &rooms {
+        check.join(*room, None).await;
+        recorded.push(check.next_of("attendance").await["seconds"].as_i64());
+    }
+    assert!(recorded[0] >= Some(5), "{recorded:?}");
+    assert_eq!(recorded[1], Some(0), "the second room counted nothing");
     drop((tab_a, tab_b, check, a, b, c));
     database.drop_now().await;
 }

@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     ChallengeCursor, ChallengeQuery, ChallengeRecord, ChallengeSort, ChallengeStore, Conflict,
-    Entity, MyChallengesState, PopularTag, StoreError, StoreResult,
+    CreationLimit, Entity, MyChallengesState, PopularTag, StoreError, StoreResult,
 };
 
 const SPEC_COLUMNS: &str = "title, description, search_text, category, thumbnail, capacity, start_date, end_date, days_of_week, \
@@ -170,14 +170,46 @@ impl ChallengeStore for SqlStore {
         spec: &ChallengeSpec,
         creator_joined_on: Date,
         now: Timestamp,
+        limit: CreationLimit,
     ) -> StoreResult<i64> {
         let mut tx = self.db().begin().await?;
+        if limit.max > 0 {
+            // Counted under the creator's row lock: racing creations queue here, so the
+            // limit holds on any number of nodes.
+            self.lock_user(&mut tx, creator_id).await?;
+            let row = self
+                .fetch_optional(
+                    self.on(&mut tx),
+                    "SELECT COUNT(*) AS made FROM challenges WHERE creator_id = ? AND created_at >= ?",
+                    vec![
+                        Bind::Int(creator_id),
+                        Bind::Int(limit.day_start.as_millisecond()),
+                    ],
+                )
+                .await?;
+            let made: i64 = match row {
+                Some(row) => row.try_get("made")?,
+                None => 0,
+            };
+            if made >= limit.max {
+                tx.rollback().await?;
+                return Err(StoreError::Conflict(Conflict::ChallengeLimitReached));
+            }
+        }
+        if !self
+            .use_own_upload(&mut tx, creator_id, spec.thumbnail.as_deref(), now)
+            .await?
+        {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(Conflict::UploadNotOwned));
+        }
         let sql = format!(
-            "INSERT INTO challenges (creator_id, participant_count, created_at, updated_at, {SPEC_COLUMNS}) \
-             VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO challenges (creator_id, participant_count, created_at, updated_at, scheduled_at, {SPEC_COLUMNS}) \
+             VALUES (?, 0, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
         );
         let mut binds = vec![
             Bind::Int(creator_id),
+            Bind::Int(now.as_millisecond()),
             Bind::Int(now.as_millisecond()),
             Bind::Int(now.as_millisecond()),
         ];
@@ -222,12 +254,19 @@ impl ChallengeStore for SqlStore {
             .split(", ")
             .map(|c| format!("{c} = ?"))
             .collect();
+        // scheduled_at first: MySQL evaluates assignments left to right, so starts_at must still
+        // be the old one when it is compared.
         let sql = format!(
-            "UPDATE challenges SET {}, updated_at = ? WHERE id = ? AND starts_at > ? AND participant_count <= ?",
+            "UPDATE challenges SET scheduled_at = CASE WHEN starts_at = ? THEN scheduled_at ELSE ? END, {}, updated_at = ? \
+             WHERE id = ? AND starts_at > ? AND participant_count <= ?",
             assignments.join(", ")
         );
         let sql = self.sql(&sql);
-        let mut binds = spec_binds(spec);
+        let mut binds = vec![
+            Bind::Int(spec.schedule.starts_at().as_millisecond()),
+            Bind::Int(now.as_millisecond()),
+        ];
+        binds.extend(spec_binds(spec));
         binds.extend([
             Bind::Int(now.as_millisecond()),
             Bind::Int(id),
@@ -236,6 +275,14 @@ impl ChallengeStore for SqlStore {
         ]);
         // The definition and its tags change together or not at all.
         let mut tx = self.db().begin().await?;
+        let creator = self.existing_challenge_facts(id).await?.creator_id;
+        if !self
+            .use_own_upload(&mut tx, creator, spec.thumbnail.as_deref(), now)
+            .await?
+        {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(Conflict::UploadNotOwned));
+        }
         let result = bind_all(sqlx::query(&sql), binds)
             .execute(self.on(&mut tx))
             .await?;

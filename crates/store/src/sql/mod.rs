@@ -8,6 +8,7 @@
 //!
 //! One file per concern implements one trait: [`users`], [`challenges`], [`wishes`],
 //! [`participation`], [`chat`], [`attendance`], [`scores`] (with the statistics reads),
+//! [`uploads`] (upload records, quota, the file sweep and job claims),
 //! [`notifications`] (calendar feeds, notifications, push subscriptions).
 //! Shared by them: [`dialect`] (placeholders, binds, backend differences), [`retry`] (losing a
 //! race and trying again) and [`rows`] (turning rows into records).
@@ -21,6 +22,7 @@ mod participation;
 mod retry;
 mod rows;
 mod scores;
+mod uploads;
 mod users;
 mod wishes;
 

@@ -4,6 +4,7 @@
 use async_trait::async_trait;
 use jiff::{Timestamp, civil::Date};
 use sqlx::Row;
+use ssgwan_domain::award::{self, AwardFacts};
 
 use super::{
     Backend, SqlStore,
@@ -17,6 +18,21 @@ use crate::{
 
 #[async_trait]
 impl ScoreStore for SqlStore {
+    async fn award_facts(&self, challenge_id: i64) -> StoreResult<Option<AwardFacts>> {
+        let sql = "SELECT participant_count, COALESCE(scheduled_at, created_at) AS scheduled_at, starts_at FROM challenges WHERE id = ?";
+        let row = self
+            .fetch_optional(self.db(), sql, vec![Bind::Int(challenge_id)])
+            .await?;
+        row.map(|r| {
+            Ok(AwardFacts {
+                participants: r.try_get("participant_count")?,
+                scheduled_at: ts(r.try_get("scheduled_at")?)?,
+                starts_at: ts(r.try_get("starts_at")?)?,
+            })
+        })
+        .transpose()
+    }
+
     async fn record_score(
         &self,
         user_id: i64,
@@ -45,24 +61,34 @@ impl ScoreStore for SqlStore {
         Ok(self.execute(self.db(), sql, binds).await? == 1)
     }
 
-    async fn reconcile_scores(&self) -> StoreResult<u64> {
-        // The points are the domain's, bound like any other value.
+    async fn reconcile_scores(&self, rules: &award::AwardRules) -> StoreResult<u64> {
+        // The points and the award rules (ssgwan_domain::award) are the domain's, bound like
+        // any other value: only challenges that earn points get ledger rows here too.
         let sessions = "INSERT INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) \
              SELECT a.user_id, a.challenge_id, 'SESSION', a.session_date, ?, a.achieved_at FROM attendance a \
-             WHERE a.achieved_at IS NOT NULL AND NOT EXISTS (SELECT 1 FROM score_ledger s WHERE s.user_id = a.user_id \
+             JOIN challenges c ON c.id = a.challenge_id \
+             WHERE a.achieved_at IS NOT NULL AND c.participant_count >= ? AND (? = 0 OR c.starts_at - COALESCE(c.scheduled_at, c.created_at) >= ?) \
+             AND NOT EXISTS (SELECT 1 FROM score_ledger s WHERE s.user_id = a.user_id \
              AND s.challenge_id = a.challenge_id AND s.kind = 'SESSION' AND s.session_date = a.session_date)";
         let completions = "INSERT INTO score_ledger (user_id, challenge_id, kind, session_date, points, created_at) \
              SELECT p.user_id, p.challenge_id, 'COMPLETION', '', ?, p.updated_at FROM participants p \
-             WHERE p.status = 'COMPLETED' AND NOT EXISTS (SELECT 1 FROM score_ledger s WHERE s.user_id = p.user_id \
+             JOIN challenges c ON c.id = p.challenge_id \
+             WHERE p.status = 'COMPLETED' AND c.participant_count >= ? AND (? = 0 OR c.starts_at - COALESCE(c.scheduled_at, c.created_at) >= ?) \
+             AND NOT EXISTS (SELECT 1 FROM score_ledger s WHERE s.user_id = p.user_id \
              AND s.challenge_id = p.challenge_id AND s.kind = 'COMPLETION')";
         let mut added = 0;
         for (sql, kind) in [
             (sessions, ScoreKind::Session),
             (completions, ScoreKind::Completion),
         ] {
-            added += self
-                .execute(self.db(), sql, vec![Bind::Int(kind.points())])
-                .await?;
+            let lead = i64::try_from(rules.min_lead_time.as_millis().max(0)).unwrap_or(i64::MAX);
+            let binds = vec![
+                Bind::Int(kind.points()),
+                Bind::Int(rules.min_participants),
+                Bind::Int(lead),
+                Bind::Int(lead),
+            ];
+            added += self.execute(self.db(), sql, binds).await?;
         }
         Ok(added)
     }

@@ -139,7 +139,18 @@ impl UserStore for SqlStore {
         binds.push(Bind::Int(id));
         let sql = format!("UPDATE users SET {} WHERE id = ?", sets.join(", "));
         let sql = self.sql(&sql);
-        match bind_all(sqlx::query(&sql), binds).execute(self.db()).await {
+        // The picture, when it is an upload, is checked and marked used in the same
+        // transaction that sets it.
+        let mut tx = self.db().begin().await?;
+        let new_image = update.profile_image.as_ref().and_then(Option::as_deref);
+        if !self.use_own_upload(&mut tx, id, new_image, now).await? {
+            tx.rollback().await?;
+            return Err(StoreError::Conflict(Conflict::UploadNotOwned));
+        }
+        match bind_all(sqlx::query(&sql), binds)
+            .execute(self.on(&mut tx))
+            .await
+        {
             Ok(r) if r.rows_affected() == 0 => return Err(StoreError::NotFound(Entity::User)),
             Ok(_) => {}
             Err(e) if StoreError::is_unique_violation(&e) => {
@@ -147,6 +158,7 @@ impl UserStore for SqlStore {
             }
             Err(e) => return Err(e.into()),
         }
+        tx.commit().await?;
         self.user(id)
             .await?
             .ok_or(StoreError::NotFound(Entity::User))

@@ -46,6 +46,11 @@ conformance!(
     notifications_dedupe_page_and_read,
     notification_settings_and_reminder_candidates,
     push_subscriptions_belong_to_one_user,
+    uploads_are_owned_counted_against_the_quota_and_swept,
+    racing_uploads_never_exceed_the_quota,
+    racing_creations_never_exceed_the_daily_limit,
+    job_claims_go_to_one_caller_per_interval,
+    award_facts_follow_places_and_the_schedule,
 );
 
 /// Rows written before migration 0006 have no skeleton; `migrate` computes them, and leaves
@@ -483,7 +488,13 @@ mod cases {
             }
             ids.push(
                 store
-                    .create_challenge(host.id, &s, date("2026-03-02"), now())
+                    .create_challenge(
+                        host.id,
+                        &s,
+                        date("2026-03-02"),
+                        now(),
+                        ssgwan_store::CreationLimit::NONE,
+                    )
                     .await
                     .expect("create"),
             );
@@ -1129,8 +1140,9 @@ mod cases {
             .add_attendance(id, host.id, d1, 600, 600, t1)
             .await
             .expect("achieve");
-        assert_eq!(store.reconcile_scores().await.expect("reconcile"), 2);
-        assert_eq!(store.reconcile_scores().await.expect("reconcile"), 0);
+        let rules = ssgwan_domain::award::AwardRules::DEFAULT;
+        assert_eq!(store.reconcile_scores(&rules).await.expect("reconcile"), 2);
+        assert_eq!(store.reconcile_scores(&rules).await.expect("reconcile"), 0);
 
         let mut totals = store.score_totals(None).await.expect("totals");
         totals.sort_by_key(|t| t.user_id);
@@ -1220,7 +1232,13 @@ mod cases {
             let store = store.clone();
             async move {
                 store
-                    .create_challenge(host.id, &s, date("2026-03-02"), now())
+                    .create_challenge(
+                        host.id,
+                        &s,
+                        date("2026-03-02"),
+                        now(),
+                        ssgwan_store::CreationLimit::NONE,
+                    )
                     .await
                     .expect("create")
             }
@@ -1996,6 +2014,388 @@ mod cases {
                 .await
                 .expect("list")
                 .is_empty()
+        );
+    }
+
+    fn key(n: u8) -> String {
+        format!("{}.png", hex_of(n).repeat(32))
+    }
+
+    fn hex_of(n: u8) -> String {
+        format!("{:02x}", n)
+    }
+
+    fn path(key: &str) -> String {
+        format!("/api/files/{key}")
+    }
+
+    const QUOTA: ssgwan_domain::upload::UploadQuota = ssgwan_domain::upload::UploadQuota {
+        files: 3,
+        bytes: 1_000,
+    };
+
+    pub async fn uploads_are_owned_counted_against_the_quota_and_swept(store: SqlStore) {
+        use ssgwan_domain::upload::UploadUsage;
+        use ssgwan_store::{CreationLimit, UploadStore};
+        let alice = user(&store, "alice").await;
+        let bob = user(&store, "bob").await;
+        let day = now();
+        store
+            .record_upload(alice.id, &key(1), 400, now(), day, QUOTA)
+            .await
+            .expect("first");
+        store
+            .record_upload(alice.id, &key(2), 500, now(), day, QUOTA)
+            .await
+            .expect("second");
+        assert_eq!(
+            store.upload_usage(alice.id, day).await.expect("usage"),
+            UploadUsage {
+                files: 2,
+                bytes: 900
+            }
+        );
+        // 900 + 101 bytes is over the byte quota; nothing is recorded.
+        assert_eq!(
+            conflict(
+                store
+                    .record_upload(alice.id, &key(3), 101, now(), day, QUOTA)
+                    .await
+            ),
+            Conflict::UploadQuotaExceeded
+        );
+        assert!(!store.file_referenced(&key(3)).await.expect("read"));
+        store
+            .record_upload(alice.id, &key(3), 100, now(), day, QUOTA)
+            .await
+            .expect("exactly the quota");
+        assert_eq!(
+            conflict(
+                store
+                    .record_upload(alice.id, &key(4), 0, now(), day, QUOTA)
+                    .await
+            ),
+            Conflict::UploadQuotaExceeded,
+            "three files is the count quota"
+        );
+        // Yesterday's uploads do not count today.
+        let tomorrow = now() + hours(24);
+        assert_eq!(
+            store.upload_usage(alice.id, tomorrow).await.expect("usage"),
+            UploadUsage::default()
+        );
+        // Bob uploads the same file as Alice: his record, beside hers.
+        store
+            .record_upload(bob.id, &key(1), 400, now(), day, QUOTA)
+            .await
+            .expect("bob's");
+
+        // Only one's own uploads become pictures; nothing changes on a refusal.
+        let refused = store
+            .update_user(
+                bob.id,
+                UserUpdate {
+                    nickname: Some("robert".into()),
+                    profile_image: Some(Some(path(&key(2)))),
+                    ..Default::default()
+                },
+                now(),
+            )
+            .await;
+        assert_eq!(conflict(refused), Conflict::UploadNotOwned);
+        let unchanged = store.user(bob.id).await.expect("read").expect("bob");
+        assert_eq!(
+            (unchanged.nickname.as_str(), unchanged.profile_image),
+            ("bob", None)
+        );
+        let set = store
+            .update_user(
+                alice.id,
+                UserUpdate {
+                    profile_image: Some(Some(path(&key(1)))),
+                    ..Default::default()
+                },
+                now(),
+            )
+            .await
+            .expect("her own");
+        assert_eq!(set.profile_image, Some(path(&key(1))));
+        // Pictures that are not upload paths (Kakao's) are stored as given.
+        store
+            .update_user(
+                bob.id,
+                UserUpdate {
+                    profile_image: Some(Some("https://k.example/b.jpg".into())),
+                    ..Default::default()
+                },
+                now(),
+            )
+            .await
+            .expect("kakao picture");
+        // Thumbnails likewise, on create and on edit.
+        let mut with_thumb = spec("thumb", "2026-03-03", "2026-03-09", 5);
+        with_thumb.thumbnail = Some(path(&key(2)));
+        assert_eq!(
+            conflict(
+                store
+                    .create_challenge(
+                        bob.id,
+                        &with_thumb,
+                        date("2026-03-02"),
+                        now(),
+                        CreationLimit::NONE
+                    )
+                    .await
+            ),
+            Conflict::UploadNotOwned
+        );
+        let id = store
+            .create_challenge(
+                alice.id,
+                &with_thumb,
+                date("2026-03-02"),
+                now(),
+                CreationLimit::NONE,
+            )
+            .await
+            .expect("alice's thumbnail");
+        let mut edit = with_thumb.clone();
+        edit.thumbnail = Some(path(&key(9)));
+        assert_eq!(
+            conflict(store.update_challenge(id, &edit, now()).await),
+            Conflict::UploadNotOwned
+        );
+
+        // The sweep: records older than the cutoff go unless their file is a picture.
+        // key 1: Alice's picture (her record and Bob's stay), key 2: a thumbnail, key 3: unused.
+        assert_eq!(
+            store.forget_unused_uploads(now()).await.expect("sweep"),
+            0,
+            "nothing is older than the cutoff"
+        );
+        let later = now() + hours(48);
+        assert_eq!(store.forget_unused_uploads(later).await.expect("sweep"), 1);
+        assert!(!store.file_referenced(&key(3)).await.expect("read"));
+        assert!(store.file_referenced(&key(1)).await.expect("read"));
+        assert!(store.file_referenced(&key(2)).await.expect("read"));
+        // Once Alice's picture changes, key 1's records (made and last used long before the
+        // cutoff) are unused: both go.
+        store
+            .update_user(
+                alice.id,
+                UserUpdate {
+                    profile_image: Some(None),
+                    ..Default::default()
+                },
+                later,
+            )
+            .await
+            .expect("cleared");
+        assert_eq!(store.forget_unused_uploads(later).await.expect("sweep"), 2);
+        assert!(!store.file_referenced(&key(1)).await.expect("read"));
+        // A picture stored without a record (before uploads were recorded) keeps its file.
+        assert!(store.file_referenced(&key(2)).await.expect("read"));
+        assert!(!store.file_referenced(&key(7)).await.expect("read"));
+    }
+
+    pub async fn racing_uploads_never_exceed_the_quota(store: SqlStore) {
+        use ssgwan_store::UploadStore;
+        let alice = user(&store, "alice").await;
+        let results = join_all((0..12u8).map(|n| {
+            let store = store.clone();
+            async move {
+                store
+                    .record_upload(alice.id, &key(n + 20), 10, now(), now(), QUOTA)
+                    .await
+            }
+        }))
+        .await;
+        let recorded = results.iter().filter(|r| r.is_ok()).count();
+        assert_eq!(recorded, 3, "{results:?}");
+        assert!(results.iter().all(|r| matches!(
+            r,
+            Ok(()) | Err(StoreError::Conflict(Conflict::UploadQuotaExceeded))
+        )));
+        assert_eq!(
+            store
+                .upload_usage(alice.id, now())
+                .await
+                .expect("usage")
+                .files,
+            3
+        );
+    }
+
+    pub async fn racing_creations_never_exceed_the_daily_limit(store: SqlStore) {
+        use ssgwan_store::CreationLimit;
+        let host = user(&store, "host").await;
+        let limit = CreationLimit {
+            max: 3,
+            day_start: now() - hours(1),
+        };
+        let results = join_all((0..10).map(|n| {
+            let store = store.clone();
+            let host = host.id;
+            async move {
+                let s = spec(&format!("c{n}"), "2026-03-03", "2026-03-09", 5);
+                store
+                    .create_challenge(host, &s, date("2026-03-02"), now(), limit)
+                    .await
+            }
+        }))
+        .await;
+        assert_eq!(
+            results.iter().filter(|r| r.is_ok()).count(),
+            3,
+            "{results:?}"
+        );
+        assert!(results.iter().all(|r| matches!(
+            r,
+            Ok(_) | Err(StoreError::Conflict(Conflict::ChallengeLimitReached))
+        )));
+        let created = store
+            .my_challenges(host.id, MyChallengesState::Created)
+            .await
+            .expect("created");
+        assert_eq!(created.len(), 3);
+        // The next day counts afresh; another user has a limit of their own.
+        let tomorrow = CreationLimit {
+            max: 3,
+            day_start: now() + hours(1),
+        };
+        let s = spec("next day", "2026-03-03", "2026-03-09", 5);
+        store
+            .create_challenge(host.id, &s, date("2026-03-02"), now() + hours(2), tomorrow)
+            .await
+            .expect("a new day");
+        let other = user(&store, "other").await;
+        store
+            .create_challenge(other.id, &s, date("2026-03-02"), now(), limit)
+            .await
+            .expect("another user");
+    }
+
+    pub async fn job_claims_go_to_one_caller_per_interval(store: SqlStore) {
+        use ssgwan_store::UploadStore;
+        let until = now() + hours(1);
+        let results = join_all((0..8).map(|n| {
+            let store = store.clone();
+            async move {
+                store
+                    .claim_job("sweep", &format!("node-{n}"), now(), until)
+                    .await
+                    .expect("claim")
+            }
+        }))
+        .await;
+        assert_eq!(results.iter().filter(|won| **won).count(), 1, "{results:?}");
+        assert!(
+            !store
+                .claim_job(
+                    "sweep",
+                    "late",
+                    now() + hours(1) - SignedDuration::from_millis(1),
+                    until
+                )
+                .await
+                .expect("claim")
+        );
+        assert!(
+            store
+                .claim_job("sweep", "late", until, until + hours(1))
+                .await
+                .expect("claim"),
+            "a lapsed claim is taken over"
+        );
+        assert!(
+            store
+                .claim_job("other job", "late", now(), until)
+                .await
+                .expect("claim"),
+            "jobs are claimed apart"
+        );
+    }
+
+    pub async fn award_facts_follow_places_and_the_schedule(store: SqlStore) {
+        use ssgwan_domain::award::AwardRules;
+        let host = user(&store, "host").await;
+        let guest = user(&store, "guest").await;
+        // Created at now() for 3 March in Seoul (it starts at midnight there).
+        let id = challenge(&store, &host, "award", 10).await;
+        let facts = store.award_facts(id).await.expect("read").expect("exists");
+        assert_eq!(facts.participants, 1);
+        assert_eq!(facts.scheduled_at, now());
+        assert_eq!(facts.starts_at, ts("2026-03-02T15:00:00Z"));
+        assert_eq!(store.award_facts(id + 1000).await.expect("read"), None);
+        // An achieved session in a challenge of one is not reconciled into the ledger.
+        let d1 = date("2026-03-03");
+        store
+            .add_attendance(id, host.id, d1, 600, 600, ts("2026-03-02T22:10:00Z"))
+            .await
+            .expect("achieve");
+        assert_eq!(
+            store
+                .reconcile_scores(&AwardRules::DEFAULT)
+                .await
+                .expect("reconcile"),
+            0
+        );
+        // A second place: the same achievement now earns its points.
+        store
+            .join_challenge(id, guest.id, now())
+            .await
+            .expect("join");
+        assert_eq!(
+            store
+                .award_facts(id)
+                .await
+                .expect("read")
+                .expect("exists")
+                .participants,
+            2
+        );
+        // An edit that keeps the start keeps the schedule's time (MySQL evaluates the SET list
+        // left to right: the start is compared before it is assigned).
+        let later = now() + hours(2);
+        let mut retitled = spec("award v2", "2026-03-03", "2026-03-09", 10);
+        store
+            .update_challenge(id, &retitled, later)
+            .await
+            .expect("retitled");
+        assert_eq!(
+            store
+                .award_facts(id)
+                .await
+                .expect("read")
+                .expect("exists")
+                .scheduled_at,
+            now()
+        );
+        // One that moves the start sets it to the edit's time.
+        retitled.schedule = spec("award v3", "2026-03-04", "2026-03-09", 10).schedule;
+        store
+            .update_challenge(id, &retitled, later)
+            .await
+            .expect("moved");
+        let moved = store.award_facts(id).await.expect("read").expect("exists");
+        assert_eq!(moved.scheduled_at, later);
+        assert_eq!(moved.starts_at, ts("2026-03-03T15:00:00Z"));
+        // The ledger is reconciled by the rules: moved 37 h ahead is enough for an hour's
+        // lead, not for two days'.
+        let day_ahead = AwardRules {
+            min_lead_time: hours(48),
+            ..AwardRules::DEFAULT
+        };
+        assert_eq!(
+            store.reconcile_scores(&day_ahead).await.expect("reconcile"),
+            0
+        );
+        assert_eq!(
+            store
+                .reconcile_scores(&AwardRules::DEFAULT)
+                .await
+                .expect("reconcile"),
+            1
         );
     }
 }

@@ -170,6 +170,7 @@ pub async fn challenge(store: &SqlStore, creator: &User, title: &str, capacity: 
             &spec(title, "2026-03-03", "2026-03-09", capacity),
             date("2026-03-02"),
             now(),
+            ssgwan_store::CreationLimit::NONE,
         )
         .await
         .expect("create challenge")

@@ -23,14 +23,17 @@ export function AttendanceTimer({
   cameraOn,
   live,
   fallbackRequired,
+  countingElsewhere = false,
 }: {
   attendance: Attendance | null;
   cameraOn: boolean;
   live: boolean;
   fallbackRequired: number;
+  /** The user's attendance counts in another room now, not in this one. */
+  countingElsewhere?: boolean;
 }) {
   const { t } = useTranslation();
-  const ticking = Boolean(attendance?.accruing) && cameraOn && live;
+  const ticking = Boolean(attendance?.accruing) && cameraOn && live && !countingElsewhere;
   const [now, setNow] = useState(() => performance.now());
 
   useEffect(() => {
@@ -79,7 +82,12 @@ export function AttendanceTimer({
       >
         <div className="progress__fill" style={{ width: `${percent}%` }} />
       </div>
-      {!attendance.achieved && !cameraOn && <span className="muted timer__hint">{t('live.timer.cameraHint')}</span>}
+      {countingElsewhere && (
+        <span className="muted timer__hint" role="status" data-testid="attendance-elsewhere">
+          {t('live.timer.elsewhere')}
+        </span>
+      )}
+      {!attendance.achieved && !cameraOn && !countingElsewhere && <span className="muted timer__hint">{t('live.timer.cameraHint')}</span>}
     </div>
   );
 }

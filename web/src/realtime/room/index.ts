@@ -196,6 +196,9 @@ export class LiveRoom {
       case 'attendance':
         this.onAttendance(frame);
         break;
+      case 'attendanceElsewhere':
+        this.update({ countingElsewhere: { countingRoom: frame.countingRoom } });
+        break;
       case 'notice':
         this.announcementSeq += 1;
         this.update({ announcement: { notice: frame.notice, seq: this.announcementSeq } });
@@ -285,6 +288,8 @@ export class LiveRoom {
   private onAttendance(frame: Extract<ServerFrame, { type: 'attendance' }>) {
     const previous = this.snap.attendance;
     this.update({
+      // An attendance frame means this room counts (again).
+      countingElsewhere: null,
       attendance: {
         date: frame.date,
         seconds: frame.seconds,

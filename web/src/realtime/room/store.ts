@@ -69,6 +69,8 @@ export interface RoomSnapshot {
   pending: PendingMessage[];
   history: { hasOlder: boolean; loading: boolean; error: boolean };
   attendance: Attendance | null;
+  /** Set while the user's attendance counts in another room (one room counts at a time). */
+  countingElsewhere: { countingRoom: number | null } | null;
   notice: RoomNotice | null;
   local: LocalMediaState;
 }
@@ -90,6 +92,7 @@ export function initialSnapshot(connection: ConnectionState): RoomSnapshot {
     pending: [],
     history: { hasOlder: false, loading: false, error: false },
     attendance: null,
+    countingElsewhere: null,
     notice: null,
     local: LOCAL_IDLE,
   };
