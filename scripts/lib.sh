@@ -19,15 +19,20 @@ ensure_apt() {
   fi
 }
 
-# A Python virtual environment under target/ with the test tools (schemathesis).
+# A Python virtual environment under target/ with the test tools: schemathesis, and the
+# independent implementations the API tests check our output with (icalendar and
+# recurring-ical-events for the calendar feed; cryptography and http_ece for Web Push's VAPID
+# tokens and aes128gcm payloads). Exports SSGWAN_TEST_PYTHON for those tests.
 ensure_python_tools() {
   local venv="$ROOT/target/py-tools"
-  if [ ! -x "$venv/bin/schemathesis" ]; then
-    echo "==> installing schemathesis into $venv"
+  if [ ! -x "$venv/bin/schemathesis" ] || ! "$venv/bin/python" -c 'import icalendar, recurring_ical_events, http_ece, cryptography' 2>/dev/null; then
+    echo "==> installing schemathesis and the iCalendar and Web Push test tools into $venv"
     python3 -m venv "$venv"
-    "$venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis>=4,<5'
+    "$venv/bin/pip" install --quiet --disable-pip-version-check 'schemathesis>=4,<5' \
+      'icalendar>=6,<8' 'recurring-ical-events>=3,<4' 'http-ece>=1.2,<2' 'cryptography>=42'
   fi
   export PATH="$venv/bin:$PATH"
+  export SSGWAN_TEST_PYTHON="$venv/bin/python"
 }
 
 # s3s-fs, an S3-compatible server that checks SigV4 signatures, built once into

@@ -5,10 +5,13 @@ import { BrowserRouter } from 'react-router';
 import './i18n';
 import './styles.css';
 import { App } from './App';
+import { registerServiceWorker } from './lib/push';
 import { queryClient } from './lib/queryClient';
 
 const root = document.getElementById('root');
 if (!root) throw new Error('index.html has no #root');
+
+void registerServiceWorker();
 
 createRoot(root).render(
   <StrictMode>

@@ -8,7 +8,9 @@ pub mod chat;
 pub mod clock;
 #[cfg(test)]
 mod fixtures;
+pub mod ical;
 pub mod level;
+pub mod notification;
 pub mod participation;
 pub mod schedule;
 pub mod stats;

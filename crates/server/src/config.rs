@@ -204,9 +204,48 @@ pub struct ServeArgs {
     #[arg(long, env = "SSGWAN_CHALLENGE_DAILY_LIMIT", default_value_t = 5)]
     pub challenge_daily_limit: u32,
     #[command(flatten)]
+    pub notifications: NotificationArgs,
+    #[command(flatten)]
     pub kakao: KakaoArgs,
     #[command(flatten)]
     pub s3: S3Args,
+}
+
+/// Calendar feeds, reminders and Web Push.
+#[derive(Debug, Clone, Args)]
+pub struct NotificationArgs {
+    /// Key the calendar feed addresses are derived from (at least 32 characters; every node
+    /// needs the same). Unset: generated into <data-dir>/calendar.key on first start.
+    #[arg(long, env = "SSGWAN_CALENDAR_KEY", hide_env_values = true)]
+    pub calendar_key: Option<SecretString>,
+    /// Kill switch: no session reminders and no Web Push at all (in-app notifications of the
+    /// other kinds are still recorded and shown).
+    #[arg(long, env = "SSGWAN_NOTIFICATIONS_PAUSED", default_value_t = false)]
+    pub notifications_paused: bool,
+    /// How often due session reminders are looked for, in milliseconds.
+    #[arg(long, env = "SSGWAN_REMINDER_INTERVAL_MS", default_value_t = 15_000)]
+    pub reminder_interval_ms: u64,
+    /// The VAPID private key for Web Push: the raw P-256 scalar, base64url (every node needs
+    /// the same). Unset: generated into <data-dir>/vapid.key on first start.
+    #[arg(long, env = "SSGWAN_VAPID_PRIVATE_KEY", hide_env_values = true)]
+    pub vapid_private_key: Option<SecretString>,
+    /// The contact push services see in the VAPID token (`mailto:…` or `https://…`);
+    /// default: the public URL.
+    #[arg(long, env = "SSGWAN_VAPID_SUBJECT")]
+    pub vapid_subject: Option<String>,
+    /// Accept push endpoints on http://127.0.0.1/localhost (tests run a push service there);
+    /// otherwise only https endpoints are accepted.
+    #[arg(long, env = "SSGWAN_PUSH_ALLOW_LOOPBACK_HTTP", default_value_t = false)]
+    pub push_allow_loopback_http: bool,
+}
+
+impl NotificationArgs {
+    /// The VAPID `sub` claim.
+    pub fn vapid_subject(&self, public_url: &Url) -> String {
+        self.vapid_subject
+            .clone()
+            .unwrap_or_else(|| public_url.as_str().trim_end_matches('/').to_owned())
+    }
 }
 
 /// Where uploaded files live: `<data-dir>/files` unless an S3 bucket is configured.
@@ -397,6 +436,28 @@ impl ServeArgs {
         if self.attendance_tick_ms == 0 || self.completion_interval_ms == 0 {
             return Err(ConfigError(
                 "--attendance-tick-ms and --completion-interval-ms must be positive".into(),
+            ));
+        }
+        if self.notifications.reminder_interval_ms == 0 {
+            return Err(ConfigError(
+                "--reminder-interval-ms must be positive".into(),
+            ));
+        }
+        if self
+            .notifications
+            .calendar_key
+            .as_ref()
+            .is_some_and(|k| k.expose_secret().len() < 32)
+        {
+            return Err(ConfigError(
+                "SSGWAN_CALENDAR_KEY must be at least 32 characters".into(),
+            ));
+        }
+        if let Some(subject) = &self.notifications.vapid_subject
+            && !(subject.starts_with("mailto:") || subject.starts_with("https://"))
+        {
+            return Err(ConfigError(
+                "--vapid-subject must be a mailto: or https:// URL".into(),
             ));
         }
         if self.header_timeout_secs == 0 || self.idle_timeout_secs == 0 {

@@ -65,6 +65,9 @@ pub enum AppError {
     },
     #[error("conflict: {0:?}")]
     Conflict(Conflict),
+    /// A push subscription endpoint another user holds.
+    #[error("push subscription taken")]
+    PushSubscriptionTaken,
     #[error("rate limited")]
     RateLimited,
     #[error("upgrade required")]
@@ -105,6 +108,7 @@ impl AppError {
                 Conflict::UploadQuotaExceeded => "UPLOAD_QUOTA_EXCEEDED",
                 Conflict::ChallengeLimitReached => "CHALLENGE_LIMIT_REACHED",
             },
+            Self::PushSubscriptionTaken => "PUSH_SUBSCRIPTION_TAKEN",
             Self::RateLimited => "RATE_LIMITED",
             Self::UpgradeRequired => "UPGRADE_REQUIRED",
             Self::Unavailable(_) => "SERVICE_UNAVAILABLE",
@@ -131,7 +135,7 @@ impl AppError {
             Self::Conflict(Conflict::UploadQuotaExceeded | Conflict::ChallengeLimitReached) => {
                 StatusCode::TOO_MANY_REQUESTS
             }
-            Self::Conflict(_) => StatusCode::CONFLICT,
+            Self::Conflict(_) | Self::PushSubscriptionTaken => StatusCode::CONFLICT,
             Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::UpgradeRequired => StatusCode::UPGRADE_REQUIRED,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -146,6 +150,7 @@ impl AppError {
             Self::Conflict(Conflict::CapacityBelowParticipants) => Some("capacity".to_owned()),
             Self::Conflict(Conflict::NicknameTaken) => Some("nickname".to_owned()),
             Self::UnsupportedUpload => Some("file".to_owned()),
+            Self::PushSubscriptionTaken => Some("endpoint".to_owned()),
             Self::UnknownUpload { field } => Some((*field).to_owned()),
             _ => None,
         }
@@ -253,6 +258,10 @@ impl AppError {
                 "WebSocket 연결 요청이어야 합니다.",
                 "This address takes WebSocket connections only.",
             ),
+            Self::PushSubscriptionTaken => fixed(
+                "이 브라우저의 알림 구독은 다른 계정에 연결되어 있습니다. 그 계정에서 먼저 알림을 끄세요.",
+                "This browser's push subscription belongs to another account; turn notifications off there first.",
+            ),
             Self::RateLimited => fixed(
                 "요청이 너무 많습니다. 잠시 후 다시 시도해 주세요.",
                 "Too many requests; please try again shortly.",
@@ -287,6 +296,7 @@ impl AppError {
                 field: "field".into(),
                 expected: "a number",
             },
+            AppError::PushSubscriptionTaken,
             AppError::RateLimited,
             AppError::UpgradeRequired,
             AppError::Unavailable(String::new()),
@@ -326,6 +336,7 @@ impl AppError {
                 | AppError::UnknownUpload { .. }
                 | AppError::Invalid(_)
                 | AppError::BadValue { .. }
+                | AppError::PushSubscriptionTaken
                 | AppError::RateLimited
                 | AppError::UpgradeRequired
                 | AppError::Unavailable(_)

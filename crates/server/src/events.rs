@@ -1,4 +1,5 @@
-//! Domain events other parts of the system react to (the ranking consumes them).
+//! Domain events other parts of the system react to (the ranking and the notifications
+//! consume them).
 
 use jiff::{Timestamp, civil::Date};
 use tokio::sync::broadcast;
@@ -17,6 +18,21 @@ pub enum DomainEvent {
         challenge_id: i64,
         user_id: i64,
         completed: bool,
+        at: Timestamp,
+    },
+    /// The creator set or cleared a challenge's notice.
+    NoticeChanged { challenge_id: i64, at: Timestamp },
+    /// Someone took a place in a challenge.
+    MemberJoined {
+        challenge_id: i64,
+        user_id: i64,
+        at: Timestamp,
+    },
+    /// A user's all-time rank went up (a smaller number).
+    RankUp {
+        user_id: i64,
+        rank: u64,
+        previous_rank: u64,
         at: Timestamp,
     },
 }

@@ -9,12 +9,16 @@ pub mod config;
 pub mod delivery;
 pub mod error;
 pub mod events;
+pub mod feeds;
 pub mod files;
 pub mod http;
 pub mod i18n;
 pub mod identity;
 pub mod kakao;
 pub mod limits;
+pub mod notifications;
+pub mod push;
+pub mod reminders;
 pub mod scoring;
 pub mod seed;
 pub mod state;
@@ -80,6 +84,11 @@ impl App {
     /// The completion job, whose [`completion::CompletionJob::run_now`] tests await.
     pub fn completion(&self) -> completion::CompletionJob {
         self.state.completion.clone()
+    }
+
+    /// The reminder job, whose [`reminders::ReminderJob::run_now`] tests await.
+    pub fn reminders(&self) -> reminders::ReminderJob {
+        self.state.reminders.clone()
     }
 
     /// The file sweep, whose [`sweep::FileSweep::run_now`] tests await.
@@ -230,6 +239,45 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         scoring.clone(),
         events.subscribe(),
         sockets.clone(),
+        events.clone(),
+    );
+    let feeds = feeds::CalendarFeeds::open(
+        args.notifications.calendar_key.as_ref(),
+        &args.database.data_dir,
+        args.public_url.clone(),
+    )?;
+    let vapid = push::VapidKeys::open(
+        args.notifications.vapid_private_key.as_ref(),
+        &args.database.data_dir,
+        args.notifications.vapid_subject(&args.public_url),
+    )?;
+    let outbox: Arc<dyn notifications::Outbox> = Arc::new(push::WebPush::new(
+        vapid.clone(),
+        store.clone(),
+        calendar.clock().clone(),
+        background.clone(),
+        &args.public_url,
+    )?);
+    let notifier = notifications::Notifier::new(
+        store.clone(),
+        sockets.clone(),
+        calendar.clock().clone(),
+        calendar.timezone().clone(),
+        Some(outbox),
+        args.notifications.notifications_paused,
+    );
+    if notifier.paused() {
+        tracing::warn!(
+            "notifications are paused (--notifications-paused): no reminders, no Web Push"
+        );
+    }
+    notifications::start_consumer(&background, notifier.clone(), events.subscribe());
+    let reminders = reminders::ReminderJob::start(
+        &background,
+        store.clone(),
+        notifier.clone(),
+        calendar.clock().clone(),
+        std::time::Duration::from_millis(args.notifications.reminder_interval_ms),
     );
     delivery::start_settled_evictions(&background, rooms.clone(), events.subscribe());
     if let Some(presence) = shared.presence {
@@ -266,6 +314,11 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         session_cache: Arc::new(auth::SessionCache::new(std::time::Duration::from_millis(
             u64::from(args.session_cache_ttl_ms),
         ))),
+        feeds,
+        notifier,
+        reminders,
+        vapid_public_key: vapid.public.clone(),
+        push_allow_loopback_http: args.notifications.push_allow_loopback_http,
     };
     Ok(App {
         state,

@@ -384,6 +384,7 @@ pub fn start_consumer(
     scoring: Arc<Scoring>,
     mut events: broadcast::Receiver<DomainEvent>,
     sockets: Arc<UserSockets>,
+    rank_ups: broadcast::Sender<DomainEvent>,
 ) {
     let stop = background.stopping();
     background.spawn("scoring", async move {
@@ -430,7 +431,10 @@ pub fn start_consumer(
                 ),
                 DomainEvent::ChallengeSettled {
                     completed: false, ..
-                } => continue,
+                }
+                | DomainEvent::NoticeChanged { .. }
+                | DomainEvent::MemberJoined { .. }
+                | DomainEvent::RankUp { .. } => continue,
             };
             match outcome {
                 Ok(Some((before, Some(after))))
@@ -445,6 +449,17 @@ pub fn start_consumer(
                         completed_count: after.standing.completed,
                     };
                     sockets.send(user, frame.encode());
+                    if let Some(before) = before
+                        && before.rank > after.rank
+                    {
+                        let _ = rank_ups.send(DomainEvent::RankUp {
+                            user_id: user,
+                            rank: after.rank,
+                            previous_rank: before.rank,
+                            at: jiff::Timestamp::from_millisecond(after.standing.reached_at)
+                                .unwrap_or_default(),
+                        });
+                    }
                     // Those the user overtook moved down one place: tell the connected ones
                     // (bounded, so a jump across the whole board costs nothing extra).
                     if let Some(before) = before

@@ -16,9 +16,12 @@ use crate::{
     config::IceConfig,
     delivery::UserSockets,
     events::DomainEvent,
+    feeds::CalendarFeeds,
     files::Files,
     kakao::KakaoClient,
     limits::{RequestLimiter, SocketLimits},
+    notifications::Notifier,
+    reminders::ReminderJob,
     scoring::Scoring,
     tasks::Background,
 };
@@ -80,6 +83,16 @@ pub struct AppState {
     pub connections: Background,
     /// Uploaded files (local directory or S3 bucket).
     pub files: Files,
+    /// Calendar feed addresses and their iCalendar.
+    pub feeds: CalendarFeeds,
+    /// Creating and delivering notifications.
+    pub notifier: Notifier,
+    /// Session reminders.
+    pub reminders: ReminderJob,
+    /// The VAPID public key browsers subscribe with (base64url).
+    pub vapid_public_key: String,
+    /// Push endpoints on loopback http are accepted (tests).
+    pub push_allow_loopback_http: bool,
 }
 
 impl AppState {

@@ -218,6 +218,38 @@ impl From<ChatMessage> for MessageDto {
     }
 }
 
+/// A notification as clients see it, over HTTP and in `notification` frames.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationDto {
+    /// Increases with every notification; `POST /api/me/notifications/read {"upTo": id}`.
+    pub id: i64,
+    /// `SESSION_REMINDER`, `SESSION_ACHIEVED`, `CHALLENGE_COMPLETED`, `CHALLENGE_FAILED`,
+    /// `RANK_UP`, `NOTICE_CHANGED` or `NEW_MEMBER`.
+    pub kind: String,
+    pub challenge_id: Option<i64>,
+    /// The kind's details: `challengeTitle`, `minutes`, `startsAt`, `date`, `rank`,
+    /// `previousRank`, `nickname` (each only where the kind has it).
+    #[schema(value_type = Object)]
+    pub data: serde_json::Value,
+    /// RFC 3339 instant.
+    pub created_at: String,
+    pub read: bool,
+}
+
+impl From<ssgwan_store::NotificationRecord> for NotificationDto {
+    fn from(n: ssgwan_store::NotificationRecord) -> Self {
+        Self {
+            id: n.id,
+            kind: n.kind,
+            challenge_id: n.challenge_id,
+            data: serde_json::from_str(&n.data).unwrap_or_else(|_| serde_json::json!({})),
+            created_at: n.created_at.to_string(),
+            read: n.read_at.is_some(),
+        }
+    }
+}
+
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum ServerFrame {
@@ -263,6 +295,12 @@ pub enum ServerFrame {
         previous_rank: Option<u64>,
         total_score: i64,
         completed_count: i64,
+    },
+    /// A new notification for the user (see `GET /api/me/notifications`), with the unread count.
+    #[serde(rename_all = "camelCase")]
+    Notification {
+        notification: NotificationDto,
+        unread_count: i64,
     },
     /// This connection was taken out of the room: the user cancelled, the challenge ended or
     /// was deleted.

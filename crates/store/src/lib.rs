@@ -1,6 +1,7 @@
 //! Storage for Ssgwan: the interface the server needs, one narrow trait per concern
 //! ([`UserStore`], [`ChallengeStore`], [`WishStore`], [`ParticipationStore`], [`ChatStore`],
-//! [`AttendanceStore`], [`ScoreStore`], [`StatsStore`], [`UploadStore`]) gathered in [`Store`], its error type,
+//! [`AttendanceStore`], [`ScoreStore`], [`StatsStore`], [`UploadStore`], [`CalendarStore`],
+//! [`NotificationStore`], [`PushStore`]) gathered in [`Store`], its error type,
 //! and one SQL implementation ([`SqlStore`]) that serves SQLite, PostgreSQL and MySQL/MariaDB.
 //!
 //! A long-lived service takes only the trait it uses (`Arc<dyn AttendanceStore>`, upcast from
@@ -29,8 +30,9 @@ use ssgwan_domain::{
 /// `use ssgwan_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AttendanceStore, ChallengeStore, ChatStore, ParticipationStore, ScoreStore, StatsStore,
-        Store, UploadStore, UserStore, WishStore,
+        AttendanceStore, CalendarStore, ChallengeStore, ChatStore, NotificationStore,
+        ParticipationStore, PushStore, ScoreStore, StatsStore, Store, UploadStore, UserStore,
+        WishStore,
     };
 }
 
@@ -48,6 +50,9 @@ pub trait Store:
     + ScoreStore
     + StatsStore
     + UploadStore
+    + CalendarStore
+    + NotificationStore
+    + PushStore
 {
     /// Checks the database answers (readiness).
     async fn ping(&self) -> StoreResult<()>;
@@ -342,4 +347,90 @@ pub trait UploadStore: Send + Sync + 'static {
         now: Timestamp,
         until: Timestamp,
     ) -> StoreResult<bool>;
+}
+
+/// Each user's secret calendar feed: which generation of the token is current, by its hash.
+#[async_trait]
+pub trait CalendarStore: Send + Sync + 'static {
+    /// The current generation of the user's feed token (`None`: no feed yet).
+    async fn calendar_feed(&self, user_id: i64) -> StoreResult<Option<i64>>;
+    /// Makes `generation` (with the token hashed to `token_hash`) current: creates the feed
+    /// when `generation` is 1, else moves it on from `generation - 1`. False when another
+    /// request got there first (the caller reads the feed again).
+    async fn set_calendar_feed(
+        &self,
+        user_id: i64,
+        generation: i64,
+        token_hash: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// The user whose current feed token hashes to `token_hash`.
+    async fn calendar_feed_owner(&self, token_hash: &str) -> StoreResult<Option<i64>>;
+}
+
+/// Notifications, their read marks, users' notification settings, and who to remind.
+#[async_trait]
+pub trait NotificationStore: Send + Sync + 'static {
+    /// Stores a notification; `None` when one with the same `dedupe_key` exists for the user
+    /// (exactly one caller gets `Some`, on any number of nodes), or its challenge is gone.
+    async fn create_notification(
+        &self,
+        notification: &NewNotification,
+        now: Timestamp,
+    ) -> StoreResult<Option<NotificationRecord>>;
+    /// The user's notifications with ids below `before` (all when `None`), newest first.
+    async fn notifications(
+        &self,
+        user_id: i64,
+        before: Option<i64>,
+        limit: i64,
+    ) -> StoreResult<Vec<NotificationRecord>>;
+    async fn unread_notifications(&self, user_id: i64) -> StoreResult<i64>;
+    /// Marks the user's unread notifications with ids up to `up_to` read; how many were.
+    async fn mark_notifications_read(
+        &self,
+        user_id: i64,
+        up_to: i64,
+        now: Timestamp,
+    ) -> StoreResult<u64>;
+    async fn notification_settings(
+        &self,
+        user_id: i64,
+    ) -> StoreResult<Option<NotificationSettingsRecord>>;
+    async fn set_notification_settings(
+        &self,
+        user_id: i64,
+        settings: &NotificationSettingsRecord,
+        now: Timestamp,
+    ) -> StoreResult<()>;
+    /// Active participants of challenges that have not ended by `now` and start by `until`,
+    /// ordered by (challenge, user), after `after` (that pair), at most `limit`.
+    async fn reminder_candidates(
+        &self,
+        now: Timestamp,
+        until: Timestamp,
+        after: Option<(i64, i64)>,
+        limit: i64,
+    ) -> StoreResult<Vec<ReminderCandidate>>;
+}
+
+/// Browsers' Web Push subscriptions.
+#[async_trait]
+pub trait PushStore: Send + Sync + 'static {
+    /// Stores the subscription for the user, or renews its keys when the user already has
+    /// this endpoint; `Conflict`-free: an endpoint held by another user is given to this one
+    /// only by [`PushStore::delete_push_endpoint`] first (false then).
+    async fn save_push_subscription(
+        &self,
+        user_id: i64,
+        endpoint: &str,
+        p256dh: &str,
+        auth: &str,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Removes the user's subscription with this endpoint; false when they had none.
+    async fn delete_push_subscription(&self, user_id: i64, endpoint: &str) -> StoreResult<bool>;
+    /// Removes a subscription whoever holds it (the push service said it is gone).
+    async fn delete_push_endpoint(&self, endpoint: &str) -> StoreResult<bool>;
+    async fn push_subscriptions(&self, user_id: i64) -> StoreResult<Vec<PushSubscriptionRecord>>;
 }

@@ -274,6 +274,67 @@ pub struct ScoreActivity {
     pub spans: Vec<i64>,
 }
 
+/// A notification to store: for whom, of which kind (see `ssgwan_domain::notification::Kind`),
+/// about which challenge, with its details as JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewNotification {
+    pub user_id: i64,
+    pub kind: String,
+    pub challenge_id: Option<i64>,
+    /// The kind's details (title, rank, minutes, …) as a JSON object.
+    pub data: String,
+    /// When set, at most one notification of the user carries it: a second insert stores
+    /// nothing (reminders are claimed this way across nodes).
+    pub dedupe_key: Option<String>,
+}
+
+/// A stored notification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub kind: String,
+    pub challenge_id: Option<i64>,
+    pub data: String,
+    pub created_at: Timestamp,
+    pub read_at: Option<Timestamp>,
+}
+
+/// A user's notification settings as stored (`None` fields: not set).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NotificationSettingsRecord {
+    /// Bit set of the kinds the user wants (`ssgwan_domain::notification::KindSet`).
+    pub kinds: i64,
+    pub minutes_before: i64,
+    /// Quiet hours as `HH:MM` local times in `timezone`.
+    pub quiet_start: Option<String>,
+    pub quiet_end: Option<String>,
+    pub timezone: Option<String>,
+}
+
+/// An active participant of a challenge that has not ended, with their notification settings
+/// (`None`: the defaults), for scheduling reminders.
+#[derive(Debug, Clone)]
+pub struct ReminderCandidate {
+    pub challenge: ChallengeRecord,
+    pub user_id: i64,
+    pub joined_at: Timestamp,
+    pub settings: Option<NotificationSettingsRecord>,
+}
+
+/// A browser's Web Push subscription.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PushSubscriptionRecord {
+    pub id: i64,
+    pub user_id: i64,
+    pub endpoint: String,
+    /// The browser's P-256 public key, base64url (RFC 8291 `ua_public`).
+    pub p256dh: String,
+    /// The 16-byte authentication secret, base64url.
+    pub auth: String,
+    pub created_at: Timestamp,
+}
+
 /// How many challenges a user may create per day: `max` at or after `day_start` (the start of
 /// the creator's day in the server's timezone); `max` 0 means no limit.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

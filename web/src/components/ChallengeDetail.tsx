@@ -52,6 +52,11 @@ export function ChallengeDetail({ id, onDeleted }: { id: number; onDeleted: () =
 
       <Actions challenge={c} me={me.data ?? null} onDeleted={onDeleted} />
       <Facts challenge={c} />
+      <p>
+        <a className="btn btn--ghost btn--small" href={`/api/challenges/${c.id}/calendar.ics`} download>
+          {t('calendar.download')}
+        </a>
+      </p>
 
       {c.description && <p className="detail__description">{c.description}</p>}
 

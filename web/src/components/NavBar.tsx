@@ -3,6 +3,7 @@ import { Link, NavLink, useNavigate } from 'react-router';
 import { useLogout, useMe } from '../api/auth';
 import { Avatar } from './Avatar';
 import { LanguageSwitch } from './LanguageSwitch';
+import { NotificationBell } from './NotificationBell';
 
 export function NavBar() {
   const { t } = useTranslation();
@@ -31,6 +32,7 @@ export function NavBar() {
           <LanguageSwitch />
           {me.data ? (
             <>
+              <NotificationBell />
               <Link to="/me" className="nav__me" title={t('nav.myPage')}>
                 <Avatar user={me.data} size={32} />
                 <span className="nav__nickname">{me.data.nickname}</span>

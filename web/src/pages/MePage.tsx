@@ -3,9 +3,11 @@ import { Link } from 'react-router';
 import { useMe, useUser } from '../api/auth';
 import { useMyChallenges, useWishes } from '../api/challenges';
 import { MY_CHALLENGE_STATES, type MyChallengeState } from '../api/types';
+import { CalendarFeed } from '../components/CalendarFeed';
 import { ChallengeCard } from '../components/ChallengeCard';
 import { ChallengeGrid } from '../components/ChallengeGrid';
 import { LevelSummary } from '../components/Level';
+import { NotificationSettings } from '../components/NotificationSettings';
 import { ProfileEditor } from '../components/ProfileEditor';
 import { StatsSection } from '../components/StatsSection';
 import { EmptyLinkState, EmptyState, ErrorState, LoadingState } from '../components/States';
@@ -35,6 +37,10 @@ export function MePage() {
       </section>
       <MyChallenges />
       <StatsSection userId={user.id} />
+
+      <CalendarFeed />
+
+      <NotificationSettings />
     </div>
   );
 }

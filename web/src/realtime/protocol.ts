@@ -4,6 +4,7 @@
  * refuses unknown ones). The codes of `error` frames are in api/errorCodes.json with the HTTP
  * ones; `code` stays a string here because a newer server may send one this build lacks.
  */
+import type { AppNotification } from '../api/notifications';
 import type { ChatMessage } from '../api/types';
 
 export type { ChatMessage };
@@ -37,6 +38,7 @@ export type ServerFrame =
   | { type: 'attendanceElsewhere'; room: number; countingRoom: number | null }
   | { type: 'ranking'; [key: string]: unknown }
   | { type: 'notice'; room: number; notice: string | null }
+  | { type: 'notification'; notification: AppNotification; unreadCount: number }
   | { type: 'left'; room: number; reason: LeftReason }
   | { type: 'error'; code: string; message: string; room?: number; field?: string }
   | { type: 'pong' };

@@ -21,6 +21,7 @@ use super::{
 use crate::{
     delivery,
     error::{AppError, AppResult, ErrorBody},
+    events::DomainEvent,
     state::AppState,
     wire::ServerFrame,
 };
@@ -308,6 +309,10 @@ pub async fn set_notice(
         if let Err(err) = state.rooms.broadcast(id, frame.encode(), None).await {
             tracing::warn!(challenge_id = id, error = %err, "notice frame not delivered to every node");
         }
+        let _ = state.events.send(DomainEvent::NoticeChanged {
+            challenge_id: id,
+            at: now,
+        });
     }
     tracing::info!(challenge_id = id, user_id = current.user.id, "notice set");
     Ok(Json(ChallengeDto::new(
@@ -368,6 +373,13 @@ pub async fn join(
     };
     if let Some(label) = label {
         metrics::counter!("ssgwan_joins_total", "outcome" => label).increment(1);
+    }
+    if outcome.is_ok() {
+        let _ = state.events.send(DomainEvent::MemberJoined {
+            challenge_id: id,
+            user_id: current.user.id,
+            at: now,
+        });
     }
     Ok((StatusCode::CREATED, Json(ChallengeDto::new(outcome?, now))))
 }

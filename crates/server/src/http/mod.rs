@@ -3,6 +3,7 @@
 //! panics, headers).
 
 pub mod auth;
+pub mod calendar;
 pub mod challenges;
 pub mod chat;
 pub mod connections;
@@ -10,7 +11,9 @@ pub mod csrf;
 pub mod dto;
 pub mod extract;
 pub mod limits;
+pub mod notifications;
 pub mod ops;
+pub mod push;
 pub mod rankings;
 pub mod rtc;
 pub mod stats;
@@ -52,7 +55,7 @@ pub const JSON_BODY_LIMIT: usize = 64 * 1024;
     components(schemas(crate::error::ErrorBody)),
     modifiers(&SecuritySchemes, &RateLimitResponses, &OriginResponses),
     security(("session_cookie" = []), ("bearer" = []), ()),
-    tags((name = "auth"), (name = "users"), (name = "files"), (name = "challenges"), (name = "realtime"), (name = "rankings"), (name = "statistics"), (name = "operations"))
+    tags((name = "auth"), (name = "users"), (name = "files"), (name = "challenges"), (name = "realtime"), (name = "rankings"), (name = "statistics"), (name = "calendar"), (name = "notifications"), (name = "operations"))
 )]
 struct ApiDoc;
 
@@ -194,6 +197,18 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(stats::weekly))
         .routes(routes!(stats::monthly))
         .routes(routes!(stats::challenge_stats))
+        .routes(routes!(calendar::my_calendar))
+        .routes(routes!(calendar::reset_calendar))
+        .routes(routes!(calendar::feed))
+        .routes(routes!(calendar::challenge_calendar))
+        .routes(routes!(notifications::list))
+        .routes(routes!(notifications::mark_read))
+        .routes(routes!(
+            notifications::get_settings,
+            notifications::put_settings
+        ))
+        .routes(routes!(push::vapid_public_key))
+        .routes(routes!(push::subscribe, push::unsubscribe))
         .routes(routes!(rtc::ice_servers))
         .routes(routes!(crate::ws::upgrade))
         .routes(routes!(ops::healthz))

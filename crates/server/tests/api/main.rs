@@ -2,6 +2,7 @@
 
 mod attendance;
 mod auth;
+mod calendar;
 mod challenges;
 #[path = "../common/child.rs"]
 mod child;
@@ -13,7 +14,9 @@ mod headers;
 mod kakao;
 mod levels;
 mod notice;
+mod notifications;
 mod ops;
+mod push;
 mod rankings;
 mod rtc;
 mod socket_access;

@@ -130,6 +130,17 @@ async fn openapi_documents_every_route_and_the_error_shape() {
         ("get", "/api/challenges/stats/user/{userId}/weekly"),
         ("get", "/api/challenges/stats/user/{userId}/monthly"),
         ("get", "/api/challenges/{id}/stats"),
+        ("get", "/api/me/calendar"),
+        ("post", "/api/me/calendar/reset"),
+        ("get", "/api/calendar/{file}"),
+        ("get", "/api/challenges/{id}/calendar.ics"),
+        ("get", "/api/me/notifications"),
+        ("post", "/api/me/notifications/read"),
+        ("get", "/api/me/notification-settings"),
+        ("put", "/api/me/notification-settings"),
+        ("get", "/api/push/vapid-public-key"),
+        ("post", "/api/me/push-subscriptions"),
+        ("delete", "/api/me/push-subscriptions"),
         ("get", "/healthz"),
         ("get", "/readyz"),
         ("get", "/metrics"),
@@ -160,11 +171,19 @@ async fn openapi_documents_every_route_and_the_error_shape() {
         .upload_ok(&token, "a.png", &crate::uploads::png_bytes())
         .await;
     let file_key = file_url.trim_start_matches("/api/files/").to_owned();
+    // A real feed: an unknown one is a JSON 404 like an unknown route.
+    let (_, feed) = app.get("/api/me/calendar", Some(&token)).await;
+    let feed_file = feed["url"]
+        .as_str()
+        .and_then(|u| u.rsplit('/').next())
+        .expect("feed url")
+        .to_owned();
     for (method, path) in expected {
         let concrete = path
             .replace("{id}", "1")
             .replace("{userId}", "1")
-            .replace("{key}", &file_key);
+            .replace("{key}", &file_key)
+            .replace("{file}", &feed_file);
         let response = app
             .client
             .request(

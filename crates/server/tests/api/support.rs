@@ -12,6 +12,7 @@ use ssgwan_server::{
     attendance::Attendance,
     completion::CompletionJob,
     config::{Cli, Command, ServeArgs},
+    reminders::ReminderJob,
     sweep::FileSweep,
 };
 use tempfile::TempDir;
@@ -28,6 +29,8 @@ pub struct TestApp {
     pub attendance: Attendance,
     /// The completion job: `run_now()` for a settling pass the test can wait for.
     pub completion: CompletionJob,
+    /// The reminder job: `run_now()` for a pass after moving the clock.
+    pub reminders: ReminderJob,
     /// The file sweep: `run_now()` for a pass the test can wait for.
     pub file_sweep: FileSweep,
     /// Holds the temporary data directory for the lifetime of the test.
@@ -104,6 +107,7 @@ pub async fn spawn_app_at(dir: TempDir, args: ServeArgs, instant: &str) -> TestA
         .expect("test server builds");
     let attendance = built.attendance();
     let completion = built.completion();
+    let reminders = built.reminders();
     let file_sweep = built.file_sweep();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(built.serve(listener, async move {
@@ -119,6 +123,7 @@ pub async fn spawn_app_at(dir: TempDir, args: ServeArgs, instant: &str) -> TestA
         clock,
         attendance,
         completion,
+        reminders,
         file_sweep,
         _dir: dir,
         shutdown: Some(tx),

@@ -8,7 +8,8 @@
 //!
 //! One file per concern implements one trait: [`users`], [`challenges`], [`wishes`],
 //! [`participation`], [`chat`], [`attendance`], [`scores`] (with the statistics reads),
-//! [`uploads`] (upload records, quota, the file sweep and job claims).
+//! [`uploads`] (upload records, quota, the file sweep and job claims),
+//! [`notifications`] (calendar feeds, notifications, push subscriptions).
 //! Shared by them: [`dialect`] (placeholders, binds, backend differences), [`retry`] (losing a
 //! race and trying again) and [`rows`] (turning rows into records).
 
@@ -16,6 +17,7 @@ mod attendance;
 mod challenges;
 mod chat;
 mod dialect;
+mod notifications;
 mod participation;
 mod retry;
 mod rows;

@@ -43,6 +43,10 @@ conformance!(
     racing_wishes_keep_the_count_equal_to_the_rows,
     popularity_weighs_participants_twice_and_pages_exactly,
     score_activity_sums_spans_in_one_query,
+    calendar_feeds_move_by_generation,
+    notifications_dedupe_page_and_read,
+    notification_settings_and_reminder_candidates,
+    push_subscriptions_belong_to_one_user,
     uploads_are_owned_counted_against_the_quota_and_swept,
     racing_uploads_never_exceed_the_quota,
     racing_creations_never_exceed_the_daily_limit,
@@ -1806,6 +1810,246 @@ mod cases {
             assert_eq!(page.len() as i64, limit);
             assert_eq!(store.round_trips() - before, 2, "limit {limit}");
         }
+    }
+
+    pub async fn calendar_feeds_move_by_generation(store: SqlStore) {
+        use ssgwan_store::CalendarStore;
+        let a = user(&store, "feed-a").await;
+        let b = user(&store, "feed-b").await;
+        assert_eq!(store.calendar_feed(a.id).await.expect("read"), None);
+        assert!(
+            store
+                .set_calendar_feed(a.id, 1, "hash-a1", now())
+                .await
+                .expect("create")
+        );
+        assert!(
+            !store
+                .set_calendar_feed(a.id, 1, "hash-a1x", now())
+                .await
+                .expect("again"),
+            "first wins"
+        );
+        assert!(
+            store
+                .set_calendar_feed(b.id, 1, "hash-b1", now())
+                .await
+                .expect("b")
+        );
+        assert_eq!(
+            store.calendar_feed_owner("hash-a1").await.expect("owner"),
+            Some(a.id)
+        );
+        // A reset from generation 1 to 2; a racing second reset from 1 loses.
+        assert!(
+            store
+                .set_calendar_feed(a.id, 2, "hash-a2", now())
+                .await
+                .expect("reset")
+        );
+        assert!(
+            !store
+                .set_calendar_feed(a.id, 2, "hash-a2x", now())
+                .await
+                .expect("stale")
+        );
+        assert_eq!(store.calendar_feed(a.id).await.expect("read"), Some(2));
+        assert_eq!(
+            store.calendar_feed_owner("hash-a1").await.expect("old"),
+            None
+        );
+        assert_eq!(
+            store.calendar_feed_owner("hash-a2").await.expect("new"),
+            Some(a.id)
+        );
+        assert_eq!(
+            store.calendar_feed_owner("hash-b1").await.expect("b"),
+            Some(b.id)
+        );
+    }
+
+    pub async fn notifications_dedupe_page_and_read(store: SqlStore) {
+        use ssgwan_store::{NewNotification, NotificationStore};
+        let a = user(&store, "note-a").await;
+        let b = user(&store, "note-b").await;
+        let id = challenge(&store, &a, "notes", 5).await;
+        let new = |user: i64, key: Option<&str>| NewNotification {
+            user_id: user,
+            kind: "SESSION_REMINDER".into(),
+            challenge_id: Some(id),
+            data: r#"{"minutes":10}"#.into(),
+            dedupe_key: key.map(str::to_owned),
+        };
+        // Twenty racing inserts of one key: exactly one row.
+        let racing = join_all((0..20).map(|_| {
+            let store = store.clone();
+            let n = new(a.id, Some("reminder:1:2026-03-03"));
+            async move { store.create_notification(&n, now()).await.expect("insert") }
+        }))
+        .await;
+        assert_eq!(racing.iter().filter(|r| r.is_some()).count(), 1);
+        // The same key for another user is theirs; no key never collides.
+        assert!(
+            store
+                .create_notification(&new(b.id, Some("reminder:1:2026-03-03")), now())
+                .await
+                .expect("b")
+                .is_some()
+        );
+        for _ in 0..4 {
+            assert!(
+                store
+                    .create_notification(&new(a.id, None), now())
+                    .await
+                    .expect("plain")
+                    .is_some()
+            );
+        }
+        assert_eq!(store.unread_notifications(a.id).await.expect("count"), 5);
+        let first = store.notifications(a.id, None, 3).await.expect("page");
+        assert_eq!(first.len(), 3);
+        assert!(first[0].id > first[1].id, "newest first");
+        assert_eq!(first[0].data, r#"{"minutes":10}"#);
+        let rest = store
+            .notifications(a.id, Some(first[2].id), 3)
+            .await
+            .expect("page");
+        assert_eq!(rest.len(), 2);
+        assert_eq!(
+            store
+                .mark_notifications_read(a.id, first[1].id, now())
+                .await
+                .expect("read"),
+            4
+        );
+        assert_eq!(
+            store
+                .mark_notifications_read(a.id, first[1].id, now())
+                .await
+                .expect("again"),
+            0
+        );
+        assert_eq!(store.unread_notifications(a.id).await.expect("count"), 1);
+        assert_eq!(
+            store.unread_notifications(b.id).await.expect("b untouched"),
+            1
+        );
+        // A notification about a deleted challenge is not stored.
+        store
+            .delete_challenge(id, now())
+            .await
+            .expect("delete before the start");
+        assert_eq!(
+            store
+                .create_notification(&new(a.id, Some("late")), now())
+                .await
+                .expect("gone"),
+            None
+        );
+    }
+
+    pub async fn notification_settings_and_reminder_candidates(store: SqlStore) {
+        use ssgwan_store::{NotificationSettingsRecord, NotificationStore};
+        let a = user(&store, "remind-a").await;
+        let b = user(&store, "remind-b").await;
+        let id = challenge(&store, &a, "reminded", 5).await;
+        store.join_challenge(id, b.id, now()).await.expect("join");
+        assert_eq!(store.notification_settings(a.id).await.expect("none"), None);
+        let mut settings = NotificationSettingsRecord {
+            kinds: 1,
+            minutes_before: 30,
+            quiet_start: Some("23:00".into()),
+            quiet_end: Some("07:00".into()),
+            timezone: Some("Europe/Paris".into()),
+        };
+        store
+            .set_notification_settings(a.id, &settings, now())
+            .await
+            .expect("insert");
+        settings.minutes_before = 5;
+        settings.quiet_start = None;
+        settings.quiet_end = None;
+        store
+            .set_notification_settings(a.id, &settings, now())
+            .await
+            .expect("update");
+        assert_eq!(
+            store.notification_settings(a.id).await.expect("read"),
+            Some(settings.clone())
+        );
+        // Starting tomorrow: a candidate from a day before; in pages by (challenge, user).
+        let until = now() + hours(48);
+        let all = store
+            .reminder_candidates(now(), until, None, 10)
+            .await
+            .expect("candidates");
+        assert_eq!(
+            all.iter().map(|c| c.user_id).collect::<Vec<_>>(),
+            [a.id, b.id]
+        );
+        assert_eq!(all[0].settings, Some(settings));
+        assert_eq!(all[1].settings, None);
+        assert_eq!(all[0].challenge.spec.title, "reminded");
+        let page = store
+            .reminder_candidates(now(), until, Some((id, a.id)), 10)
+            .await
+            .expect("after a");
+        assert_eq!(page.len(), 1);
+        assert!(
+            store
+                .reminder_candidates(now(), now() + hours(1), None, 10)
+                .await
+                .expect("too early")
+                .is_empty()
+        );
+    }
+
+    pub async fn push_subscriptions_belong_to_one_user(store: SqlStore) {
+        use ssgwan_store::PushStore;
+        let a = user(&store, "push-a").await;
+        let b = user(&store, "push-b").await;
+        let endpoint = "https://push.example.com/send/abc";
+        assert!(
+            store
+                .save_push_subscription(a.id, endpoint, "key1", "auth1", now())
+                .await
+                .expect("save")
+        );
+        assert!(
+            store
+                .save_push_subscription(a.id, endpoint, "key2", "auth2", now())
+                .await
+                .expect("renew")
+        );
+        assert!(
+            !store
+                .save_push_subscription(b.id, endpoint, "key3", "auth3", now())
+                .await
+                .expect("taken")
+        );
+        let subs = store.push_subscriptions(a.id).await.expect("list");
+        assert_eq!((subs.len(), subs[0].p256dh.as_str()), (1, "key2"));
+        assert!(
+            store
+                .push_subscriptions(b.id)
+                .await
+                .expect("list")
+                .is_empty()
+        );
+        assert!(
+            !store
+                .delete_push_subscription(b.id, endpoint)
+                .await
+                .expect("not b's")
+        );
+        assert!(store.delete_push_endpoint(endpoint).await.expect("gone"));
+        assert!(
+            store
+                .push_subscriptions(a.id)
+                .await
+                .expect("list")
+                .is_empty()
+        );
     }
 
     fn key(n: u8) -> String {

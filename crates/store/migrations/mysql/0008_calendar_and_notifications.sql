@@ -1,0 +1,53 @@
+-- VARCHARs, not TEXT: sqlx's Any driver reads MySQL TEXT as a BLOB.
+-- Calendar feeds, notifications (in the app, live, and by Web Push) and their settings.
+--
+-- calendar_feeds: one secret feed address per user. The token itself is derived by the server
+-- (HMAC of the user and the generation under the server's calendar key); only its hash is here,
+-- so a leaked table leaks no feed. A reset moves to the next generation.
+CREATE TABLE calendar_feeds (
+    user_id    BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    generation BIGINT NOT NULL,
+    token_hash VARCHAR(64) NOT NULL UNIQUE,
+    updated_at BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- One row per notification. `dedupe_key` (unique per user) makes creating one idempotent: a
+-- reminder is claimed by inserting its key, so however many nodes try, one row exists and only
+-- the node whose insert succeeded delivers it.
+CREATE TABLE notifications (
+    id           BIGINT PRIMARY KEY AUTO_INCREMENT,
+    user_id      BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    kind         VARCHAR(32) NOT NULL,
+    challenge_id BIGINT REFERENCES challenges (id) ON DELETE CASCADE,
+    data         VARCHAR(2000) NOT NULL,
+    dedupe_key   VARCHAR(191) COLLATE utf8mb4_bin,
+    created_at   BIGINT NOT NULL,
+    read_at      BIGINT
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+CREATE INDEX notifications_user ON notifications (user_id, id);
+CREATE INDEX notifications_unread ON notifications (user_id, read_at);
+CREATE UNIQUE INDEX notifications_dedupe ON notifications (user_id, dedupe_key);
+
+-- What a user wants to hear about (no row: the defaults). `kinds` is a bit set of the
+-- notification kinds (ssgwan_domain::notification::KindSet); quiet hours are 'HH:MM' local
+-- times in `timezone` (NULL: none).
+CREATE TABLE notification_settings (
+    user_id        BIGINT PRIMARY KEY REFERENCES users (id) ON DELETE CASCADE,
+    kinds          BIGINT NOT NULL,
+    minutes_before BIGINT NOT NULL,
+    quiet_start    VARCHAR(5),
+    quiet_end      VARCHAR(5),
+    timezone       VARCHAR(64),
+    updated_at     BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+
+-- The browsers' Web Push subscriptions (RFC 8030); an endpoint belongs to one user.
+CREATE TABLE push_subscriptions (
+    id         BIGINT PRIMARY KEY AUTO_INCREMENT,
+    user_id    BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    endpoint   VARCHAR(700) COLLATE utf8mb4_bin NOT NULL UNIQUE,
+    p256dh     VARCHAR(128) NOT NULL,
+    auth       VARCHAR(64) NOT NULL,
+    created_at BIGINT NOT NULL
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4 COLLATE=utf8mb4_unicode_ci;
+CREATE INDEX push_subscriptions_user ON push_subscriptions (user_id);
