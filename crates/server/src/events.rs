@@ -22,10 +22,14 @@ pub enum DomainEvent {
     },
     /// The creator set or cleared a challenge's notice.
     NoticeChanged { challenge_id: i64, at: Timestamp },
-    /// Someone took a place in a challenge.
+    /// Someone took a place in a challenge. Carries what the creator's notification shows, as
+    /// the join read it, so that telling them costs no further reads.
     MemberJoined {
         challenge_id: i64,
+        challenge_title: String,
+        creator_id: i64,
         user_id: i64,
+        nickname: String,
         at: Timestamp,
     },
     /// A user's all-time rank went up (a smaller number).

@@ -240,24 +240,23 @@ impl Notifier {
             }
             DomainEvent::MemberJoined {
                 challenge_id,
+                challenge_title,
+                creator_id,
                 user_id,
+                nickname,
                 at,
             } => {
-                let Some((title, creator)) = self.challenge_title(challenge_id).await? else {
-                    return Ok(());
-                };
-                if creator == user_id {
+                if creator_id == user_id {
                     return Ok(());
                 }
-                let nickname = self.store.user(user_id).await?.map(|u| u.nickname);
                 let details = Details {
-                    challenge_title: Some(title),
-                    nickname,
+                    challenge_title: Some(challenge_title),
+                    nickname: Some(nickname),
                     ..Default::default()
                 };
                 let key = format!("member:{challenge_id}:{user_id}:{}", at.as_millisecond());
                 self.notify(
-                    creator,
+                    creator_id,
                     Kind::NewMember,
                     Some(challenge_id),
                     &details,

@@ -374,14 +374,16 @@ pub async fn join(
     if let Some(label) = label {
         metrics::counter!("ssgwan_joins_total", "outcome" => label).increment(1);
     }
-    if outcome.is_ok() {
-        let _ = state.events.send(DomainEvent::MemberJoined {
-            challenge_id: id,
-            user_id: current.user.id,
-            at: now,
-        });
-    }
-    Ok((StatusCode::CREATED, Json(ChallengeDto::new(outcome?, now))))
+    let challenge = outcome?;
+    let _ = state.events.send(DomainEvent::MemberJoined {
+        challenge_id: id,
+        challenge_title: challenge.spec.title.clone(),
+        creator_id: challenge.creator.id,
+        user_id: current.user.id,
+        nickname: current.user.nickname.clone(),
+        at: now,
+    });
+    Ok((StatusCode::CREATED, Json(ChallengeDto::new(challenge, now))))
 }
 
 /// Gives the caller's place back; only before the challenge starts.

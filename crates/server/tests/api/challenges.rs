@@ -839,8 +839,16 @@ async fn a_user_creates_at_most_the_daily_limit_even_all_at_once() {
 
 #[tokio::test]
 async fn a_join_over_http_costs_one_read_and_one_write_and_a_refused_one_a_read() {
-    // Sessions trusted for a minute, so that the look-ups below are the cached ones.
-    let app = spawn_app_with(&["--dev-login", "--session-cache-ttl-ms", "60000"]).await;
+    // Sessions trusted for a minute, so that the look-ups below are the cached ones; no
+    // periodic completion passes counted with the join.
+    let app = spawn_app_with(&[
+        "--dev-login",
+        "--session-cache-ttl-ms",
+        "60000",
+        "--completion-interval-ms",
+        "3600000",
+    ])
+    .await;
     let host = app.login("host").await;
     let guest = app.login("guest").await;
     let late = app.login("late").await;
@@ -849,7 +857,18 @@ async fn a_join_over_http_costs_one_read_and_one_write_and_a_refused_one_a_read(
     for token in [&guest, &late] {
         assert_eq!(app.get("/api/me", Some(token)).await.0, StatusCode::OK);
     }
-    let before = app.db_queries().await;
+    // The creator's new-member notices off: telling them then costs one settings read, in the
+    // background, and nothing else.
+    let (status, body) = app
+        .call(
+            reqwest::Method::PUT,
+            "/api/me/notification-settings",
+            Some(&host),
+            Some(json!({ "kinds": ["SESSION_REMINDER"], "minutesBefore": 10 })),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let before = app.settled_db_queries().await;
     let (status, body) = app.post(&path, Some(&guest), json!({})).await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     assert_eq!(
@@ -861,14 +880,14 @@ async fn a_join_over_http_costs_one_read_and_one_write_and_a_refused_one_a_read(
         .get(&format!("/api/challenges/{id}"), Some(&guest))
         .await;
     assert_eq!(body, detail);
-    let after = app.db_queries().await;
-    // The join (the challenge read, the insert) and the detail read.
-    assert_eq!(after - before, 3, "statements for a join and a read");
+    let after = app.settled_db_queries().await;
+    // The join (the challenge read, the insert), the detail read, and the creator's settings.
+    assert_eq!(after - before, 4, "statements for a join and a read");
 
     let result = app.post(&path, Some(&late), json!({})).await;
     assert_error(&result, StatusCode::CONFLICT, "CHALLENGE_FULL", None);
     assert_eq!(
-        app.db_queries().await - after,
+        app.settled_db_queries().await - after,
         1,
         "a refused join reads and writes nothing"
     );

@@ -196,6 +196,20 @@ impl TestApp {
             .unwrap_or_else(|| panic!("no ssgwan_db_queries_total in {text}"))
     }
 
+    /// [`Self::db_queries`] once background work has gone quiet (the count unchanged for
+    /// 300 ms), so that what a request set off in the background is counted with it.
+    pub async fn settled_db_queries(&self) -> u64 {
+        let mut last = self.db_queries().await;
+        loop {
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            let now = self.db_queries().await;
+            if now == last {
+                return now;
+            }
+            last = now;
+        }
+    }
+
     /// Signs in with the development login and returns the bearer token.
     pub async fn login(&self, nickname: &str) -> String {
         let (status, body) = self
@@ -421,18 +435,18 @@ impl Ws {
         }
     }
 
-    /// The next frame of `kind` (within 5 s); frames of other kinds stay in the backlog.
+    /// The next frame of `kind` (within 15 s: a liveness bound, generous because the suite's
+    /// load tests share the two cores); frames of other kinds stay in the backlog.
     pub async fn next_of(&mut self, kind: &str) -> Value {
         if let Some(at) = self.backlog.iter().position(|f| f["type"] == kind) {
             return self.backlog.remove(at).expect("position is in range");
         }
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
         loop {
             let left = deadline.saturating_duration_since(std::time::Instant::now());
-            let frame = self
-                .read(left)
-                .await
-                .unwrap_or_else(|| panic!("no {kind} frame within 5 s"));
+            let frame = self.read(left).await.unwrap_or_else(|| {
+                panic!("no {kind} frame within 15 s; backlog: {:?}", self.backlog)
+            });
             if frame["type"] == kind {
                 return frame;
             }
