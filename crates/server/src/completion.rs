@@ -13,9 +13,12 @@ use ssgwan_domain::{
 use ssgwan_store::{
     AttendanceStore, ChallengeStore, ParticipantStatus, ParticipationStore, StoreResult,
 };
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::broadcast;
 
-use crate::{events::DomainEvent, tasks::Background};
+use crate::{
+    events::DomainEvent,
+    tasks::{Background, PeriodicJob},
+};
 
 /// How long after a challenge's end before settling it, so the last on-camera seconds of its
 /// final session have been written.
@@ -92,58 +95,27 @@ async fn settle(
     Ok(())
 }
 
-/// A handle on the completion job: it settles ended challenges every `interval`, and at once
-/// when asked through [`CompletionJob::run_now`].
-#[derive(Clone)]
-pub struct CompletionJob {
-    requests: mpsc::Sender<oneshot::Sender<usize>>,
-}
+/// The completion job: it settles ended challenges every `interval`, and at once when asked
+/// through [`PeriodicJob::run_now`] (which returns how many challenges the pass settled).
+pub type CompletionJob = PeriodicJob<usize>;
 
-impl CompletionJob {
-    /// Starts the job on `background`; it stops when the server does.
-    pub fn start<S: SettlementStore + ?Sized + 'static>(
-        background: &Background,
-        store: Arc<S>,
-        clock: Arc<dyn Clock>,
-        events: broadcast::Sender<DomainEvent>,
-        interval: Duration,
-    ) -> CompletionJob {
-        let (requests, mut asked) = mpsc::channel::<oneshot::Sender<usize>>(16);
-        let stop = background.stopping();
-        background.spawn("completion", async move {
-            let mut ticker = tokio::time::interval(interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                // Biased: a due periodic pass runs before a request, so `run_now` returns
-                // after every pass that was due when it was called.
-                let reply = tokio::select! {
-                    biased;
-                    () = stop.cancelled() => break,
-                    _ = ticker.tick() => None,
-                    Some(reply) = asked.recv() => Some(reply),
-                };
-                let settled = match settle_ended(&*store, &*clock, &events).await {
-                    Ok(settled) => settled,
-                    Err(err) => {
-                        tracing::error!(error = %err, "settling ended challenges failed");
-                        0
-                    }
-                };
-                if let Some(reply) = reply {
-                    let _ = reply.send(settled);
-                }
-            }
-        });
-        CompletionJob { requests }
-    }
-
-    /// Runs one settling pass now (after any pass in progress) and returns how many challenges
-    /// it settled; 0 when the job has stopped.
-    pub async fn run_now(&self) -> usize {
-        let (reply, settled) = oneshot::channel();
-        if self.requests.send(reply).await.is_err() {
-            return 0;
+/// Starts the completion job on `background`; it stops when the server does.
+pub fn start_job<S: SettlementStore + ?Sized + 'static>(
+    background: &Background,
+    store: Arc<S>,
+    clock: Arc<dyn Clock>,
+    events: broadcast::Sender<DomainEvent>,
+    interval: Duration,
+) -> CompletionJob {
+    PeriodicJob::start(background, "completion", interval, false, move || {
+        let (store, clock, events) = (store.clone(), clock.clone(), events.clone());
+        async move {
+            settle_ended(&*store, &*clock, &events)
+                .await
+                .unwrap_or_else(|err| {
+                    tracing::error!(error = %err, "settling ended challenges failed");
+                    0
+                })
         }
-        settled.await.unwrap_or(0)
-    }
+    })
 }

@@ -81,17 +81,17 @@ impl App {
         self.state.attendance.clone()
     }
 
-    /// The completion job, whose [`completion::CompletionJob::run_now`] tests await.
+    /// The completion job, whose [`tasks::PeriodicJob::run_now`] tests await.
     pub fn completion(&self) -> completion::CompletionJob {
         self.state.completion.clone()
     }
 
-    /// The reminder job, whose [`reminders::ReminderJob::run_now`] tests await.
+    /// The reminder job, whose [`tasks::PeriodicJob::run_now`] tests await.
     pub fn reminders(&self) -> reminders::ReminderJob {
         self.state.reminders.clone()
     }
 
-    /// The file sweep, whose [`sweep::FileSweep::run_now`] tests await.
+    /// The file sweep, whose [`tasks::PeriodicJob::run_now`] tests await.
     pub fn file_sweep(&self) -> sweep::FileSweep {
         self.file_sweep.clone()
     }
@@ -195,14 +195,14 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         std::time::Duration::from_millis(args.attendance_tick_ms),
         SignedDuration::from_secs(5),
     );
-    let completion = completion::CompletionJob::start(
+    let completion = completion::start_job(
         &background,
         store.clone(),
         clock.clone(),
         events.clone(),
         std::time::Duration::from_millis(args.completion_interval_ms),
     );
-    let file_sweep = sweep::FileSweep::start(
+    let file_sweep = sweep::start_job(
         &background,
         store.clone(),
         files.clone(),
@@ -272,7 +272,7 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         );
     }
     notifications::start_consumer(&background, notifier.clone(), events.subscribe());
-    let reminders = reminders::ReminderJob::start(
+    let reminders = reminders::start_job(
         &background,
         store.clone(),
         notifier.clone(),

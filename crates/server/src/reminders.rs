@@ -17,9 +17,11 @@ use ssgwan_domain::{
     notification::{Details, Kind, MAX_MINUTES_BEFORE, Settings, due_reminder},
 };
 use ssgwan_store::{NotificationStore, StoreResult};
-use tokio::sync::{mpsc, oneshot};
 
-use crate::{notifications::Notifier, tasks::Background};
+use crate::{
+    notifications::Notifier,
+    tasks::{Background, PeriodicJob},
+};
 
 /// Candidates read per query.
 const PAGE: i64 = 500;
@@ -93,54 +95,27 @@ pub async fn send_due(
     }
 }
 
-/// A handle on the reminder job: a pass every `interval`, and one at once on
-/// [`ReminderJob::run_now`] (tests move the clock, then call it).
-#[derive(Clone)]
-pub struct ReminderJob {
-    requests: mpsc::Sender<oneshot::Sender<usize>>,
-}
+/// The reminder job: a pass every `interval`, and one at once on [`PeriodicJob::run_now`]
+/// (which returns how many reminders the pass sent).
+pub type ReminderJob = PeriodicJob<usize>;
 
-impl ReminderJob {
-    pub fn start(
-        background: &Background,
-        store: Arc<dyn NotificationStore>,
-        notifier: Notifier,
-        clock: Arc<dyn Clock>,
-        interval: Duration,
-    ) -> ReminderJob {
-        let (requests, mut asked) = mpsc::channel::<oneshot::Sender<usize>>(16);
-        let stop = background.stopping();
-        background.spawn("reminders", async move {
-            let mut ticker = tokio::time::interval(interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            loop {
-                let reply = tokio::select! {
-                    biased;
-                    () = stop.cancelled() => break,
-                    _ = ticker.tick() => None,
-                    Some(reply) = asked.recv() => Some(reply),
-                };
-                let sent = match send_due(&*store, &notifier, &*clock).await {
-                    Ok(sent) => sent,
-                    Err(err) => {
-                        tracing::error!(error = %err, "sending session reminders failed");
-                        0
-                    }
-                };
-                if let Some(reply) = reply {
-                    let _ = reply.send(sent);
-                }
-            }
-        });
-        ReminderJob { requests }
-    }
-
-    /// Runs one pass now and returns how many reminders it sent; 0 when the job has stopped.
-    pub async fn run_now(&self) -> usize {
-        let (reply, sent) = oneshot::channel();
-        if self.requests.send(reply).await.is_err() {
-            return 0;
+/// Starts the reminder job on `background`; it stops when the server does.
+pub fn start_job(
+    background: &Background,
+    store: Arc<dyn NotificationStore>,
+    notifier: Notifier,
+    clock: Arc<dyn Clock>,
+    interval: Duration,
+) -> ReminderJob {
+    PeriodicJob::start(background, "reminders", interval, false, move || {
+        let (store, notifier, clock) = (store.clone(), notifier.clone(), clock.clone());
+        async move {
+            send_due(&*store, &notifier, &*clock)
+                .await
+                .unwrap_or_else(|err| {
+                    tracing::error!(error = %err, "sending session reminders failed");
+                    0
+                })
         }
-        sent.await.unwrap_or(0)
-    }
+    })
 }

@@ -16,9 +16,11 @@ use futures::StreamExt;
 use jiff::SignedDuration;
 use ssgwan_domain::Clock;
 use ssgwan_store::{StoreResult, UploadStore};
-use tokio::sync::{mpsc, oneshot};
 
-use crate::{files::Files, tasks::Background};
+use crate::{
+    files::Files,
+    tasks::{Background, PeriodicJob},
+};
 
 /// The claim's name in `job_claims`.
 const JOB: &str = "file-sweep";
@@ -89,64 +91,35 @@ pub async fn sweep_once(
     })
 }
 
-/// A handle on the sweep job: it runs every `interval`, and at once when asked through
-/// [`FileSweep::run_now`].
-#[derive(Clone)]
-pub struct FileSweep {
-    requests: mpsc::Sender<oneshot::Sender<Swept>>,
-}
+/// The sweep job: it runs every `interval`, and at once when asked through
+/// [`PeriodicJob::run_now`] (which says what the pass removed).
+pub type FileSweep = PeriodicJob<Swept>;
 
-impl FileSweep {
-    /// Starts the job on `background`; it stops when the server does. `holder` names this
-    /// node in the claim.
-    pub fn start(
-        background: &Background,
-        store: Arc<dyn UploadStore>,
-        files: Files,
-        clock: Arc<dyn Clock>,
-        holder: String,
-        interval: Duration,
-        grace: Duration,
-    ) -> FileSweep {
-        let (requests, mut asked) = mpsc::channel::<oneshot::Sender<Swept>>(16);
-        let stop = background.stopping();
-        let claim = SignedDuration::try_from(interval).unwrap_or(SignedDuration::MAX);
-        let grace = SignedDuration::try_from(grace).unwrap_or(SignedDuration::MAX);
-        background.spawn("file sweep", async move {
-            let mut ticker = tokio::time::interval(interval);
-            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            // The first tick is immediate: skip it, a node just started has nothing to sweep
-            // that the previous interval's holder did not.
-            ticker.tick().await;
-            loop {
-                let reply = tokio::select! {
-                    biased;
-                    () = stop.cancelled() => break,
-                    _ = ticker.tick() => None,
-                    Some(reply) = asked.recv() => Some(reply),
-                };
-                let swept = match sweep_once(&*store, &files, &*clock, &holder, claim, grace).await
-                {
-                    Ok(swept) => swept,
-                    Err(err) => {
-                        tracing::error!(error = %err, "sweeping unused files failed");
-                        Swept::default()
-                    }
-                };
-                if let Some(reply) = reply {
-                    let _ = reply.send(swept);
-                }
-            }
-        });
-        FileSweep { requests }
-    }
-
-    /// Runs one pass now (after any pass in progress) and says what it removed.
-    pub async fn run_now(&self) -> Swept {
-        let (reply, swept) = oneshot::channel();
-        if self.requests.send(reply).await.is_err() {
-            return Swept::default();
+/// Starts the sweep on `background`; it stops when the server does. `holder` names this node
+/// in the claim.
+pub fn start_job(
+    background: &Background,
+    store: Arc<dyn UploadStore>,
+    files: Files,
+    clock: Arc<dyn Clock>,
+    holder: String,
+    interval: Duration,
+    grace: Duration,
+) -> FileSweep {
+    let claim = SignedDuration::try_from(interval).unwrap_or(SignedDuration::MAX);
+    let grace = SignedDuration::try_from(grace).unwrap_or(SignedDuration::MAX);
+    // The first tick is immediate: skipped, a node just started has nothing to sweep that the
+    // previous interval's holder did not.
+    PeriodicJob::start(background, "file sweep", interval, true, move || {
+        let (store, files, clock, holder) =
+            (store.clone(), files.clone(), clock.clone(), holder.clone());
+        async move {
+            sweep_once(&*store, &files, &*clock, &holder, claim, grace)
+                .await
+                .unwrap_or_else(|err| {
+                    tracing::error!(error = %err, "sweeping unused files failed");
+                    Swept::default()
+                })
         }
-        swept.await.unwrap_or_default()
-    }
+    })
 }

@@ -6,6 +6,7 @@
 
 use std::time::Duration;
 
+use tokio::sync::{mpsc, oneshot};
 use tokio_util::{
     sync::CancellationToken,
     task::{TaskTracker, task_tracker::TrackedFuture},
@@ -52,6 +53,72 @@ impl Background {
         tokio::time::timeout(limit, self.tracker.wait())
             .await
             .is_ok()
+    }
+}
+
+/// A handle on a periodic job (the completion job, the reminders, the file sweep): `pass` runs
+/// every `interval` on a [`Background`] task, and at once when asked through
+/// [`PeriodicJob::run_now`] (tests move the clock, then call it). Passes never overlap.
+pub struct PeriodicJob<T> {
+    requests: mpsc::Sender<oneshot::Sender<T>>,
+}
+
+impl<T> Clone for PeriodicJob<T> {
+    fn clone(&self) -> Self {
+        Self {
+            requests: self.requests.clone(),
+        }
+    }
+}
+
+impl<T: Default + Send + 'static> PeriodicJob<T> {
+    /// Starts the job on `background`; it stops when the server does. The first periodic pass
+    /// runs at once, unless `skip_first`.
+    pub fn start<F, Fut>(
+        background: &Background,
+        name: &'static str,
+        interval: Duration,
+        skip_first: bool,
+        mut pass: F,
+    ) -> Self
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future<Output = T> + Send,
+    {
+        let (requests, mut asked) = mpsc::channel::<oneshot::Sender<T>>(16);
+        let stop = background.stopping();
+        background.spawn(name, async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            if skip_first {
+                ticker.tick().await;
+            }
+            loop {
+                // Biased: a due periodic pass runs before a request, so `run_now` returns
+                // after every pass that was due when it was called.
+                let reply = tokio::select! {
+                    biased;
+                    () = stop.cancelled() => break,
+                    _ = ticker.tick() => None,
+                    Some(reply) = asked.recv() => Some(reply),
+                };
+                let outcome = pass().await;
+                if let Some(reply) = reply {
+                    let _ = reply.send(outcome);
+                }
+            }
+        });
+        Self { requests }
+    }
+
+    /// Runs one pass now (after any pass in progress) and returns what it did; the default
+    /// when the job has stopped.
+    pub async fn run_now(&self) -> T {
+        let (reply, outcome) = oneshot::channel();
+        if self.requests.send(reply).await.is_err() {
+            return T::default();
+        }
+        outcome.await.unwrap_or_default()
     }
 }
 
