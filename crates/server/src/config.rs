@@ -652,3 +652,67 @@ impl ServeArgs {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let argv = ["ssgwan", "serve"].into_iter().chain(args.iter().copied());
+        match Cli::try_parse_from(argv).expect("valid arguments").command {
+            Command::Serve(args) => *args,
+            Command::Migrate(_) | Command::Seed(_) => unreachable!("serve was asked for"),
+        }
+    }
+
+    fn media(args: &[&str]) -> Option<ssgwan_media::MediaConfig> {
+        let args = serve(args);
+        args.media.config(args.addr)
+    }
+
+    #[test]
+    fn the_media_server_follows_the_http_address_by_default() {
+        let embedded = media(&[]).expect("on by default");
+        assert_eq!(embedded.udp_addr, "127.0.0.1:8080".parse().expect("addr"));
+        assert_eq!(
+            embedded.tcp_addr,
+            Some("127.0.0.1:8081".parse().expect("addr"))
+        );
+        assert_eq!(embedded.public_ip, std::net::IpAddr::from([127, 0, 0, 1]));
+
+        let any = media(&["--addr", "0.0.0.0:9000"]).expect("on");
+        assert_eq!(any.udp_addr, "0.0.0.0:9000".parse().expect("addr"));
+        assert_eq!(any.tcp_addr, Some("0.0.0.0:9001".parse().expect("addr")));
+        assert_eq!(
+            any.public_ip,
+            std::net::IpAddr::from([127, 0, 0, 1]),
+            "an unspecified address is advertised as loopback"
+        );
+
+        let free = media(&["--addr", "127.0.0.1:0"]).expect("on");
+        assert_eq!(free.udp_addr.port(), 0, "port 0 follows port 0");
+        assert_eq!(free.tcp_addr.map(|a| a.port()), Some(0));
+    }
+
+    #[test]
+    fn media_flags_override_the_defaults_or_turn_it_off() {
+        let set = media(&[
+            "--addr",
+            "0.0.0.0:8080",
+            "--media-udp-addr",
+            "0.0.0.0:3478",
+            "--media-tcp-addr",
+            "off",
+            "--media-public-ip",
+            "203.0.113.7",
+        ])
+        .expect("on");
+        assert_eq!(set.udp_addr, "0.0.0.0:3478".parse().expect("addr"));
+        assert_eq!(set.tcp_addr, None);
+        assert_eq!(set.public_ip, std::net::IpAddr::from([203, 0, 113, 7]));
+        assert!(media(&["--media", "off"]).is_none());
+        assert!(Cli::try_parse_from(["ssgwan", "serve", "--media-tcp-addr", "nowhere"]).is_err());
+        assert!(serve(&["--media-public-ip", "0.0.0.0"]).validate().is_err());
+        assert!(serve(&["--addr", "127.0.0.1:65535"]).validate().is_err());
+    }
+}

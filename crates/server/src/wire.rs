@@ -533,7 +533,9 @@ mod tests {
 
     #[test]
     fn only_an_answer_may_be_over_64_kib_and_carry_an_sdp_of_64_kib() {
-        let sdp = "a=x\r\n".repeat(ssgwan_domain::live::SDP_MAX_BYTES / 5);
+        // Lines as an SDP has them (JSON escapes each line break in two more bytes).
+        let line = "a=rtcp-fb:96 nack pli\\r\\n";
+        let sdp = line.repeat(ssgwan_domain::live::SDP_MAX_BYTES / (line.len() - 2));
         let answer = format!(r#"{{"type":"rtcAnswer","room":1,"revision":1,"sdp":"{sdp}"}}"#);
         assert!(answer.len() > MAX_FRAME_BYTES);
         match parse(&answer) {
