@@ -57,7 +57,7 @@ pub struct TrackInfo {
 }
 
 /// The kind of a track.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum TrackKind {
     /// VP8 video.
     Video,

@@ -16,8 +16,14 @@
 
 mod config;
 mod events;
+mod io;
+pub mod presence;
+mod room;
 mod server;
+mod session;
+mod stats;
 pub mod testing;
+pub mod vp8;
 
 pub use config::{MediaConfig, PresenceRules};
 pub use events::{

@@ -1,13 +1,17 @@
 //! The handle the server crate holds: it starts the media tasks and sends them commands.
 
+use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
+use str0m::Candidate;
+use str0m::net::TcpType;
 use tokio_util::sync::CancellationToken;
 
-use crate::{
-    MediaConfig, PeerEvent, PeerId, PeerSink, Refusal, RoomId, Tile, Unverified, UserId, Verdict,
-};
+use crate::io::{tcp, udp};
+use crate::room::{self, Command, Shared};
+use crate::stats::Stats;
+use crate::{MediaConfig, PeerId, PeerSink, RoomId, Tile, UserId};
 
 /// A cheap, cloneable handle to the running media server.
 #[derive(Clone)]
@@ -16,9 +20,8 @@ pub struct MediaServer {
 }
 
 struct Inner {
-    udp_addr: SocketAddr,
-    tcp_addr: Option<SocketAddr>,
-    _stopping: CancellationToken,
+    shared: Arc<Shared>,
+    runtime: tokio::runtime::Handle,
 }
 
 /// Counters and gauges of the media server (the same figures go to the `metrics` recorder).
@@ -42,6 +45,8 @@ pub struct MediaStats {
     pub plis_sent: u64,
     /// Changes of a publisher's verdict.
     pub verdict_changes: u64,
+    /// Datagrams dropped: from an address that did not complete ICE, or a room falling behind.
+    pub datagrams_dropped: u64,
 }
 
 impl MediaServer {
@@ -50,64 +55,149 @@ impl MediaServer {
         config: MediaConfig,
         stopping: CancellationToken,
     ) -> std::io::Result<MediaServer> {
-        let udp = tokio::net::UdpSocket::bind(config.udp_addr).await?;
-        let udp_addr = udp.local_addr()?;
-        let tcp_addr = match config.tcp_addr {
-            Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?.local_addr()?),
+        let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, what);
+        let socket = Arc::new(tokio::net::UdpSocket::bind(config.udp_addr).await?);
+        let udp_local = SocketAddr::new(config.public_ip, socket.local_addr()?.port());
+        let listener = match config.tcp_addr {
+            Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
             None => None,
         };
+        let tcp_local = match &listener {
+            Some(l) => Some(SocketAddr::new(config.public_ip, l.local_addr()?.port())),
+            None => None,
+        };
+        let mut candidates = vec![
+            Candidate::host(udp_local, "udp")
+                .map_err(|e| invalid(format!("media UDP candidate {udp_local}: {e}")))?,
+        ];
+        if let Some(addr) = tcp_local {
+            let candidate = Candidate::builder()
+                .tcp()
+                .host(addr)
+                .tcptype(TcpType::Passive)
+                .build()
+                .map_err(|e| invalid(format!("media TCP candidate {addr}: {e}")))?;
+            candidates.push(candidate);
+        }
+        let crypto = Arc::new(str0m::crypto::from_feature_flags());
+        let cert = crypto
+            .dtls_provider
+            .generate_certificate()
+            .ok_or_else(|| invalid("the crypto provider made no DTLS certificate".into()))?;
+        let stats = Arc::new(Stats::default());
+        let (routes, route_changes) = tokio::sync::mpsc::unbounded_channel();
+        let runtime = tokio::runtime::Handle::current();
+        runtime.spawn(udp::demultiplex(
+            socket.clone(),
+            route_changes,
+            stats.clone(),
+            stopping.clone(),
+        ));
+        if let Some(listener) = listener {
+            runtime.spawn(tcp::listen(
+                listener,
+                routes.clone(),
+                stats.clone(),
+                stopping.clone(),
+            ));
+        }
+        let shared = Arc::new(Shared {
+            socket,
+            routes,
+            stats,
+            rules: config.presence,
+            candidates,
+            udp_local,
+            tcp_local,
+            crypto,
+            cert,
+            rooms: Mutex::new(HashMap::new()),
+            stopping,
+        });
         Ok(MediaServer {
-            inner: Arc::new(Inner {
-                udp_addr,
-                tcp_addr,
-                _stopping: stopping,
-            }),
+            inner: Arc::new(Inner { shared, runtime }),
         })
     }
 
-    /// The bound UDP address (port resolved).
+    /// The bound UDP address (port resolved; the IP is the advertised `public_ip`).
     pub fn udp_addr(&self) -> SocketAddr {
-        self.inner.udp_addr
+        self.inner.shared.udp_local
     }
 
-    /// The bound ICE-TCP address, if any.
+    /// The bound ICE-TCP address, if any (the IP is the advertised `public_ip`).
     pub fn tcp_addr(&self) -> Option<SocketAddr> {
-        self.inner.tcp_addr
+        self.inner.shared.tcp_local
+    }
+
+    /// Sends a command to the room's actor; `Open` starts the actor when the room has none.
+    fn send(&self, room: RoomId, command: Command) {
+        let shared = &self.inner.shared;
+        if shared.stopping.is_cancelled() {
+            if let Command::Open { sink, .. } = command {
+                sink.deliver(crate::PeerEvent::Closed(crate::CloseReason::Unavailable));
+            }
+            return;
+        }
+        let Ok(mut rooms) = shared.rooms.lock() else {
+            return;
+        };
+        let command = match rooms.get(&room) {
+            Some(handle) => match handle.commands.send(command) {
+                Ok(()) => return,
+                // The actor ended (it removes itself first; this is a stale entry).
+                Err(failed) => failed.0,
+            },
+            None => command,
+        };
+        if matches!(command, Command::Open { .. }) {
+            let handle = room::spawn(room, shared.clone(), &self.inner.runtime);
+            let _ = handle.commands.send(command);
+            rooms.insert(room, handle);
+        }
     }
 
     /// A new media session for `peer` (replaces one with the same id: the old one gets
-    /// `Closed{Replaced}`). The first `Offer` is delivered to `sink` soon after, with an
-    /// unverified `NoVideo` verdict.
-    pub fn open(&self, _room: RoomId, _peer: PeerId, _user: UserId, sink: Arc<dyn PeerSink>) {
-        sink.deliver(PeerEvent::Verdict(Verdict {
-            verified: false,
-            reason: Some(Unverified::NoVideo),
-            fps: 0.0,
-            bytes_per_frame: 0,
-            width: None,
-            height: None,
-        }));
+    /// `Closed{Replaced}`). An unverified `NoVideo` verdict and the first `Offer` are delivered to
+    /// `sink` soon after.
+    pub fn open(&self, room: RoomId, peer: PeerId, user: UserId, sink: Arc<dyn PeerSink>) {
+        self.send(room, Command::Open { peer, user, sink });
     }
 
-    /// The answer to the offer with `revision`; refusals come back as `PeerEvent::Refused`.
-    pub fn answer(&self, _room: RoomId, _peer: PeerId, _revision: u64, _sdp: String) {
-        let _ = Refusal::NotStarted;
+    /// The answer to the offer with `revision`; refusals come back as `PeerEvent::Refused`
+    /// (no event when the room or peer has no session: the caller knows it never opened one).
+    pub fn answer(&self, room: RoomId, peer: PeerId, revision: u64, sdp: String) {
+        self.send(
+            room,
+            Command::Answer {
+                peer,
+                revision,
+                sdp,
+            },
+        );
     }
 
-    /// Which members' videos this peer shows now (its own user is ignored).
-    pub fn view(&self, _room: RoomId, _peer: PeerId, _tiles: Vec<Tile>) {}
+    /// Which members' videos this peer shows now (its own user and more than 25 are ignored).
+    pub fn view(&self, room: RoomId, peer: PeerId, tiles: Vec<Tile>) {
+        self.send(room, Command::View { peer, tiles });
+    }
 
     /// ICE restart: a fresh offer with new ICE credentials follows.
-    pub fn restart_ice(&self, _room: RoomId, _peer: PeerId) {}
+    pub fn restart_ice(&self, room: RoomId, peer: PeerId) {
+        self.send(room, Command::RestartIce { peer });
+    }
 
     /// Ends the session of `peer` in `room`; no event back.
-    pub fn close(&self, _room: RoomId, _peer: PeerId) {}
+    pub fn close(&self, room: RoomId, peer: PeerId) {
+        self.send(room, Command::Close { peer });
+    }
 
     /// Ends every session of `user` in `room`; each gets `Closed{Left}`.
-    pub fn remove_user(&self, _room: RoomId, _user: UserId) {}
+    pub fn remove_user(&self, room: RoomId, user: UserId) {
+        self.send(room, Command::RemoveUser { user });
+    }
 
     /// The current counters and gauges.
     pub fn snapshot(&self) -> MediaStats {
-        MediaStats::default()
+        self.inner.shared.stats.snapshot()
     }
 }
