@@ -55,6 +55,8 @@ supervise() {
   while [[ ! -f "$STOP_FILE" && $restarts -le 5 ]]; do
     "$BIN" serve --dev-login \
       --addr "127.0.0.1:$PORT" \
+      --media-udp-addr 127.0.0.1:0 \
+      --media-tcp-addr 127.0.0.1:0 \
       --public-url "$BASE_URL" \
       --data-dir "$DATA_DIR" \
       --web-dir "$ROOT/web/dist" \

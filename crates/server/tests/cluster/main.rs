@@ -159,20 +159,18 @@ async fn chat_and_presence_cross_nodes(db: Db) {
     on_b.send(json!({"type": "chat", "room": room, "body": "B에서 안녕", "clientId": "b1"}))
         .await;
     assert_eq!(on_a.next_of("chat").await["message"]["body"], "B에서 안녕");
-    // Media and signaling cross nodes too.
-    on_b.send(json!({"type": "media", "room": room, "camera": true, "mic": false}))
+    // Media state crosses nodes too (the microphone as the tab says; the camera as the media
+    // server verifies it, so a claim alone shows off).
+    on_b.send(json!({"type": "media", "room": room, "camera": true, "mic": true}))
         .await;
     let media = on_a.next_of("presence").await;
     assert_eq!(
-        (media["event"].as_str(), media["user"]["camera"].as_bool()),
-        (Some("media"), Some(true))
-    );
-    on_a.send(json!({"type": "signal", "room": room, "to": guest.1, "data": {"sdp": "x"}}))
-        .await;
-    let signal = on_b.next_of("signal").await;
-    assert_eq!(
-        (signal["from"].as_i64(), &signal["data"]),
-        (Some(host.1), &json!({"sdp": "x"}))
+        (
+            media["event"].as_str(),
+            media["user"]["mic"].as_bool(),
+            media["user"]["camera"].as_bool()
+        ),
+        (Some("media"), Some(true), Some(false))
     );
     // Leaving on B is announced on A.
     on_b.send(json!({"type": "leave", "room": room})).await;
