@@ -34,9 +34,10 @@ export async function describePc(page) {
     const pc = window.__ssgwanPc;
     const rtc = window.__ssgwanRtc;
     const open = (window.__ssgwanPcs ?? []).filter((p) => p.connectionState !== 'closed').length;
+    const offers = JSON.stringify((rtc?.offers ?? []).slice(-8));
     return pc
-      ? `${pc.signalingState}/${pc.connectionState}/${pc.iceConnectionState}, revision ${rtc?.revision}, tracks ${JSON.stringify(rtc?.tracks)}, open connections ${open}`
-      : `no connection (open connections ${open})`;
+      ? `${pc.signalingState}/${pc.connectionState}/${pc.iceConnectionState}, revision ${rtc?.revision}, tracks ${JSON.stringify(rtc?.tracks)}, open connections ${open}, rtcStart sent ${rtc?.starts}, last offers ${offers}`
+      : `no connection (open connections ${open}, rtcStart sent ${rtc?.starts}, last offers ${offers})`;
   });
 }
 

@@ -61,7 +61,14 @@ declare global {
     /** With the debug flag: every RTCPeerConnection the room opened (closed ones included). */
     __ssgwanPcs?: RTCPeerConnection[];
     /** With the debug flag: the last offer's publish mids and tracks, and its revision. */
-    __ssgwanRtc?: { revision: number; publish: PublishMids | null; tracks: TrackInfo[]; starts: number; restarts: number };
+    __ssgwanRtc?: {
+      revision: number;
+      publish: PublishMids | null;
+      tracks: TrackInfo[];
+      starts: number;
+      restarts: number;
+      offers: { revision: number; mids: string[]; tracks: string[]; outcome: string }[];
+    };
   }
 }
 
@@ -95,7 +102,7 @@ export class SfuSession {
     this.queue = this.newQueue();
     if (options.debug) {
       window.__ssgwanPcs ??= [];
-      window.__ssgwanRtc = { revision: 0, publish: null, tracks: [], starts: 0, restarts: 0 };
+      window.__ssgwanRtc = { revision: 0, publish: null, tracks: [], starts: 0, restarts: 0, offers: [] };
     }
   }
 
@@ -117,6 +124,7 @@ export class SfuSession {
   /** Asks the server for a new media session (after every `joined`, and to recover). */
   begin() {
     clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     if (!this.active) {
       this.active = true;
       window.addEventListener('online', this.onOnline);
@@ -124,7 +132,9 @@ export class SfuSession {
     this.queue.started();
     this.answered = false;
     this.sentView = null;
-    if (this.options.send({ type: 'rtcStart', room: this.options.room }) && window.__ssgwanRtc) window.__ssgwanRtc.starts += 1;
+    const sent = this.options.send({ type: 'rtcStart', room: this.options.room });
+    if (sent && window.__ssgwanRtc) window.__ssgwanRtc.starts += 1;
+    this.logEvent(sent ? 'rtcStart' : 'rtcStart not sent (socket down)');
     this.changed();
   }
 
@@ -157,10 +167,12 @@ export class SfuSession {
 
   onOffer(frame: RtcOffer) {
     if (!this.active) return;
-    this.queue.push(frame);
+    const decision = this.queue.push(frame);
+    if (decision === 'drop') this.logOffer(frame, 'dropped');
   }
 
   onClosed(reason: RtcClosedReason) {
+    this.logEvent(`rtcClosed ${reason}`);
     if (!this.active) return;
     // `replaced`: our own newer rtcStart; its session is on its way.
     if (reason === 'replaced') return;
@@ -177,13 +189,19 @@ export class SfuSession {
 
   /** An `error` frame about media; true when it was one. */
   onError(code: string): boolean {
+    if (code.startsWith('RTC_') || code === 'MEDIA_UNAVAILABLE' || code === 'NOT_IN_ROOM') this.logEvent(`error ${code}`);
     switch (code) {
       case 'RTC_STALE_REVISION':
         // A newer offer is on its way (or here already): its answer is what counts.
         return true;
       case 'RTC_BAD_ANSWER':
       case 'RTC_NOT_STARTED':
-        if (this.active) this.scheduleStart(0);
+        if (this.active) {
+          this.queue.started();
+          this.closePc();
+          this.scheduleStart(0);
+          this.changed();
+        }
         return true;
       case 'MEDIA_UNAVAILABLE':
         if (this.active) {
@@ -201,19 +219,54 @@ export class SfuSession {
   // ---- negotiation ----
 
   private newQueue() {
-    return new OfferQueue<RtcOffer>((offer, fresh) => this.apply(offer, fresh));
+    return new OfferQueue<RtcOffer>(
+      (offer, fresh) => this.apply(offer, fresh),
+      (offer, err) => this.offerFailed(offer, err),
+    );
+  }
+
+  /**
+   * The browser refused an offer (e.g. one whose m-lines do not follow the description it
+   * holds): this connection cannot go on, so start a new session, after the usual pause.
+   */
+  private offerFailed(offer: RtcOffer, err: unknown) {
+    this.logOffer(offer, `failed: ${err instanceof Error ? err.message : String(err)}`);
+    if (!this.active) return;
+    // Whatever else this session offers is for the connection just given up.
+    this.queue.started();
+    this.closePc();
+    this.scheduleStart(0);
+    this.changed();
+  }
+
+  /** With the debug flag: the last offers, their m-lines and what became of them. */
+  private logOffer(offer: RtcOffer, outcome: string) {
+    const rtc = window.__ssgwanRtc;
+    if (!rtc) return;
+    const mids = [...offer.sdp.matchAll(/^a=mid:(\S+)/gm)].map((m) => m[1] ?? '');
+    rtc.offers.push({ revision: offer.revision, mids, tracks: offer.tracks.map((t) => `${t.mid}:${t.user}:${t.kind}`), outcome });
+    if (rtc.offers.length > 30) rtc.offers.shift();
+  }
+
+  private logEvent(event: string) {
+    const rtc = window.__ssgwanRtc;
+    if (!rtc) return;
+    rtc.offers.push({ revision: 0, mids: [], tracks: [], outcome: event });
+    if (rtc.offers.length > 30) rtc.offers.shift();
   }
 
   /** Applies one offer: a new connection for a new session, then the answer. */
   private async apply(offer: RtcOffer, fresh: boolean) {
     if (!this.active) return;
-    if (fresh || !this.pc) {
+    // A later revision of a session whose connection is gone: only a new session's first offer helps.
+    if (fresh) {
       this.closePc();
       this.pc = this.createPc();
       this.answered = false;
       this.sentView = null;
     }
     const pc = this.pc;
+    if (!pc) return;
     this.unavailable = false;
     await pc.setRemoteDescription({ type: 'offer', sdp: offer.sdp });
     if (pc !== this.pc) return;
@@ -226,6 +279,7 @@ export class SfuSession {
     const sdp = pc.localDescription?.sdp ?? answer.sdp ?? '';
     this.options.send({ type: 'rtcAnswer', room: this.options.room, revision: offer.revision, sdp });
     this.answered = true;
+    this.logOffer(offer, fresh ? 'answered (new connection)' : 'answered');
     if (window.__ssgwanRtc) Object.assign(window.__ssgwanRtc, { revision: offer.revision, publish: offer.publish, tracks: offer.tracks });
     this.armWatchdog(pc);
     this.refreshRemote();
@@ -325,10 +379,12 @@ export class SfuSession {
     }, CONNECT_WATCHDOG_MS);
   }
 
+  /** A new session after a pause; one already scheduled is kept (refusals arrive in bursts). */
   private scheduleStart(minMs: number) {
-    clearTimeout(this.retryTimer);
+    if (this.retryTimer !== undefined) return;
     const delay = this.retry.next(minMs);
     this.retryTimer = setTimeout(() => {
+      this.retryTimer = undefined;
       if (this.active) this.begin();
     }, delay);
   }
@@ -350,6 +406,7 @@ export class SfuSession {
 
   private clearTimers() {
     clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
     clearTimeout(this.viewTimer);
     clearTimeout(this.disconnectTimer);
     clearTimeout(this.watchdog);

@@ -143,20 +143,26 @@ describe('OfferQueue', () => {
     ]);
   });
 
-  it('goes on after an offer fails, and does nothing once closed', async () => {
+  it('reports an offer that fails, goes on, and does nothing once closed', async () => {
     const runs: number[] = [];
     const warn = console.warn;
     console.warn = () => undefined;
     try {
-      const queue = new OfferQueue<{ revision: number }>((offer) => {
-        runs.push(offer.revision);
-        return offer.revision === 1 ? Promise.reject(new Error('refused')) : Promise.resolve();
-      });
+      const failed: number[] = [];
+      const queue = new OfferQueue<{ revision: number }>(
+        (offer) => {
+          runs.push(offer.revision);
+          return offer.revision === 1 ? Promise.reject(new Error('refused')) : Promise.resolve();
+        },
+        (offer) => failed.push(offer.revision),
+      );
       queue.push({ revision: 1 });
       await flush();
       queue.push({ revision: 2 });
       await flush();
       expect(runs).toEqual([1, 2]);
+      // The refusal was reported (the session starts afresh), the success was not.
+      expect(failed).toEqual([1]);
       queue.close();
       expect(queue.push({ revision: 3 })).toBe('drop');
       await flush();

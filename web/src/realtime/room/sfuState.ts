@@ -93,7 +93,11 @@ export class OfferQueue<T extends { revision: number }> {
   private busy = false;
   private closed = false;
 
-  constructor(private readonly run: (offer: T, fresh: boolean) => Promise<void>) {}
+  /** `failed` hears of an offer the browser refused (the session then needs starting afresh). */
+  constructor(
+    private readonly run: (offer: T, fresh: boolean) => Promise<void>,
+    private readonly failed: (offer: T, error: unknown) => void = () => undefined,
+  ) {}
 
   /** This tab asked for a new session. */
   started() {
@@ -134,6 +138,7 @@ export class OfferQueue<T extends { revision: number }> {
         } catch (err) {
           // One offer failing (a description the browser refuses) must not stop the next.
           console.warn('[ssgwan] applying the server offer failed', err);
+          if (!this.closed) this.failed(offer, err);
         }
       }
     } finally {
