@@ -302,7 +302,11 @@ impl Driver {
             }
             tokio::select! {
                 command = commands.recv() => match command {
-                    Some(command) => self.command(command),
+                    Some(command) => {
+                        self.command(command);
+                        // str0m schedules work (ICE checks after an answer) on its next input.
+                        let _ = self.rtc.handle_input(Input::Timeout(Instant::now()));
+                    }
                     None => return,
                 },
                 read = self.socket.recv_from(&mut buf) => {
@@ -331,12 +335,19 @@ impl Driver {
     fn drain(&mut self) -> Option<Instant> {
         loop {
             match self.rtc.poll_output() {
-                Ok(Output::Timeout(at)) => return Some(at),
+                Ok(Output::Timeout(at)) => {
+                    tracing::trace!(in_ms = ?at.saturating_duration_since(Instant::now()), "test peer waits");
+                    return Some(at);
+                }
                 Ok(Output::Transmit(t)) => {
+                    tracing::trace!(to = %t.destination, len = t.contents.len(), "test peer sends");
                     let _ = self.socket.try_send_to(&t.contents, t.destination);
                 }
                 Ok(Output::Event(event)) => self.event(event),
-                Err(_) => return None,
+                Err(e) => {
+                    tracing::debug!(error = %e, "test peer session ended");
+                    return None;
+                }
             }
         }
     }
@@ -475,5 +486,22 @@ impl Driver {
             return false;
         };
         writer.write(pt, now, time, data).is_ok()
+    }
+}
+
+/// A [`crate::PeerSink`] that queues events into a channel (for tests and load clients).
+pub struct ChannelSink(pub mpsc::UnboundedSender<crate::PeerEvent>);
+
+impl ChannelSink {
+    /// A sink and the receiver of its events.
+    pub fn new() -> (Arc<ChannelSink>, mpsc::UnboundedReceiver<crate::PeerEvent>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Arc::new(ChannelSink(tx)), rx)
+    }
+}
+
+impl crate::PeerSink for ChannelSink {
+    fn deliver(&self, event: crate::PeerEvent) {
+        let _ = self.0.send(event);
     }
 }
