@@ -283,9 +283,6 @@ impl Room {
         let Some(mut session) = self.sessions.remove(&peer) else {
             return;
         };
-        if let Some(reason) = reason {
-            session.sink.deliver(PeerEvent::Closed(reason));
-        }
         if session.meter.verdict().verified {
             self.shared.stats.verified_gone();
         }
@@ -299,6 +296,9 @@ impl Room {
         self.shared.stats.peer_closed();
         self.video_source.retain(|_, p| *p != peer);
         self.audio_source.retain(|_, p| *p != peer);
+        if let Some(reason) = reason {
+            session.sink.deliver(PeerEvent::Closed(reason));
+        }
     }
 
     fn net(&mut self, input: NetInput, now: Instant) {

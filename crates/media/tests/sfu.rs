@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use ssgwan_media::testing::{ChannelSink, Received, TestPeer, VideoSpec};
 use ssgwan_media::{
     CloseReason, MediaConfig, MediaServer, Offer, PeerEvent, PeerId, PresenceRules, Refusal, Tile,
-    TileSize, Unverified, UserId,
+    TileSize, TrackKind, Unverified, UserId,
 };
 use tokio_util::sync::CancellationToken;
 
@@ -54,13 +54,20 @@ struct Member {
 
 impl Member {
     async fn join(media: &MediaServer, peer_id: PeerId, user: UserId) -> Member {
-        Member::join_with(media, peer_id, user, true).await
+        let peer = TestPeer::new().await.expect("a test peer");
+        Member::join_with(media, peer_id, user, true, peer).await
     }
 
-    async fn join_with(media: &MediaServer, peer_id: PeerId, user: UserId, auto: bool) -> Member {
+    async fn join_with(
+        media: &MediaServer,
+        peer_id: PeerId,
+        user: UserId,
+        auto: bool,
+        peer: TestPeer,
+    ) -> Member {
         let (sink, mut rx) = ChannelSink::new();
         media.open(ROOM, peer_id, user, sink);
-        let peer = Arc::new(TestPeer::new().await.expect("a test peer"));
+        let peer = Arc::new(peer);
         let events = Arc::new(Mutex::new(vec![]));
         let first = loop {
             let event = tokio::time::timeout(Duration::from_secs(5), rx.recv())
@@ -315,7 +322,8 @@ async fn churn_of_twenty_members_leaves_the_viewers_sdp_bounded() {
 async fn an_answer_to_an_older_offer_is_refused_and_junk_is_a_bad_answer() {
     let server = server().await;
     let media = &server.media;
-    let a = Member::join_with(media, 1, 100, false).await;
+    let peer = TestPeer::new().await.expect("a test peer");
+    let a = Member::join_with(media, 1, 100, false, peer).await;
     eventually("A connects", Duration::from_secs(5), || {
         a.peer.is_connected()
     })
@@ -498,4 +506,104 @@ async fn forwarding_throughput_one_publisher_to_ten_subscribers() {
         bytes * 8.0 / 1e6
     );
     assert!(packets > 0.0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_peer_reaches_the_server_over_ice_tcp_alone() {
+    let server = server().await;
+    let media = &server.media;
+    let tcp = media.tcp_addr().expect("a TCP candidate");
+    let a_peer = TestPeer::new_tcp(tcp).await.expect("a TCP test peer");
+    let a = Member::join_with(media, 1, 100, true, a_peer).await;
+    let b_peer = TestPeer::new_tcp(tcp).await.expect("a TCP test peer");
+    let b = Member::join_with(media, 2, 200, true, b_peer).await;
+    assert!(a.peer.wait_connected(Duration::from_secs(5)).await);
+    b.view(media, &[a.user]);
+    a.peer.publish_video(VideoSpec::live_camera());
+    eventually("B receives A over TCP", Duration::from_secs(8), || {
+        b.video_from(a.user).keyframes >= 1 && b.video_from(a.user).frames >= 15
+    })
+    .await;
+    eventually("A is verified", Duration::from_secs(5), || {
+        a.last_reason() == Some(None)
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn audio_goes_to_every_other_member_without_a_tile() {
+    let server = server().await;
+    let media = &server.media;
+    let a = Member::join(media, 1, 100).await;
+    let b = Member::join(media, 2, 200).await;
+    let c = Member::join(media, 3, 300).await;
+    a.peer.publish_audio(true);
+    eventually("B and C hear A", Duration::from_secs(8), || {
+        b.peer.received_from(a.user, TrackKind::Audio).frames >= 25
+            && c.peer.received_from(a.user, TrackKind::Audio).frames >= 25
+    })
+    .await;
+    // A never hears itself, and nobody got video.
+    assert_eq!(
+        a.peer.received_from(a.user, TrackKind::Audio),
+        Received::default()
+    );
+    assert_eq!(b.video_from(a.user), Received::default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_user_with_two_publishing_tabs_is_forwarded_once_from_the_latest_verified_tab() {
+    let server = server().await;
+    let media = &server.media;
+    let tab1 = Member::join(media, 1, 100).await;
+    let b = Member::join(media, 3, 200).await;
+    b.view(media, &[100]);
+    tab1.peer.publish_video(VideoSpec::live_camera());
+    eventually("B sees tab 1 (640x480)", Duration::from_secs(8), || {
+        b.video_from(100).width == Some(640)
+    })
+    .await;
+    let tab2 = Member::join(media, 2, 100).await;
+    tab2.peer.publish_video(VideoSpec {
+        width: 1280,
+        height: 720,
+        ..VideoSpec::live_camera()
+    });
+    eventually(
+        "B switches to tab 2 (1280x720)",
+        Duration::from_secs(8),
+        || b.video_from(100).width == Some(1280),
+    )
+    .await;
+    let offer = b.last_offer().expect("an offer");
+    let videos = offer
+        .tracks
+        .iter()
+        .filter(|t| t.user == 100 && t.kind == TrackKind::Video)
+        .count();
+    assert_eq!(videos, 1, "{:?}", offer.tracks);
+    // Either tab hears nothing of its own user.
+    assert_eq!(tab2.video_from(100), Received::default());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_session_that_never_connects_times_out_after_thirty_seconds() {
+    let server = server().await;
+    let media = &server.media;
+    let (sink, mut rx) = ChannelSink::new();
+    media.open(ROOM, 1, 100, sink);
+    let opened = Instant::now();
+    let closed = tokio::time::timeout(Duration::from_secs(40), async {
+        while let Some(event) = rx.recv().await {
+            if let PeerEvent::Closed(reason) = event {
+                return Some(reason);
+            }
+        }
+        None
+    })
+    .await
+    .expect("closed within 40 s");
+    assert_eq!(closed, Some(CloseReason::Timeout));
+    assert!(opened.elapsed() >= Duration::from_secs(30));
+    assert_eq!(media.snapshot().peers, 0);
 }
