@@ -195,6 +195,9 @@ impl Room {
                 };
                 match session.answer(revision, &sdp) {
                     Ok(newly_live) => {
+                        // After an ICE restart the fragment is new from here on.
+                        let ufrag = session.ufrag();
+                        self.register(peer, ufrag);
                         for user in newly_live {
                             if let Some(&source) = self.video_source.get(&user) {
                                 self.request_keyframe(source, now);
@@ -280,9 +283,6 @@ impl Room {
         let Some(mut session) = self.sessions.remove(&peer) else {
             return;
         };
-        if let Some(reason) = reason {
-            session.sink.deliver(PeerEvent::Closed(reason));
-        }
         if session.meter.verdict().verified {
             self.shared.stats.verified_gone();
         }
@@ -296,6 +296,9 @@ impl Room {
         self.shared.stats.peer_closed();
         self.video_source.retain(|_, p| *p != peer);
         self.audio_source.retain(|_, p| *p != peer);
+        if let Some(reason) = reason {
+            session.sink.deliver(PeerEvent::Closed(reason));
+        }
     }
 
     fn net(&mut self, input: NetInput, now: Instant) {
@@ -349,9 +352,7 @@ impl Room {
     fn timeouts(&mut self, now: Instant) {
         for (peer, session) in &mut self.sessions {
             if session.wake_at <= now {
-                if let Err(e) = session.rtc.handle_input(Input::Timeout(now)) {
-                    tracing::debug!(room = self.id, peer, error = %e, "media timeout failed");
-                }
+                // `poll` hands str0m the timeout.
                 self.dirty.insert(*peer);
             }
         }
@@ -470,7 +471,7 @@ impl Room {
             };
             let restart = session.ice_restart;
             session.negotiate(&want);
-            if restart {
+            if restart && !session.ice_restart {
                 let ufrag = session.ufrag();
                 self.register(peer, ufrag);
             }
@@ -527,6 +528,10 @@ impl Room {
         let Some(session) = self.sessions.get_mut(&peer) else {
             return;
         };
+        // str0m schedules what commands and writes queued (checks, packets) on its next input.
+        if let Err(e) = session.rtc.handle_input(Input::Timeout(now)) {
+            tracing::debug!(room = self.id, peer, error = %e, "media timeout failed");
+        }
         let mut media = vec![];
         let mut keyframes_wanted = vec![];
         loop {

@@ -142,26 +142,27 @@ impl Session {
         self.rtc.direct_api().local_ice_credentials().ufrag
     }
 
-    /// The tracks the current plan (committed slots and the pending offer's additions) carries.
+    /// The tracks the committed m-lines carry.
     fn planned(&self) -> BTreeSet<Want> {
-        let added = self.pending.iter().flat_map(|p| p.added.iter());
         self.slots
             .iter()
-            .chain(added)
             .filter_map(|s| s.user.map(|u| (u, s.kind)))
             .collect()
     }
 
-    /// Makes and delivers a new offer if `want` differs from the plan (or a restart or a failed
-    /// negotiation asks for one). Freed m-lines go inactive; new tracks take m-lines that were
-    /// already inactive, else new ones: a mid never changes its member within one offer, so
-    /// every change of the `tracks` list is also a change of the SDP.
+    /// Makes and delivers a new offer if `want` differs from the m-lines (or a restart or a
+    /// failed negotiation asks for one). One offer at a time: while one waits for its answer,
+    /// changes wait too (a client that applied an offer has its m-lines for good, so the next
+    /// offer must build on it, never replace it). Freed m-lines go inactive; new tracks take
+    /// m-lines that were already inactive, else new ones: a mid never changes its member within
+    /// one offer, so every change of the `tracks` list is also a change of the SDP.
     pub fn negotiate(&mut self, want: &BTreeSet<Want>) {
+        if self.pending.is_some() {
+            return;
+        }
         if &self.planned() == want && !self.needs_offer && !self.ice_restart {
             return;
         }
-        // A superseded offer's additions never happened: plan them again from the committed state.
-        self.pending = None;
         let mut api = self.rtc.sdp_api();
         let added = plan(&mut api, &mut self.slots, want);
         if self.ice_restart {

@@ -85,7 +85,8 @@ pub struct Received {
     pub height: Option<u16>,
 }
 
-/// A str0m client driving its own UDP socket in its own task (it stops when dropped).
+/// A str0m client driving its own socket (UDP, or one ICE-TCP connection) in its own task
+/// (it stops when dropped).
 pub struct TestPeer {
     commands: mpsc::UnboundedSender<PeerCommand>,
     state: Arc<Mutex<PeerState>>,
@@ -120,7 +121,7 @@ impl std::fmt::Display for TestPeerError {
 impl std::error::Error for TestPeerError {}
 
 impl TestPeer {
-    /// A new test peer with its socket bound on 127.0.0.1 and its task running.
+    /// A new test peer with its UDP socket bound on 127.0.0.1 and its task running.
     pub async fn new() -> Result<TestPeer, TestPeerError> {
         let socket = UdpSocket::bind("127.0.0.1:0")
             .await
@@ -128,6 +129,68 @@ impl TestPeer {
         let local = socket
             .local_addr()
             .map_err(|e| TestPeerError(format!("local address: {e}")))?;
+        let candidate =
+            Candidate::host(local, "udp").map_err(|e| TestPeerError(format!("candidate: {e}")))?;
+        Ok(TestPeer::start(Net::Udp(socket), local, candidate))
+    }
+
+    /// A new test peer that reaches the server only over ICE-TCP: it connects to `server` (the
+    /// media server's TCP address) and offers one active TCP candidate, no UDP.
+    pub async fn new_tcp(server: SocketAddr) -> Result<TestPeer, TestPeerError> {
+        let stream = tokio::net::TcpStream::connect(server)
+            .await
+            .map_err(|e| TestPeerError(format!("connect {server}: {e}")))?;
+        let _ = stream.set_nodelay(true);
+        let local = stream
+            .local_addr()
+            .map_err(|e| TestPeerError(format!("local address: {e}")))?;
+        let candidate = Candidate::builder()
+            .tcp()
+            .host(local)
+            .tcptype(str0m::net::TcpType::Active)
+            .build()
+            .map_err(|e| TestPeerError(format!("candidate: {e}")))?;
+        let (mut reader, mut writer) = stream.into_split();
+        let (out, mut outgoing) = mpsc::channel::<Vec<u8>>(1_024);
+        let (incoming, frames) = mpsc::channel::<Vec<u8>>(1_024);
+        tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            while let Some(packet) = outgoing.recv().await {
+                let Ok(len) = u16::try_from(packet.len()) else {
+                    continue;
+                };
+                if writer.write_u16(len).await.is_err() || writer.write_all(&packet).await.is_err()
+                {
+                    return;
+                }
+            }
+        });
+        tokio::spawn(async move {
+            use tokio::io::AsyncReadExt;
+            loop {
+                let Ok(len) = reader.read_u16().await else {
+                    return;
+                };
+                let mut frame = vec![0u8; usize::from(len)];
+                if reader.read_exact(&mut frame).await.is_err()
+                    || incoming.send(frame).await.is_err()
+                {
+                    return;
+                }
+            }
+        });
+        Ok(TestPeer::start(
+            Net::Tcp {
+                server,
+                out,
+                frames,
+            },
+            local,
+            candidate,
+        ))
+    }
+
+    fn start(net: Net, local: SocketAddr, candidate: Candidate) -> TestPeer {
         let now = Instant::now();
         let mut rtc = Rtc::builder()
             .clear_codecs()
@@ -135,14 +198,12 @@ impl TestPeer {
             .enable_opus(true, false)
             .set_crypto_provider(Arc::new(str0m::crypto::from_feature_flags()))
             .build(now);
-        let candidate =
-            Candidate::host(local, "udp").map_err(|e| TestPeerError(format!("candidate: {e}")))?;
         rtc.add_local_candidate(candidate);
         let state = Arc::new(Mutex::new(PeerState::default()));
         let (commands, command_rx) = mpsc::unbounded_channel();
         let driver = Driver {
             rtc,
-            socket,
+            net,
             local,
             state: state.clone(),
             publish_video: None,
@@ -156,11 +217,11 @@ impl TestPeer {
             keyframe_owed: true,
         };
         tokio::spawn(driver.run(command_rx));
-        Ok(TestPeer {
+        TestPeer {
             commands,
             state,
             local,
-        })
+        }
     }
 
     /// A new peer that answers its first offer: returns the peer and the answer SDP.
@@ -262,9 +323,49 @@ impl TestPeer {
     }
 }
 
+/// The test peer's one path to the server.
+enum Net {
+    Udp(UdpSocket),
+    /// An ICE-TCP connection: frames (RFC 4571) go out through `out` and come in on `frames`.
+    Tcp {
+        server: SocketAddr,
+        out: mpsc::Sender<Vec<u8>>,
+        frames: mpsc::Receiver<Vec<u8>>,
+    },
+}
+
+impl Net {
+    async fn recv(&mut self, buf: &mut [u8]) -> Option<(Protocol, SocketAddr, Vec<u8>)> {
+        match self {
+            Net::Udp(socket) => {
+                let (len, source) = socket.recv_from(buf).await.ok()?;
+                Some((Protocol::Udp, source, buf.get(..len)?.to_vec()))
+            }
+            Net::Tcp { server, frames, .. } => match frames.recv().await {
+                Some(frame) => Some((Protocol::Tcp, *server, frame)),
+                // The connection is gone: nothing will arrive again.
+                None => std::future::pending().await,
+            },
+        }
+    }
+
+    fn send(&self, transmit: &str0m::net::Transmit) {
+        match self {
+            Net::Udp(socket) => {
+                let _ = socket.try_send_to(&transmit.contents, transmit.destination);
+            }
+            Net::Tcp { out, .. } => {
+                if transmit.proto == Protocol::Tcp {
+                    let _ = out.try_send(transmit.contents.to_vec());
+                }
+            }
+        }
+    }
+}
+
 struct Driver {
     rtc: Rtc,
-    socket: UdpSocket,
+    net: Net,
     local: SocketAddr,
     state: Arc<Mutex<PeerState>>,
     publish_video: Option<Mid>,
@@ -302,15 +403,19 @@ impl Driver {
             }
             tokio::select! {
                 command = commands.recv() => match command {
-                    Some(command) => self.command(command),
+                    Some(command) => {
+                        self.command(command);
+                        // str0m schedules work (ICE checks after an answer) on its next input.
+                        let _ = self.rtc.handle_input(Input::Timeout(Instant::now()));
+                    }
                     None => return,
                 },
-                read = self.socket.recv_from(&mut buf) => {
-                    if let Ok((len, source)) = read
-                        && let Ok(contents) = buf[..len].try_into()
+                read = self.net.recv(&mut buf) => {
+                    if let Some((proto, source, data)) = read
+                        && let Ok(contents) = data.as_slice().try_into()
                     {
                         let input = Input::Receive(Instant::now(), Receive {
-                            proto: Protocol::Udp,
+                            proto,
                             source,
                             destination: self.local,
                             contents,
@@ -333,10 +438,13 @@ impl Driver {
             match self.rtc.poll_output() {
                 Ok(Output::Timeout(at)) => return Some(at),
                 Ok(Output::Transmit(t)) => {
-                    let _ = self.socket.try_send_to(&t.contents, t.destination);
+                    self.net.send(&t);
                 }
                 Ok(Output::Event(event)) => self.event(event),
-                Err(_) => return None,
+                Err(e) => {
+                    tracing::debug!(error = %e, "test peer session ended");
+                    return None;
+                }
             }
         }
     }
@@ -475,5 +583,22 @@ impl Driver {
             return false;
         };
         writer.write(pt, now, time, data).is_ok()
+    }
+}
+
+/// A [`crate::PeerSink`] that queues events into a channel (for tests and load clients).
+pub struct ChannelSink(pub mpsc::UnboundedSender<crate::PeerEvent>);
+
+impl ChannelSink {
+    /// A sink and the receiver of its events.
+    pub fn new() -> (Arc<ChannelSink>, mpsc::UnboundedReceiver<crate::PeerEvent>) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        (Arc::new(ChannelSink(tx)), rx)
+    }
+}
+
+impl crate::PeerSink for ChannelSink {
+    fn deliver(&self, event: crate::PeerEvent) {
+        let _ = self.0.send(event);
     }
 }

@@ -81,6 +81,11 @@ impl App {
         self.state.attendance.clone()
     }
 
+    /// The media server, whose [`ssgwan_media::MediaServer::snapshot`] tests read.
+    pub fn media(&self) -> Option<ssgwan_media::MediaServer> {
+        self.state.media.clone()
+    }
+
     /// The completion job, whose [`tasks::PeriodicJob::run_now`] tests await.
     pub fn completion(&self) -> completion::CompletionJob {
         self.state.completion.clone()

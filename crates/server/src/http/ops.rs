@@ -85,78 +85,7 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Respo
          ssgwan_db_queries_total {}\n",
         state.store.round_trips()
     ));
-    if let Some(media) = &state.media {
-        text.push_str(&media_metrics(&media.snapshot()));
-    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], text).into_response()
-}
-
-/// The media server's figures in the Prometheus text format (read from its snapshot at each
-/// scrape, per server like the statement count).
-fn media_metrics(stats: &ssgwan_media::MediaStats) -> String {
-    let series: [(&str, &str, &str, u64); 9] = [
-        (
-            "ssgwan_media_rooms",
-            "gauge",
-            "Rooms with at least one media session on this node.",
-            stats.rooms,
-        ),
-        (
-            "ssgwan_media_peers",
-            "gauge",
-            "Open media sessions (one per tab and room).",
-            stats.peers,
-        ),
-        (
-            "ssgwan_media_verified_publishers",
-            "gauge",
-            "Users whose video the media server verifies as a live camera now.",
-            stats.verified_publishers,
-        ),
-        (
-            "ssgwan_media_packets_in_total",
-            "counter",
-            "RTP packets received from publishers.",
-            stats.packets_in,
-        ),
-        (
-            "ssgwan_media_bytes_in_total",
-            "counter",
-            "RTP payload bytes received from publishers.",
-            stats.bytes_in,
-        ),
-        (
-            "ssgwan_media_packets_forwarded_total",
-            "counter",
-            "RTP packets forwarded to subscribers.",
-            stats.packets_forwarded,
-        ),
-        (
-            "ssgwan_media_bytes_forwarded_total",
-            "counter",
-            "RTP payload bytes forwarded to subscribers.",
-            stats.bytes_forwarded,
-        ),
-        (
-            "ssgwan_media_plis_sent_total",
-            "counter",
-            "Keyframe requests (PLI) sent to publishers.",
-            stats.plis_sent,
-        ),
-        (
-            "ssgwan_media_verdict_changes_total",
-            "counter",
-            "Changes of a publisher's camera verdict.",
-            stats.verdict_changes,
-        ),
-    ];
-    let mut text = String::new();
-    for (name, kind, help, value) in series {
-        text.push_str(&format!(
-            "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
-        ));
-    }
-    text
 }
 
 /// Whether the request carries `token` as its bearer token. The digests are compared, so the

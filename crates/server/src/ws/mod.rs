@@ -204,6 +204,9 @@ async fn run(
     };
     loop {
         let next = tokio::select! {
+            // In this order: an eviction or a media event that arrived before a frame is
+            // handled before it (so a frame never acts on state the server already changed).
+            biased;
             () = done.cancelled() => break,
             () = stopping.cancelled() => break,
             Some(eviction) = controls.recv() => {

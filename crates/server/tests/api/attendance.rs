@@ -156,7 +156,7 @@ async fn two_tabs_on_camera_count_their_union_not_their_sum() {
     app.set_now("2026-03-02T21:00:00Z");
     let _video1 = app.go_on_camera(&mut tab1, room).await;
     app.set_now("2026-03-02T21:10:00Z");
-    let video2 = app.go_on_camera(&mut tab2, room).await;
+    let video2 = app.go_on_camera_in_another_tab(&mut tab2, room).await;
     // The first tab's video stops counting when it leaves (its session is closed at once).
     app.set_now("2026-03-02T21:20:00Z");
     send_settled(&app, &mut tab1, json!({ "type": "leave", "room": room })).await;

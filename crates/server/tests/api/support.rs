@@ -33,6 +33,8 @@ pub struct TestApp {
     pub reminders: ReminderJob,
     /// The file sweep: `run_now()` for a pass the test can wait for.
     pub file_sweep: FileSweep,
+    /// The media server (`None` with `--media off`): `snapshot()` of this server alone.
+    pub media: Option<ssgwan_media::MediaServer>,
     /// Holds the temporary data directory for the lifetime of the test.
     pub _dir: TempDir,
     shutdown: Option<oneshot::Sender<()>>,
@@ -109,6 +111,7 @@ pub async fn spawn_app_at(dir: TempDir, args: ServeArgs, instant: &str) -> TestA
     let completion = built.completion();
     let reminders = built.reminders();
     let file_sweep = built.file_sweep();
+    let media = built.media();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(built.serve(listener, async move {
         let _ = rx.await;
@@ -125,6 +128,7 @@ pub async fn spawn_app_at(dir: TempDir, args: ServeArgs, instant: &str) -> TestA
         completion,
         reminders,
         file_sweep,
+        media,
         _dir: dir,
         shutdown: Some(tx),
         server: Some(server),
@@ -578,12 +582,33 @@ impl Ws {
         offer
     }
 
-    /// The next `camera` frame for `room` whose `verified` is `verified` (earlier ones are
-    /// dropped: the verdict settles within the media server's window and grace).
+    /// Drops the `camera` frames for `room` read so far: they tell of states before what the
+    /// test does next (the user's other tabs' sessions included).
+    pub fn forget_camera(&mut self, room: i64) {
+        self.backlog
+            .retain(|f| !(f["type"] == "camera" && f["room"] == room));
+    }
+
+    /// The next `camera` frame for `room` whose `verified` is `verified`. Earlier `camera`
+    /// frames of the room are dropped (the verdict settles within the media server's window
+    /// and grace); other frames, other rooms' included, stay for later reads.
     pub async fn camera_verdict(&mut self, room: i64, verified: bool) -> Value {
+        let of_room = |f: &Value| f["type"] == "camera" && f["room"] == room;
+        while let Some(at) = self.backlog.iter().position(of_room) {
+            let frame = self.backlog.remove(at).expect("position is in range");
+            if frame["verified"] == verified {
+                return frame;
+            }
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
         loop {
-            let frame = self.next_of("camera").await;
-            if frame["room"] == room && frame["verified"] == verified {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let frame = self.read(left).await.unwrap_or_else(|| {
+                panic!("no camera frame for room {room} with verified {verified} within 15 s")
+            });
+            if !of_room(&frame) {
+                self.backlog.push_back(frame);
+            } else if frame["verified"] == verified {
                 return frame;
             }
         }
@@ -592,6 +617,7 @@ impl Ws {
     /// Publishes live video in `room` through a new [`TestPeer`] and returns once the server
     /// verified it (`camera {verified: true}`): from then on attendance counts.
     pub async fn go_on_camera(&mut self, room: i64) -> TestPeer {
+        self.forget_camera(room);
         let peer = self.start_media(room).await;
         peer.publish_video(VideoSpec::live_camera());
         self.camera_verdict(room, true).await;
@@ -601,6 +627,7 @@ impl Ws {
     /// Stops `peer`'s video and returns once the server no longer verifies it (after the media
     /// server's grace): from then on attendance stops.
     pub async fn go_off_camera(&mut self, room: i64, peer: &TestPeer) -> Value {
+        self.forget_camera(room);
         peer.stop_video();
         self.camera_verdict(room, false).await
     }
@@ -611,6 +638,31 @@ impl TestApp {
     /// current instant.
     pub async fn go_on_camera(&self, ws: &mut Ws, room: i64) -> TestPeer {
         let peer = ws.go_on_camera(room).await;
+        self.attendance.settled().await;
+        peer
+    }
+
+    /// Publishes live video in a second tab of a user whose first tab is verified already, and
+    /// returns once this tab's video is verified too. (The `camera` frame tells the user's
+    /// state, verified in either tab, so it cannot say when; the media server's count of
+    /// verified publishers does.)
+    pub async fn go_on_camera_in_another_tab(&self, ws: &mut Ws, room: i64) -> TestPeer {
+        let media = self.media.as_ref().expect("a media server");
+        let before = media.snapshot().verified_publishers;
+        let peer = ws.start_media(room).await;
+        peer.publish_video(VideoSpec::live_camera());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while media.snapshot().verified_publishers <= before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the second tab's video was not verified within 15 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // The verdict is queued for the tab's task before the count is read, and the task
+        // handles what is queued before the next frame: after this round trip it has told the
+        // attendance tracker.
+        ws.assert_alive().await;
         self.attendance.settled().await;
         peer
     }
