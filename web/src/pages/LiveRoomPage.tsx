@@ -162,7 +162,14 @@ function Room({ challenge: c, me }: { challenge: Challenge; me: User }) {
                 fallbackRequired={c.minMinutes * 60}
                 countingElsewhere={snap.countingElsewhere !== null}
               />
-              {snap.status === 'joined' && <CameraVerified verification={snap.verification} link={snap.remote.link} cameraOn={snap.local.cameraOn} />}
+              {snap.status === 'joined' && (
+                <CameraVerified
+                  verification={snap.verification}
+                  link={snap.remote.link}
+                  settling={snap.remote.settling}
+                  cameraOn={snap.local.cameraOn}
+                />
+              )}
             </div>
             <Controls
               local={snap.local}

@@ -5,11 +5,23 @@ import type { MediaLink, Verification } from '../../realtime/room';
  * Whether the media server counts this tab's camera now, and why not when it does not: only
  * verified time on camera counts for attendance (docs/protocol.md, `camera`).
  */
-export function CameraVerified({ verification, link, cameraOn }: { verification: Verification | null; link: MediaLink; cameraOn: boolean }) {
+export function CameraVerified({
+  verification,
+  link,
+  settling,
+  cameraOn,
+}: {
+  verification: Verification | null;
+  link: MediaLink;
+  /** The media session is new (sfu.ts `RemoteMedia.settling`). */
+  settling: boolean;
+  cameraOn: boolean;
+}) {
   const { t } = useTranslation();
   const verified = verification?.verified === true;
-  // Before the first verdict, or while the media connection is down, there is nothing to judge yet.
-  const pending = verification === null || (link !== 'connected' && !verified && cameraOn && verification.reason === 'noVideo');
+  // Before the first verdict, and while a new media connection comes up, "no video" means "not yet".
+  const pending =
+    verification === null || (!verified && cameraOn && verification.reason === 'noVideo' && (link !== 'connected' || settling));
   const state = verified ? 'verified' : pending ? 'pending' : 'unverified';
   const reason = verified || pending ? null : (verification?.reason ?? 'noVideo');
   return (

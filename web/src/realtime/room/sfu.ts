@@ -30,9 +30,14 @@ export interface RemoteMedia {
   videos: ReadonlyMap<number, MediaStream>;
   /** Audio of every member who sends it. */
   audios: readonly { userId: number; stream: MediaStream }[];
+  /**
+   * The session is new: not connected yet, or connected for less than the media server needs
+   * for a first verdict (its 2 s window and a little): "no video" now means "not yet".
+   */
+  settling: boolean;
 }
 
-export const REMOTE_IDLE: RemoteMedia = { link: 'idle', videos: new Map(), audios: [] };
+export const REMOTE_IDLE: RemoteMedia = { link: 'idle', videos: new Map(), audios: [], settling: true };
 
 /** A connection `disconnected` this long gets an ICE restart (it often recovers by itself). */
 const DISCONNECTED_GRACE_MS = 2_500;
@@ -42,6 +47,8 @@ const RESTART_MIN_INTERVAL_MS = 4_000;
 const CONNECT_WATCHDOG_MS = 12_000;
 /** A new session after the server said its media server is off or shutting down. */
 const UNAVAILABLE_RETRY_MS = 15_000;
+/** After connecting, how long "no video" is taken as "not yet" (the verdict needs a 2 s window). */
+const SETTLE_MS = 6_000;
 /** Changes of the tiles within this long go to the server as one `rtcView`. */
 const VIEW_DEBOUNCE_MS = 120;
 
@@ -94,6 +101,8 @@ export class SfuSession {
   private disconnectTimer: ReturnType<typeof setTimeout> | undefined;
   private watchdog: ReturnType<typeof setTimeout> | undefined;
   private lastRestart = 0;
+  private settling = true;
+  private settleTimer: ReturnType<typeof setTimeout> | undefined;
   private snapshot: RemoteMedia = REMOTE_IDLE;
   private readonly streams = new Map<string, MediaStream>();
   private readonly onOnline = () => this.restartIce('online');
@@ -261,6 +270,7 @@ export class SfuSession {
     // A later revision of a session whose connection is gone: only a new session's first offer helps.
     if (fresh) {
       this.closePc();
+      this.settle();
       this.pc = this.createPc();
       this.answered = false;
       this.sentView = null;
@@ -339,6 +349,13 @@ export class SfuSession {
     if (state === 'connected') {
       this.everConnected = true;
       this.retry.reset();
+      if (this.settling && this.settleTimer === undefined) {
+        this.settleTimer = setTimeout(() => {
+          this.settleTimer = undefined;
+          this.settling = false;
+          this.changed();
+        }, SETTLE_MS);
+      }
       clearTimeout(this.disconnectTimer);
       clearTimeout(this.watchdog);
     } else if (state === 'disconnected') {
@@ -404,7 +421,16 @@ export class SfuSession {
     pc.close();
   }
 
+  /** A new connection: its first verdict is some seconds away. */
+  private settle() {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
+    this.settling = true;
+  }
+
   private clearTimers() {
+    clearTimeout(this.settleTimer);
+    this.settleTimer = undefined;
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     clearTimeout(this.viewTimer);
@@ -430,7 +456,7 @@ export class SfuSession {
       if (media.audio) audios.push({ userId, stream: this.streamFor(`a:${userId}`, media.audio, used) });
     }
     for (const key of [...this.streams.keys()]) if (!used.has(key)) this.streams.delete(key);
-    this.snapshot = { link: this.link(), videos, audios };
+    this.snapshot = { link: this.link(), videos, audios, settling: this.settling };
     this.options.onChange();
   }
 
@@ -456,7 +482,7 @@ export class SfuSession {
       this.refreshRemote();
       return;
     }
-    this.snapshot = { link, videos: new Map(), audios: [] };
+    this.snapshot = { link, videos: new Map(), audios: [], settling: this.settling };
     this.options.onChange();
   }
 }
