@@ -421,3 +421,77 @@ async fn a_node_without_a_media_server_says_so() {
     );
     ws.assert_alive().await;
 }
+
+/// The media sessions this server's media server holds now.
+fn media_peers(app: &TestApp) -> u64 {
+    app.media.as_ref().expect("a media server").snapshot().peers
+}
+
+/// Waits (at most 5 s) until the media server holds `peers` sessions.
+async fn media_peers_become(app: &TestApp, peers: u64) {
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while media_peers(app) != peers {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} media sessions, expected {peers}",
+            media_peers(app)
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_logout_a_dropped_socket_and_a_deletion_each_end_the_media_session() {
+    let app = spawn_app().await;
+    let (room, tokens) = one_session_room(&app, &["host", "guest"]).await;
+    let mut host = app.ws(&tokens[0]).await;
+    let mut guest = app.ws(&tokens[1]).await;
+    host.join(room, None).await;
+    guest.join(room, None).await;
+    let _host_video = host.go_on_camera(room).await;
+    let _guest_video = guest.go_on_camera(room).await;
+    assert_eq!(media_peers(&app), 2);
+    // Logout: the socket closes with 4401 and its media session ends.
+    let (status, _) = app
+        .post("/api/auth/logout", Some(&tokens[1]), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(guest.close_code(Duration::from_secs(2)).await, Some(4401));
+    media_peers_become(&app, 1).await;
+    // A dropped socket.
+    drop(host);
+    media_peers_become(&app, 0).await;
+    // A deletion: the room closes for everyone, media first.
+    let mut host = app.ws(&tokens[0]).await;
+    host.join(room, None).await;
+    let _again = host.start_media(room).await;
+    assert_eq!(media_peers(&app), 1);
+    let (status, body) = app
+        .call(
+            Method::DELETE,
+            &format!("/api/challenges/{room}"),
+            Some(&tokens[0]),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(host.next_of("rtcClosed").await["reason"], "left");
+    assert_eq!(host.next_of("left").await["reason"], "deleted");
+    media_peers_become(&app, 0).await;
+}
+
+#[tokio::test]
+async fn the_settlement_at_the_end_ends_the_media_sessions() {
+    let app = spawn_app().await;
+    let (room, tokens) = one_session_room(&app, &["finisher"]).await;
+    let mut ws = app.ws(&tokens[0]).await;
+    ws.join(room, None).await;
+    let _video = ws.start_media(room).await;
+    assert_eq!(media_peers(&app), 1);
+    app.set_now("2026-03-02T22:00:16Z");
+    app.attendance.settled().await;
+    app.completion.run_now().await;
+    assert_eq!(ws.next_of("rtcClosed").await["reason"], "left");
+    assert_eq!(ws.next_of("left").await["reason"], "ended");
+    media_peers_become(&app, 0).await;
+}
