@@ -1,6 +1,8 @@
 # Ssgwan: one image with the server binary, the web app built into it.
 #   docker build -t ssgwan .
-#   docker run -p 8080:8080 -v ssgwan-data:/data ssgwan          # embedded: SQLite + local files
+#   docker run -p 8080:8080 -p 8080:8080/udp -p 8081:8081 -v ssgwan-data:/data ssgwan
+#     embedded: SQLite + local files; live video on UDP 8080 (and ICE over TCP on 8081) at
+#     127.0.0.1 (set SSGWAN_MEDIA_PUBLIC_IP to the address browsers reach the host at)
 # Production settings (database, Redis, S3, Kakao, TURN) are SSGWAN_* environment variables; see
 # docs/operations.md and deploy/compose.yaml.
 
@@ -37,7 +39,8 @@ USER ssgwan
 ENV SSGWAN_ADDR=0.0.0.0:8080 \
     SSGWAN_DATA_DIR=/data \
     SSGWAN_LOG_FORMAT=json
-EXPOSE 8080
+# HTTP and WebSocket; the media server's UDP port and its ICE-over-TCP port.
+EXPOSE 8080 8080/udp 8081
 VOLUME ["/data"]
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s \
     CMD curl -fsS http://127.0.0.1:8080/healthz || exit 1

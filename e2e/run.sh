@@ -55,6 +55,8 @@ supervise() {
   while [[ ! -f "$STOP_FILE" && $restarts -le 5 ]]; do
     "$BIN" serve --dev-login \
       --addr "127.0.0.1:$PORT" \
+      --media-udp-addr 127.0.0.1:0 \
+      --media-tcp-addr 127.0.0.1:0 \
       --public-url "$BASE_URL" \
       --data-dir "$DATA_DIR" \
       --web-dir "$ROOT/web/dist" \
@@ -109,6 +111,7 @@ echo "e2e: figures"
 echo "  $(tail -n 1 <<<"$BUNDLE_REPORT")"
 if [[ -f "$ARTIFACTS/figures.json" ]]; then
   node -e "const f=require(process.argv[1]).firstRemoteFrameMs;if(f)console.log('  navigation to first remote video frame (live room, loopback): '+Object.entries(f).map(([k,v])=>k+' '+v+' ms').join(', '))" "$ARTIFACTS/figures.json"
+  node -e "const j=require(process.argv[1]);const f=j.joinToFirstRemoteFrameMs,a=j.joinToAllRemoteFramesMs;if(f)console.log('  four-page room, rejoin to first remote frame decoded: p50 '+f.p50+' ms (max '+f.max+'), to all three: p50 '+a.p50+' ms; a disabled track found out in '+j.disabledTrackDetectedMs+' ms')" "$ARTIFACTS/figures.json"
 fi
 if [[ -d "$ARTIFACTS/screens" ]]; then
   echo "  screenshots of every page: $(find "$ARTIFACTS/screens" -name '*.png' | wc -l) in ${ARTIFACTS#"$ROOT"/}/screens/"

@@ -10,7 +10,7 @@ DATA=$(mktemp -d)
 PORT=$(free_port)
 BASE="http://127.0.0.1:$PORT"
 # Rate limits off: the fuzzer sends far more than a person would (429 is documented anyway).
-target/debug/ssgwan serve --dev-login --rate-limit-per-second 0 --challenge-daily-limit 0 --upload-daily-files 0 --upload-daily-bytes 0 --addr "127.0.0.1:$PORT" --data-dir "$DATA" --web-dir /nonexistent --log-format json >"$DATA/server.log" 2>&1 &
+target/debug/ssgwan serve --dev-login --rate-limit-per-second 0 --challenge-daily-limit 0 --upload-daily-files 0 --upload-daily-bytes 0 --addr "127.0.0.1:$PORT" --media-udp-addr 127.0.0.1:0 --media-tcp-addr 127.0.0.1:0 --data-dir "$DATA" --web-dir /nonexistent --log-format json >"$DATA/server.log" 2>&1 &
 SERVER=$!
 cleanup() {
   kill "$SERVER" 2>/dev/null || true

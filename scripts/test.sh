@@ -7,7 +7,7 @@ set -euo pipefail
 # The connection tests hold hundreds of sockets; servers under test want room for their cap.
 ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" || true
 
-ensure_apt curl python3-venv coturn chromium fonts-noto-cjk
+ensure_apt curl python3-venv coturn chromium fonts-noto-cjk ffmpeg
 ensure_python_tools
 
 if [ -f web/package.json ]; then

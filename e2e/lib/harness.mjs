@@ -11,9 +11,10 @@ import { chromium } from 'playwright-core';
 export const BASE_URL = process.env.SSGWAN_E2E_URL ?? 'http://localhost:8080';
 export const PID_FILE = process.env.SSGWAN_E2E_PID_FILE ?? '';
 export const ARTIFACTS = process.env.SSGWAN_E2E_ARTIFACTS ?? path.resolve(import.meta.dirname, '..', 'artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+/** The flags Chromium needs here (headless, fake camera and microphone, no mDNS host names). */
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-const ARGS = [
+export const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
   '--disable-gpu',
@@ -44,14 +45,15 @@ export function assertNoCspViolations() {
 
 /**
  * A Chromium of its own (fresh user-data directory) with one context. `debug` sets the app's
- * `ssgwan.debug` flag, which exposes the RTCPeerConnections as `window.__ssgwanPeers`.
+ * `ssgwan.debug` flag, which exposes the room's RTCPeerConnection as `window.__ssgwanPc`.
+ * `extraArgs` go after the usual flags (e.g. `--use-file-for-fake-video-capture=clip.y4m`).
  */
-export async function launchBrowser(name, { viewport = { width: 1280, height: 860 }, debug = true } = {}) {
+export async function launchBrowser(name, { viewport = { width: 1280, height: 860 }, debug = true, extraArgs = [] } = {}) {
   const userDataDir = mkdtempSync(path.join(tmpdir(), `ssgwan-e2e-${name}-`));
   const context = await chromium.launchPersistentContext(userDataDir, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: [...CHROMIUM_ARGS, ...extraArgs],
     viewport,
     locale: 'ko-KR',
     timezoneId: 'Asia/Seoul',

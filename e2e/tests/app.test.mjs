@@ -5,7 +5,8 @@
  * Ana (desktop browser) and Bora (phone-sized browser, a separate Chromium) sign in through
  * the UI, Ana creates a challenge through the form (with a thumbnail upload and two tags), Bora
  * joins it from its detail page, the list filters by a tag, Bora puts it on her wish list, both
- * enter the live room and see each other's camera (fake devices), renegotiate through glare,
+ * enter the live room and see each other's camera (fake devices) through the server's media
+ * server over one RTCPeerConnection each, keep it through an ICE restart,
  * chat both ways (lost chat frames are fetched back, a paused server is retried), survive a
  * dropped socket, a server restart and a reload; a third user is turned away kindly; Ana writes
  * a notice that shows up live in Bora's room; then the ranking page, my page (profile picture
@@ -14,8 +15,9 @@
  * her page, with her wish list.
  *
  * The app's debug flag (localStorage `ssgwan.debug`, set by the harness) exposes
- * `window.__ssgwanPeers` (the RTCPeerConnections by user id), `__ssgwanSocket` and
- * `__ssgwanLocalStream`, so the tests can read WebRTC stats and watch the connection.
+ * `window.__ssgwanPc` (the room's one RTCPeerConnection to the server, see lib/rtc.mjs),
+ * `__ssgwanSocket` and `__ssgwanLocalStream`, so the tests can read WebRTC stats and watch the
+ * connection.
  */
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -33,6 +35,7 @@ import {
   withScreenshots,
 } from '../lib/harness.mjs';
 import { avatarPng, thumbnailPng } from '../lib/png.mjs';
+import { describePc, expectVideoFlowing, openConnections, selectedPair, waitVideoFlowing } from '../lib/rtc.mjs';
 
 const RUN = Date.now().toString(36).slice(-5);
 const ANA = `아나${RUN}`;
@@ -81,45 +84,6 @@ async function signIn(page, nickname) {
   await page.getByRole('button', { name: '로그아웃' }).waitFor();
   await page.locator('.nav__me', { hasText: nickname }).waitFor();
   return page.evaluate(async () => (await (await fetch('/api/me')).json()).id);
-}
-
-/** Frames decoded so far from `userId`'s video, per the app's RTCPeerConnection for them. */
-async function framesDecoded(page, userId) {
-  return page.evaluate(async (uid) => {
-    const pc = window.__ssgwanPeers?.get(uid);
-    if (!pc) return -1;
-    let frames = 0;
-    (await pc.getStats()).forEach((s) => {
-      if (s.type === 'inbound-rtp' && s.kind === 'video') frames += s.framesDecoded ?? 0;
-    });
-    return frames;
-  }, userId);
-}
-
-async function expectVideoFlowing(page, fromUserId, label) {
-  const first = await framesDecoded(page, fromUserId);
-  await page.waitForTimeout(1000);
-  const second = await framesDecoded(page, fromUserId);
-  assert.ok(first >= 0, `${label}: no RTCPeerConnection for user ${fromUserId}`);
-  assert.ok(second > first, `${label}: framesDecoded did not grow (${first} -> ${second})`);
-  return second - first;
-}
-
-/** Waits (up to `timeout`) until video from `fromUserId` is being decoded; returns the wait in ms. */
-async function waitVideoFlowing(page, fromUserId, label, timeout = 15_000) {
-  const start = Date.now();
-  let last = await framesDecoded(page, fromUserId);
-  while (Date.now() - start < timeout) {
-    await page.waitForTimeout(300);
-    const now = await framesDecoded(page, fromUserId);
-    if (last >= 0 && now > last) return Date.now() - start;
-    last = now;
-  }
-  const info = await page.evaluate((uid) => {
-    const pc = window.__ssgwanPeers?.get(uid);
-    return pc ? `${pc.signalingState}/${pc.connectionState}/${pc.iceConnectionState}` : 'no connection';
-  }, fromUserId);
-  assert.fail(`${label}: no video decoded within ${timeout} ms (${info})`);
 }
 
 /**
@@ -437,9 +401,14 @@ test('5. both enter the live room and decode each other\'s video', withScreensho
     expectVideoFlowing(ana.page, state.boraId, 'ana sees bora'),
     expectVideoFlowing(bora.page, state.anaId, 'bora sees ana'),
   ]);
-  console.log(`  frames decoded in 1 s: ana ${anaFrames}, bora ${boraFrames}`);
-  const glare = await Promise.all([ana.page, bora.page].map((p) => p.evaluate(() => window.__ssgwanGlare)));
-  console.log(`  offer collisions (glare) ana ${JSON.stringify(glare[0])}, bora ${JSON.stringify(glare[1])}`);
+  console.log(`  frames decoded within a second or so: ana ${anaFrames}, bora ${boraFrames}`);
+  for (const { name, page } of [ana, bora]) {
+    // One connection per tab, to the server (its host candidate on loopback), whatever the room size.
+    assert.equal(await openConnections(page), 1, `${name}: one RTCPeerConnection (${await describePc(page)})`);
+    const pair = await selectedPair(page);
+    assert.equal(pair?.remote.address, '127.0.0.1', `${name}: the media goes to the server: ${JSON.stringify(pair)}`);
+    assert.notEqual(pair?.remote.type, 'relay', `${name}: not through TURN`);
+  }
 
   for (const { page } of [ana, bora]) {
     await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
@@ -452,55 +421,25 @@ test('5. both enter the live room and decode each other\'s video', withScreensho
   await bora.page.screenshot({ path: path.join(ARTIFACTS, 'live-bora-phone.png'), fullPage: true });
 }));
 
-test('6. glare: both sides renegotiate at once, the polite one yields', withScreenshots('glare', async () => {
+test('6. ICE restart after a network change: a new offer, the same connection, video goes on', withScreenshots('ice-restart', async () => {
   need('anaId', 'boraId');
-  // Ana's outgoing signals are held back for a moment (a test hook around the app's own socket),
-  // so her ICE-restart offer and Bora's cross for certain: each side receives an offer while
-  // its own is outstanding.
-  await ana.page.evaluate((boraId) => {
-    const socket = window.__ssgwanSocket;
-    const send = socket.send.bind(socket);
-    window.__held = [];
-    window.__hold = true;
-    socket.send = (frame) => {
-      if (window.__hold && frame.type === 'signal') {
-        window.__held.push(frame);
-        return true;
-      }
-      return send(frame);
-    };
-    window.__release = () => {
-      window.__hold = false;
-      for (const frame of window.__held.splice(0)) send(frame);
-      socket.send = send;
-    };
-    window.__ssgwanPeers.get(boraId).restartIce();
-  }, state.boraId);
-  await ana.page.waitForFunction(() => window.__held.some((f) => f.data?.description?.type === 'offer'));
-  const before = await Promise.all([ana.page, bora.page].map((p) => p.evaluate(() => ({ ...window.__ssgwanGlare }))));
-  await bora.page.evaluate((anaId) => window.__ssgwanPeers.get(anaId).restartIce(), state.anaId);
-  await ana.page.waitForFunction((n) => window.__ssgwanGlare.collisions > n, before[0].collisions);
-  await ana.page.evaluate(() => window.__release());
-  await bora.page.waitForFunction((n) => window.__ssgwanGlare.collisions > n, before[1].collisions);
-
-  const after = await Promise.all([ana.page, bora.page].map((p) => p.evaluate(() => ({ ...window.__ssgwanGlare }))));
-  // The impolite peer (higher user id) ignored the colliding offer; the polite one rolled back.
-  const [impolite, polite] = state.anaId > state.boraId ? [0, 1] : [1, 0];
-  assert.ok(after[impolite].ignored > before[impolite].ignored, 'the impolite peer ignored the colliding offer');
-  assert.equal(after[polite].ignored, before[polite].ignored, 'the polite peer never ignores');
-
-  for (const [page, other] of [[ana.page, state.boraId], [bora.page, state.anaId]]) {
-    await page.waitForFunction(
-      (uid) => {
-        const pc = window.__ssgwanPeers.get(uid);
-        return pc.signalingState === 'stable' && pc.connectionState === 'connected';
-      },
-      other,
-    );
-  }
+  const page = ana.page;
+  await page.evaluate(() => {
+    window.__pcBefore = window.__ssgwanPc;
+    window.__revisionBefore = window.__ssgwanRtc.revision;
+    window.__restartsBefore = window.__ssgwanRtc.restarts;
+  });
+  // The browser says it is back online (what a network change looks like to the page): the app
+  // asks for an ICE restart (`rtcRestart`) and answers the server's fresh offer.
+  await page.evaluate(() => window.dispatchEvent(new Event('online')));
+  await page.waitForFunction(() => window.__ssgwanRtc.restarts > window.__restartsBefore);
+  await page.waitForFunction(() => window.__ssgwanRtc.revision > window.__revisionBefore, null, { timeout: 20_000 });
+  await page.waitForFunction(() => window.__ssgwanPc?.connectionState === 'connected' && window.__ssgwanPc.signalingState === 'stable', null, { timeout: 20_000 });
+  assert.equal(await page.evaluate(() => window.__ssgwanPc === window.__pcBefore), true, 'the same RTCPeerConnection');
+  assert.equal(await openConnections(page), 1);
   await Promise.all([
-    expectVideoFlowing(ana.page, state.boraId, 'ana sees bora after glare'),
-    expectVideoFlowing(bora.page, state.anaId, 'bora sees ana after glare'),
+    expectVideoFlowing(ana.page, state.boraId, 'ana sees bora after the ICE restart'),
+    expectVideoFlowing(bora.page, state.anaId, 'bora sees ana after the ICE restart'),
   ]);
 }));
 
@@ -577,14 +516,24 @@ test('8. lost chat frames are fetched back in order; a paused server is explaine
   await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
 }));
 
-test('9. camera toggle reaches the other side; today\'s timer shows', withScreenshots('camera', async () => {
+test('9. camera toggle: the server stops verifying it, the other side sees it; today\'s timer shows', withScreenshots('camera', async () => {
   need('challengeId', 'anaId');
+  const verified = ana.page.getByTestId('camera-verified');
+  await verified.and(ana.page.locator('[data-verified="true"]')).waitFor({ timeout: 20_000 });
+  await verified.getByText('카메라 인증됨').waitFor();
   await ana.page.getByTestId('toggle-camera').click();
-  await bora.page.locator(`[data-testid="remote-tile"][data-user-id="${state.anaId}"]`, { hasText: '카메라 꺼짐' }).waitFor();
+  // The disabled track still sends (black) frames; the media server finds them too small.
+  await verified.and(ana.page.locator('[data-verified="false"]')).waitFor({ timeout: 15_000 });
+  await verified.getByText('카메라가 꺼져 있어요').waitFor();
+  const remote = bora.page.locator(`[data-testid="remote-tile"][data-user-id="${state.anaId}"]`);
+  await remote.and(bora.page.locator('[data-verified="false"]')).waitFor({ timeout: 15_000 });
+  await remote.locator('.tile-video__placeholder').waitFor();
   await ana.page.getByTestId('toggle-camera').click();
+  await verified.and(ana.page.locator('[data-verified="true"]')).waitFor({ timeout: 20_000 });
   await bora.page.waitForFunction(
     (uid) => !document.querySelector(`[data-testid="remote-tile"][data-user-id="${uid}"] .tile-video__placeholder`),
     state.anaId,
+    { timeout: 15_000 },
   );
 
   const timer = ana.page.getByTestId('attendance-seconds');
@@ -630,8 +579,8 @@ test('10. messages sent while disconnected arrive after rejoining (since)', with
   assert.ok((await page.evaluate(() => window.__missed)).includes(text), 'the message came back in joined.missed');
   await chatMessage(bora.page, `오프라인에서 쓴 글 ${RUN}`).waitFor();
   await page.waitForFunction(() => document.querySelectorAll('[data-pending]').length === 0);
-  // The server told Bora that Ana left (her socket closed) and came back: the video connection
-  // is set up again.
+  // Ana's media session belonged to her old socket: she starts a new one after the rejoin, and
+  // Bora's connection gets Ana's video again (a new offer on the same connection).
   const [anaWait, boraWait] = await Promise.all([
     waitVideoFlowing(page, state.boraId, 'ana sees bora after the drop'),
     waitVideoFlowing(bora.page, state.anaId, 'bora sees ana after the drop'),
@@ -680,9 +629,9 @@ test('12. a refused message is explained in words (RATE_LIMITED)', withScreensho
 test('13. after a reload: chat history over HTTP, video negotiated afresh', withScreenshots('reload', async () => {
   need('challengeId', 'anaId', 'boraId');
   const page = bora.page;
-  await ana.page.evaluate((uid) => {
-    window.__oldPc = window.__ssgwanPeers.get(uid);
-  }, state.boraId);
+  await ana.page.evaluate(() => {
+    window.__oldPc = window.__ssgwanPc;
+  });
   await page.reload();
   // A first join without `since`: the latest page comes from GET /api/challenges/{id}/messages.
   await chatMessage(page, `안녕하세요, 보라님! ${RUN}`).waitFor();
@@ -693,7 +642,9 @@ test('13. after a reload: chat history over HTTP, video negotiated afresh', with
     expectVideoFlowing(page, state.anaId, 'bora sees ana after her reload'),
   ]);
   assert.equal(await ana.page.locator('[data-testid="remote-tile"]').count(), 1);
-  assert.equal(await ana.page.evaluate((uid) => window.__ssgwanPeers.get(uid) !== window.__oldPc, state.boraId), true, 'a new connection replaced the old one');
+  // Ana's own connection to the server carried on: the server re-offered it Bora's new stream.
+  assert.equal(await ana.page.evaluate(() => window.__ssgwanPc === window.__oldPc), true, 'Ana kept her connection');
+  assert.equal(await openConnections(page), 1, 'the reloaded page has one connection');
 }));
 
 test('14. a non-participant gets a friendly message (and a signed-out heart asks to sign in)', withScreenshots('forbidden', async () => {
@@ -808,7 +759,9 @@ test('16. leaving the room stops the camera; the other side sees the leave', wit
   assert.ok(ended, `every camera/microphone track is stopped: ${tracks}`);
   await bora.page.getByText('아직 다른 참여자가 없어요').waitFor();
   assert.equal(await bora.page.locator('[data-testid="remote-tile"]').count(), 0);
-  assert.equal(await bora.page.evaluate(() => window.__ssgwanPeers.size), 0);
+  // Bora keeps her one connection to the server; it carries nobody's video now.
+  await bora.page.waitForFunction(() => (window.__ssgwanRtc?.tracks ?? []).length === 0, null, { timeout: 15_000 });
+  assert.equal(await openConnections(bora.page), 1);
 }));
 
 test('17. the creator edits the notice; the banner in the other\'s live room follows live', withScreenshots('notice', async () => {

@@ -13,7 +13,7 @@ import { NotFoundPage } from './pages/NotFoundPage';
 import { RankingsPage } from './pages/RankingsPage';
 import { UserProfilePage } from './pages/UserProfilePage';
 
-// The live room (WebSocket client, WebRTC mesh, room UI) is its own chunk, fetched on entering.
+// The live room (WebSocket client, media connection, room UI) is its own chunk, fetched on entering.
 const LiveRoomPage = lazy(() => import('./pages/LiveRoomPage'));
 
 export function App() {

@@ -62,6 +62,12 @@ pub async fn start_server_in(
             "0",
             "--web-dir",
             "/nonexistent",
+            // Media on free ports: the default (the HTTP port over UDP, and the next TCP port)
+            // could collide with another node of a cluster scenario.
+            "--media-udp-addr",
+            "127.0.0.1:0",
+            "--media-tcp-addr",
+            "127.0.0.1:0",
             "--addr",
         ])
         .arg(format!("127.0.0.1:{port}"))

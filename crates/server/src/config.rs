@@ -204,11 +204,93 @@ pub struct ServeArgs {
     #[arg(long, env = "SSGWAN_CHALLENGE_DAILY_LIMIT", default_value_t = 5)]
     pub challenge_daily_limit: u32,
     #[command(flatten)]
+    pub media: MediaArgs,
+    #[command(flatten)]
     pub notifications: NotificationArgs,
     #[command(flatten)]
     pub kakao: KakaoArgs,
     #[command(flatten)]
     pub s3: S3Args,
+}
+
+/// The built-in media server (SFU) of the live rooms: one UDP port (ICE-lite) for every room,
+/// ICE over TCP for networks that block UDP, and the address put in the candidates.
+#[derive(Debug, Clone, Args)]
+pub struct MediaArgs {
+    /// `off`: no media server on this node (`rtcStart` is answered `MEDIA_UNAVAILABLE`).
+    #[arg(long = "media", env = "SSGWAN_MEDIA", value_enum, default_value_t = MediaSwitch::On)]
+    pub media: MediaSwitch,
+    /// The UDP address of the media server (default: the IP and port of --addr, over UDP; port
+    /// 0 picks a free port).
+    #[arg(long, env = "SSGWAN_MEDIA_UDP_ADDR")]
+    pub media_udp_addr: Option<SocketAddr>,
+    /// The TCP address of ICE over TCP (passive), or `off` for no TCP candidate (default: the
+    /// IP of --addr with its port + 1, or port 0 when --addr has port 0).
+    #[arg(long, env = "SSGWAN_MEDIA_TCP_ADDR", value_parser = parse_media_tcp)]
+    pub media_tcp_addr: Option<MediaTcp>,
+    /// The IP address browsers reach the media server at, put in its candidates (default: the
+    /// IP of --addr, or 127.0.0.1 when that is unspecified such as 0.0.0.0).
+    #[arg(long, env = "SSGWAN_MEDIA_PUBLIC_IP")]
+    pub media_public_ip: Option<std::net::IpAddr>,
+}
+
+/// Whether this node runs a media server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum MediaSwitch {
+    On,
+    Off,
+}
+
+/// `--media-tcp-addr`: an address, or `off`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MediaTcp {
+    Off,
+    At(SocketAddr),
+}
+
+fn parse_media_tcp(value: &str) -> Result<MediaTcp, String> {
+    if value.eq_ignore_ascii_case("off") {
+        return Ok(MediaTcp::Off);
+    }
+    value
+        .parse()
+        .map(MediaTcp::At)
+        .map_err(|_| format!("{value:?} is neither `off` nor an address like 0.0.0.0:8081"))
+}
+
+impl MediaArgs {
+    /// The media server's configuration next to an HTTP listener on `addr`; `None` when off.
+    pub fn config(&self, addr: SocketAddr) -> Option<ssgwan_media::MediaConfig> {
+        if self.media == MediaSwitch::Off {
+            return None;
+        }
+        let udp_addr = self.media_udp_addr.unwrap_or(addr);
+        let tcp_addr = match self.media_tcp_addr {
+            Some(MediaTcp::Off) => None,
+            Some(MediaTcp::At(tcp)) => Some(tcp),
+            None => {
+                let port = if addr.port() == 0 {
+                    0
+                } else {
+                    addr.port().saturating_add(1)
+                };
+                Some(SocketAddr::new(addr.ip(), port))
+            }
+        };
+        let public_ip = self
+            .media_public_ip
+            .unwrap_or(if addr.ip().is_unspecified() {
+                std::net::IpAddr::from([127, 0, 0, 1])
+            } else {
+                addr.ip()
+            });
+        Some(ssgwan_media::MediaConfig {
+            udp_addr,
+            tcp_addr,
+            public_ip,
+            presence: ssgwan_media::PresenceRules::default(),
+        })
+    }
 }
 
 /// Calendar feeds, reminders and Web Push.
@@ -486,6 +568,25 @@ impl ServeArgs {
         if self.session_ttl_hours == 0 {
             return Err(ConfigError("--session-ttl-hours must be at least 1".into()));
         }
+        if self.addr.port() == u16::MAX
+            && self.media.media == MediaSwitch::On
+            && self.media.media_tcp_addr.is_none()
+        {
+            return Err(ConfigError(
+                "--addr uses port 65535: set --media-tcp-addr (its default is the next port)"
+                    .into(),
+            ));
+        }
+        if self
+            .media
+            .media_public_ip
+            .is_some_and(|ip| ip.is_unspecified() || ip.is_multicast())
+        {
+            return Err(ConfigError(
+                "--media-public-ip must be an address browsers can reach (not 0.0.0.0 or ::)"
+                    .into(),
+            ));
+        }
         self.s3.validate()?;
         self.database.resolved_url().map(|_| ())
     }
@@ -549,5 +650,69 @@ impl ServeArgs {
             turn_secret: self.turn_secret.clone(),
             ttl_seconds: self.turn_ttl_secs,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn serve(args: &[&str]) -> ServeArgs {
+        let argv = ["ssgwan", "serve"].into_iter().chain(args.iter().copied());
+        match Cli::try_parse_from(argv).expect("valid arguments").command {
+            Command::Serve(args) => *args,
+            Command::Migrate(_) | Command::Seed(_) => unreachable!("serve was asked for"),
+        }
+    }
+
+    fn media(args: &[&str]) -> Option<ssgwan_media::MediaConfig> {
+        let args = serve(args);
+        args.media.config(args.addr)
+    }
+
+    #[test]
+    fn the_media_server_follows_the_http_address_by_default() {
+        let embedded = media(&[]).expect("on by default");
+        assert_eq!(embedded.udp_addr, "127.0.0.1:8080".parse().expect("addr"));
+        assert_eq!(
+            embedded.tcp_addr,
+            Some("127.0.0.1:8081".parse().expect("addr"))
+        );
+        assert_eq!(embedded.public_ip, std::net::IpAddr::from([127, 0, 0, 1]));
+
+        let any = media(&["--addr", "0.0.0.0:9000"]).expect("on");
+        assert_eq!(any.udp_addr, "0.0.0.0:9000".parse().expect("addr"));
+        assert_eq!(any.tcp_addr, Some("0.0.0.0:9001".parse().expect("addr")));
+        assert_eq!(
+            any.public_ip,
+            std::net::IpAddr::from([127, 0, 0, 1]),
+            "an unspecified address is advertised as loopback"
+        );
+
+        let free = media(&["--addr", "127.0.0.1:0"]).expect("on");
+        assert_eq!(free.udp_addr.port(), 0, "port 0 follows port 0");
+        assert_eq!(free.tcp_addr.map(|a| a.port()), Some(0));
+    }
+
+    #[test]
+    fn media_flags_override_the_defaults_or_turn_it_off() {
+        let set = media(&[
+            "--addr",
+            "0.0.0.0:8080",
+            "--media-udp-addr",
+            "0.0.0.0:3478",
+            "--media-tcp-addr",
+            "off",
+            "--media-public-ip",
+            "203.0.113.7",
+        ])
+        .expect("on");
+        assert_eq!(set.udp_addr, "0.0.0.0:3478".parse().expect("addr"));
+        assert_eq!(set.tcp_addr, None);
+        assert_eq!(set.public_ip, std::net::IpAddr::from([203, 0, 113, 7]));
+        assert!(media(&["--media", "off"]).is_none());
+        assert!(Cli::try_parse_from(["ssgwan", "serve", "--media-tcp-addr", "nowhere"]).is_err());
+        assert!(serve(&["--media-public-ip", "0.0.0.0"]).validate().is_err());
+        assert!(serve(&["--addr", "127.0.0.1:65535"]).validate().is_err());
     }
 }

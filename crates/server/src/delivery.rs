@@ -134,7 +134,19 @@ impl UserSockets {
 /// Takes `user` (everyone, when `None`) out of `room` on every node, telling their sockets
 /// why. Best effort across nodes: while Redis is down only this node's sockets are told, and a
 /// chat message from the others is still refused (the chat re-checks the membership).
-pub async fn revoke_room(rooms: &dyn Rooms, room: RoomId, user: Option<i64>, reason: Revocation) {
+///
+/// A user's media sessions in the room on this node end at once (`media`), before their
+/// sockets have handled the eviction; every socket also ends its own when it does.
+pub async fn revoke_room(
+    rooms: &dyn Rooms,
+    media: Option<&ssgwan_media::MediaServer>,
+    room: RoomId,
+    user: Option<i64>,
+    reason: Revocation,
+) {
+    if let (Some(media), Some(user)) = (media, user) {
+        media.remove_user(room, user);
+    }
     let eviction = Eviction {
         room,
         user,
@@ -155,6 +167,7 @@ async fn revoke(rooms: &dyn Rooms, eviction: Eviction) {
 pub fn start_settled_evictions(
     background: &crate::tasks::Background,
     rooms: Arc<dyn Rooms>,
+    media: Option<ssgwan_media::MediaServer>,
     mut events: tokio::sync::broadcast::Receiver<crate::events::DomainEvent>,
 ) {
     let stop = background.stopping();
@@ -174,7 +187,14 @@ pub fn start_settled_evictions(
                 ..
             } = event
             {
-                revoke_room(&*rooms, challenge_id, Some(user_id), Revocation::Ended).await;
+                revoke_room(
+                    &*rooms,
+                    media.as_ref(),
+                    challenge_id,
+                    Some(user_id),
+                    Revocation::Ended,
+                )
+                .await;
             }
         }
     });

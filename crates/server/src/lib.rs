@@ -81,6 +81,11 @@ impl App {
         self.state.attendance.clone()
     }
 
+    /// The media server, whose [`ssgwan_media::MediaServer::snapshot`] tests read.
+    pub fn media(&self) -> Option<ssgwan_media::MediaServer> {
+        self.state.media.clone()
+    }
+
     /// The completion job, whose [`tasks::PeriodicJob::run_now`] tests await.
     pub fn completion(&self) -> completion::CompletionJob {
         self.state.completion.clone()
@@ -279,7 +284,13 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         calendar.clock().clone(),
         std::time::Duration::from_millis(args.notifications.reminder_interval_ms),
     );
-    delivery::start_settled_evictions(&background, rooms.clone(), events.subscribe());
+    let media = start_media(args, &background).await?;
+    delivery::start_settled_evictions(
+        &background,
+        rooms.clone(),
+        media.clone(),
+        events.subscribe(),
+    );
     if let Some(presence) = shared.presence {
         ws::presence::start_reporter(&background, rooms.clone(), presence);
     }
@@ -296,13 +307,13 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         ),
         rooms,
         attendance,
+        media,
         completion,
         events,
         socket_limits: Arc::new(limits::SocketLimits {
             frames_per_second: args.ws_frames_per_second,
             frame_burst: args.ws_frame_burst,
             caps: limits::SocketCaps::new(args.ws_sockets_per_user, args.ws_sockets_per_address),
-            signals: limits::SignalLimiter::new(),
         }),
         chat_limiter: limits::chat_limiter(args.chat_messages_per_10s, shared.redis.as_ref()),
         redis: shared.redis.clone(),
@@ -327,6 +338,35 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         limits,
         file_sweep,
     })
+}
+
+/// Starts this node's media server (SFU) on the configured sockets, stopped with the background
+/// tasks; `None` with `--media off`.
+async fn start_media(
+    args: &ServeArgs,
+    background: &Background,
+) -> anyhow::Result<Option<ssgwan_media::MediaServer>> {
+    let Some(config) = args.media.config(args.addr) else {
+        tracing::warn!("the media server is off (--media off): live rooms have no video here");
+        return Ok(None);
+    };
+    let (udp, tcp) = (config.udp_addr, config.tcp_addr);
+    let public_ip = config.public_ip;
+    let media = ssgwan_media::MediaServer::start(config, background.stopping())
+        .await
+        .with_context(|| {
+            format!(
+                "starting the media server on UDP {udp}{} (see --media-udp-addr, --media-tcp-addr)",
+                tcp.map(|t| format!(" and TCP {t}")).unwrap_or_default()
+            )
+        })?;
+    tracing::info!(
+        udp = %media.udp_addr(),
+        tcp = ?media.tcp_addr(),
+        %public_ip,
+        "media server listening"
+    );
+    Ok(Some(media))
 }
 
 /// Open files the server needs besides its connections: the database pool, uploads in

@@ -115,8 +115,6 @@ pub struct SocketLimits {
     pub frame_burst: u32,
     /// Sockets per user and per address on this node.
     pub caps: Arc<SocketCaps>,
-    /// Signal bytes per (sender, target).
-    pub signals: Arc<SignalLimiter>,
 }
 
 impl SocketLimits {
@@ -179,55 +177,6 @@ impl FrameBudget {
                 Err(_) => Spend::Abusive,
             },
         }
-    }
-}
-
-/// Signals one user may send to one other user: a bucket of [`SIGNAL_BURST_BYTES`] refilled at
-/// [`SIGNAL_BYTES_PER_SECOND`], each signal costing its size (at least [`SIGNAL_MIN_COST`]), so
-/// that however fast a member sends, the target's queue (256 KiB) never fills with their
-/// signals. Per node: a sender with tabs on several nodes has a bucket on each.
-pub struct SignalLimiter {
-    buckets: DefaultKeyedRateLimiter<(i64, i64)>,
-}
-
-/// The most a single signal's `data` may hold.
-pub const SIGNAL_MAX_BYTES: usize = 16 * 1024;
-/// The burst of signal bytes from one user to one other.
-pub const SIGNAL_BURST_BYTES: u32 = 64 * 1024;
-/// The sustained signal bytes per second from one user to one other.
-pub const SIGNAL_BYTES_PER_SECOND: u32 = 16 * 1024;
-/// What a signal costs at least (so a flood of tiny ones is limited too: 256 at once, 64/s).
-pub const SIGNAL_MIN_COST: u32 = 256;
-
-impl SignalLimiter {
-    pub fn new() -> Arc<SignalLimiter> {
-        let quota =
-            Quota::per_second(NonZeroU32::new(SIGNAL_BYTES_PER_SECOND).unwrap_or(NonZeroU32::MIN))
-                .allow_burst(NonZeroU32::new(SIGNAL_BURST_BYTES).unwrap_or(NonZeroU32::MIN));
-        let limiter = Arc::new(SignalLimiter {
-            buckets: DefaultKeyedRateLimiter::keyed(quota),
-        });
-        // Forget idle pairs so the table does not grow with every pair ever seen.
-        let weak = Arc::downgrade(&limiter);
-        tokio::spawn(async move {
-            let mut tick = tokio::time::interval(Duration::from_secs(60));
-            loop {
-                tick.tick().await;
-                let Some(limiter) = weak.upgrade() else { break };
-                limiter.buckets.retain_recent();
-                limiter.buckets.shrink_to_fit();
-            }
-        });
-        limiter
-    }
-
-    /// Whether `from` may send `bytes` of signal to `to` now (counted when it may).
-    pub fn allow(&self, from: i64, to: i64, bytes: usize) -> bool {
-        let cost = u32::try_from(bytes)
-            .unwrap_or(u32::MAX)
-            .max(SIGNAL_MIN_COST);
-        let cost = NonZeroU32::new(cost).unwrap_or(NonZeroU32::MIN);
-        matches!(self.buckets.check_key_n(&(from, to), cost), Ok(Ok(())))
     }
 }
 
@@ -347,21 +296,5 @@ mod tests {
         );
         assert_eq!(verdicts.last(), Some(&Spend::Abusive));
         assert_eq!(FrameBudget::new(0, 0).spend(1_000), Spend::Allowed, "off");
-    }
-
-    #[tokio::test]
-    async fn signals_to_one_target_are_limited_by_bytes_and_count() {
-        let limiter = SignalLimiter::new();
-        assert!(limiter.allow(1, 2, 16 * 1024));
-        assert!(limiter.allow(1, 2, 16 * 1024));
-        assert!(limiter.allow(1, 2, 16 * 1024));
-        assert!(limiter.allow(1, 2, 16 * 1024));
-        assert!(!limiter.allow(1, 2, 16 * 1024), "64 KiB at once at most");
-        assert!(
-            limiter.allow(1, 3, 16 * 1024),
-            "another target has its own bucket"
-        );
-        let tiny = (0..300).filter(|_| limiter.allow(4, 5, 10)).count();
-        assert_eq!(tiny, 256, "tiny signals cost 256 bytes each");
     }
 }

@@ -61,11 +61,13 @@ pub struct AppState {
     pub rooms: Arc<dyn ssgwan_realtime::Rooms>,
     /// On-camera time accrual.
     pub attendance: Attendance,
+    /// The media server (SFU) of this node's live rooms; `None` with `--media off`.
+    pub media: Option<ssgwan_media::MediaServer>,
     /// Settling ended challenges.
     pub completion: CompletionJob,
     /// Domain events (achieved sessions, settled participants).
     pub events: tokio::sync::broadcast::Sender<DomainEvent>,
-    /// Per-connection frame budgets, signal limits and socket caps.
+    /// Per-connection frame budgets and socket caps.
     pub socket_limits: Arc<SocketLimits>,
     /// Per-user chat limits.
     pub chat_limiter: Option<Arc<dyn ssgwan_realtime::RateLimiter>>,

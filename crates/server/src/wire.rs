@@ -4,13 +4,15 @@
 use std::sync::Arc;
 
 use serde::{Deserialize, Serialize, de::IgnoredAny};
-use serde_json::value::RawValue;
 use ssgwan_realtime::Member;
 use ssgwan_store::ChatMessage;
 use utoipa::ToSchema;
 
-/// Largest text frame we read as a request (bigger ones get `FRAME_TOO_LARGE`).
+/// Largest text frame we read as a request (bigger ones get `FRAME_TOO_LARGE`)…
 pub const MAX_FRAME_BYTES: usize = 64 * 1024;
+/// …except an `rtcAnswer`, whose `sdp` alone may hold
+/// [`ssgwan_domain::live::SDP_MAX_BYTES`] (JSON escapes its line breaks).
+pub const MAX_ANSWER_FRAME_BYTES: usize = ssgwan_domain::live::SDP_MAX_BYTES + 16 * 1024;
 
 /// A frame from a client.
 #[derive(Debug)]
@@ -27,21 +29,68 @@ pub enum ClientFrame {
         body: String,
         client_id: String,
     },
-    Signal {
-        room: i64,
-        to: i64,
-        data: Box<RawValue>,
-    },
     Media {
         room: i64,
         camera: bool,
         mic: bool,
     },
+    /// Start (or start afresh) this tab's media session in the room.
+    RtcStart {
+        room: i64,
+    },
+    /// The answer to the server's offer `revision`.
+    RtcAnswer {
+        room: i64,
+        revision: u64,
+        sdp: String,
+    },
+    /// Which members' videos the tab shows now.
+    RtcView {
+        room: i64,
+        tiles: Vec<TileDto>,
+    },
+    /// An ICE restart.
+    RtcRestart {
+        room: i64,
+    },
     Ping,
 }
 
-// One struct per frame type, read after the `type` (serde cannot keep a raw JSON value inside
-// an internally tagged enum, and `signal` must relay `data` byte for byte).
+impl ClientFrame {
+    /// The room the frame is about, when it is about one.
+    pub fn room(&self) -> Option<i64> {
+        match self {
+            ClientFrame::Join { room, .. }
+            | ClientFrame::Leave { room }
+            | ClientFrame::Chat { room, .. }
+            | ClientFrame::Media { room, .. }
+            | ClientFrame::RtcStart { room }
+            | ClientFrame::RtcAnswer { room, .. }
+            | ClientFrame::RtcView { room, .. }
+            | ClientFrame::RtcRestart { room } => Some(*room),
+            ClientFrame::Ping => None,
+        }
+    }
+}
+
+/// One video tile of an `rtcView`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TileDto {
+    pub user: i64,
+    pub size: TileSizeDto,
+}
+
+/// How large a tile is shown.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub enum TileSizeDto {
+    Small,
+    Large,
+}
+
+// One struct per frame type, read after the `type`, so that a bad field is told apart from an
+// unknown type.
 #[derive(Deserialize)]
 struct Kind<'a> {
     #[serde(rename = "type", borrow, default)]
@@ -78,12 +127,21 @@ struct ChatFrame {
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-struct SignalFrame {
+struct RtcAnswerFrame {
     #[serde(rename = "type")]
     _type: IgnoredAny,
     room: i64,
-    to: i64,
-    data: Box<RawValue>,
+    revision: u64,
+    sdp: String,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RtcViewFrame {
+    #[serde(rename = "type")]
+    _type: IgnoredAny,
+    room: i64,
+    tiles: Vec<TileDto>,
 }
 
 #[derive(Deserialize)]
@@ -112,11 +170,20 @@ pub struct FrameError {
 
 /// Parses a client frame, telling bad JSON, a missing or unknown `type` and bad fields apart.
 pub fn parse(text: &str) -> Result<ClientFrame, FrameError> {
-    if text.len() > MAX_FRAME_BYTES {
-        return Err(FrameError {
-            code: "FRAME_TOO_LARGE",
-            detail: format!("frames are at most {MAX_FRAME_BYTES} bytes"),
-        });
+    let too_large = || FrameError {
+        code: "FRAME_TOO_LARGE",
+        detail: format!(
+            "frames are at most {MAX_FRAME_BYTES} bytes ({MAX_ANSWER_FRAME_BYTES} for rtcAnswer)"
+        ),
+    };
+    if text.len() > MAX_ANSWER_FRAME_BYTES {
+        return Err(too_large());
+    }
+    if text.len() > MAX_FRAME_BYTES
+        && !serde_json::from_str::<Kind<'_>>(text)
+            .is_ok_and(|k| k.kind.as_deref() == Some("rtcAnswer"))
+    {
+        return Err(too_large());
     }
     let kind = match serde_json::from_str::<Kind<'_>>(text) {
         Ok(Kind { kind: Some(kind) }) => kind,
@@ -150,19 +217,31 @@ pub fn parse(text: &str) -> Result<ClientFrame, FrameError> {
                 client_id: f.client_id,
             })
             .map_err(invalid)?,
-        "signal" => serde_json::from_str::<SignalFrame>(text)
-            .map(|f| ClientFrame::Signal {
-                room: f.room,
-                to: f.to,
-                data: f.data,
-            })
-            .map_err(invalid)?,
         "media" => serde_json::from_str::<MediaFrame>(text)
             .map(|f| ClientFrame::Media {
                 room: f.room,
                 camera: f.camera,
                 mic: f.mic,
             })
+            .map_err(invalid)?,
+        "rtcStart" => serde_json::from_str::<RoomFrame>(text)
+            .map(|f| ClientFrame::RtcStart { room: f.room })
+            .map_err(invalid)?,
+        "rtcAnswer" => serde_json::from_str::<RtcAnswerFrame>(text)
+            .map(|f| ClientFrame::RtcAnswer {
+                room: f.room,
+                revision: f.revision,
+                sdp: f.sdp,
+            })
+            .map_err(invalid)?,
+        "rtcView" => serde_json::from_str::<RtcViewFrame>(text)
+            .map(|f| ClientFrame::RtcView {
+                room: f.room,
+                tiles: f.tiles,
+            })
+            .map_err(invalid)?,
+        "rtcRestart" => serde_json::from_str::<RoomFrame>(text)
+            .map(|f| ClientFrame::RtcRestart { room: f.room })
             .map_err(invalid)?,
         "ping" => serde_json::from_str::<PingFrame>(text)
             .map(|_| ClientFrame::Ping)
@@ -181,15 +260,6 @@ fn missing_type() -> FrameError {
         code: "MISSING_TYPE",
         detail: "every frame is a JSON object with a string `type`".into(),
     }
-}
-
-/// `signal {room, from, data}` with `data` copied byte for byte from the sender's frame.
-/// (Written by hand: serde cannot put a raw JSON value inside an internally tagged enum.)
-pub fn signal_frame(room: i64, from: i64, data: &RawValue) -> Arc<str> {
-    Arc::from(format!(
-        r#"{{"type":"signal","room":{room},"from":{from},"data":{}}}"#,
-        data.get()
-    ))
 }
 
 /// A chat message as clients see it (also in the HTTP history).
@@ -313,6 +383,27 @@ pub enum ServerFrame {
         room: i64,
         notice: Option<String>,
     },
+    /// A new offer for this tab's media session: answered with `rtcAnswer` of the same revision.
+    RtcOffer {
+        room: i64,
+        revision: u64,
+        sdp: String,
+        publish: PublishDto,
+        tracks: Vec<TrackDto>,
+    },
+    /// The media server's verdict on the user's video changed: `verified` means their time on
+    /// camera counts now; otherwise `reason` says why not.
+    Camera {
+        room: i64,
+        verified: bool,
+        reason: Option<&'static str>,
+    },
+    /// The server ended this tab's media session (`timeout`, `replaced`, `left`,
+    /// `unavailable`).
+    RtcClosed {
+        room: i64,
+        reason: &'static str,
+    },
     Error {
         code: &'static str,
         message: String,
@@ -323,6 +414,22 @@ pub enum ServerFrame {
         field: Option<String>,
     },
     Pong,
+}
+
+/// The m-lines on which the client sends its camera and microphone.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishDto {
+    pub video: String,
+    pub audio: String,
+}
+
+/// Which member a receiving m-line carries.
+#[derive(Debug, Clone, Serialize)]
+pub struct TrackDto {
+    pub mid: String,
+    pub user: i64,
+    /// `video` or `audio`.
+    pub kind: &'static str,
 }
 
 impl ServerFrame {
@@ -339,16 +446,6 @@ impl ServerFrame {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn signal_frames_carry_the_data_verbatim() {
-        let data = RawValue::from_string(r#"{"sdp":"v=0\r\n","b":[1,2]}"#.into()).expect("raw");
-        let frame = signal_frame(3, 7, &data);
-        let parsed: serde_json::Value = serde_json::from_str(&frame).expect("valid JSON");
-        assert_eq!(parsed["type"], "signal");
-        assert_eq!(parsed["from"], 7);
-        assert!(frame.ends_with(r#""data":{"sdp":"v=0\r\n","b":[1,2]}}"#));
-    }
 
     #[test]
     fn notice_frames_name_the_room_and_carry_null_when_cleared() {
@@ -380,16 +477,16 @@ mod tests {
             })
         ));
         assert!(matches!(parse(r#"{"type":"ping"}"#), Ok(ClientFrame::Ping)));
-        let signal =
-            parse(r#"{"type":"signal","room":1,"to":2,"data":{"sdp":"v=0\r\n","z":1,"a":[1]}}"#);
-        match signal {
-            Ok(ClientFrame::Signal { data, .. }) => assert_eq!(
-                data.get(),
-                r#"{"sdp":"v=0\r\n","z":1,"a":[1]}"#,
-                "relayed byte for byte"
-            ),
+        match parse(r#"{"type":"rtcView","room":1,"tiles":[{"user":2,"size":"large"}]}"#) {
+            Ok(ClientFrame::RtcView { room: 1, tiles }) => {
+                assert_eq!((tiles[0].user, tiles[0].size), (2, TileSizeDto::Large));
+            }
             other => panic!("{other:?}"),
         }
+        assert!(matches!(
+            parse(r#"{"type":"rtcAnswer","room":1,"revision":2,"sdp":"v=0\r\n"}"#),
+            Ok(ClientFrame::RtcAnswer { revision: 2, .. })
+        ));
         for (text, code) in [
             ("{", "MALFORMED_JSON"),
             ("[]", "MISSING_TYPE"),
@@ -399,6 +496,24 @@ mod tests {
             (r#"{"type":"join","room":"1"}"#, "INVALID_FRAME"),
             (
                 r#"{"type":"media","room":1,"camera":true}"#,
+                "INVALID_FRAME",
+            ),
+            (
+                r#"{"type":"signal","room":1,"to":2,"data":{}}"#,
+                "UNKNOWN_TYPE",
+            ),
+            (r#"{"type":"rtcStart","room":1,"x":1}"#, "INVALID_FRAME"),
+            (r#"{"type":"rtcRestart"}"#, "INVALID_FRAME"),
+            (
+                r#"{"type":"rtcAnswer","room":1,"revision":-1,"sdp":""}"#,
+                "INVALID_FRAME",
+            ),
+            (
+                r#"{"type":"rtcView","room":1,"tiles":[{"user":2,"size":"huge"}]}"#,
+                "INVALID_FRAME",
+            ),
+            (
+                r#"{"type":"rtcView","room":1,"tiles":[{"user":2,"size":"small","x":0}]}"#,
                 "INVALID_FRAME",
             ),
         ] {
@@ -412,6 +527,37 @@ mod tests {
             parse(&"x".repeat(MAX_FRAME_BYTES + 1))
                 .map(|_| ())
                 .map_err(|e| e.code),
+            Err("FRAME_TOO_LARGE")
+        );
+    }
+
+    #[test]
+    fn only_an_answer_may_be_over_64_kib_and_carry_an_sdp_of_64_kib() {
+        // Lines as an SDP has them (JSON escapes each line break in two more bytes).
+        let line = "a=rtcp-fb:96 nack pli\\r\\n";
+        let sdp = line.repeat(ssgwan_domain::live::SDP_MAX_BYTES / (line.len() - 2));
+        let answer = format!(r#"{{"type":"rtcAnswer","room":1,"revision":1,"sdp":"{sdp}"}}"#);
+        assert!(answer.len() > MAX_FRAME_BYTES);
+        match parse(&answer) {
+            Ok(ClientFrame::RtcAnswer { sdp, .. }) => {
+                assert!(sdp.len() <= ssgwan_domain::live::SDP_MAX_BYTES);
+            }
+            other => panic!("{other:?}"),
+        }
+        let chat = format!(
+            r#"{{"type":"chat","room":1,"clientId":"c","body":"{}"}}"#,
+            "x".repeat(MAX_FRAME_BYTES)
+        );
+        assert_eq!(
+            parse(&chat).map(|_| ()).map_err(|e| e.code),
+            Err("FRAME_TOO_LARGE")
+        );
+        let huge = format!(
+            r#"{{"type":"rtcAnswer","room":1,"revision":1,"sdp":"{}"}}"#,
+            "x".repeat(MAX_ANSWER_FRAME_BYTES)
+        );
+        assert_eq!(
+            parse(&huge).map(|_| ()).map_err(|e| e.code),
             Err("FRAME_TOO_LARGE")
         );
     }

@@ -30,6 +30,10 @@ fn help_lists_every_setting_with_its_environment_twin() {
         "--max-connections",
         "--metrics-token",
         "--session-cache-ttl-ms",
+        "--media",
+        "--media-udp-addr",
+        "--media-tcp-addr",
+        "--media-public-ip",
     ] {
         assert!(help.contains(flag), "{flag} missing from serve --help");
         let env = format!(

@@ -1,4 +1,4 @@
-/** STUN/TURN servers for the video mesh (`GET /api/rtc/ice-servers`). */
+/** STUN/TURN servers for the media connection to the server (`GET /api/rtc/ice-servers`; TURN is the last resort). */
 import { api } from './client';
 import type { IceServersResponse } from './types';
 

@@ -10,22 +10,26 @@ import type { Challenge, User } from '../api/types';
 import { AttendanceTimer } from '../components/live/AttendanceTimer';
 import { ChatPanel } from '../components/live/ChatPanel';
 import { CameraNote } from '../components/live/CameraNote';
+import { CameraVerified } from '../components/live/CameraVerified';
 import { ConnectionBadge } from '../components/live/ConnectionBadge';
 import { Controls } from '../components/live/Controls';
+import { GridPager } from '../components/live/GridPager';
+import { MediaStatus } from '../components/live/MediaStatus';
 import { NoticeBanner } from '../components/live/NoticeBanner';
 import { NotParticipant } from '../components/live/NotParticipant';
 import { RoomLeft } from '../components/live/RoomLeft';
 import { PausedBanner, ReconnectingBanner, TooManySocketsBanner } from '../components/live/RoomBanners';
+import { RoomAudio } from '../components/live/RoomAudio';
 import { RoomNotice } from '../components/live/RoomNotice';
 import { VideoTile } from '../components/live/VideoTile';
 import { EmptyLinkState, ErrorState, LoadingState } from '../components/States';
-import { LiveRoom } from '../realtime/room';
+import { LiveRoom, gridPage } from '../realtime/room';
 import { realtime } from '../realtime/socket';
 import { NotFoundPage } from './NotFoundPage';
 
 /**
  * `/challenges/:id/live`: the challenge's live room (PRODUCT.md §4–§5). Loaded as its own chunk:
- * the WebSocket client, the WebRTC mesh and the room UI are only fetched by people who enter.
+ * the WebSocket client, the media connection and the room UI are only fetched by people who enter.
  */
 export default function LiveRoomPage() {
   const { t } = useTranslation();
@@ -84,6 +88,10 @@ function Room({ challenge: c, me }: { challenge: Challenge; me: User }) {
 
   const others = snap.members.filter((m) => m.userId !== me.id);
   const online = others.length + 1;
+  const grid = gridPage(others, snap.page);
+  const tiles = grid.items.length + 1;
+  const peerState = snap.remote.link === 'connected' ? 'connected' : snap.remote.link === 'unavailable' ? 'failed' : 'connecting';
+  const verified = snap.verification?.verified === true;
 
   return (
     <section className="room" data-testid="live-room" data-connection={snap.connection} data-status={snap.status}>
@@ -111,7 +119,13 @@ function Room({ challenge: c, me }: { challenge: Challenge; me: User }) {
 
       <div className="room__layout">
         <div className="room__stage">
-          <div className="room__grid" data-count={Math.min(others.length + 1, 9)} aria-label={t('live.videoGrid')} role="group">
+          <div
+            className="room__grid"
+            data-count={tiles > 9 ? 'many' : tiles}
+            aria-label={t('live.videoGrid')}
+            role="group"
+            data-page={grid.page}
+          >
             <VideoTile
               self
               userId={me.id}
@@ -121,32 +135,42 @@ function Room({ challenge: c, me }: { challenge: Challenge; me: User }) {
               camera={snap.local.camera === 'on' || snap.local.camera === 'starting'}
               mic={snap.local.micOn}
             />
-            {others.map((m) => {
-              const peer = snap.peers.find((p) => p.userId === m.userId);
-              return (
-                <VideoTile
-                  key={m.userId}
-                  userId={m.userId}
-                  nickname={m.nickname}
-                  profileImage={m.profileImage}
-                  stream={peer?.stream ?? null}
-                  camera={m.camera}
-                  mic={m.mic}
-                  peerState={peer?.state ?? 'connecting'}
-                />
-              );
-            })}
+            {grid.items.map((m) => (
+              <VideoTile
+                key={m.userId}
+                userId={m.userId}
+                nickname={m.nickname}
+                profileImage={m.profileImage}
+                stream={snap.remote.videos.get(m.userId) ?? null}
+                camera={m.camera}
+                mic={m.mic}
+                peerState={peerState}
+              />
+            ))}
           </div>
+          <GridPager page={grid.page} pageCount={grid.pageCount} onPage={(page) => room.setPage(page)} />
+          <RoomAudio audios={snap.remote.audios} />
+          {snap.status === 'joined' && <MediaStatus link={snap.remote.link} />}
           {snap.status === 'joined' && others.length === 0 && <p className="muted room__alone">{t('live.alone')}</p>}
           <CameraNote camera={snap.local.camera} />
           <div className="room__bar">
-            <AttendanceTimer
-              attendance={snap.attendance}
-              cameraOn={snap.local.cameraOn}
-              live={snap.connection === 'live'}
-              fallbackRequired={c.minMinutes * 60}
-              countingElsewhere={snap.countingElsewhere !== null}
-            />
+            <div className="room__status">
+              <AttendanceTimer
+                attendance={snap.attendance}
+                cameraOn={verified}
+                live={snap.connection === 'live'}
+                fallbackRequired={c.minMinutes * 60}
+                countingElsewhere={snap.countingElsewhere !== null}
+              />
+              {snap.status === 'joined' && (
+                <CameraVerified
+                  verification={snap.verification}
+                  link={snap.remote.link}
+                  settling={snap.remote.settling}
+                  cameraOn={snap.local.cameraOn}
+                />
+              )}
+            </div>
             <Controls
               local={snap.local}
               onToggleCamera={() => room.toggleCamera()}

@@ -17,6 +17,31 @@ export interface Member {
   mic: boolean;
 }
 
+/** A member's video on this tab's screen (`rtcView`): big tiles get the larger picture. */
+export interface ViewTile {
+  user: number;
+  size: 'small' | 'large';
+}
+
+/** The m-lines of the server's offer on which this tab sends its camera and microphone. */
+export interface PublishMids {
+  video: string;
+  audio: string;
+}
+
+/** Which member a receiving m-line of the server's offer carries. */
+export interface TrackInfo {
+  mid: string;
+  user: number;
+  kind: 'video' | 'audio';
+}
+
+/** Why the server's media server does not count this tab's video (`camera`). */
+export type UnverifiedReason = 'noVideo' | 'lowFrameRate' | 'tinyFrames' | 'stalled';
+
+/** Why the server ended this tab's media session (`rtcClosed`). */
+export type RtcClosedReason = 'timeout' | 'replaced' | 'left' | 'unavailable';
+
 /** Why the server took this tab out of a room (docs/protocol.md, `left`). */
 export type LeftReason = 'cancelled' | 'ended' | 'deleted';
 
@@ -24,15 +49,21 @@ export type ClientFrame =
   | { type: 'join'; room: number; since?: number }
   | { type: 'leave'; room: number }
   | { type: 'chat'; room: number; body: string; clientId: string }
-  | { type: 'signal'; room: number; to: number; data: unknown }
   | { type: 'media'; room: number; camera: boolean; mic: boolean }
+  | { type: 'rtcStart'; room: number }
+  | { type: 'rtcAnswer'; room: number; revision: number; sdp: string }
+  | { type: 'rtcView'; room: number; tiles: ViewTile[] }
+  | { type: 'rtcRestart'; room: number }
   | { type: 'ping' };
 
 export type ServerFrame =
   | { type: 'joined'; room: number; members: Member[]; missed: ChatMessage[]; truncated?: boolean }
   | { type: 'presence'; room: number; event: 'join' | 'leave' | 'media'; user: Member }
   | { type: 'chat'; room: number; message: ChatMessage; clientId?: string | null }
-  | { type: 'signal'; room: number; from: number; data: unknown }
+  | { type: 'rtcOffer'; room: number; revision: number; sdp: string; publish: PublishMids; tracks: TrackInfo[] }
+  /** The media server's verdict on this user's video: only verified time counts. */
+  | { type: 'camera'; room: number; verified: boolean; reason: UnverifiedReason | null }
+  | { type: 'rtcClosed'; room: number; reason: RtcClosedReason }
   | { type: 'attendance'; room: number; date: string; seconds: number; achieved: boolean; requiredSeconds?: number }
   /** This room's on-camera time does not count: the user's attendance counts in `countingRoom`. */
   | { type: 'attendanceElsewhere'; room: number; countingRoom: number | null }

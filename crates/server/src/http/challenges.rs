@@ -339,7 +339,14 @@ pub async fn delete(
     // The database refuses too when the start passes between our read and this write.
     state.store.delete_challenge(id, now).await?;
     // The room closes for everyone in it.
-    delivery::revoke_room(&*state.rooms, id, None, Revocation::Deleted).await;
+    delivery::revoke_room(
+        &*state.rooms,
+        state.media.as_ref(),
+        id,
+        None,
+        Revocation::Deleted,
+    )
+    .await;
     tracing::info!(
         challenge_id = id,
         user_id = current.user.id,
@@ -402,6 +409,7 @@ pub async fn cancel(
         .await?;
     delivery::revoke_room(
         &*state.rooms,
+        state.media.as_ref(),
         id,
         Some(current.user.id),
         Revocation::Cancelled,

@@ -1,6 +1,8 @@
-//! ICE servers for the browser's WebRTC connections: STUN URLs from the configuration and,
-//! when a TURN secret is set, TURN URLs with short-lived credentials in coturn's REST format
-//! (username `<expiry unix time>:<user id>`, password `base64(HMAC-SHA1(secret, username))`).
+//! ICE servers for the browser's WebRTC connection to the server's media server: STUN URLs
+//! from the configuration and, when a TURN secret is set, TURN URLs with short-lived
+//! credentials in coturn's REST format (username `<expiry unix time>:<user id>`, password
+//! `base64(HMAC-SHA1(secret, username))`). The media server's own UDP and TCP candidates come
+//! in its offers; TURN is the last resort, for networks that block both.
 
 use axum::{Json, extract::State};
 use base64::{Engine, engine::general_purpose::STANDARD};
@@ -40,7 +42,8 @@ pub fn turn_password(secret: &str, username: &str) -> String {
     STANDARD.encode(mac.finalize().into_bytes())
 }
 
-/// STUN and TURN servers for the signed-in user.
+/// STUN and TURN servers for the signed-in user's connection to the media server (TURN is the
+/// last resort: the media server's UDP and TCP candidates come in its offers).
 #[utoipa::path(get, path = "/api/rtc/ice-servers", tag = "realtime", responses((status = 200, body = IceServers), (status = 401, body = ErrorBody)))]
 pub async fn ice_servers(State(state): State<AppState>, current: CurrentUser) -> Json<IceServers> {
     let ice = &state.ice;

@@ -14,16 +14,18 @@ pub enum SocketError {
     UnsupportedFrame,
     /// A room frame for a room this connection has not joined.
     NotInRoom,
-    /// A signal to a user who is not in the room (or to oneself).
-    PeerNotInRoom { user: i64 },
     /// `join` or `chat` by someone who holds no active place in the challenge (`FORBIDDEN`).
     NotActiveParticipant,
     /// The connection spent its frame budget (`TOO_MANY_FRAMES`).
     TooManyFrames,
-    /// A signal whose `data` is over [`crate::limits::SIGNAL_MAX_BYTES`].
-    SignalTooLarge,
-    /// Too many signal bytes to one user (`SIGNAL_RATE_LIMITED`).
-    SignalRateLimited { user: i64 },
+    /// `rtcAnswer`, `rtcView` or `rtcRestart` without a media session in the room.
+    RtcNotStarted,
+    /// The media server could not apply an answer (unparsable or not matching the offer).
+    RtcBadAnswer(String),
+    /// An answer to an offer older than the latest one.
+    RtcStaleRevision,
+    /// This node runs no media server (`--media off`).
+    MediaUnavailable,
     /// What the HTTP API would answer (validation, limits, not found, outages).
     App(AppError),
 }
@@ -34,11 +36,12 @@ impl SocketError {
             SocketError::Frame(err) => err.code,
             SocketError::UnsupportedFrame => "UNSUPPORTED_FRAME",
             SocketError::NotInRoom => "NOT_IN_ROOM",
-            SocketError::PeerNotInRoom { .. } => "PEER_NOT_IN_ROOM",
             SocketError::NotActiveParticipant => AppError::Forbidden.code(),
             SocketError::TooManyFrames => "TOO_MANY_FRAMES",
-            SocketError::SignalTooLarge => "SIGNAL_TOO_LARGE",
-            SocketError::SignalRateLimited { .. } => "SIGNAL_RATE_LIMITED",
+            SocketError::RtcNotStarted => "RTC_NOT_STARTED",
+            SocketError::RtcBadAnswer(_) => "RTC_BAD_ANSWER",
+            SocketError::RtcStaleRevision => "RTC_STALE_REVISION",
+            SocketError::MediaUnavailable => "MEDIA_UNAVAILABLE",
             SocketError::App(err) => err.code(),
         }
     }
@@ -53,12 +56,6 @@ impl SocketError {
             (SocketError::UnsupportedFrame, Lang::En) => "frames are JSON text".into(),
             (SocketError::NotInRoom, Lang::Ko) => "먼저 방에 입장해 주세요.".into(),
             (SocketError::NotInRoom, Lang::En) => "join the room first".into(),
-            (SocketError::PeerNotInRoom { user }, Lang::Ko) => {
-                format!("사용자 {user}은(는) 이 방에 없습니다.")
-            }
-            (SocketError::PeerNotInRoom { user }, Lang::En) => {
-                format!("user {user} is not in this room")
-            }
             (SocketError::NotActiveParticipant, Lang::Ko) => {
                 "이 방은 참여 중인 참가자만 이용할 수 있습니다.".into()
             }
@@ -71,19 +68,29 @@ impl SocketError {
             (SocketError::TooManyFrames, Lang::En) => {
                 "too many frames: slow down and try again in a moment".into()
             }
-            (SocketError::SignalTooLarge, Lang::Ko) => format!(
-                "시그널 데이터는 {} KiB 이하여야 합니다.",
-                crate::limits::SIGNAL_MAX_BYTES / 1024
-            ),
-            (SocketError::SignalTooLarge, Lang::En) => format!(
-                "signal data must be at most {} KiB",
-                crate::limits::SIGNAL_MAX_BYTES / 1024
-            ),
-            (SocketError::SignalRateLimited { user }, Lang::Ko) => {
-                format!("사용자 {user}에게 시그널을 너무 많이 보내고 있습니다.")
+            (SocketError::RtcNotStarted, Lang::Ko) => {
+                "먼저 영상 연결을 시작해 주세요 (rtcStart).".into()
             }
-            (SocketError::SignalRateLimited { user }, Lang::En) => {
-                format!("too many signals to user {user}: slow down")
+            (SocketError::RtcNotStarted, Lang::En) => {
+                "start the media session first (rtcStart)".into()
+            }
+            (SocketError::RtcBadAnswer(detail), Lang::Ko) => {
+                format!("영상 연결 응답을 적용할 수 없습니다: {detail}")
+            }
+            (SocketError::RtcBadAnswer(detail), Lang::En) => {
+                format!("the answer could not be applied: {detail}")
+            }
+            (SocketError::RtcStaleRevision, Lang::Ko) => {
+                "이전 제안에 대한 응답입니다. 새 제안에 응답해 주세요.".into()
+            }
+            (SocketError::RtcStaleRevision, Lang::En) => {
+                "this answers an older offer: answer the newest one".into()
+            }
+            (SocketError::MediaUnavailable, Lang::Ko) => {
+                "이 서버에서는 지금 영상 연결을 할 수 없습니다.".into()
+            }
+            (SocketError::MediaUnavailable, Lang::En) => {
+                "live video is not available on this server".into()
             }
             (SocketError::App(err), lang) => err.message(lang),
         }
@@ -106,10 +113,11 @@ impl SocketError {
         "INVALID_FRAME",
         "UNSUPPORTED_FRAME",
         "NOT_IN_ROOM",
-        "PEER_NOT_IN_ROOM",
         "TOO_MANY_FRAMES",
-        "SIGNAL_TOO_LARGE",
-        "SIGNAL_RATE_LIMITED",
+        "RTC_NOT_STARTED",
+        "RTC_BAD_ANSWER",
+        "RTC_STALE_REVISION",
+        "MEDIA_UNAVAILABLE",
     ];
 }
 

@@ -1,13 +1,15 @@
 //! The real-time gateway, `GET /api/ws`: one WebSocket per browser tab carries chat, presence,
-//! signaling and attendance for any number of rooms. The full protocol is in docs/protocol.md.
+//! the signaling of its media sessions and attendance for any number of rooms. The full
+//! protocol is in docs/protocol.md.
 //!
-//! Each connection has two tasks: the reader ([`session::Session`], with chat in [`chat`])
-//! handles frames in order, and the [`writer`] drains the connection's bounded queue into the
-//! socket. Errors are [`error::SocketError`]s, told in the language negotiated at the upgrade;
+//! Each connection has two tasks: the reader ([`session::Session`], with chat in [`chat`] and
+//! the media sessions in [`media`]) handles frames and media events in order, and the
+//! [`writer`] drains the connection's bounded queue into the socket. Errors are [`error::SocketError`]s, told in the language negotiated at the upgrade;
 //! presence frames go out through [`presence`].
 
 mod chat;
 pub mod error;
+mod media;
 pub mod presence;
 mod session;
 mod writer;
@@ -188,6 +190,7 @@ async fn run(
     state.sockets.add(&user, connection.clone()).await;
     let user_id = user.id;
     let budget = state.socket_limits.frame_budget();
+    let (media_events, mut media_queue) = tokio::sync::mpsc::channel(media::MEDIA_EVENTS);
     let mut session = Session {
         state,
         user,
@@ -196,13 +199,22 @@ async fn run(
         token_hash,
         rooms: HashMap::new(),
         budget,
+        media_events,
+        next_generation: 0,
     };
     loop {
         let next = tokio::select! {
+            // In this order: an eviction or a media event that arrived before a frame is
+            // handled before it (so a frame never acts on state the server already changed).
+            biased;
             () = done.cancelled() => break,
             () = stopping.cancelled() => break,
             Some(eviction) = controls.recv() => {
                 session.revoked(eviction).await;
+                continue;
+            }
+            Some(event) = media_queue.recv() => {
+                session.media_event(event).await;
                 continue;
             }
             next = tokio::time::timeout(IDLE_LIMIT, stream.next()) => next,
@@ -219,6 +231,8 @@ async fn run(
         }
     }
     done.cancel();
+    // Its video stops counting now, not after the closing handshake below.
+    session.close_all_media().await;
     if session
         .connection
         .close_reason()

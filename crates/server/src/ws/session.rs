@@ -1,6 +1,7 @@
 //! The reader half of a connection: a [`Session`] handles the client's frames in order
-//! (join, leave, media, signal, ping; chat is in `chat.rs`) and answers every failure with one
-//! coded `error` frame in the connection's language, leaving the connection up.
+//! (join, leave, media, ping; chat is in `chat.rs`, the media session's frames in `media.rs`)
+//! and answers every failure with one coded `error` frame in the connection's language,
+//! leaving the connection up.
 
 use std::{collections::HashMap, sync::Arc};
 
@@ -11,13 +12,14 @@ use ssgwan_store::{ParticipantStatus, User};
 use super::{
     JOIN_COST, MISSED_BYTES, MISSED_LIMIT, close,
     error::{SocketError, SocketResult},
+    media::{MediaEvent, RtcSession},
     presence::{Change, announce},
 };
 use crate::{
     attendance::Seat,
     error::AppError,
     i18n::Lang,
-    limits::{FrameBudget, SIGNAL_MAX_BYTES, Spend},
+    limits::{FrameBudget, Spend},
     state::AppState,
     wire::{self, ClientFrame, MessageDto, ServerFrame},
 };
@@ -25,6 +27,22 @@ use crate::{
 /// A room this connection has joined.
 pub(super) struct JoinedRoom {
     pub(super) seat: Seat,
+    /// The camera and microphone as the tab says the user chose them (`media` frames): a hint
+    /// for the others' screens; the camera counts for nothing.
+    pub(super) hint: Media,
+    /// This tab's media session in the room, once started.
+    pub(super) rtc: Option<RtcSession>,
+}
+
+impl JoinedRoom {
+    /// This tab's state as the room shows it: the camera as the media server verified it, the
+    /// microphone as the tab says.
+    pub(super) fn tab_media(&self) -> Media {
+        Media {
+            camera: self.rtc.as_ref().is_some_and(RtcSession::verified),
+            mic: self.hint.mic,
+        }
+    }
 }
 
 pub(super) struct Session {
@@ -37,12 +55,17 @@ pub(super) struct Session {
     pub(super) rooms: HashMap<RoomId, JoinedRoom>,
     /// What this connection may still spend on frames.
     pub(super) budget: FrameBudget,
+    /// Where this connection's media sessions deliver their events (see `media.rs`).
+    pub(super) media_events: tokio::sync::mpsc::Sender<MediaEvent>,
+    /// The last media session generation handed out on this connection.
+    pub(super) next_generation: u64,
 }
 
-/// What a frame costs of the connection's budget.
+/// What a frame costs of the connection's budget: a join, or the start of a media session
+/// (which reads the database and sets up a WebRTC session), costs [`JOIN_COST`].
 fn frame_cost(frame: &Result<ClientFrame, wire::FrameError>) -> u32 {
     match frame {
-        Ok(ClientFrame::Join { .. }) => JOIN_COST,
+        Ok(ClientFrame::Join { .. } | ClientFrame::RtcStart { .. }) => JOIN_COST,
         _ => 1,
     }
 }
@@ -102,6 +125,7 @@ impl Session {
         }
         if eviction.reason == Revocation::SignedOut {
             self.connection.close(close::SIGNED_OUT);
+            self.close_all_media().await;
             return;
         }
         if !self.rooms.contains_key(&eviction.room) {
@@ -123,16 +147,7 @@ impl Session {
 
     pub(super) async fn handle(&mut self, text: &str) {
         let frame = wire::parse(text);
-        let room = match &frame {
-            Ok(
-                ClientFrame::Join { room, .. }
-                | ClientFrame::Leave { room }
-                | ClientFrame::Chat { room, .. }
-                | ClientFrame::Signal { room, .. }
-                | ClientFrame::Media { room, .. },
-            ) => Some(*room),
-            _ => None,
-        };
+        let room = frame.as_ref().ok().and_then(ClientFrame::room);
         if !self.spend(frame_cost(&frame), room) {
             return;
         }
@@ -152,10 +167,17 @@ impl Session {
                 body,
                 client_id,
             } => (room, self.chat(room, &body, client_id).await),
-            ClientFrame::Signal { room, to, data } => (room, self.signal(room, to, &data).await),
             ClientFrame::Media { room, camera, mic } => {
                 (room, self.media(room, Media { camera, mic }).await)
             }
+            ClientFrame::RtcStart { room } => (room, self.rtc_start(room).await),
+            ClientFrame::RtcAnswer {
+                room,
+                revision,
+                sdp,
+            } => (room, self.rtc_answer(room, revision, sdp)),
+            ClientFrame::RtcView { room, tiles } => (room, self.rtc_view(room, &tiles)),
+            ClientFrame::RtcRestart { room } => (room, self.rtc_restart(room)),
         };
         if let Err(err) = outcome {
             self.error(&err, Some(room));
@@ -183,7 +205,9 @@ impl Session {
             None => (Vec::new(), false),
         };
 
-        let rejoin = self.rooms.contains_key(&room);
+        // Joining again keeps the tab's media session and the state it verified.
+        let current = self.rooms.get(&room).map(JoinedRoom::tab_media);
+        let rejoin = current.is_some();
         let joined = self
             .state
             .rooms
@@ -191,7 +215,7 @@ impl Session {
                 room,
                 self.member_info(),
                 self.connection.clone(),
-                Media::default(),
+                current.unwrap_or_default(),
             )
             .await?;
         // The place may have ended between the check above and this connection entering the
@@ -242,7 +266,19 @@ impl Session {
                 required_seconds: seat.required_seconds,
             });
         }
-        self.rooms.insert(room, JoinedRoom { seat });
+        match self.rooms.get_mut(&room) {
+            Some(joined) => joined.seat = seat,
+            None => {
+                self.rooms.insert(
+                    room,
+                    JoinedRoom {
+                        seat,
+                        hint: Media::default(),
+                        rtc: None,
+                    },
+                );
+            }
+        }
         self.sync_attendance(room);
         Ok(())
     }
@@ -254,8 +290,12 @@ impl Session {
     }
 
     pub(super) async fn leave(&mut self, room: RoomId) {
-        if self.rooms.remove(&room).is_none() {
+        let Some(joined) = self.rooms.remove(&room) else {
             return;
+        };
+        // The media first: a member who is out gets no more video, at once.
+        if joined.rtc.is_some() {
+            self.end_rtc(room);
         }
         let rooms = &*self.state.rooms;
         // While Redis is down the others may miss this leave's presence frame; when it is back
@@ -299,36 +339,20 @@ impl Session {
         }
     }
 
-    async fn signal(
-        &self,
-        room: RoomId,
-        to: i64,
-        data: &serde_json::value::RawValue,
-    ) -> SocketResult {
-        self.joined(room)?;
-        let size = data.get().len();
-        if size > SIGNAL_MAX_BYTES {
-            return Err(SocketError::SignalTooLarge);
-        }
-        if to != self.user.id
-            && !self
-                .state
-                .socket_limits
-                .signals
-                .allow(self.user.id, to, size)
-        {
-            return Err(SocketError::SignalRateLimited { user: to });
-        }
-        let frame = wire::signal_frame(room, self.user.id, data);
-        let delivered = self.state.rooms.send_to_user(room, to, frame).await?;
-        if to == self.user.id || !delivered {
-            return Err(SocketError::PeerNotInRoom { user: to });
-        }
-        Ok(())
+    /// `media`: the camera and microphone the user chose in this tab. Shown to the others
+    /// (the microphone as is; the camera only once the media server verifies the video).
+    async fn media(&mut self, room: RoomId, media: Media) -> SocketResult {
+        let Some(joined) = self.rooms.get_mut(&room) else {
+            return Err(SocketError::NotInRoom);
+        };
+        joined.hint = media;
+        self.update_media(room).await
     }
 
-    async fn media(&self, room: RoomId, media: Media) -> SocketResult {
-        self.joined(room)?;
+    /// Publishes this tab's state in the room ([`JoinedRoom::tab_media`]): to the shared rooms,
+    /// to the others when the user's state changed, and to the attendance tracker.
+    pub(super) async fn update_media(&self, room: RoomId) -> SocketResult {
+        let media = self.joined(room)?.tab_media();
         let changed = self
             .state
             .rooms

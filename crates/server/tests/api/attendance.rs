@@ -2,6 +2,11 @@
 //!
 //! The challenge below meets once, on 2026-03-03 from 06:00 to 07:00 in Seoul, which is
 //! 2026-03-02 21:00–22:00 UTC; a session is achieved after 30 minutes on camera.
+//!
+//! "On camera" is video the server's media server receives and verifies: each test publishes
+//! real (synthetic VP8) video through a `TestPeer` over UDP (`go_on_camera`). The verdict
+//! changes in real time (the media server's window and grace) while the manual clock stands
+//! still, so what counts is exactly the clock's time between going on and off camera.
 
 use std::time::Duration;
 
@@ -10,7 +15,7 @@ use serde_json::{Value, json};
 
 use crate::{
     child::{self, ServerChild},
-    support::{TestApp, Ws, spawn_app, spawn_app_at, test_args},
+    support::{TestApp, TestPeer, Ws, spawn_app, spawn_app_at, test_args},
 };
 
 const ONE_SESSION: &str = r#"{"startDate": "2026-03-03", "endDate": "2026-03-03", "daysOfWeek": null, "minMinutes": 30, "successRate": 100}"#;
@@ -47,6 +52,7 @@ pub(crate) async fn send_settled(app: &TestApp, ws: &mut Ws, frame: Value) {
     app.attendance.settled().await;
 }
 
+/// The `media` frame: what the user chose, a hint that counts for nothing by itself.
 pub(crate) fn camera(room: i64, on: bool) -> Value {
     json!({ "type": "media", "room": room, "camera": on, "mic": false })
 }
@@ -108,7 +114,7 @@ async fn on_camera_time_accrues_only_inside_the_window_and_achieves_once() {
         ),
         (Some("2026-03-03"), Some(0), Some(1800))
     );
-    send_settled(&app, &mut ws, camera(room, true)).await;
+    let _peer = app.go_on_camera(&mut ws, room).await;
 
     // Ten minutes before the window count for nothing; twenty inside it do.
     app.set_now("2026-03-02T21:20:00Z");
@@ -148,13 +154,15 @@ async fn two_tabs_on_camera_count_their_union_not_their_sum() {
     tab1.join(room, None).await;
     tab2.join(room, None).await;
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&app, &mut tab1, camera(room, true)).await;
+    let _video1 = app.go_on_camera(&mut tab1, room).await;
     app.set_now("2026-03-02T21:10:00Z");
-    send_settled(&app, &mut tab2, camera(room, true)).await;
+    let video2 = app.go_on_camera_in_another_tab(&mut tab2, room).await;
+    // The first tab's video stops counting when it leaves (its session is closed at once).
     app.set_now("2026-03-02T21:20:00Z");
-    send_settled(&app, &mut tab1, camera(room, false)).await;
+    send_settled(&app, &mut tab1, json!({ "type": "leave", "room": room })).await;
+    assert_eq!(tab1.next_of("rtcClosed").await["reason"], "left");
     app.set_now("2026-03-02T21:30:00Z");
-    send_settled(&app, &mut tab2, camera(room, false)).await;
+    app.go_off_camera(&mut tab2, room, &video2).await;
     // 21:00–21:30 on camera in at least one tab: 30 minutes, though the tabs add up to 40.
     let frame = attendance_reaching(&mut tab2, 1800).await;
     assert_eq!(
@@ -173,9 +181,10 @@ async fn leaving_the_room_stops_the_clock() {
     let mut ws = app.ws(&tokens[0]).await;
     ws.join(room, None).await;
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&app, &mut ws, camera(room, true)).await;
+    let _peer = app.go_on_camera(&mut ws, room).await;
     app.set_now("2026-03-02T21:05:00Z");
     send_settled(&app, &mut ws, json!({ "type": "leave", "room": room })).await;
+    assert_eq!(ws.next_of("rtcClosed").await["reason"], "left");
     app.set_now("2026-03-02T21:45:00Z");
     let mut again = app.ws(&tokens[0]).await;
     again.join(room, None).await;
@@ -189,7 +198,7 @@ async fn an_ended_challenge_settles_each_participant_by_success_rate() {
     let mut ws = app.ws(&tokens[0]).await;
     ws.join(room, None).await;
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&app, &mut ws, camera(room, true)).await;
+    let _peer = app.go_on_camera(&mut ws, room).await;
     app.set_now("2026-03-02T21:40:00Z");
     attendance_reaching(&mut ws, 2400).await;
     // The end is 22:00; settling waits a grace period for the last seconds to be written.
@@ -265,7 +274,7 @@ async fn a_shutdown_during_a_live_session_keeps_every_second_counted_up_to_it() 
     let mut ws = app.ws(&tokens[0]).await;
     ws.join(room, None).await;
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&app, &mut ws, camera(room, true)).await;
+    let _peer = app.go_on_camera(&mut ws, room).await;
     // The first second is written at once (a new session date); the next write is 5 s later.
     app.set_now("2026-03-02T21:00:01Z");
     attendance_reaching(&mut ws, 1).await;
@@ -285,12 +294,13 @@ async fn a_shutdown_during_a_live_session_keeps_every_second_counted_up_to_it() 
     assert_eq!(again.next_of("attendance").await["seconds"], 4);
 }
 
-/// The real binary (system clock, `--addr 127.0.0.1:0`) with one participant on camera in a
-/// session happening now; returns the server, the participant's socket, token and room.
+/// The real binary (system clock, `--addr 127.0.0.1:0`, so its media server on free ports too)
+/// with one participant publishing verified video in a session happening now; returns the
+/// server, the participant's socket and test peer, token and room.
 /// `None` too close to midnight in Seoul for a same-day session window.
 async fn live_session_on_the_binary(
     dir: &std::path::Path,
-) -> Option<(ServerChild, Ws, String, i64)> {
+) -> Option<(ServerChild, Ws, TestPeer, String, i64)> {
     let seoul = jiff::tz::TimeZone::get("Asia/Seoul").expect("tz");
     let local = jiff::Timestamp::now().to_zoned_datetime(seoul);
     if local.hour() == 23 && local.minute() >= 35 {
@@ -331,9 +341,8 @@ async fn live_session_on_the_binary(
         .unwrap_or_else(|| panic!("created: {created}"));
     let mut ws = crate::support::connect_ws(&server.base, &token).await;
     ws.join(room, None).await;
-    ws.send(camera(room, true)).await;
-    ws.assert_alive().await;
-    Some((server, ws, token, room))
+    let peer = ws.go_on_camera(room).await;
+    Some((server, ws, peer, token, room))
 }
 
 fn start_binary(dir: &std::path::Path) -> ServerChild {
@@ -385,7 +394,8 @@ async fn seconds_after_restart(dir: &std::path::Path, token: &str, room: i64) ->
 #[tokio::test]
 async fn on_camera_time_survives_a_kill_9_losing_at_most_15_seconds() {
     let dir = tempfile::tempdir().expect("dir");
-    let Some((mut server, mut ws, token, room)) = live_session_on_the_binary(dir.path()).await
+    let Some((mut server, mut ws, peer, token, room)) =
+        live_session_on_the_binary(dir.path()).await
     else {
         return;
     };
@@ -393,7 +403,7 @@ async fn on_camera_time_survives_a_kill_9_losing_at_most_15_seconds() {
     let written = written_at_least(&mut ws, 10).await;
     server.kill();
     let on_camera = on_since.elapsed().as_secs() as i64;
-    drop(ws);
+    drop((ws, peer));
 
     let kept = seconds_after_restart(dir.path(), &token, room).await;
     eprintln!("on camera {on_camera} s before SIGKILL ({written} s written); {kept} s survived");
@@ -409,7 +419,8 @@ async fn on_camera_time_survives_a_kill_9_losing_at_most_15_seconds() {
 #[tokio::test]
 async fn on_camera_time_survives_a_sigterm_to_the_second() {
     let dir = tempfile::tempdir().expect("dir");
-    let Some((mut server, mut ws, token, room)) = live_session_on_the_binary(dir.path()).await
+    let Some((mut server, mut ws, peer, token, room)) =
+        live_session_on_the_binary(dir.path()).await
     else {
         return;
     };
@@ -423,7 +434,7 @@ async fn on_camera_time_survives_a_sigterm_to_the_second() {
     let on_camera = on_since.elapsed().as_secs() as i64;
     let status = server.wait_exit(Duration::from_secs(20));
     assert!(status.success(), "exit status {status}");
-    drop(ws);
+    drop((ws, peer));
 
     let kept = seconds_after_restart(dir.path(), &token, room).await;
     eprintln!("on camera {on_camera} s before SIGTERM ({written} s written); {kept} s kept");
@@ -479,8 +490,9 @@ async fn attendance_counts_in_one_room_at_a_time_so_parallel_rooms_earn_once() {
     }
     app.set_now("2026-03-02T21:00:00Z");
     // On camera in all three at once: the first room counts, the others are told so.
+    let mut videos = Vec::new();
     for room in &rooms {
-        send_settled(&app, &mut ws, camera(*room, true)).await;
+        videos.push(app.go_on_camera(&mut ws, *room).await);
     }
     for room in &rooms[1..] {
         let frame = ws.next_of("attendanceElsewhere").await;
@@ -499,9 +511,13 @@ async fn attendance_counts_in_one_room_at_a_time_so_parallel_rooms_earn_once() {
             break;
         }
     }
-    for room in &rooms {
-        send_settled(&app, &mut ws, camera(*room, false)).await;
+    for video in &videos {
+        video.stop_video();
     }
+    for room in &rooms {
+        ws.camera_verdict(*room, false).await;
+    }
+    app.attendance.settled().await;
     // Settled after the 07:00 end: one session and one completion, not three.
     app.set_now("2026-03-02T22:00:16Z");
     app.completion.run_now().await;
@@ -532,13 +548,13 @@ async fn when_the_counting_room_goes_off_camera_the_next_one_counts() {
     ws.join(rooms[0], None).await;
     ws.join(rooms[1], None).await;
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&app, &mut ws, camera(rooms[0], true)).await;
-    send_settled(&app, &mut ws, camera(rooms[1], true)).await;
+    let first = app.go_on_camera(&mut ws, rooms[0]).await;
+    let second = app.go_on_camera(&mut ws, rooms[1]).await;
     assert_eq!(ws.next_of("attendanceElsewhere").await["room"], rooms[1]);
     app.set_now("2026-03-02T21:00:30Z");
     // The first room stops: its lease is given back, the second room takes it over at its
     // next tick and says so with its current total.
-    send_settled(&app, &mut ws, camera(rooms[0], false)).await;
+    app.go_off_camera(&mut ws, rooms[0], &first).await;
     loop {
         let frame = ws.next_of("attendance").await;
         if frame["room"] == rooms[1] && frame["date"] == "2026-03-03" {
@@ -555,7 +571,7 @@ async fn when_the_counting_room_goes_off_camera_the_next_one_counts() {
             break;
         }
     }
-    send_settled(&app, &mut ws, camera(rooms[1], false)).await;
+    app.go_off_camera(&mut ws, rooms[1], &second).await;
     assert_eq!(
         achieved_by_busy(&app, rooms[0]).await,
         0,

@@ -10,7 +10,7 @@ use ssgwan_store::{NewUser, ScoreKind, ScoreStore, SqlStore, UserStore};
 use tempfile::TempDir;
 
 use crate::{
-    attendance::{attendance_reaching, camera, one_session_room, send_settled},
+    attendance::{attendance_reaching, one_session_room},
     support::{TestApp, assert_error, spawn_app, spawn_app_from, test_args},
 };
 
@@ -230,7 +230,7 @@ async fn a_new_score_moves_the_sparkline_and_the_level_at_once() {
     let (_, before) = app.get("/api/me", Some(&tokens[0])).await;
     assert_eq!(before["recentScores"], json!([0, 0, 0, 0, 0, 0, 0]));
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&app, &mut ws, camera(room, true)).await;
+    let _video = app.go_on_camera(&mut ws, room).await;
     app.set_now("2026-03-02T21:40:00Z");
     attendance_reaching(&mut ws, 2400).await;
     // 2026-03-03 06:40 in Seoul: today is the last day of the sparkline.

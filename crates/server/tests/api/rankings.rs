@@ -6,10 +6,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 use crate::{
-    attendance::{
-        attendance_reaching, camera, one_session_room, participant_statuses, send_settled,
-        settled_statuses,
-    },
+    attendance::{attendance_reaching, one_session_room, participant_statuses, settled_statuses},
     support::{TestApp, assert_error, spawn_app, test_args},
 };
 
@@ -58,7 +55,7 @@ async fn achieve(app: &TestApp, names: &[&str]) -> (i64, Vec<String>) {
     let mut ws = app.ws(&tokens[0]).await;
     ws.join(room, None).await;
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(app, &mut ws, camera(room, true)).await;
+    let _video = app.go_on_camera(&mut ws, room).await;
     app.set_now("2026-03-02T21:40:00Z");
     attendance_reaching(&mut ws, 2400).await;
     (room, tokens)
@@ -71,7 +68,7 @@ async fn scores_show_on_the_board_within_a_second_and_push_a_ranking_frame() {
     let mut ws = app.ws(&tokens[0]).await;
     ws.join(room, None).await;
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&app, &mut ws, camera(room, true)).await;
+    let _video = app.go_on_camera(&mut ws, room).await;
     app.set_now("2026-03-02T21:30:00Z");
     attendance_reaching(&mut ws, 1800).await;
     let (page, took) = board_until(&app, "", Some(&tokens[0]), |p| {
@@ -117,9 +114,9 @@ async fn equal_scores_rank_who_reached_them_first_and_me_shows_outside_the_top()
     later_ws.join(later_room, None).await;
     early_ws.join(early_room, None).await;
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&app, &mut early_ws, camera(early_room, true)).await;
+    let _early_video = app.go_on_camera(&mut early_ws, early_room).await;
     app.set_now("2026-03-02T21:10:00Z");
-    send_settled(&app, &mut later_ws, camera(later_room, true)).await;
+    let _later_video = app.go_on_camera(&mut later_ws, later_room).await;
     app.set_now("2026-03-02T21:35:00Z");
     attendance_reaching(&mut early_ws, 2100).await;
     app.set_now("2026-03-02T21:45:00Z");
@@ -335,17 +332,20 @@ async fn a_connected_user_who_is_overtaken_hears_their_new_rank() {
     leader_ws.join(leader_room, None).await;
     chaser_ws.join(chaser_room, None).await;
     app.set_now("2026-03-02T21:00:00Z");
-    send_settled(&app, &mut leader_ws, camera(leader_room, true)).await;
+    let leader_video = app.go_on_camera(&mut leader_ws, leader_room).await;
     app.set_now("2026-03-02T21:10:00Z");
-    send_settled(&app, &mut chaser_ws, camera(chaser_room, true)).await;
+    let chaser_video = app.go_on_camera(&mut chaser_ws, chaser_room).await;
     app.set_now("2026-03-02T21:31:00Z");
     attendance_reaching(&mut leader_ws, 1800).await;
     assert_eq!(leader_ws.next_of("ranking").await["rank"], 1);
     app.set_now("2026-03-02T21:45:00Z");
     attendance_reaching(&mut chaser_ws, 1800).await;
     assert_eq!(chaser_ws.next_of("ranking").await["rank"], 2);
-    send_settled(&app, &mut chaser_ws, camera(chaser_room, false)).await;
-    send_settled(&app, &mut leader_ws, camera(leader_room, false)).await;
+    chaser_video.stop_video();
+    leader_video.stop_video();
+    chaser_ws.camera_verdict(chaser_room, false).await;
+    leader_ws.camera_verdict(leader_room, false).await;
+    app.attendance.settled().await;
     // The chaser's challenge ends at 22:00 and is settled after the grace period.
     app.set_now("2026-03-02T22:00:16Z");
     let overtaken = leader_ws.next_of("ranking").await;
@@ -379,8 +379,9 @@ async fn achieve_and_settle(app: &TestApp, rooms: &[(i64, &str)]) {
         sockets.push((*room, ws));
     }
     app.set_now("2026-03-02T21:00:00Z");
+    let mut videos = Vec::new();
     for (room, ws) in &mut sockets {
-        send_settled(app, ws, camera(*room, true)).await;
+        videos.push(app.go_on_camera(ws, *room).await);
     }
     app.set_now("2026-03-02T21:40:00Z");
     for (_, ws) in &mut sockets {

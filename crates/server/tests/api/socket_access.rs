@@ -75,14 +75,11 @@ async fn a_cancelled_participant_is_taken_out_of_the_room_at_once() {
         (Some(room), Some("cancelled"))
     );
     assert_eq!(host.next_of("presence").await["event"], "leave");
-    // Out: no chat, no signals, and the room's chat no longer reaches it.
+    // Out: no chat, no media session, and the room's chat no longer reaches it.
     guest.send(chat(room, "still here?", "late")).await;
     assert_eq!(guest.next_of("error").await["code"], "NOT_IN_ROOM");
-    let host_id = app.get("/api/me", Some(&tokens[0])).await.1["id"]
-        .as_i64()
-        .expect("id");
     guest
-        .send(json!({ "type": "signal", "room": room, "to": host_id, "data": {} }))
+        .send(json!({ "type": "rtcStart", "room": room }))
         .await;
     assert_eq!(guest.next_of("error").await["code"], "NOT_IN_ROOM");
     host.send(chat(room, "bye", "h1")).await;

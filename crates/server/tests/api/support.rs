@@ -33,6 +33,8 @@ pub struct TestApp {
     pub reminders: ReminderJob,
     /// The file sweep: `run_now()` for a pass the test can wait for.
     pub file_sweep: FileSweep,
+    /// The media server (`None` with `--media off`): `snapshot()` of this server alone.
+    pub media: Option<ssgwan_media::MediaServer>,
     /// Holds the temporary data directory for the lifetime of the test.
     pub _dir: TempDir,
     shutdown: Option<oneshot::Sender<()>>,
@@ -109,6 +111,7 @@ pub async fn spawn_app_at(dir: TempDir, args: ServeArgs, instant: &str) -> TestA
     let completion = built.completion();
     let reminders = built.reminders();
     let file_sweep = built.file_sweep();
+    let media = built.media();
     let (tx, rx) = oneshot::channel::<()>();
     let server = tokio::spawn(built.serve(listener, async move {
         let _ = rx.await;
@@ -125,6 +128,7 @@ pub async fn spawn_app_at(dir: TempDir, args: ServeArgs, instant: &str) -> TestA
         completion,
         reminders,
         file_sweep,
+        media,
         _dir: dir,
         shutdown: Some(tx),
         server: Some(server),
@@ -499,5 +503,190 @@ impl Ws {
     pub async fn assert_alive(&mut self) {
         self.send(json!({ "type": "ping" })).await;
         self.next_of("pong").await;
+    }
+}
+
+/// Live video in tests: a real WebRTC client ([`TestPeer`], from the media crate) publishing
+/// synthetic VP8 over UDP to the server's media server, negotiated over the socket.
+pub use ssgwan_media::testing::{TestPeer, VideoSpec};
+
+/// The server's `rtcOffer` frame as the media crate's [`ssgwan_media::Offer`].
+pub fn offer_of(frame: &Value) -> ssgwan_media::Offer {
+    let text = |v: &Value| v.as_str().expect("a string").to_owned();
+    ssgwan_media::Offer {
+        revision: frame["revision"].as_u64().expect("revision"),
+        sdp: text(&frame["sdp"]),
+        publish: ssgwan_media::PublishMids {
+            video: text(&frame["publish"]["video"]),
+            audio: text(&frame["publish"]["audio"]),
+        },
+        tracks: frame["tracks"]
+            .as_array()
+            .expect("tracks")
+            .iter()
+            .map(|t| ssgwan_media::TrackInfo {
+                mid: text(&t["mid"]),
+                user: t["user"].as_i64().expect("user"),
+                kind: match t["kind"].as_str() {
+                    Some("video") => ssgwan_media::TrackKind::Video,
+                    Some("audio") => ssgwan_media::TrackKind::Audio,
+                    other => panic!("track kind {other:?}"),
+                },
+            })
+            .collect(),
+    }
+}
+
+impl Ws {
+    /// The next `rtcOffer` for `room`.
+    pub async fn next_offer(&mut self, room: i64) -> ssgwan_media::Offer {
+        loop {
+            let frame = self.next_of("rtcOffer").await;
+            if frame["room"] == room {
+                return offer_of(&frame);
+            }
+        }
+    }
+
+    /// Starts this tab's media session in `room` with a new [`TestPeer`] that answers the first
+    /// offer and connects (ICE and DTLS up); it publishes nothing yet.
+    pub async fn start_media(&mut self, room: i64) -> TestPeer {
+        self.send(json!({ "type": "rtcStart", "room": room })).await;
+        let offer = self.next_offer(room).await;
+        let (peer, answer) = TestPeer::connect(&offer)
+            .await
+            .expect("the test peer answers the server's offer");
+        self.send(
+            json!({ "type": "rtcAnswer", "room": room, "revision": offer.revision, "sdp": answer }),
+        )
+        .await;
+        assert!(
+            peer.wait_connected(std::time::Duration::from_secs(10))
+                .await,
+            "the test peer connected to the media server"
+        );
+        peer
+    }
+
+    /// Answers the next offer for `room` with `peer` (a renegotiation).
+    pub async fn answer_next_offer(&mut self, room: i64, peer: &TestPeer) -> ssgwan_media::Offer {
+        let offer = self.next_offer(room).await;
+        let answer = peer
+            .accept(&offer)
+            .await
+            .expect("the test peer answers the renegotiation");
+        self.send(
+            json!({ "type": "rtcAnswer", "room": room, "revision": offer.revision, "sdp": answer }),
+        )
+        .await;
+        offer
+    }
+
+    /// Drops the `camera` frames for `room` read so far: they tell of states before what the
+    /// test does next (the user's other tabs' sessions included).
+    pub fn forget_camera(&mut self, room: i64) {
+        self.backlog
+            .retain(|f| !(f["type"] == "camera" && f["room"] == room));
+    }
+
+    /// The next `camera` frame for `room` whose `verified` is `verified`. Earlier `camera`
+    /// frames of the room are dropped (the verdict settles within the media server's window
+    /// and grace); other frames, other rooms' included, stay for later reads.
+    pub async fn camera_verdict(&mut self, room: i64, verified: bool) -> Value {
+        let of_room = |f: &Value| f["type"] == "camera" && f["room"] == room;
+        while let Some(at) = self.backlog.iter().position(of_room) {
+            let frame = self.backlog.remove(at).expect("position is in range");
+            if frame["verified"] == verified {
+                return frame;
+            }
+        }
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        loop {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let frame = self.read(left).await.unwrap_or_else(|| {
+                panic!("no camera frame for room {room} with verified {verified} within 15 s")
+            });
+            if !of_room(&frame) {
+                self.backlog.push_back(frame);
+            } else if frame["verified"] == verified {
+                return frame;
+            }
+        }
+    }
+
+    /// Publishes live video in `room` through a new [`TestPeer`] and returns once the server
+    /// verified it (`camera {verified: true}`): from then on attendance counts.
+    pub async fn go_on_camera(&mut self, room: i64) -> TestPeer {
+        self.forget_camera(room);
+        let peer = self.start_media(room).await;
+        peer.publish_video(VideoSpec::live_camera());
+        self.camera_verdict(room, true).await;
+        peer
+    }
+
+    /// Stops `peer`'s video and returns once the server no longer verifies it (after the media
+    /// server's grace): from then on attendance stops.
+    pub async fn go_off_camera(&mut self, room: i64, peer: &TestPeer) -> Value {
+        self.forget_camera(room);
+        peer.stop_video();
+        self.camera_verdict(room, false).await
+    }
+}
+
+impl TestApp {
+    /// [`Ws::go_on_camera`], then waits until the attendance tracker counts from the clock's
+    /// current instant.
+    pub async fn go_on_camera(&self, ws: &mut Ws, room: i64) -> TestPeer {
+        let peer = ws.go_on_camera(room).await;
+        self.attendance.settled().await;
+        peer
+    }
+
+    /// Publishes live video in a second tab of a user whose first tab is verified already, and
+    /// returns once this tab's video is verified too. (The `camera` frame tells the user's
+    /// state, verified in either tab, so it cannot say when; the media server's count of
+    /// verified publishers does.)
+    pub async fn go_on_camera_in_another_tab(&self, ws: &mut Ws, room: i64) -> TestPeer {
+        let media = self.media.as_ref().expect("a media server");
+        let before = media.snapshot().verified_publishers;
+        let peer = ws.start_media(room).await;
+        peer.publish_video(VideoSpec::live_camera());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+        while media.snapshot().verified_publishers <= before {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the second tab's video was not verified within 15 s"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        // The verdict is queued for the tab's task before the count is read, and the task
+        // handles what is queued before the next frame: after this round trip it has told the
+        // attendance tracker.
+        ws.assert_alive().await;
+        self.attendance.settled().await;
+        peer
+    }
+
+    /// [`Ws::go_off_camera`], then waits until the attendance tracker stopped counting at the
+    /// clock's current instant.
+    pub async fn go_off_camera(&self, ws: &mut Ws, room: i64, peer: &TestPeer) {
+        ws.go_off_camera(room, peer).await;
+        self.attendance.settled().await;
+    }
+
+    /// One line of `/metrics`' value for `name`.
+    pub async fn metric(&self, name: &str) -> Option<f64> {
+        let text = self
+            .client
+            .get(self.url("/metrics"))
+            .send()
+            .await
+            .expect("sent")
+            .text()
+            .await
+            .expect("text");
+        text.lines()
+            .find_map(|line| line.strip_prefix(&format!("{name} ")))
+            .and_then(|v| v.trim().parse().ok())
     }
 }

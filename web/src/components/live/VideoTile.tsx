@@ -10,20 +10,21 @@ interface VideoTileProps {
   stream: MediaStream | null;
   /** The local preview: muted, mirrored. */
   self?: boolean;
+  /** Own tile: the camera is on. Remote tiles: the media server verified their video. */
   camera: boolean;
   mic: boolean;
-  /** For remote tiles: how the connection to them is doing. */
+  /** For remote tiles: how the media connection to the server is doing. */
   peerState?: 'connecting' | 'connected' | 'failed';
 }
 
 /**
- * One person's tile. The remote video plays with sound when the browser allows it; when the
- * autoplay policy refuses sound before any click, it plays muted and offers a button to unmute.
+ * One person's tile: video only, always muted (the room's sound plays in RoomAudio, for the
+ * members on every page). A remote video shows once its frames arrive and the media server
+ * verified it; until then, or when it is not verified, the avatar and why.
  */
 export function VideoTile({ userId, nickname, profileImage, stream, self = false, camera, mic, peerState }: VideoTileProps) {
   const { t } = useTranslation();
   const ref = useRef<HTMLVideoElement>(null);
-  const [blockedSound, setBlockedSound] = useState(false);
   const [hasFrames, setHasFrames] = useState(false);
 
   useEffect(() => {
@@ -31,22 +32,8 @@ export function VideoTile({ userId, nickname, profileImage, stream, self = false
     if (!video) return;
     video.srcObject = stream;
     if (!stream) return;
-    let cancelled = false;
-    const play = async () => {
-      try {
-        await video.play();
-      } catch (err) {
-        if (cancelled || self || !(err instanceof DOMException) || err.name !== 'NotAllowedError') return;
-        video.muted = true;
-        setBlockedSound(true);
-        await video.play().catch(() => undefined);
-      }
-    };
-    void play();
-    return () => {
-      cancelled = true;
-    };
-  }, [stream, self]);
+    void video.play().catch(() => undefined);
+  }, [stream]);
 
   useEffect(() => {
     const video = ref.current;
@@ -62,17 +49,6 @@ export function VideoTile({ userId, nickname, profileImage, stream, self = false
     };
   }, []);
 
-  const unmute = () => {
-    const video = ref.current;
-    if (!video) return;
-    video.muted = false;
-    setBlockedSound(false);
-    void video.play().catch(() => {
-      video.muted = true;
-      setBlockedSound(true);
-    });
-  };
-
   const showVideo = Boolean(stream) && camera && (self || hasFrames);
   const label = self ? t('live.you', { nickname }) : nickname;
 
@@ -81,13 +57,14 @@ export function VideoTile({ userId, nickname, profileImage, stream, self = false
       className={self ? 'tile-video tile-video--self' : 'tile-video'}
       data-user-id={userId}
       data-testid={self ? 'local-tile' : 'remote-tile'}
+      data-verified={self ? undefined : camera ? 'true' : 'false'}
     >
       <video
         ref={ref}
         className={showVideo ? 'tile-video__video' : 'tile-video__video tile-video__video--hidden'}
         autoPlay
         playsInline
-        muted={self}
+        muted
         data-remote={self ? undefined : 'true'}
         data-user-id={userId}
         aria-label={label}
@@ -97,7 +74,9 @@ export function VideoTile({ userId, nickname, profileImage, stream, self = false
           <Avatar user={{ nickname, profileImage }} size={64} />
           <span className="tile-video__state">
             {!camera
-              ? t('live.cameraOff')
+              ? !self && hasFrames
+                ? t('live.notVerifiedTile')
+                : t('live.cameraOff')
               : peerState === 'failed'
                 ? t('live.peerFailed')
                 : self
@@ -114,11 +93,6 @@ export function VideoTile({ userId, nickname, profileImage, stream, self = false
         )}
         <span className="tile-video__nickname">{label}</span>
       </figcaption>
-      {blockedSound && (
-        <button type="button" className="tile-video__unmute btn btn--small btn--ghost" onClick={unmute}>
-          🔈 {t('live.unmute')}
-        </button>
-      )}
     </figure>
   );
 }

@@ -1,5 +1,5 @@
 /**
- * The STUN/TURN servers the mesh connects through, fetched on entering and again before the
+ * The STUN/TURN servers the media connection may fall back on, fetched on entering and again before the
  * TURN credentials lapse.
  */
 import { fetchIceServers } from '../../api/rtc';

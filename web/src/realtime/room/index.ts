@@ -1,19 +1,20 @@
 /**
  * One live room as the page sees it: membership, chat, today's attendance, the local camera and
- * the video mesh, kept in one snapshot (store.ts) that React reads with useSyncExternalStore.
- * This controller wires the parts: the chat rules (chat.ts), the camera (media.ts), the ICE
- * servers (ice.ts) and the WebRTC mesh, over the tab's shared socket.
+ * the media connection to the server, kept in one snapshot (store.ts) that React reads with
+ * useSyncExternalStore. This controller wires the parts: the chat rules (chat.ts), the camera
+ * (media.ts), the ICE servers (ice.ts), the one RTCPeerConnection to the server's media server
+ * (sfu.ts) and the video grid's pages (sfuState.ts), over the tab's shared socket.
  *
  * Every time the socket opens, the room sends `join {since: last message id seen}`, merges what
  * it missed, resends chat messages that were never confirmed (the `clientId` makes that safe)
- * and tells the server its camera state again. A `chat` frame that skips ids makes the room
+ * and tells the server its camera state again, then asks for a new media session (`rtcStart`)
+ * and tells it which members' videos are on screen (`rtcView`: the grid's current page). A `chat` frame that skips ids makes the room
  * fetch the skipped messages over HTTP. `error SERVICE_UNAVAILABLE` (live features paused on the
  * server) is shown and the room joins again a few seconds later, backing off while it lasts.
  */
 import { fetchMessages } from '../../api/chat';
 import { errorCodes } from '../../api/errorCodes';
-import { PeerMesh } from '../mesh';
-import type { ChatMessage, LeftReason, Member, ServerFrame } from '../protocol';
+import type { ChatMessage, LeftReason, Member, ServerFrame, UnverifiedReason } from '../protocol';
 import { realtime, type ConnectionState } from '../socket';
 import {
   CHAT_REFUSALS,
@@ -33,9 +34,14 @@ import {
 import { debugEnabled, newClientId } from './debug';
 import { IceServerFeed } from './ice';
 import { LocalMedia } from './media';
+import { REMOTE_IDLE, SfuSession } from './sfu';
+import { gridPage, viewTiles } from './sfuState';
 import { LOCAL_IDLE, SnapshotStore, initialSnapshot, type RoomSnapshot } from './store';
 
-export type { Attendance, CameraState, LocalMediaState, PendingMessage, RoomNotice, RoomSnapshot, RoomStatus } from './store';
+export type { Attendance, CameraState, LocalMediaState, PendingMessage, RoomNotice, RoomSnapshot, RoomStatus, Verification } from './store';
+export type { RemoteMedia } from './sfu';
+export type { MediaLink } from './sfuState';
+export { GRID_PAGE_SIZE, gridPage } from './sfuState';
 
 const HISTORY_PAGE = 50;
 const GAP_RETRY_MS = 3_000;
@@ -46,7 +52,9 @@ const UNAVAILABLE_RETRY_MS = 3_000;
 const UNAVAILABLE_RETRY_MAX_MS = 20_000;
 const PENDING_CHECK_MS = 2_000;
 /** Codes that are about plumbing the user can do nothing with. */
-const SILENT_CODES = errorCodes('PEER_NOT_IN_ROOM', 'NOT_IN_ROOM');
+const SILENT_CODES = errorCodes('NOT_IN_ROOM');
+/** Wide enough for one or two big tiles (narrower: a phone, every tile small). */
+const WIDE_QUERY = '(min-width: 720px)';
 
 export class LiveRoom {
   private readonly store = new SnapshotStore<RoomSnapshot>(initialSnapshot(realtime.getState()));
@@ -54,7 +62,7 @@ export class LiveRoom {
   readonly getSnapshot = this.store.getSnapshot;
 
   private readonly cleanups: (() => void)[] = [];
-  private mesh: PeerMesh | null = null;
+  private readonly sfu: SfuSession;
   private readonly media: LocalMedia;
   private readonly ice: IceServerFeed;
   /** Bumped by every start and stop; async work from an older run checks it and gives up. */
@@ -82,11 +90,21 @@ export class LiveRoom {
       setLocal: (local) => this.update({ local }),
       opened: (stream) => {
         if (this.debug) window.__ssgwanLocalStream = stream;
-        this.mesh?.setLocalStream(stream);
+        this.sfu.setLocal(stream, this.snap.local.micOn);
       },
-      changed: () => this.sendMedia(),
+      changed: () => {
+        this.sfu.setLocal(this.media.stream, this.snap.local.micOn);
+        this.sendMedia();
+      },
     });
-    this.ice = new IceServerFeed((servers) => this.useIceServers(servers));
+    this.sfu = new SfuSession({
+      room: roomId,
+      selfId,
+      debug: this.debug,
+      send: (frame) => realtime.send(frame),
+      onChange: () => this.update({ remote: this.sfu.getMedia() }),
+    });
+    this.ice = new IceServerFeed((servers) => this.sfu.setIceServers(servers));
   }
 
   private get snap(): RoomSnapshot {
@@ -117,6 +135,7 @@ export class LiveRoom {
 
     const pendingTimer = setInterval(() => this.expirePending(), PENDING_CHECK_MS);
     this.cleanups.push(() => clearInterval(pendingTimer));
+    this.watchLayout();
 
     void this.ice.load(() => this.alive(run)).then(() => {
       if (!this.alive(run)) return;
@@ -136,33 +155,51 @@ export class LiveRoom {
     clearTimeout(this.unavailableTimer);
     this.unavailableAttempts = 0;
     for (const cleanup of this.cleanups.splice(0)) cleanup();
-    this.mesh?.close();
-    this.mesh = null;
+    this.sfu.end();
     this.media.stop();
     this.store.reset((snap) => ({
       ...snap,
       status: snap.status === 'forbidden' || snap.status === 'left' ? snap.status : 'waiting',
       unavailable: null,
-      peers: [],
+      remote: REMOTE_IDLE,
+      verification: null,
       history: { ...snap.history, loading: false },
       local: LOCAL_IDLE,
     }));
   }
 
-  /** The first answer builds the mesh; refreshed TURN credentials go to the existing one. */
-  private useIceServers(servers: RTCIceServer[]) {
-    if (this.mesh) {
-      this.mesh.setIceServers(servers);
-      return;
-    }
-    this.mesh = new PeerMesh({
-      selfId: this.selfId,
-      iceServers: servers,
-      debug: this.debug,
-      sendSignal: (to, data) => realtime.send({ type: 'signal', room: this.roomId, to, data }),
-      onChange: () => this.update({ peers: this.mesh?.getPeers() ?? [] }),
-    });
-    if (this.media.stream) this.mesh.setLocalStream(this.media.stream);
+  /** Big tiles need a wide screen: the view follows the layout. */
+  private watchLayout() {
+    if (typeof window.matchMedia !== 'function') return;
+    const query = window.matchMedia(WIDE_QUERY);
+    const apply = () => {
+      if (query.matches === this.snap.wide) return;
+      this.update({ wide: query.matches });
+      this.sendView();
+    };
+    apply();
+    query.addEventListener('change', apply);
+    this.cleanups.push(() => query.removeEventListener('change', apply));
+  }
+
+  // ---- the video grid ----
+
+  /** Shows page `page` of the other members' tiles (0-based; clamped). */
+  setPage(page: number) {
+    const others = this.snap.members.filter((m) => m.userId !== this.selfId);
+    const next = gridPage(others, page).page;
+    if (next === this.snap.page) return;
+    this.update({ page: next });
+    this.sendView();
+  }
+
+  /** Tells the media server whose videos are on screen now (the current page). */
+  private sendView() {
+    const others = this.snap.members.filter((m) => m.userId !== this.selfId);
+    const grid = gridPage(others, this.snap.page);
+    if (grid.page !== this.snap.page) this.update({ page: grid.page });
+    const ids = grid.items.map((m) => m.userId);
+    this.sfu.setView(viewTiles(ids, this.selfId, ids.length + 1, this.snap.wide));
   }
 
   private join() {
@@ -190,8 +227,14 @@ export class LiveRoom {
       case 'chat':
         this.onChat(frame.message, frame.clientId ?? null);
         break;
-      case 'signal':
-        this.mesh?.handleSignal(frame.from, frame.data);
+      case 'rtcOffer':
+        this.sfu.onOffer(frame);
+        break;
+      case 'rtcClosed':
+        this.sfu.onClosed(frame.reason);
+        break;
+      case 'camera':
+        this.onVerdict(frame.verified, frame.reason);
         break;
       case 'attendance':
         this.onAttendance(frame);
@@ -231,8 +274,10 @@ export class LiveRoom {
       messages: replay.messages,
       history: { ...this.snap.history, hasOlder: this.snap.history.hasOlder || replay.olderBefore !== null },
     });
-    this.mesh?.sync(members.map((m) => m.userId));
     this.sendMedia();
+    // A new socket connection or a rejoin: the media session is this connection's, so start one.
+    this.sfu.begin();
+    this.sendView();
     // Unconfirmed messages go (again): the same clientId is stored once.
     for (const p of this.snap.pending) {
       if (p.status === 'sending') realtime.send({ type: 'chat', room: this.roomId, body: p.body, clientId: p.clientId });
@@ -245,7 +290,7 @@ export class LiveRoom {
     const others = this.snap.members.filter((m) => m.userId !== user.userId);
     if (event === 'leave') {
       this.update({ members: others });
-      this.mesh?.remove(user.userId);
+      this.sendView();
       return;
     }
     const index = this.snap.members.findIndex((m) => m.userId === user.userId);
@@ -253,7 +298,12 @@ export class LiveRoom {
     if (index >= 0) members[index] = user;
     else members.push(user);
     this.update({ members });
-    if (event === 'join') this.mesh?.connect(user.userId);
+    if (event === 'join') this.sendView();
+  }
+
+  /** The media server's verdict on this user's video (only verified time counts). */
+  private onVerdict(verified: boolean, reason: UnverifiedReason | null) {
+    this.update({ verification: { verified, reason: verified ? null : (reason ?? 'noVideo') } });
   }
 
   private onChat(message: ChatMessage, clientId: string | null) {
@@ -304,7 +354,7 @@ export class LiveRoom {
   /** The server took this tab out of the room (cancelled, ended, deleted): stop for good. */
   private onLeft(reason: LeftReason) {
     this.joined = false;
-    this.mesh?.close();
+    this.sfu.end();
     this.media.stop();
     this.update({ status: 'left', leftReason: reason, local: { ...this.snap.local, stream: null, camera: 'off', cameraOn: false } });
   }
@@ -314,9 +364,10 @@ export class LiveRoom {
       this.retryWhenAvailable();
       return;
     }
+    if ((room === undefined || room === this.roomId) && this.sfu.onError(code)) return;
     if (code === 'FORBIDDEN' && room === this.roomId) {
       this.joined = false;
-      this.mesh?.close();
+      this.sfu.end();
       this.media.stop();
       this.update({ status: 'forbidden', local: { ...this.snap.local, stream: null, camera: 'off', cameraOn: false } });
       return;

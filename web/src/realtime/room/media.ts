@@ -11,7 +11,7 @@ export interface MediaHost {
   active(): boolean;
   local(): LocalMediaState;
   setLocal(local: LocalMediaState): void;
-  /** A new stream is open (the mesh sends it to everyone). */
+  /** A new stream is open (the media connection sends it to the server). */
   opened(stream: MediaStream): void;
   /** Camera or microphone changed: tell the server. */
   changed(): void;

@@ -3,8 +3,8 @@
  * with useSyncExternalStore. While the room is stopped the store ignores updates, so async work
  * that finishes after leaving (a history page, the camera) changes nothing.
  */
-import type { ChatMessage, LeftReason, Member } from '../protocol';
-import type { RemotePeer } from '../mesh';
+import type { ChatMessage, LeftReason, Member, UnverifiedReason } from '../protocol';
+import { REMOTE_IDLE, type RemoteMedia } from './sfu';
 import type { ConnectionState } from '../socket';
 
 export type RoomStatus = 'waiting' | 'joined' | 'forbidden' | 'left';
@@ -52,6 +52,12 @@ export interface LocalMediaState {
   hasMic: boolean;
 }
 
+/** The media server's verdict on this user's video (`camera` frames). */
+export interface Verification {
+  verified: boolean;
+  reason: UnverifiedReason | null;
+}
+
 export interface RoomSnapshot {
   connection: ConnectionState;
   /** How many `joined` answers so far (1 after the first join, more after each rejoin). */
@@ -64,7 +70,14 @@ export interface RoomSnapshot {
   /** Why the server took this tab out of the room, once it did (`status: 'left'`). */
   leftReason: LeftReason | null;
   members: Member[];
-  peers: RemotePeer[];
+  /** The media connection to the server and the members' streams it carries. */
+  remote: RemoteMedia;
+  /** Null until the media server's first verdict. */
+  verification: Verification | null;
+  /** The video grid's page shown (0-based). */
+  page: number;
+  /** The screen is wide enough for big tiles. */
+  wide: boolean;
   messages: ChatMessage[];
   pending: PendingMessage[];
   history: { hasOlder: boolean; loading: boolean; error: boolean };
@@ -87,7 +100,10 @@ export function initialSnapshot(connection: ConnectionState): RoomSnapshot {
     status: 'waiting',
     leftReason: null,
     members: [],
-    peers: [],
+    remote: REMOTE_IDLE,
+    verification: null,
+    page: 0,
+    wide: false,
     messages: [],
     pending: [],
     history: { hasOlder: false, loading: false, error: false },

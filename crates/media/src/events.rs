@@ -1,0 +1,138 @@
+//! What the media server tells the server crate about one peer, and the small value types of the
+//! API.
+
+use crate::UserId;
+
+/// Where the events of one peer go. Called from the media tasks: it must not block (queue the
+/// event, e.g. into the socket's outgoing channel).
+pub trait PeerSink: Send + Sync + 'static {
+    /// Hands one event over.
+    fn deliver(&self, event: PeerEvent);
+}
+
+/// An event for one peer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PeerEvent {
+    /// A new offer for the peer (the client answers it with the same revision).
+    Offer(Offer),
+    /// The verdict on this peer's published video changed (and once at open: NoVideo).
+    Verdict(Verdict),
+    /// The media server ended this session.
+    Closed(CloseReason),
+    /// An answer was not applied.
+    Refused(Refusal),
+}
+
+/// A server-made offer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Offer {
+    /// Increases per session: 1, 2, ...
+    pub revision: u64,
+    /// The offer SDP.
+    pub sdp: String,
+    /// The two m-lines on which the client sends its camera and microphone.
+    pub publish: PublishMids,
+    /// Which member each receiving m-line carries; a receiving m-line not listed is inactive.
+    pub tracks: Vec<TrackInfo>,
+}
+
+/// The mids of the client's sending m-lines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PublishMids {
+    /// The camera (VP8).
+    pub video: String,
+    /// The microphone (Opus).
+    pub audio: String,
+}
+
+/// One receiving m-line of the client and whose media it carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrackInfo {
+    /// The m-line's mid.
+    pub mid: String,
+    /// The member whose media it carries.
+    pub user: UserId,
+    /// Video or audio.
+    pub kind: TrackKind,
+}
+
+/// The kind of a track.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TrackKind {
+    /// VP8 video.
+    Video,
+    /// Opus audio.
+    Audio,
+}
+
+/// One video tile the client shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tile {
+    /// The member shown.
+    pub user: UserId,
+    /// How large it is shown (kept for layer selection, issue 14; one layer is forwarded now).
+    pub size: TileSize,
+}
+
+/// The size of a tile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TileSize {
+    /// A grid tile.
+    Small,
+    /// A spotlighted tile.
+    Large,
+}
+
+/// The media server's verdict on a publisher's video.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Verdict {
+    /// True while the video counts as a live camera.
+    pub verified: bool,
+    /// Why not, when not verified (`None` when verified).
+    pub reason: Option<Unverified>,
+    /// Frames per second over the window.
+    pub fps: f64,
+    /// Mean payload bytes per frame over the window.
+    pub bytes_per_frame: u32,
+    /// The width of the last VP8 keyframe seen.
+    pub width: Option<u16>,
+    /// The height of the last VP8 keyframe seen.
+    pub height: Option<u16>,
+}
+
+/// Why a publisher's video is not verified.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unverified {
+    /// No video reaches the server (not started, not connected, camera off).
+    NoVideo,
+    /// Under the minimum frames per second.
+    LowFrameRate,
+    /// Frames too small to be a live camera (a disabled track, a black or still picture).
+    TinyFrames,
+    /// Video stopped arriving for longer than the grace.
+    Stalled,
+}
+
+/// Why a session ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CloseReason {
+    /// ICE/DTLS failed, or nothing arrived for 30 s.
+    Timeout,
+    /// A newer `open` for the same peer id.
+    Replaced,
+    /// The user left the room or was removed.
+    Left,
+    /// The media server is shutting down.
+    Unavailable,
+}
+
+/// Why an answer was not applied.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The answer is for an older offer than the latest one.
+    StaleRevision,
+    /// The SDP did not parse or does not match the offer.
+    BadAnswer(String),
+    /// There is no session for this peer in this room.
+    NotStarted,
+}
