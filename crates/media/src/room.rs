@@ -82,6 +82,8 @@ pub struct Shared {
     pub stats: Arc<Stats>,
     pub rules: PresenceRules,
     pub candidates: Vec<Candidate>,
+    /// The advertised candidate addresses (`public_ip` with the bound ports): str0m matches a
+    /// datagram's destination against them.
     pub udp_local: SocketAddr,
     pub tcp_local: Option<SocketAddr>,
     pub crypto: Arc<CryptoProvider>,

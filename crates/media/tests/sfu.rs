@@ -26,14 +26,19 @@ impl Drop for Server {
 }
 
 async fn server() -> Server {
+    server_on(LOCALHOST).await
+}
+
+/// A media server bound on `bind` (port 0) that advertises 127.0.0.1.
+async fn server_on(bind: IpAddr) -> Server {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
         .with_test_writer()
         .try_init();
     let stop = CancellationToken::new();
     let config = MediaConfig {
-        udp_addr: SocketAddr::new(LOCALHOST, 0),
-        tcp_addr: Some(SocketAddr::new(LOCALHOST, 0)),
+        udp_addr: SocketAddr::new(bind, 0),
+        tcp_addr: Some(SocketAddr::new(bind, 0)),
         public_ip: LOCALHOST,
         presence: PresenceRules::default(),
     };
@@ -631,4 +636,26 @@ fn process_cpu_seconds() -> f64 {
     };
     // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
     (ticks(11) + ticks(12)) / 100.0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_bound_on_every_interface_advertises_its_public_ip() {
+    let server = server_on(IpAddr::V4(Ipv4Addr::UNSPECIFIED)).await;
+    let media = &server.media;
+    assert!(media.udp_addr().ip().is_unspecified());
+    let a = Member::join(media, 1, 100).await;
+    let offer = a.last_offer().expect("an offer");
+    let port = media.udp_addr().port();
+    assert!(
+        offer.sdp.contains(&format!("127.0.0.1 {port} typ host")),
+        "{}",
+        offer.sdp
+    );
+    let b = Member::join(media, 2, 200).await;
+    b.view(media, &[a.user]);
+    a.peer.publish_video(VideoSpec::live_camera());
+    eventually("B receives A", Duration::from_secs(8), || {
+        b.video_from(a.user).frames >= 15
+    })
+    .await;
 }
