@@ -659,3 +659,95 @@ async fn a_server_bound_on_every_interface_advertises_its_public_ip() {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropping_a_tile_stops_that_video_and_frees_its_m_line() {
+    let server = server().await;
+    let media = &server.media;
+    let a = Member::join(media, 1, 100).await;
+    let b = Member::join(media, 2, 200).await;
+    b.view(media, &[a.user]);
+    a.peer.publish_video(VideoSpec::live_camera());
+    eventually("B receives A", Duration::from_secs(8), || {
+        b.video_from(a.user).frames >= 15
+    })
+    .await;
+    let lines = m_lines(&b.last_offer().expect("an offer").sdp);
+    b.view(media, &[]);
+    eventually(
+        "B's offer no longer carries A",
+        Duration::from_secs(5),
+        || b.last_offer().is_some_and(|o| o.tracks.is_empty()),
+    )
+    .await;
+    let mid = b
+        .events()
+        .into_iter()
+        .find_map(|e| match e {
+            PeerEvent::Offer(o) => o.tracks.first().map(|t| t.mid.clone()),
+            _ => None,
+        })
+        .expect("the mid that carried A");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let stopped = b.peer.received(&mid).frames;
+    assert!(stopped >= 15);
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(b.peer.received(&mid).frames, stopped, "video kept coming");
+    let offer = b.last_offer().expect("an offer");
+    assert_eq!(m_lines(&offer.sdp), lines, "the m-line stays, inactive");
+    assert!(offer.sdp.contains("a=inactive"), "{}", offer.sdp);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_ice_restart_brings_new_credentials_and_media_keeps_flowing() {
+    let server = server().await;
+    let media = &server.media;
+    let a = Member::join(media, 1, 100).await;
+    let b = Member::join(media, 2, 200).await;
+    b.view(media, &[a.user]);
+    a.peer.publish_video(VideoSpec::live_camera());
+    eventually("B receives A", Duration::from_secs(8), || {
+        b.video_from(a.user).frames >= 15
+    })
+    .await;
+    let ufrag = |sdp: &str| {
+        sdp.lines()
+            .find_map(|l| l.strip_prefix("a=ice-ufrag:"))
+            .map(str::to_owned)
+    };
+    let before = b.last_offer().expect("an offer");
+    media.restart_ice(ROOM, b.peer_id);
+    eventually("a restart offer", Duration::from_secs(5), || {
+        b.last_offer().is_some_and(|o| o.revision > before.revision)
+    })
+    .await;
+    let after = b.last_offer().expect("the restart offer");
+    assert_ne!(ufrag(&after.sdp), ufrag(&before.sdp));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let frames = b.video_from(a.user).frames;
+    eventually("B still receives A", Duration::from_secs(5), || {
+        b.video_from(a.user).frames >= frames + 15
+    })
+    .await;
+    assert!(b.closed().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutting_down_closes_every_session_as_unavailable() {
+    let server = server().await;
+    let media = server.media.clone();
+    let a = Member::join(&media, 1, 100).await;
+    let b = Member::join(&media, 2, 200).await;
+    server.stop.cancel();
+    eventually("both closed as unavailable", Duration::from_secs(5), || {
+        a.closed() == [CloseReason::Unavailable] && b.closed() == [CloseReason::Unavailable]
+    })
+    .await;
+    // An open after the stop is refused the same way.
+    let (sink, mut rx) = ChannelSink::new();
+    media.open(ROOM, 3, 300, sink);
+    let event = tokio::time::timeout(Duration::from_secs(2), rx.recv())
+        .await
+        .expect("an event");
+    assert_eq!(event, Some(PeerEvent::Closed(CloseReason::Unavailable)));
+}
