@@ -229,8 +229,11 @@ impl Session {
                 "no offer with revision {revision} is waiting for an answer"
             )));
         }
-        let answer = SdpAnswer::from_sdp_string(sdp)
-            .map_err(|e| Refusal::BadAnswer(format!("unparsable SDP: {e}")))?;
+        // str0m's parse error shows parser internals (addresses): log it, tell less.
+        let answer = SdpAnswer::from_sdp_string(sdp).map_err(|e| {
+            tracing::debug!(peer = self.peer, error = %e, "unparsable answer");
+            Refusal::BadAnswer("unparsable SDP".into())
+        })?;
         let Some(pending) = self.pending.take() else {
             return Err(Refusal::BadAnswer("no offer is waiting".into()));
         };

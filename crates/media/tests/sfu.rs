@@ -751,3 +751,74 @@ async fn shutting_down_closes_every_session_as_unavailable() {
         .expect("an event");
     assert_eq!(event, Some(PeerEvent::Closed(CloseReason::Unavailable)));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn junk_answers_are_refused_without_harming_the_room() {
+    let server = server().await;
+    let media = &server.media;
+    let a = Member::join(media, 1, 100).await;
+    let b = Member::join(media, 2, 200).await;
+    b.view(media, &[a.user]);
+    a.peer.publish_video(VideoSpec::live_camera());
+    eventually("B receives A", Duration::from_secs(8), || {
+        b.video_from(a.user).frames >= 15
+    })
+    .await;
+    // A stranger session that answers nothing sensible.
+    let (sink, mut rx) = ChannelSink::new();
+    media.open(ROOM, 3, 300, sink);
+    let offer = loop {
+        match tokio::time::timeout(Duration::from_secs(5), rx.recv()).await {
+            Ok(Some(PeerEvent::Offer(offer))) => break offer,
+            Ok(Some(_)) => continue,
+            other => panic!("no offer: {other:?}"),
+        }
+    };
+    let junk = [
+        String::new(),
+        "v=0".into(),
+        "\0\u{1}\u{2}".into(),
+        "a".repeat(70 * 1024),
+        offer.sdp.replace("a=group:BUNDLE", "a=group:NOPE"),
+        offer.sdp.replace("m=video", "m=text"),
+        offer.sdp.lines().take(12).collect::<Vec<_>>().join("\r\n"),
+    ];
+    for sdp in &junk {
+        media.answer(ROOM, 3, offer.revision, sdp.clone());
+    }
+    let mut refusals = vec![];
+    let end = Instant::now() + Duration::from_secs(5);
+    while refusals.len() < junk.len() && Instant::now() < end {
+        if let Ok(Some(PeerEvent::Refused(refusal))) =
+            tokio::time::timeout(Duration::from_millis(200), rx.recv()).await
+        {
+            refusals.push(refusal);
+        }
+    }
+    assert_eq!(refusals.len(), junk.len(), "{refusals:?}");
+    // The first five are bad; the fifth parses but does not fit, which uses up the offer, so a
+    // new revision follows and the rest are answers to an older one.
+    assert!(
+        refusals[..5]
+            .iter()
+            .all(|r| matches!(r, Refusal::BadAnswer(_))),
+        "{refusals:?}"
+    );
+    assert!(
+        refusals[5..].iter().all(|r| *r == Refusal::StaleRevision),
+        "{refusals:?}"
+    );
+    for refusal in &refusals {
+        if let Refusal::BadAnswer(why) = refusal {
+            assert!(!why.contains("0x"), "no internals in {why:?}");
+        }
+    }
+    // The room lives on: B still receives A, a newcomer still gets its offer.
+    let frames = b.video_from(a.user).frames;
+    eventually("B still receives A", Duration::from_secs(5), || {
+        b.video_from(a.user).frames >= frames + 15
+    })
+    .await;
+    let c = Member::join(media, 4, 400).await;
+    assert!(c.peer.wait_connected(Duration::from_secs(5)).await);
+}
