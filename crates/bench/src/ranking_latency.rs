@@ -11,7 +11,7 @@ use tokio_tungstenite::tungstenite::Message;
 
 use crate::{
     ms, percentile,
-    server::{connect, login, session_happening_now},
+    server::{connect, go_on_camera, login, session_happening_now},
 };
 
 /// `participants` users on camera in a session with a 1-minute minimum: for each, the time
@@ -58,13 +58,9 @@ pub async fn event_to_visible(
                     json!({ "type": "join", "room": room }).to_string().into(),
                 ))
                 .await?;
-            socket
-                .send(Message::Text(
-                    json!({ "type": "media", "room": room, "camera": true, "mic": false })
-                        .to_string()
-                        .into(),
-                ))
-                .await?;
+            // On camera: real (synthetic) video the media server verifies; a `media` frame
+            // alone counts for nothing.
+            let _video = go_on_camera(&mut socket, room).await?;
             let mut achieved_at: Option<Instant> = None;
             while let Ok(Some(Ok(message))) =
                 tokio::time::timeout(Duration::from_secs(120), socket.next()).await

@@ -208,3 +208,57 @@ pub async fn until(socket: &mut Socket, kind: &str, patience: Duration) -> anyho
         }
     }
 }
+
+/// Starts `socket`'s media session in `room` and publishes live (synthetic VP8) video through a
+/// [`ssgwan_media::testing::TestPeer`]: attendance counts only the video the server's media
+/// server verifies. Frames before the offer are dropped. Keep the peer as long as the video
+/// should count.
+pub async fn go_on_camera(
+    socket: &mut Socket,
+    room: i64,
+) -> anyhow::Result<ssgwan_media::testing::TestPeer> {
+    use futures::SinkExt;
+    let text = |frame: serde_json::Value| Message::Text(frame.to_string().into());
+    socket
+        .send(text(
+            serde_json::json!({ "type": "rtcStart", "room": room }),
+        ))
+        .await?;
+    let frame = until(socket, "rtcOffer", Duration::from_secs(15)).await?;
+    let string = |v: &Value| {
+        v.as_str()
+            .map(str::to_owned)
+            .context("a string in rtcOffer")
+    };
+    let mut tracks = Vec::new();
+    for track in frame["tracks"].as_array().context("tracks")? {
+        tracks.push(ssgwan_media::TrackInfo {
+            mid: string(&track["mid"])?,
+            user: track["user"].as_i64().context("user")?,
+            kind: if track["kind"] == "audio" {
+                ssgwan_media::TrackKind::Audio
+            } else {
+                ssgwan_media::TrackKind::Video
+            },
+        });
+    }
+    let offer = ssgwan_media::Offer {
+        revision: frame["revision"].as_u64().context("revision")?,
+        sdp: string(&frame["sdp"])?,
+        publish: ssgwan_media::PublishMids {
+            video: string(&frame["publish"]["video"])?,
+            audio: string(&frame["publish"]["audio"])?,
+        },
+        tracks,
+    };
+    let (peer, answer) = ssgwan_media::testing::TestPeer::connect(&offer)
+        .await
+        .map_err(|e| anyhow::anyhow!("test peer: {e}"))?;
+    socket
+        .send(text(serde_json::json!({
+            "type": "rtcAnswer", "room": room, "revision": offer.revision, "sdp": answer
+        })))
+        .await?;
+    peer.publish_video(ssgwan_media::testing::VideoSpec::live_camera());
+    Ok(peer)
+}

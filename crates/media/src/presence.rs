@@ -77,6 +77,11 @@ impl PresenceMeter {
             .is_some_and(|t| now.saturating_duration_since(t) < STALL_GAP)
     }
 
+    /// When the last frame arrived.
+    pub fn last_frame(&self) -> Option<Instant> {
+        self.last_frame
+    }
+
     /// Payload bytes of the last keyframe.
     pub fn last_keyframe_bytes(&self) -> Option<usize> {
         self.last_keyframe_bytes

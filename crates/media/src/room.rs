@@ -34,6 +34,9 @@ pub const PLI_INTERVAL: Duration = Duration::from_secs(1);
 const TICK: Duration = Duration::from_millis(250);
 /// A user's audio counts as sending while a packet arrived this recently.
 const AUDIO_IDLE: Duration = Duration::from_secs(5);
+/// A user's video keeps its subscribers' m-lines while a frame arrived this recently (a short
+/// hiccup does not renegotiate every viewer twice).
+const VIDEO_IDLE: Duration = Duration::from_secs(5);
 /// Datagrams queued for one room before the demultiplexer drops (UDP semantics).
 pub const NET_QUEUE: usize = 4_096;
 /// At most this many tiles are honoured (the socket layer refuses more).
@@ -79,6 +82,8 @@ pub struct Shared {
     pub stats: Arc<Stats>,
     pub rules: PresenceRules,
     pub candidates: Vec<Candidate>,
+    /// The advertised candidate addresses (`public_ip` with the bound ports): str0m matches a
+    /// datagram's destination against them.
     pub udp_local: SocketAddr,
     pub tcp_local: Option<SocketAddr>,
     pub crypto: Arc<CryptoProvider>,
@@ -402,17 +407,22 @@ impl Room {
     /// Picks each user's video and audio source and renegotiates sessions whose wanted tracks
     /// changed.
     fn refresh(&mut self, now: Instant) {
-        let mut video: HashMap<UserId, (bool, Instant, PeerId)> = HashMap::new();
+        let mut video: HashMap<UserId, (bool, bool, Instant, PeerId)> = HashMap::new();
         let mut audio: HashMap<UserId, (Instant, PeerId)> = HashMap::new();
         for s in self.sessions.values() {
-            if s.meter.is_live(now) {
+            let recent = s
+                .meter
+                .last_frame()
+                .is_some_and(|t| now.saturating_duration_since(t) < VIDEO_IDLE);
+            if recent {
+                // A live tab beats a stalled one; then the verified; then the most recent.
                 let verified = s.meter.verdict().verified;
                 let since = if verified {
                     s.verified_since
                 } else {
                     s.video_since
                 };
-                let key = (verified, since.unwrap_or(now), s.peer);
+                let key = (s.meter.is_live(now), verified, since.unwrap_or(now), s.peer);
                 let best = video.entry(s.user).or_insert(key);
                 if key > *best {
                     *best = key;
@@ -428,7 +438,7 @@ impl Room {
                 }
             }
         }
-        let video: HashMap<UserId, PeerId> = video.into_iter().map(|(u, k)| (u, k.2)).collect();
+        let video: HashMap<UserId, PeerId> = video.into_iter().map(|(u, k)| (u, k.3)).collect();
         for (&user, &peer) in &video {
             if self.video_source.get(&user) != Some(&peer) {
                 // Subscribers of that user need a keyframe from the new source.

@@ -21,6 +21,8 @@ pub struct MediaServer {
 
 struct Inner {
     shared: Arc<Shared>,
+    udp_bound: SocketAddr,
+    tcp_bound: Option<SocketAddr>,
     runtime: tokio::runtime::Handle,
 }
 
@@ -57,15 +59,17 @@ impl MediaServer {
     ) -> std::io::Result<MediaServer> {
         let invalid = |what: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, what);
         let socket = Arc::new(tokio::net::UdpSocket::bind(config.udp_addr).await?);
-        let udp_local = SocketAddr::new(config.public_ip, socket.local_addr()?.port());
+        let udp_bound = socket.local_addr()?;
+        let udp_local = SocketAddr::new(config.public_ip, udp_bound.port());
         let listener = match config.tcp_addr {
             Some(addr) => Some(tokio::net::TcpListener::bind(addr).await?),
             None => None,
         };
-        let tcp_local = match &listener {
-            Some(l) => Some(SocketAddr::new(config.public_ip, l.local_addr()?.port())),
+        let tcp_bound = match &listener {
+            Some(l) => Some(l.local_addr()?),
             None => None,
         };
+        let tcp_local = tcp_bound.map(|bound| SocketAddr::new(config.public_ip, bound.port()));
         let mut candidates = vec![
             Candidate::host(udp_local, "udp")
                 .map_err(|e| invalid(format!("media UDP candidate {udp_local}: {e}")))?,
@@ -115,18 +119,23 @@ impl MediaServer {
             stopping,
         });
         Ok(MediaServer {
-            inner: Arc::new(Inner { shared, runtime }),
+            inner: Arc::new(Inner {
+                shared,
+                runtime,
+                udp_bound,
+                tcp_bound,
+            }),
         })
     }
 
-    /// The bound UDP address (port resolved; the IP is the advertised `public_ip`).
+    /// The bound UDP address (port resolved). Offers advertise `public_ip` with this port.
     pub fn udp_addr(&self) -> SocketAddr {
-        self.inner.shared.udp_local
+        self.inner.udp_bound
     }
 
-    /// The bound ICE-TCP address, if any (the IP is the advertised `public_ip`).
+    /// The bound ICE-TCP address, if any. Offers advertise `public_ip` with this port.
     pub fn tcp_addr(&self) -> Option<SocketAddr> {
-        self.inner.shared.tcp_local
+        self.inner.tcp_bound
     }
 
     /// Sends a command to the room's actor; `Open` starts the actor when the room has none.

@@ -14,6 +14,9 @@ use crate::{
     Offer, PeerEvent, PeerId, PeerSink, PublishMids, Refusal, TrackInfo, TrackKind, UserId,
 };
 
+/// The longest answer SDP taken (the socket layer refuses longer ones first).
+pub const MAX_SDP: usize = 64 * 1024;
+
 /// A track this peer should receive: whose, and which kind.
 pub type Want = (UserId, TrackKind);
 
@@ -213,6 +216,11 @@ impl Session {
     /// Applies the answer to the latest offer; returns the members whose video just went live
     /// here (they owe this peer a keyframe).
     pub fn answer(&mut self, revision: u64, sdp: &str) -> Result<Vec<UserId>, Refusal> {
+        if sdp.len() > MAX_SDP {
+            return Err(Refusal::BadAnswer(format!(
+                "the SDP is longer than {MAX_SDP} bytes"
+            )));
+        }
         if revision < self.revision {
             return Err(Refusal::StaleRevision);
         }
@@ -221,8 +229,11 @@ impl Session {
                 "no offer with revision {revision} is waiting for an answer"
             )));
         }
-        let answer = SdpAnswer::from_sdp_string(sdp)
-            .map_err(|e| Refusal::BadAnswer(format!("unparsable SDP: {e}")))?;
+        // str0m's parse error shows parser internals (addresses): log it, tell less.
+        let answer = SdpAnswer::from_sdp_string(sdp).map_err(|e| {
+            tracing::debug!(peer = self.peer, error = %e, "unparsable answer");
+            Refusal::BadAnswer("unparsable SDP".into())
+        })?;
         let Some(pending) = self.pending.take() else {
             return Err(Refusal::BadAnswer("no offer is waiting".into()));
         };
