@@ -10,6 +10,7 @@ pub mod clock;
 mod fixtures;
 pub mod ical;
 pub mod level;
+pub mod moderation;
 pub mod notification;
 pub mod participation;
 pub mod schedule;

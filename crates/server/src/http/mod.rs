@@ -11,6 +11,7 @@ pub mod csrf;
 pub mod dto;
 pub mod extract;
 pub mod limits;
+pub mod moderation;
 pub mod notifications;
 pub mod ops;
 pub mod push;
@@ -55,7 +56,7 @@ pub const JSON_BODY_LIMIT: usize = 64 * 1024;
     components(schemas(crate::error::ErrorBody)),
     modifiers(&SecuritySchemes, &RateLimitResponses, &OriginResponses),
     security(("session_cookie" = []), ("bearer" = []), ()),
-    tags((name = "auth"), (name = "users"), (name = "files"), (name = "challenges"), (name = "realtime"), (name = "rankings"), (name = "statistics"), (name = "calendar"), (name = "notifications"), (name = "operations"))
+    tags((name = "auth"), (name = "users"), (name = "files"), (name = "challenges"), (name = "realtime"), (name = "rankings"), (name = "statistics"), (name = "calendar"), (name = "notifications"), (name = "moderation"), (name = "operations"))
 )]
 struct ApiDoc;
 
@@ -186,6 +187,14 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(challenges::join, challenges::participants))
         .routes(routes!(challenges::cancel))
+        .routes(routes!(moderation::remove_participant))
+        .routes(routes!(moderation::hosts))
+        .routes(routes!(
+            moderation::appoint_cohost,
+            moderation::demote_cohost
+        ))
+        .routes(routes!(moderation::delete_message))
+        .routes(routes!(moderation::lock))
         .routes(routes!(challenges::mine))
         .routes(routes!(challenges::set_notice))
         .routes(routes!(wishes::wish, wishes::unwish))

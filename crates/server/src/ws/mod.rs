@@ -8,6 +8,7 @@
 
 mod chat;
 pub mod error;
+mod moderation;
 pub mod presence;
 mod session;
 mod writer;

@@ -173,15 +173,17 @@ impl Session {
             .challenge(room, None)
             .await?
             .ok_or(AppError::ChallengeNotFound)?;
+        self.admit(room, &challenge).await?;
         let seat = Seat {
             required_seconds: challenge.spec.required_seconds(),
             schedule: Arc::new(challenge.spec.schedule),
             joined_at: membership.joined_at,
         };
-        let (missed, truncated) = match since {
+        let (mut missed, truncated) = match since {
             Some(after) => missed_since(&**store, room, after).await?,
             None => (Vec::new(), false),
         };
+        self.visible(&mut missed).await?;
 
         let rejoin = self.rooms.contains_key(&room);
         let joined = self

@@ -13,6 +13,7 @@ mod errors;
 mod headers;
 mod kakao;
 mod levels;
+mod moderation;
 mod notice;
 mod notifications;
 mod ops;

@@ -1,0 +1,223 @@
+//! Keeping rooms safe (issue 18): host controls, reports, blocks and operators, between the
+//! edge (`http::moderation`, `http::admin`, `ws::moderation`) and the store. The rules are in
+//! `ssgwan_domain::moderation`; every change is decided by the database (see
+//! `ssgwan_store::ModerationStore`), and every host and operator action is idempotent.
+
+use jiff::Timestamp;
+use ssgwan_domain::{
+    moderation::{HostAction, Role, host_refusal},
+    notification::{Details, Kind},
+};
+use ssgwan_realtime::Revocation;
+use ssgwan_store::{AuditEntry, ChallengeRecord, ParticipantStatus, Removal, Store, StoreResult};
+
+pub use crate::safety::SafetyError;
+use crate::{
+    delivery,
+    error::AppResult,
+    state::AppState,
+    wire::{MessageDto, ServerFrame},
+};
+
+/// `user`'s part in the challenge now.
+pub async fn role(store: &dyn Store, challenge: &ChallengeRecord, user: i64) -> StoreResult<Role> {
+    if challenge.creator.id == user {
+        return Ok(Role::Creator);
+    }
+    if store.cohosts(challenge.id).await?.contains(&user) {
+        return Ok(Role::Cohost);
+    }
+    let active = store
+        .membership(challenge.id, user)
+        .await?
+        .is_some_and(|m| m.status == ParticipantStatus::Active);
+    Ok(if active { Role::Member } else { Role::Outsider })
+}
+
+/// Refuses `action` by `actor` on `target` (when there is one) unless the rules allow it.
+pub async fn check_host(
+    state: &AppState,
+    challenge: &ChallengeRecord,
+    action: HostAction,
+    actor: i64,
+    target: Option<(i64, bool)>,
+) -> AppResult<()> {
+    let store = &*state.store;
+    let actor_role = role(store, challenge, actor).await?;
+    let target = match target {
+        Some((user, done)) => Some((user, role(store, challenge, user).await?, done)),
+        None => None,
+    };
+    let refusal = host_refusal(
+        action,
+        actor,
+        actor_role,
+        target.map(|(user, role, _)| (user, role)),
+        target.is_some_and(|(_, _, done)| done),
+    );
+    match refusal {
+        Some(refusal) => Err(SafetyError::Host(refusal).into()),
+        None => Ok(()),
+    }
+}
+
+/// Removes `target` from the challenge (host `actor`): their place is freed, their sockets
+/// leave the room on every node (`left {reason: "removed"}`) and they are told in words.
+/// A repeat changes nothing and tells nobody again.
+pub async fn remove_member(
+    state: &AppState,
+    challenge: &ChallengeRecord,
+    actor: i64,
+    target: i64,
+) -> AppResult<()> {
+    let already = state
+        .store
+        .removed_at(challenge.id, target)
+        .await?
+        .is_some();
+    check_host(
+        state,
+        challenge,
+        HostAction::Remove,
+        actor,
+        Some((target, already)),
+    )
+    .await?;
+    let now = state.now();
+    let removal = state
+        .store
+        .remove_participant(challenge.id, target, actor, now)
+        .await?;
+    // Evicted either way: a repeat after a lost eviction (Redis down) takes them out now.
+    delivery::revoke_room(
+        &*state.rooms,
+        challenge.id,
+        Some(target),
+        Revocation::Removed,
+    )
+    .await;
+    if removal == Removal::Removed {
+        metrics::counter!("ssgwan_moderation_total", "action" => "remove").increment(1);
+        tracing::info!(challenge_id = challenge.id, actor, target, "member removed");
+        let details = Details {
+            challenge_title: Some(challenge.spec.title.clone()),
+            ..Default::default()
+        };
+        let key = format!("removed:{}", challenge.id);
+        if let Err(err) = state
+            .notifier
+            .notify(
+                target,
+                Kind::RemovedFromChallenge,
+                Some(challenge.id),
+                &details,
+                Some(key),
+            )
+            .await
+        {
+            tracing::warn!(error = %err, target, "removal notice not stored");
+        }
+    }
+    Ok(())
+}
+
+/// Deletes message `seq` of the room (host `actor`): its body is blanked in the history and a
+/// `chatDeleted` tombstone goes to everyone in the room. A repeat sends the tombstone again.
+pub async fn delete_message(
+    state: &AppState,
+    challenge: &ChallengeRecord,
+    actor: i64,
+    seq: i64,
+) -> AppResult<()> {
+    check_host(state, challenge, HostAction::Room, actor, None).await?;
+    let deleted = state
+        .store
+        .delete_message(challenge.id, seq, actor, state.now())
+        .await?
+        .ok_or(SafetyError::MessageNotFound)?;
+    if deleted {
+        metrics::counter!("ssgwan_moderation_total", "action" => "delete_message").increment(1);
+        tracing::info!(
+            challenge_id = challenge.id,
+            actor,
+            seq,
+            "chat message deleted"
+        );
+    }
+    let frame = ServerFrame::ChatDeleted {
+        room: challenge.id,
+        message_id: seq,
+    };
+    if let Err(err) = state
+        .rooms
+        .broadcast(challenge.id, frame.encode(), None)
+        .await
+    {
+        tracing::warn!(error = %err, challenge_id = challenge.id, "tombstone not delivered to every node");
+    }
+    Ok(())
+}
+
+/// Locks the room for today's session (host `actor`): whether it was locked now.
+pub async fn lock_room(
+    state: &AppState,
+    challenge: &ChallengeRecord,
+    actor: i64,
+) -> AppResult<bool> {
+    check_host(state, challenge, HostAction::Room, actor, None).await?;
+    let now = state.now();
+    let date = challenge.spec.schedule.local_date(now);
+    let locked = state
+        .store
+        .lock_room(challenge.id, date, actor, now)
+        .await?;
+    if locked {
+        metrics::counter!("ssgwan_moderation_total", "action" => "lock").increment(1);
+        tracing::info!(challenge_id = challenge.id, actor, %date, "room locked");
+        let frame = ServerFrame::RoomLocked {
+            room: challenge.id,
+            date: date.to_string(),
+        };
+        if let Err(err) = state
+            .rooms
+            .broadcast(challenge.id, frame.encode(), None)
+            .await
+        {
+            tracing::warn!(error = %err, challenge_id = challenge.id, "lock frame not delivered to every node");
+        }
+    }
+    Ok(locked)
+}
+
+/// Whether the room is locked for today's session.
+pub async fn room_locked(state: &AppState, challenge: &ChallengeRecord) -> StoreResult<bool> {
+    let date = challenge.spec.schedule.local_date(state.now());
+    state.store.room_locked(challenge.id, date).await
+}
+
+/// Appends an operator's (or the command line's, `actor: None`) action to the audit log.
+pub async fn audit(
+    store: &dyn Store,
+    actor: Option<i64>,
+    action: &str,
+    target: String,
+    reason: &str,
+    now: Timestamp,
+) -> StoreResult<()> {
+    let entry = AuditEntry {
+        actor_id: actor,
+        action: action.to_owned(),
+        target,
+        reason: reason.to_owned(),
+    };
+    store.audit(&entry, now).await
+}
+
+/// Whether a message is shown to a viewer who blocked (or was blocked by) `hidden`: not when
+/// its author is one of them, nor while its author is suspended.
+pub fn shown(message: &MessageDto, hidden: &[i64], now: Timestamp) -> bool {
+    let suspended = message
+        .author_suspended_until
+        .is_some_and(|until| until > now.as_millisecond());
+    !suspended && !hidden.contains(&message.user_id)
+}
