@@ -5,11 +5,15 @@
 
 use jiff::Timestamp;
 use ssgwan_domain::{
-    moderation::{HostAction, Role, host_refusal},
+    Invalid, Reason,
+    moderation::{HostAction, HostRefusal, Role, TargetType, host_refusal, report_input},
     notification::{Details, Kind},
 };
 use ssgwan_realtime::Revocation;
-use ssgwan_store::{AuditEntry, ChallengeRecord, ParticipantStatus, Removal, Store, StoreResult};
+use ssgwan_store::{
+    AuditEntry, ChallengeRecord, NewReport, ParticipantStatus, Removal, ReportRecord, Store,
+    StoreResult,
+};
 
 pub use crate::safety::SafetyError;
 use crate::{
@@ -220,4 +224,106 @@ pub fn shown(message: &MessageDto, hidden: &[i64], now: Timestamp) -> bool {
         .author_suspended_until
         .is_some_and(|until| until > now.as_millisecond());
     !suspended && !hidden.contains(&message.user_id)
+}
+
+/// A report as the reporter sends it, checked at the edge for shape only.
+#[derive(Debug, Clone)]
+pub struct ReportInput {
+    pub target_type: TargetType,
+    pub target_id: i64,
+    /// The message's room (messages only).
+    pub challenge_id: Option<i64>,
+    pub reason: String,
+    pub detail: Option<String>,
+}
+
+/// Files `reporter`'s report of something they can see (`REPORT_NOT_ALLOWED` otherwise; not
+/// themselves: `SELF_TARGET`) and sends a receipt: the report and whether it is new (a repeat
+/// of the same target returns the first report and sends nothing).
+pub async fn file_report(
+    state: &AppState,
+    reporter: i64,
+    input: ReportInput,
+) -> AppResult<(ReportRecord, bool)> {
+    let (reason, detail) = report_input(&input.reason, input.detail.as_deref())?;
+    let store = &*state.store;
+    let id = input.target_id;
+    let (key, subject, challenge_id, seq, title) = match input.target_type {
+        TargetType::User => {
+            store.user(id).await?.ok_or(SafetyError::ReportNotAllowed)?;
+            (format!("user:{id}"), id, None, None, None)
+        }
+        TargetType::Challenge => {
+            let challenge = store
+                .challenge(id, Some(reporter))
+                .await?
+                .ok_or(SafetyError::ReportNotAllowed)?;
+            let title = Some(challenge.spec.title.clone());
+            (
+                format!("challenge:{id}"),
+                challenge.creator.id,
+                Some(id),
+                None,
+                title,
+            )
+        }
+        TargetType::Message => {
+            // Only the room's members (now or before: a removed member saw it too) see its
+            // messages.
+            let room = input
+                .challenge_id
+                .ok_or(Invalid::new("challengeId", Reason::Required))?;
+            let seen = store
+                .membership(room, reporter)
+                .await?
+                .is_some_and(|m| m.status != ParticipantStatus::Cancelled)
+                || store.removed_at(room, reporter).await?.is_some();
+            let message = match seen {
+                true => store.message(room, id).await?,
+                false => None,
+            };
+            let message = message
+                .filter(|m| !m.deleted)
+                .ok_or(SafetyError::ReportNotAllowed)?;
+            (
+                format!("message:{room}:{id}"),
+                message.user_id,
+                Some(room),
+                Some(id),
+                None,
+            )
+        }
+    };
+    if subject == reporter {
+        return Err(SafetyError::Host(HostRefusal::SelfTarget).into());
+    }
+    let report = NewReport {
+        reporter_id: reporter,
+        target_type: input.target_type.as_str(),
+        target_key: key,
+        subject_id: subject,
+        challenge_id,
+        message_seq: seq,
+        reason,
+        detail,
+    };
+    let (record, fresh) = store.create_report(&report, state.now()).await?;
+    if fresh {
+        metrics::counter!("ssgwan_reports_total", "target" => report.target_type).increment(1);
+        tracing::info!(report_id = record.id, reporter, target = %report.target_key, "report filed");
+        let details = Details {
+            challenge_title: title,
+            reason: Some(reason.to_owned()),
+            ..Default::default()
+        };
+        let key = format!("report:{}", record.id);
+        if let Err(err) = state
+            .notifier
+            .notify(reporter, Kind::ReportReceived, None, &details, Some(key))
+            .await
+        {
+            tracing::warn!(error = %err, reporter, "report receipt not stored");
+        }
+    }
+    Ok((record, fresh))
 }

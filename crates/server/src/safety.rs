@@ -27,13 +27,14 @@ pub enum SafetyError {
 
 impl SafetyError {
     /// One of every kind the server sends (the error registry reads them).
-    pub const EXAMPLES: [SafetyError; 6] = [
+    pub const EXAMPLES: [SafetyError; 7] = [
         SafetyError::Host(HostRefusal::NotHost),
         SafetyError::Host(HostRefusal::SelfTarget),
         SafetyError::Host(HostRefusal::NotMember),
         SafetyError::Host(HostRefusal::TargetIsHost),
         SafetyError::MessageNotFound,
         SafetyError::RoomLocked,
+        SafetyError::ReportNotAllowed,
     ];
 
     pub fn code(self) -> &'static str {

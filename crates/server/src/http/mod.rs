@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod ops;
 pub mod push;
 pub mod rankings;
+pub mod reports;
 pub mod rtc;
 pub mod stats;
 pub mod tags;
@@ -195,6 +196,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(moderation::delete_message))
         .routes(routes!(moderation::lock))
+        .routes(routes!(reports::report))
+        .routes(routes!(reports::block, reports::unblock))
+        .routes(routes!(reports::blocks))
         .routes(routes!(challenges::mine))
         .routes(routes!(challenges::set_notice))
         .routes(routes!(wishes::wish, wishes::unwish))

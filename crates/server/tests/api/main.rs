@@ -19,6 +19,7 @@ mod notifications;
 mod ops;
 mod push;
 mod rankings;
+mod reports;
 mod rtc;
 mod socket_access;
 mod socket_errors;
