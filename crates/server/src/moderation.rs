@@ -6,7 +6,9 @@
 use jiff::Timestamp;
 use ssgwan_domain::{
     Invalid, Reason,
-    moderation::{HostAction, HostRefusal, Role, TargetType, host_refusal, report_input},
+    moderation::{
+        HostAction, HostRefusal, OperatorAction, Role, TargetType, host_refusal, report_input,
+    },
     notification::{Details, Kind},
 };
 use ssgwan_realtime::Revocation;
@@ -326,4 +328,177 @@ pub async fn file_report(
         }
     }
     Ok((record, fresh))
+}
+
+/// `ssgwan admin grant|revoke <user id>`: the operator role, given only here, and audited.
+pub async fn admin_command(args: &crate::config::AdminArgs) -> anyhow::Result<()> {
+    use crate::config::AdminAction;
+    use ssgwan_store::ModerationStore;
+    let target = args.target();
+    let store = crate::open_store(&target.database).await?;
+    let user_id = target.user_id;
+    let (operator, action) = match args.action {
+        AdminAction::Grant(_) => (true, "grantOperator"),
+        AdminAction::Revoke(_) => (false, "revokeOperator"),
+    };
+    let now = jiff::Timestamp::now();
+    let changed = store
+        .set_operator(user_id, operator, now)
+        .await
+        .map_err(|e| anyhow::anyhow!("user {user_id}: {e}"))?;
+    if changed {
+        audit(
+            &store,
+            None,
+            action,
+            format!("user:{user_id}"),
+            &target.reason,
+            now,
+        )
+        .await?;
+    }
+    let state = match (operator, changed) {
+        (true, true) => "is an operator now",
+        (true, false) => "was an operator already",
+        (false, true) => "is no longer an operator",
+        (false, false) => "was not an operator",
+    };
+    eprintln!("user {user_id} {state}");
+    store.close().await;
+    Ok(())
+}
+
+/// Operators only (`OPERATOR_ONLY`).
+pub async fn require_operator(state: &AppState, user: i64) -> AppResult<()> {
+    if state.store.is_operator(user).await? {
+        Ok(())
+    } else {
+        Err(SafetyError::OperatorOnly.into())
+    }
+}
+
+/// Refuses a suspended user's login with `ACCOUNT_SUSPENDED` (and the end).
+pub async fn refuse_suspended(store: &dyn Store, user: i64, now: Timestamp) -> AppResult<()> {
+    let until = store.suspension(user).await?;
+    if ssgwan_domain::moderation::suspended(until, now) {
+        return Err(SafetyError::AccountSuspended {
+            until: until.flatten(),
+        }
+        .into());
+    }
+    Ok(())
+}
+
+/// What an operator decides on a report.
+#[derive(Debug, Clone)]
+pub struct Decision {
+    pub action: OperatorAction,
+    pub reason: String,
+    /// Suspensions: how many days (`None`: for good).
+    pub days: Option<i64>,
+}
+
+/// Acts on an open report: dismiss it, warn its subject, suspend them (every session and
+/// socket closed at once on every node), or delete its challenge; closes it and writes the
+/// audit log. A closed report is left as it is (idempotent: the first decision stands).
+pub async fn decide(
+    state: &AppState,
+    operator: i64,
+    report_id: i64,
+    decision: Decision,
+) -> AppResult<ReportRecord> {
+    let reason = ssgwan_domain::moderation::free_text("reason", &decision.reason, 1)?;
+    let store = &*state.store;
+    let report = store
+        .report(report_id)
+        .await?
+        .ok_or(SafetyError::ReportNotFound)?;
+    let now = state.now();
+    let until = match decision.action {
+        OperatorAction::Suspend => ssgwan_domain::moderation::suspension_end(now, decision.days)?,
+        _ => None,
+    };
+    let challenge = match decision.action {
+        OperatorAction::DeleteChallenge => Some(
+            report
+                .challenge_id
+                .filter(|_| report.target_type == "challenge")
+                .ok_or(Invalid::new(
+                    "action",
+                    Reason::Format {
+                        expected: "deleteChallenge only on a challenge's report",
+                    },
+                ))?,
+        ),
+        _ => None,
+    };
+    let status = match decision.action {
+        OperatorAction::Dismiss => "DISMISSED",
+        _ => "ACTIONED",
+    };
+    // The conditional update decides: one decision per report, on any number of nodes.
+    if !store
+        .resolve_report(report_id, status, operator, now)
+        .await?
+    {
+        return store
+            .report(report_id)
+            .await?
+            .ok_or_else(|| SafetyError::ReportNotFound.into());
+    }
+    let subject = report.subject_id;
+    let target = match (decision.action, subject, challenge) {
+        (OperatorAction::DeleteChallenge, _, Some(id)) => format!("challenge:{id}"),
+        (OperatorAction::Dismiss, _, _) => format!("report:{report_id}"),
+        (_, Some(user), _) => format!("user:{user}"),
+        _ => format!("report:{report_id}"),
+    };
+    audit(
+        store,
+        Some(operator),
+        decision.action.as_str(),
+        target,
+        &reason,
+        now,
+    )
+    .await?;
+    metrics::counter!("ssgwan_moderation_total", "action" => decision.action.as_str()).increment(1);
+    match (decision.action, subject) {
+        (OperatorAction::Warn, Some(user)) => {
+            let details = Details {
+                reason: Some(reason.clone()),
+                ..Default::default()
+            };
+            let key = format!("warning:{report_id}");
+            state
+                .notifier
+                .notify(user, Kind::ModerationWarning, None, &details, Some(key))
+                .await?;
+        }
+        (OperatorAction::Suspend, Some(user)) => suspend(state, user, until).await?,
+        _ => {}
+    }
+    if let Some(id) = challenge
+        && store.purge_challenge(id).await?
+    {
+        delivery::revoke_room(&*state.rooms, id, None, Revocation::Deleted).await;
+    }
+    tracing::info!(
+        report_id,
+        operator,
+        action = decision.action.as_str(),
+        "report decided"
+    );
+    Ok(store.report(report_id).await?.unwrap_or(report))
+}
+
+/// Suspends `user` until `until` (`None`: for good): their sessions are deleted and their
+/// sockets closed on every node (4401) at once; their content is hidden while it lasts.
+pub async fn suspend(state: &AppState, user: i64, until: Option<Timestamp>) -> AppResult<()> {
+    state.store.suspend(user, until).await?;
+    // This node forgets its cached sessions now; other nodes' caches expire within their TTL
+    // (1 s by default), and their sockets close at once through the eviction.
+    state.session_cache.forget_user(user);
+    state.sockets.sign_out_everywhere(user).await;
+    Ok(())
 }

@@ -27,7 +27,7 @@ pub enum SafetyError {
 
 impl SafetyError {
     /// One of every kind the server sends (the error registry reads them).
-    pub const EXAMPLES: [SafetyError; 7] = [
+    pub const EXAMPLES: [SafetyError; 10] = [
         SafetyError::Host(HostRefusal::NotHost),
         SafetyError::Host(HostRefusal::SelfTarget),
         SafetyError::Host(HostRefusal::NotMember),
@@ -35,6 +35,9 @@ impl SafetyError {
         SafetyError::MessageNotFound,
         SafetyError::RoomLocked,
         SafetyError::ReportNotAllowed,
+        SafetyError::OperatorOnly,
+        SafetyError::AccountSuspended { until: None },
+        SafetyError::ReportNotFound,
     ];
 
     pub fn code(self) -> &'static str {

@@ -164,6 +164,9 @@ pub trait ModerationStore: Send + Sync + 'static {
     /// The user's suspension: `None` none recorded, `Some(None)` for good, `Some(Some(end))`
     /// until `end` (possibly past).
     async fn suspension(&self, user_id: i64) -> StoreResult<Option<Option<Timestamp>>>;
+    /// Deletes the challenge whatever its state (an operator's action; its rows go with it):
+    /// whether it existed.
+    async fn purge_challenge(&self, challenge_id: i64) -> StoreResult<bool>;
     /// Appends to the audit log.
     async fn audit(&self, entry: &AuditEntry, now: Timestamp) -> StoreResult<()>;
     /// The audit log with ids below `before`, newest first.

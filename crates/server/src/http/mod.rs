@@ -2,6 +2,7 @@
 //! every request passes (language, request id, tracing, metrics, limits, cross-site checks,
 //! panics, headers).
 
+pub mod admin;
 pub mod auth;
 pub mod calendar;
 pub mod challenges;
@@ -199,6 +200,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reports::report))
         .routes(routes!(reports::block, reports::unblock))
         .routes(routes!(reports::blocks))
+        .routes(routes!(admin::reports))
+        .routes(routes!(admin::decide))
+        .routes(routes!(admin::audit))
         .routes(routes!(challenges::mine))
         .routes(routes!(challenges::set_notice))
         .routes(routes!(wishes::wish, wishes::unwish))

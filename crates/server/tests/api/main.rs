@@ -1,5 +1,6 @@
 //! API tests: every test starts the real server on port 0 with a fresh database.
 
+mod admin;
 mod attendance;
 mod auth;
 mod calendar;

@@ -413,6 +413,14 @@ impl ModerationStore for SqlStore {
             .transpose()
     }
 
+    async fn purge_challenge(&self, challenge_id: i64) -> StoreResult<bool> {
+        let sql = "DELETE FROM challenges WHERE id = ?";
+        Ok(self
+            .execute(self.db(), sql, vec![Bind::Int(challenge_id)])
+            .await?
+            > 0)
+    }
+
     async fn audit(&self, entry: &AuditEntry, now: Timestamp) -> StoreResult<()> {
         let sql = "INSERT INTO audit_log (actor_id, action, target, reason, created_at) VALUES (?, ?, ?, ?, ?)";
         let binds = vec![
