@@ -234,7 +234,8 @@ pub fn has_link(text: &str) -> bool {
 }
 
 /// The daily challenge limit of an account created at `created_at` (0: no limit): `new_limit`
-/// while the account is younger than [`NEW_ACCOUNT_AGE`] (when that is lower), else `limit`.
+/// while the account is younger than [`NEW_ACCOUNT_AGE`] (when that is set and lower), else
+/// `limit`. With no general limit there is no new-account limit either.
 pub fn daily_challenge_limit(
     created_at: Timestamp,
     now: Timestamp,
@@ -242,7 +243,7 @@ pub fn daily_challenge_limit(
     new_limit: u32,
 ) -> u32 {
     let young = now.duration_since(created_at) < NEW_ACCOUNT_AGE;
-    if young && new_limit > 0 && (limit == 0 || new_limit < limit) {
+    if young && new_limit > 0 && limit > 0 && new_limit < limit {
         new_limit
     } else {
         limit
@@ -334,7 +335,7 @@ mod tests {
         assert_eq!(daily_challenge_limit(hour_old, now, 10, 2), 2);
         assert_eq!(daily_challenge_limit(day_old, now, 10, 2), 10);
         assert_eq!(daily_challenge_limit(hour_old, now, 10, 0), 10);
-        assert_eq!(daily_challenge_limit(hour_old, now, 0, 2), 2);
+        assert_eq!(daily_challenge_limit(hour_old, now, 0, 2), 0);
         assert_eq!(daily_challenge_limit(hour_old, now, 1, 2), 1);
         assert!(links_trusted(day_old, now));
         assert!(!links_trusted(hour_old, now));

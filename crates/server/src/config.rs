@@ -241,6 +241,14 @@ pub struct ServeArgs {
     /// Challenges one user may create per day in the server's timezone (0: no limit).
     #[arg(long, env = "SSGWAN_CHALLENGE_DAILY_LIMIT", default_value_t = 5)]
     pub challenge_daily_limit: u32,
+    /// A lower daily limit for accounts younger than a day (0: the same as
+    /// `--challenge-daily-limit`).
+    #[arg(
+        long,
+        env = "SSGWAN_NEW_ACCOUNT_CHALLENGE_DAILY_LIMIT",
+        default_value_t = 0
+    )]
+    pub new_account_challenge_daily_limit: u32,
     #[command(flatten)]
     pub notifications: NotificationArgs,
     #[command(flatten)]

@@ -427,3 +427,49 @@ async fn a_removed_member_keeps_their_attendance_but_does_not_complete() {
         "no completion for them: {totals:?}"
     );
 }
+
+#[tokio::test]
+async fn accounts_younger_than_a_day_get_the_lower_creation_limit() {
+    let app = crate::support::spawn_app_with(&[
+        "--dev-login",
+        "--challenge-daily-limit",
+        "3",
+        "--new-account-challenge-daily-limit",
+        "1",
+    ])
+    .await;
+    let token = app.login("newcomer").await;
+    app.create_challenge(&token, json!({})).await;
+    let refused = app
+        .post(
+            "/api/challenges",
+            Some(&token),
+            crate::support::valid_challenge(),
+        )
+        .await;
+    assert_error(
+        &refused,
+        StatusCode::TOO_MANY_REQUESTS,
+        "CHALLENGE_LIMIT_REACHED",
+        None,
+    );
+    // A day old (and a new day): the general limit.
+    app.set_now("2026-03-03T00:00:01Z");
+    for _ in 0..3 {
+        app.create_challenge(&token, json!({ "startDate": "2026-03-10" }))
+            .await;
+    }
+    let refused = app
+        .post(
+            "/api/challenges",
+            Some(&token),
+            crate::support::valid_challenge(),
+        )
+        .await;
+    assert_error(
+        &refused,
+        StatusCode::TOO_MANY_REQUESTS,
+        "CHALLENGE_LIMIT_REACHED",
+        None,
+    );
+}
