@@ -8,6 +8,7 @@ import { ChallengeListPage } from './pages/ChallengeListPage';
 import { ChallengeModal, ChallengePage } from './pages/ChallengeDetailPage';
 import { CreateChallengePage, EditChallengePage } from './pages/ChallengeFormPage';
 import { LoginPage } from './pages/LoginPage';
+import { AdminPage } from './pages/AdminPage';
 import { MePage } from './pages/MePage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { RankingsPage } from './pages/RankingsPage';
@@ -43,6 +44,7 @@ export function App() {
               }
             />
             <Route path="me" element={<MePage />} />
+            <Route path="admin" element={<AdminPage />} />
           </Route>
           <Route path="*" element={<NotFoundPage />} />
         </Route>

@@ -11,6 +11,7 @@ mod fixtures;
 pub mod ical;
 pub mod level;
 pub mod live;
+pub mod moderation;
 pub mod notification;
 pub mod participation;
 pub mod schedule;

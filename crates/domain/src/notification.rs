@@ -33,6 +33,12 @@ pub enum Kind {
     NoticeChanged,
     /// Someone joined a challenge the user created.
     NewMember,
+    /// A host removed the user from a challenge (always sent: not a setting).
+    RemovedFromChallenge,
+    /// The user's report was received (always sent).
+    ReportReceived,
+    /// An operator warned the user (always sent).
+    ModerationWarning,
 }
 
 impl Kind {
@@ -46,8 +52,19 @@ impl Kind {
         Kind::NewMember,
     ];
 
+    /// Moderation notices: always sent, whatever the user's settings (not in [`Kind::ALL`],
+    /// the kinds a user may turn off).
+    pub const MODERATION: [Kind; 3] = [
+        Kind::RemovedFromChallenge,
+        Kind::ReportReceived,
+        Kind::ModerationWarning,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
+            Kind::RemovedFromChallenge => "REMOVED_FROM_CHALLENGE",
+            Kind::ReportReceived => "REPORT_RECEIVED",
+            Kind::ModerationWarning => "MODERATION_WARNING",
             Kind::SessionReminder => "SESSION_REMINDER",
             Kind::SessionAchieved => "SESSION_ACHIEVED",
             Kind::ChallengeCompleted => "CHALLENGE_COMPLETED",
@@ -59,7 +76,10 @@ impl Kind {
     }
 
     pub fn parse(value: &str) -> Option<Kind> {
-        Kind::ALL.into_iter().find(|k| k.as_str() == value)
+        Kind::ALL
+            .into_iter()
+            .chain(Kind::MODERATION)
+            .find(|k| k.as_str() == value)
     }
 
     fn bit(self) -> i64 {
@@ -83,7 +103,7 @@ impl KindSet {
     }
 
     pub fn contains(self, kind: Kind) -> bool {
-        self.0 & kind.bit() != 0
+        Kind::MODERATION.contains(&kind) || self.0 & kind.bit() != 0
     }
 
     /// From the API's names; `None` on an unknown one.
@@ -290,6 +310,9 @@ pub struct Details {
     /// New members: who joined.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
+    /// Moderation notices: the operator's reason (warnings), what was reported (receipts).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// The title and body of a notification in Korean (`korean`) or English.
@@ -297,6 +320,21 @@ pub fn text(kind: Kind, details: &Details, korean: bool) -> (String, String) {
     let title = details.challenge_title.clone().unwrap_or_default();
     let pick = |ko: String, en: String| if korean { ko } else { en };
     let body = match kind {
+        Kind::RemovedFromChallenge => pick(
+            "호스트가 이 챌린지에서 내보냈습니다. 지금까지의 출석 기록은 남지만, 다시 참여하거나 완주할 수 없습니다.".into(),
+            "A host removed you from this challenge. Your attendance so far stays on record, but you cannot rejoin or complete it.".into(),
+        ),
+        Kind::ReportReceived => pick(
+            "신고가 접수되었습니다. 운영자가 검토한 뒤 조치합니다.".into(),
+            "Your report was received; an operator will review it.".into(),
+        ),
+        Kind::ModerationWarning => {
+            let why = details.reason.clone().unwrap_or_default();
+            pick(
+                format!("운영 정책 위반으로 경고를 받았습니다: {why}"),
+                format!("You received a warning for breaking the community rules: {why}"),
+            )
+        }
         Kind::SessionReminder => {
             let m = details.minutes.unwrap_or(0);
             pick(

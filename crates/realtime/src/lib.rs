@@ -103,6 +103,8 @@ pub enum Revocation {
     Deleted,
     /// Their session was signed out (the connections of that session close).
     SignedOut,
+    /// A host removed them from the challenge.
+    Removed,
 }
 
 /// A control message for the connections in a room: take `user` (everyone, when `None`) out of
@@ -330,6 +332,15 @@ pub trait Rooms: Send + Sync + 'static {
         room: RoomId,
         frame: Arc<str>,
         except: Option<UserId>,
+    ) -> RealtimeResult<()>;
+    /// Delivers a frame to every connection in the room except those of the users in `except`
+    /// (the blocks of a chat message's author, both ways), on every node like
+    /// [`Rooms::broadcast`].
+    async fn broadcast_except(
+        &self,
+        room: RoomId,
+        frame: Arc<str>,
+        except: &[UserId],
     ) -> RealtimeResult<()>;
     /// Delivers a frame to every connection of `user` in `room`; false if they are not in it.
     async fn send_to_user(

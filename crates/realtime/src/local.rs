@@ -132,6 +132,13 @@ impl LocalRooms {
         }
     }
 
+    /// Delivers to this process's connections in `room` except those of `except`.
+    pub(crate) fn deliver_except(&self, room: RoomId, frame: &Arc<str>, except: &[UserId]) {
+        for connection in self.targets(room, |user| !except.contains(&user)) {
+            connection.send(frame.clone());
+        }
+    }
+
     /// Hands `eviction` to this process's connections it concerns.
     pub(crate) fn evict_here(&self, eviction: &Eviction) {
         let targets = self.targets(eviction.room, |u| eviction.user.is_none_or(|e| e == u));
@@ -234,6 +241,16 @@ impl Rooms for LocalRooms {
         except: Option<UserId>,
     ) -> RealtimeResult<()> {
         self.deliver(room, &frame, except);
+        Ok(())
+    }
+
+    async fn broadcast_except(
+        &self,
+        room: RoomId,
+        frame: Arc<str>,
+        except: &[UserId],
+    ) -> RealtimeResult<()> {
+        self.deliver_except(room, &frame, except);
         Ok(())
     }
 

@@ -27,6 +27,44 @@ pub enum Command {
     /// Fill the database with realistic demo data (users, challenges in every status and
     /// category, joins, attendance history, completions, chat, scores) for demos and benchmarks.
     Seed(SeedArgs),
+    /// Grant or revoke the operator role (the admin page and `/api/admin`); recorded in the
+    /// audit log.
+    Admin(AdminArgs),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    pub action: AdminAction,
+}
+
+#[derive(Debug, Clone, Subcommand)]
+pub enum AdminAction {
+    /// Make the user an operator.
+    Grant(AdminTarget),
+    /// Take the operator role away.
+    Revoke(AdminTarget),
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct AdminTarget {
+    /// The user's id (as in `/api/users/{id}`).
+    pub user_id: i64,
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    /// Why (kept in the audit log).
+    #[arg(long, default_value = "")]
+    pub reason: String,
+    #[arg(long, env = "SSGWAN_LOG_FORMAT", value_enum, default_value_t = LogFormat::Pretty)]
+    pub log_format: LogFormat,
+}
+
+impl AdminArgs {
+    pub fn target(&self) -> &AdminTarget {
+        match &self.action {
+            AdminAction::Grant(target) | AdminAction::Revoke(target) => target,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Args)]
@@ -203,6 +241,14 @@ pub struct ServeArgs {
     /// Challenges one user may create per day in the server's timezone (0: no limit).
     #[arg(long, env = "SSGWAN_CHALLENGE_DAILY_LIMIT", default_value_t = 5)]
     pub challenge_daily_limit: u32,
+    /// A lower daily limit for accounts younger than a day (0: the same as
+    /// `--challenge-daily-limit`).
+    #[arg(
+        long,
+        env = "SSGWAN_NEW_ACCOUNT_CHALLENGE_DAILY_LIMIT",
+        default_value_t = 0
+    )]
+    pub new_account_challenge_daily_limit: u32,
     #[command(flatten)]
     pub media: MediaArgs,
     #[command(flatten)]
@@ -661,7 +707,9 @@ mod tests {
         let argv = ["ssgwan", "serve"].into_iter().chain(args.iter().copied());
         match Cli::try_parse_from(argv).expect("valid arguments").command {
             Command::Serve(args) => *args,
-            Command::Migrate(_) | Command::Seed(_) => unreachable!("serve was asked for"),
+            Command::Migrate(_) | Command::Seed(_) | Command::Admin(_) => {
+                unreachable!("serve was asked for")
+            }
         }
     }
 

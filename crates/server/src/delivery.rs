@@ -107,10 +107,20 @@ impl UserSockets {
 impl UserSockets {
     /// Closes the sockets opened with session `token_hash` of `user`, on every node (4401).
     pub async fn sign_out(&self, user: i64, token_hash: &str) {
+        self.close_sessions(user, Some(token_hash.to_owned())).await;
+    }
+
+    /// Closes every socket of `user`, whatever session opened it, on every node (4401: a
+    /// suspension).
+    pub async fn sign_out_everywhere(&self, user: i64) {
+        self.close_sessions(user, None).await;
+    }
+
+    async fn close_sessions(&self, user: i64, session: Option<String>) {
         let eviction = Eviction {
             room: personal_room(user),
             user: Some(user),
-            session: Some(token_hash.to_owned()),
+            session,
             reason: Revocation::SignedOut,
         };
         if let Some(rooms) = &self.shared {

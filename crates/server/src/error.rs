@@ -77,6 +77,9 @@ pub enum AppError {
     Unavailable(String),
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
+    /// A moderation refusal (see the `moderation` module).
+    #[error("refused: {0:?}")]
+    Safety(crate::safety::SafetyError),
 }
 
 impl AppError {
@@ -107,7 +110,10 @@ impl AppError {
                 Conflict::UploadNotOwned => "UPLOAD_NOT_FOUND",
                 Conflict::UploadQuotaExceeded => "UPLOAD_QUOTA_EXCEEDED",
                 Conflict::ChallengeLimitReached => "CHALLENGE_LIMIT_REACHED",
+                Conflict::RemovedFromChallenge => "REMOVED_FROM_CHALLENGE",
+                Conflict::CohostLimitReached => "COHOST_LIMIT_REACHED",
             },
+            Self::Safety(err) => err.code(),
             Self::PushSubscriptionTaken => "PUSH_SUBSCRIPTION_TAKEN",
             Self::RateLimited => "RATE_LIMITED",
             Self::UpgradeRequired => "UPGRADE_REQUIRED",
@@ -132,6 +138,10 @@ impl AppError {
             }
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Conflict(Conflict::NotParticipant) => StatusCode::NOT_FOUND,
+            Self::Conflict(Conflict::RemovedFromChallenge) => StatusCode::FORBIDDEN,
+            Self::Safety(err) => {
+                StatusCode::from_u16(err.status()).unwrap_or(StatusCode::FORBIDDEN)
+            }
             Self::Conflict(Conflict::UploadQuotaExceeded | Conflict::ChallengeLimitReached) => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -249,7 +259,16 @@ impl AppError {
                     "오늘 만들 수 있는 챌린지 수를 모두 채웠습니다. 내일 다시 만들어 주세요.",
                     "You have created as many challenges as a day allows; please try again tomorrow.",
                 ),
+                Conflict::RemovedFromChallenge => fixed(
+                    "호스트가 이 챌린지에서 내보내서 다시 참여할 수 없습니다.",
+                    "A host removed you from this challenge; you cannot join it again.",
+                ),
+                Conflict::CohostLimitReached => fixed(
+                    "공동 호스트는 최대 3명까지 지정할 수 있습니다.",
+                    "A challenge can have at most 3 co-hosts.",
+                ),
             },
+            Self::Safety(err) => err.message(lang),
             Self::Unavailable(_) => fixed(
                 "실시간 기능이 잠시 멈췄습니다. 잠시 후 다시 시도해 주세요.",
                 "Live features are briefly unavailable. Please try again in a moment.",
@@ -316,9 +335,12 @@ impl AppError {
                 UploadNotOwned,
                 UploadQuotaExceeded,
                 ChallengeLimitReached,
+                RemovedFromChallenge,
+                CohostLimitReached,
             ]
             .map(AppError::Conflict),
         );
+        all.extend(crate::safety::SafetyError::EXAMPLES.map(AppError::Safety));
         // A new variant does not compile here until it is added to the list above.
         for example in &all {
             match example {
@@ -341,6 +363,7 @@ impl AppError {
                 | AppError::UpgradeRequired
                 | AppError::Unavailable(_)
                 | AppError::Internal(_)
+                | AppError::Safety(_)
                 | AppError::Conflict(
                     NicknameTaken
                     | ChallengeFull
@@ -353,7 +376,9 @@ impl AppError {
                     | CapacityBelowParticipants
                     | UploadNotOwned
                     | UploadQuotaExceeded
-                    | ChallengeLimitReached,
+                    | ChallengeLimitReached
+                    | RemovedFromChallenge
+                    | CohostLimitReached,
                 ) => {}
             }
         }
@@ -464,6 +489,12 @@ impl IntoResponse for AppError {
             _ => {}
         }
         (status, Json(self.body())).into_response()
+    }
+}
+
+impl From<crate::safety::SafetyError> for AppError {
+    fn from(err: crate::safety::SafetyError) -> Self {
+        AppError::Safety(err)
     }
 }
 

@@ -16,9 +16,11 @@ pub mod i18n;
 pub mod identity;
 pub mod kakao;
 pub mod limits;
+pub mod moderation;
 pub mod notifications;
 pub mod push;
 pub mod reminders;
+pub mod safety;
 pub mod scoring;
 pub mod seed;
 pub mod state;
@@ -166,6 +168,7 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         metrics_token: args.metrics_token.clone(),
         upload_quota: args.upload_quota(),
         challenge_daily_limit: i64::from(args.challenge_daily_limit),
+        new_account_challenge_daily_limit: i64::from(args.new_account_challenge_daily_limit),
     };
     if settings.metrics_token.is_none() {
         tracing::info!("/metrics is open to anyone who reaches the server (set --metrics-token)");

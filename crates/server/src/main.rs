@@ -45,6 +45,10 @@ async fn main() -> ExitCode {
                 Err(err) => Err(err),
             }
         }
+        Command::Admin(args) => {
+            telemetry::init_logging(args.target().log_format);
+            ssgwan_server::moderation::admin_command(&args).await
+        }
         Command::Migrate(args) => {
             telemetry::init_logging(args.log_format);
             open_store(&args.database).await.map(|_| ())

@@ -45,6 +45,8 @@ pub struct Settings {
     pub upload_quota: ssgwan_domain::upload::UploadQuota,
     /// Challenges one user may create per day (0: no limit).
     pub challenge_daily_limit: i64,
+    /// The lower limit of accounts younger than a day (0: none).
+    pub new_account_challenge_daily_limit: i64,
 }
 
 #[derive(Clone)]

@@ -271,19 +271,40 @@ pub struct MessageDto {
     pub room: i64,
     pub user_id: i64,
     pub nickname: String,
+    /// Empty when `deleted`.
     pub body: String,
     pub created_at: String,
+    /// Deleted by a host (the body is gone); absent when not.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub deleted: bool,
+    /// Show the links in `body` as plain text, not clickable: the author had been in the
+    /// challenge for less than a day when they wrote it (see docs/moderation.md); absent when
+    /// the body has no link or the author is trusted.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub plain_links: bool,
+    /// The author's suspension end (unix ms), for hiding suspended users' messages; not sent.
+    #[serde(skip)]
+    #[schema(ignore)]
+    pub author_suspended_until: Option<i64>,
 }
 
 impl From<ChatMessage> for MessageDto {
     fn from(m: ChatMessage) -> Self {
+        let plain_links = !m.deleted
+            && ssgwan_domain::moderation::has_link(&m.body)
+            && m.author_joined_at.is_none_or(|joined| {
+                !ssgwan_domain::moderation::links_trusted(joined, m.created_at)
+            });
         Self {
             id: m.id,
             room: m.room,
             user_id: m.user_id,
             nickname: m.nickname,
-            body: m.body,
+            body: if m.deleted { String::new() } else { m.body },
+            plain_links,
             created_at: m.created_at.to_string(),
+            deleted: m.deleted,
+            author_suspended_until: m.author_suspended_until,
         }
     }
 }
@@ -377,6 +398,17 @@ pub enum ServerFrame {
     Left {
         room: i64,
         reason: ssgwan_realtime::Revocation,
+    },
+    /// A host deleted a chat message: show it as deleted by the host.
+    #[serde(rename_all = "camelCase")]
+    ChatDeleted {
+        room: i64,
+        message_id: i64,
+    },
+    /// A host locked the room for the session of `date`: no new joins until the next session.
+    RoomLocked {
+        room: i64,
+        date: String,
     },
     /// The creator set or cleared the challenge's notice (`notice: null`).
     Notice {

@@ -21,6 +21,10 @@ pub enum Conflict {
     UploadQuotaExceeded,
     /// The user created as many challenges today as a day allows.
     ChallengeLimitReached,
+    /// A host removed the user from this challenge: they cannot join it again.
+    RemovedFromChallenge,
+    /// The challenge has as many co-hosts as allowed.
+    CohostLimitReached,
 }
 
 /// What a [`StoreError::NotFound`] did not find.

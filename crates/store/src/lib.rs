@@ -13,10 +13,12 @@
 
 mod error;
 mod model;
+mod moderation;
 mod sql;
 
 pub use error::{Conflict, Entity, StoreError, StoreResult};
 pub use model::*;
+pub use moderation::*;
 pub use sql::{Backend, SqlStore};
 
 use async_trait::async_trait;
@@ -30,9 +32,9 @@ use ssgwan_domain::{
 /// `use ssgwan_store::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        AttendanceStore, CalendarStore, ChallengeStore, ChatStore, NotificationStore,
-        ParticipationStore, PushStore, ScoreStore, StatsStore, Store, UploadStore, UserStore,
-        WishStore,
+        AttendanceStore, CalendarStore, ChallengeStore, ChatStore, ModerationStore,
+        NotificationStore, ParticipationStore, PushStore, ScoreStore, StatsStore, Store,
+        UploadStore, UserStore, WishStore,
     };
 }
 
@@ -53,6 +55,7 @@ pub trait Store:
     + CalendarStore
     + NotificationStore
     + PushStore
+    + ModerationStore
 {
     /// Checks the database answers (readiness).
     async fn ping(&self) -> StoreResult<()>;

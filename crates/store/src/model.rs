@@ -44,6 +44,8 @@ pub struct ChallengeRecord {
     pub participant_count: i64,
     /// Whether the viewer holds a place (active, completed or failed; not cancelled).
     pub joined: bool,
+    /// Whether a host removed the viewer from the challenge (they cannot join again).
+    pub removed: bool,
     /// The creator's notice, editable at any time.
     pub notice: Option<String>,
     /// When the notice was last set or cleared (`None`: never).
@@ -161,6 +163,13 @@ pub struct ChatMessage {
     pub body: String,
     pub client_id: String,
     pub created_at: Timestamp,
+    /// Deleted by a host: the body is blank.
+    pub deleted: bool,
+    /// The author's suspension end in unix milliseconds (`None`: not suspended; see
+    /// [`crate::ModerationStore::suspension`]).
+    pub author_suspended_until: Option<i64>,
+    /// When the author took their place in the challenge (`None`: they hold none now).
+    pub author_joined_at: Option<Timestamp>,
 }
 
 /// A user's place in a challenge.

@@ -15,7 +15,13 @@ export type NotificationKind =
   | 'CHALLENGE_FAILED'
   | 'RANK_UP'
   | 'NOTICE_CHANGED'
-  | 'NEW_MEMBER';
+  | 'NEW_MEMBER'
+  | 'REMOVED_FROM_CHALLENGE'
+  | 'REPORT_RECEIVED'
+  | 'MODERATION_WARNING';
+
+/** The kinds a user may turn off (moderation notices are always sent). */
+export type SettableKind = Exclude<NotificationKind, 'REMOVED_FROM_CHALLENGE' | 'REPORT_RECEIVED' | 'MODERATION_WARNING'>;
 
 export interface AppNotification {
   id: number;
@@ -29,6 +35,7 @@ export interface AppNotification {
     rank?: number;
     previousRank?: number;
     nickname?: string;
+    reason?: string;
   };
   createdAt: string;
   read: boolean;

@@ -177,9 +177,14 @@ export interface ChatMessage {
   room: number;
   userId: number;
   nickname: string;
+  /** Empty when `deleted`. */
   body: string;
   /** RFC 3339 instant. */
   createdAt: string;
+  /** A host deleted it (docs/moderation.md); absent when not. */
+  deleted?: boolean;
+  /** Show its links as plain text (the author joined less than a day before); absent when not. */
+  plainLinks?: boolean;
 }
 
 /** A page of a room's chat history, oldest first. */

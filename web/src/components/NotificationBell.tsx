@@ -22,6 +22,7 @@ export function NotificationBell() {
       minutes: n.data.minutes ?? 0,
       rank: n.data.rank ?? 0,
       nickname: n.data.nickname ?? '',
+      reason: n.data.reason ?? '',
     });
 
   const readAll = () => {

@@ -2,7 +2,7 @@ import { useEffect, useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError } from '../api/client';
-import { notificationKeys, type NotificationKind } from '../api/notifications';
+import { notificationKeys, type NotificationKind, type SettableKind } from '../api/notifications';
 import { currentSubscription, disablePush, enablePush, pushSupported } from '../lib/push';
 
 interface Settings {
@@ -13,7 +13,7 @@ interface Settings {
   timezone: string | null;
 }
 
-const KINDS: NotificationKind[] = [
+const KINDS: SettableKind[] = [
   'SESSION_REMINDER',
   'SESSION_ACHIEVED',
   'CHALLENGE_COMPLETED',

@@ -9,7 +9,7 @@ import { ErrorState, LoadingState } from '../components/States';
 import { validateNickname } from '../lib/nickname';
 
 /** Codes the server's Kakao callback puts in `/login?error=`. */
-const KNOWN_ERRORS = ['access_denied', 'invalid_state', 'invalid_request', 'kakao_unavailable', 'kakao_failed', 'server_error'] as const;
+const KNOWN_ERRORS = ['access_denied', 'invalid_state', 'invalid_request', 'kakao_unavailable', 'kakao_failed', 'server_error', 'account_suspended'] as const;
 type KnownError = (typeof KNOWN_ERRORS)[number];
 
 function useReturnPath(): string {

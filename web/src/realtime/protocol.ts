@@ -43,7 +43,7 @@ export type UnverifiedReason = 'noVideo' | 'lowFrameRate' | 'tinyFrames' | 'stal
 export type RtcClosedReason = 'timeout' | 'replaced' | 'left' | 'unavailable';
 
 /** Why the server took this tab out of a room (docs/protocol.md, `left`). */
-export type LeftReason = 'cancelled' | 'ended' | 'deleted';
+export type LeftReason = 'cancelled' | 'ended' | 'deleted' | 'removed';
 
 export type ClientFrame =
   | { type: 'join'; room: number; since?: number }
@@ -71,6 +71,10 @@ export type ServerFrame =
   | { type: 'notice'; room: number; notice: string | null }
   | { type: 'notification'; notification: AppNotification; unreadCount: number }
   | { type: 'left'; room: number; reason: LeftReason }
+  /** A host deleted a message (docs/protocol.md, moderation frames). */
+  | { type: 'chatDeleted'; room: number; messageId: number }
+  /** A host locked the room for the session of `date`: no new joins. */
+  | { type: 'roomLocked'; room: number; date: string }
   | { type: 'error'; code: string; message: string; room?: number; field?: string }
   | { type: 'pong' };
 

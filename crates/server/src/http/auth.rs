@@ -29,8 +29,10 @@ const OAUTH_STATE_TTL: SignedDuration = SignedDuration::from_mins(10);
 
 /// Starts a session for `user_id`: the token for bearer use and the cookie for browsers.
 async fn start_session(state: &AppState, user_id: i64) -> AppResult<(String, HeaderMapWithCookie)> {
-    let token = new_token();
     let now = state.now();
+    // A suspended account signs in nowhere (`ACCOUNT_SUSPENDED`, with the end).
+    crate::moderation::refuse_suspended(&*state.store, user_id, now).await?;
+    let token = new_token();
     let expires_at = now
         .saturating_add(state.settings.session_ttl)
         .map_err(|e| AppError::Internal(e.into()))?;
@@ -65,7 +67,7 @@ pub async fn providers(State(state): State<AppState>) -> Json<ProvidersDto> {
     post, path = "/api/auth/dev-login", tag = "auth", request_body = DevLoginRequest,
     responses(
         (status = 200, body = LoginResponse, description = "Signed in; the session cookie is set as well"),
-        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)
+        (status = 400, body = ErrorBody), (status = 403, description = "`ACCOUNT_SUSPENDED`", body = ErrorBody), (status = 404, body = ErrorBody), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)
     )
 )]
 pub async fn dev_login(
@@ -257,6 +259,7 @@ pub async fn kakao_callback(
                 .append(header::SET_COOKIE, clear_state);
             response
         }
+        Err(AppError::Safety(_)) => fail("account_suspended"),
         Err(_) => fail("server_error"),
     }
 }

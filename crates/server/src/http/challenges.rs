@@ -64,8 +64,15 @@ pub async fn create(
     let now = state.now();
     let spec = ChallengeDraft::from(input).validate(now)?;
     let joined_on = spec.schedule.local_date(now);
+    let settings = &state.settings;
+    let max = ssgwan_domain::moderation::daily_challenge_limit(
+        current.user.created_at,
+        now,
+        u32::try_from(settings.challenge_daily_limit).unwrap_or(u32::MAX),
+        u32::try_from(settings.new_account_challenge_daily_limit).unwrap_or(u32::MAX),
+    );
     let limit = CreationLimit {
-        max: state.settings.challenge_daily_limit,
+        max: i64::from(max),
         day_start: state.start_of_today(),
     };
     let id = state

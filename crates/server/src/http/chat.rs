@@ -75,8 +75,15 @@ pub async fn history(
     } else {
         None
     };
+    // Blocked users' (both ways) and suspended users' messages are left out.
+    let hidden = state.store.block_peers(current.user.id).await?;
+    let now = state.now();
     Ok(Json(MessagePage {
-        items: messages.into_iter().map(MessageDto::from).collect(),
+        items: messages
+            .into_iter()
+            .map(MessageDto::from)
+            .filter(|m| crate::moderation::shown(m, &hidden, now))
+            .collect(),
         next_before,
     }))
 }

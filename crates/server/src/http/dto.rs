@@ -295,6 +295,8 @@ pub struct ChallengeDto {
     pub creator: UserSummaryDto,
     /// Whether the caller holds a place.
     pub joined: bool,
+    /// Whether a host removed the caller from this challenge (they cannot join again).
+    pub removed: bool,
     /// Up to 5 tags, in the creator's order, without `#`.
     pub tags: Vec<String>,
     /// The creator's notice to participants (editable at any time); `null` when there is none.
@@ -333,6 +335,7 @@ impl ChallengeDto {
             status: status.as_str().to_owned(),
             creator: record.creator.into(),
             joined: record.joined,
+            removed: record.removed,
             notice: record.notice,
             notice_updated_at: record.notice_updated_at.map(rfc3339),
             wish_count: record.wish_count,

@@ -2,6 +2,7 @@
 //! every request passes (language, request id, tracing, metrics, limits, cross-site checks,
 //! panics, headers).
 
+pub mod admin;
 pub mod auth;
 pub mod calendar;
 pub mod challenges;
@@ -11,10 +12,12 @@ pub mod csrf;
 pub mod dto;
 pub mod extract;
 pub mod limits;
+pub mod moderation;
 pub mod notifications;
 pub mod ops;
 pub mod push;
 pub mod rankings;
+pub mod reports;
 pub mod rtc;
 pub mod stats;
 pub mod tags;
@@ -55,7 +58,7 @@ pub const JSON_BODY_LIMIT: usize = 64 * 1024;
     components(schemas(crate::error::ErrorBody)),
     modifiers(&SecuritySchemes, &RateLimitResponses, &OriginResponses),
     security(("session_cookie" = []), ("bearer" = []), ()),
-    tags((name = "auth"), (name = "users"), (name = "files"), (name = "challenges"), (name = "realtime"), (name = "rankings"), (name = "statistics"), (name = "calendar"), (name = "notifications"), (name = "operations"))
+    tags((name = "auth"), (name = "users"), (name = "files"), (name = "challenges"), (name = "realtime"), (name = "rankings"), (name = "statistics"), (name = "calendar"), (name = "notifications"), (name = "moderation"), (name = "operations"))
 )]
 struct ApiDoc;
 
@@ -186,6 +189,20 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         ))
         .routes(routes!(challenges::join, challenges::participants))
         .routes(routes!(challenges::cancel))
+        .routes(routes!(moderation::remove_participant))
+        .routes(routes!(moderation::hosts))
+        .routes(routes!(
+            moderation::appoint_cohost,
+            moderation::demote_cohost
+        ))
+        .routes(routes!(moderation::delete_message))
+        .routes(routes!(moderation::lock))
+        .routes(routes!(reports::report))
+        .routes(routes!(reports::block, reports::unblock))
+        .routes(routes!(reports::blocks))
+        .routes(routes!(admin::reports))
+        .routes(routes!(admin::decide))
+        .routes(routes!(admin::audit))
         .routes(routes!(challenges::mine))
         .routes(routes!(challenges::set_notice))
         .routes(routes!(wishes::wish, wishes::unwish))

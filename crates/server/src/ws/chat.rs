@@ -74,7 +74,13 @@ impl Session {
         // Stored, and delivered to this node's tabs even if Redis is down; members on other
         // nodes then see a gap in the room's numbering and fetch what they missed (history over
         // HTTP, or `join` with `since`).
-        if let Err(err) = self.state.rooms.broadcast(room, frame.encode(), None).await {
+        // Not to anyone the author blocked or was blocked by (one read per message).
+        let blocks = self.state.store.block_peers(self.user.id).await?;
+        let fan_out = self
+            .state
+            .rooms
+            .broadcast_except(room, frame.encode(), &blocks);
+        if let Err(err) = fan_out.await {
             tracing::warn!(error = %err, room, "chat fan-out to other nodes failed");
         }
         Ok(())

@@ -10,6 +10,7 @@
 mod chat;
 pub mod error;
 mod media;
+mod moderation;
 pub mod presence;
 mod session;
 mod writer;

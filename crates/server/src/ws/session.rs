@@ -195,15 +195,17 @@ impl Session {
             .challenge(room, None)
             .await?
             .ok_or(AppError::ChallengeNotFound)?;
+        self.admit(room, &challenge).await?;
         let seat = Seat {
             required_seconds: challenge.spec.required_seconds(),
             schedule: Arc::new(challenge.spec.schedule),
             joined_at: membership.joined_at,
         };
-        let (missed, truncated) = match since {
+        let (mut missed, truncated) = match since {
             Some(after) => missed_since(&**store, room, after).await?,
             None => (Vec::new(), false),
         };
+        self.visible(&mut missed).await?;
 
         // Joining again keeps the tab's media session and the state it verified.
         let current = self.rooms.get(&room).map(JoinedRoom::tab_media);

@@ -1,5 +1,6 @@
 //! API tests: every test starts the real server on port 0 with a fresh database.
 
+mod admin;
 mod attendance;
 mod auth;
 mod calendar;
@@ -14,11 +15,13 @@ mod headers;
 mod kakao;
 mod levels;
 mod media;
+mod moderation;
 mod notice;
 mod notifications;
 mod ops;
 mod push;
 mod rankings;
+mod reports;
 mod rtc;
 mod socket_access;
 mod socket_errors;

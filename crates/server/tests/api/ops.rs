@@ -114,6 +114,19 @@ async fn openapi_documents_every_route_and_the_error_shape() {
         ("post", "/api/challenges/{id}/participants"),
         ("delete", "/api/challenges/{id}/participants/me"),
         ("get", "/api/challenges/{id}/participants"),
+        ("delete", "/api/challenges/{id}/participants/{userId}"),
+        ("get", "/api/challenges/{id}/hosts"),
+        ("put", "/api/challenges/{id}/cohosts/{userId}"),
+        ("delete", "/api/challenges/{id}/cohosts/{userId}"),
+        ("delete", "/api/challenges/{id}/messages/{messageId}"),
+        ("put", "/api/challenges/{id}/lock"),
+        ("post", "/api/reports"),
+        ("put", "/api/me/blocks/{userId}"),
+        ("delete", "/api/me/blocks/{userId}"),
+        ("get", "/api/me/blocks"),
+        ("get", "/api/admin/reports"),
+        ("post", "/api/admin/reports/{id}/decision"),
+        ("get", "/api/admin/audit"),
         ("get", "/api/me/challenges"),
         ("put", "/api/challenges/{id}/notice"),
         ("put", "/api/challenges/{id}/wish"),
@@ -182,6 +195,7 @@ async fn openapi_documents_every_route_and_the_error_shape() {
         let concrete = path
             .replace("{id}", "1")
             .replace("{userId}", "1")
+            .replace("{messageId}", "1")
             .replace("{key}", &file_key)
             .replace("{file}", &feed_file);
         let response = app

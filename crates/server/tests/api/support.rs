@@ -76,7 +76,9 @@ pub fn test_args(dir: &TempDir, extra: &[&str]) -> ServeArgs {
         .command
     {
         Command::Serve(args) => *args,
-        Command::Migrate(_) | Command::Seed(_) => unreachable!("serve was asked for"),
+        Command::Migrate(_) | Command::Seed(_) | Command::Admin(_) => {
+            unreachable!("serve was asked for")
+        }
     }
 }
 

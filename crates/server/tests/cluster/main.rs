@@ -41,6 +41,7 @@ on_every_database!(
     two_rooms_on_two_nodes_count_in_one,
     the_chat_limit_is_one_limit_across_nodes,
     cancel_logout_and_deletion_on_one_node_reach_sockets_on_the_other_within_a_second,
+    removal_suspension_and_blocks_reach_sockets_on_both_nodes,
 );
 
 /// Node flags for a shared Redis, with a short node TTL so a dead node is noticed quickly.
@@ -738,6 +739,137 @@ async fn cancel_logout_and_deletion_on_one_node_reach_sockets_on_the_other_withi
     assert_eq!(
         guest_on_b.close_code(Duration::from_secs(1)).await,
         Some(4401)
+    );
+    host_on_a.assert_alive().await;
+    database.drop_now().await;
+}
+
+/// Issue 18 across nodes: a removal through A takes the member's socket on B out of the room
+/// within a second; a block keeps the blocked user's chat on B from the blocker's socket on A;
+/// a suspension decided through A closes the user's sockets on both nodes within a second.
+async fn removal_suspension_and_blocks_reach_sockets_on_both_nodes(db: Db) {
+    let Some((database, _redis, a, b)) = two_nodes(db).await else {
+        return;
+    };
+    let api = Api::default();
+    let (room, host, guest) = room_on_two_nodes(&api, &a, &b).await;
+    let troll = api.login(&b, "트롤").await;
+    let join = format!("/api/challenges/{room}/participants");
+    assert_eq!(
+        api.post(&a, &join, Some(&troll.0), json!({})).await.0,
+        StatusCode::CREATED
+    );
+    let mut host_on_a = support::connect_ws(&a.base, &host.0).await;
+    host_on_a.join(room, None).await;
+    let mut guest_on_b = support::connect_ws(&b.base, &guest.0).await;
+    guest_on_b.join(room, None).await;
+    let mut troll_on_a = support::connect_ws(&a.base, &troll.0).await;
+    troll_on_a.join(room, None).await;
+    let mut troll_on_b = support::connect_ws(&b.base, &troll.0).await;
+    troll_on_b.join(room, None).await;
+
+    // The host blocks the troll (through B): the troll's chat on B never reaches the host's
+    // socket on A; the guest (on B) still gets it.
+    let (status, body) = api
+        .send(
+            reqwest::Method::PUT,
+            b.url(&format!("/api/me/blocks/{}", troll.1)),
+            Some(&host.0),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    troll_on_b
+        .send(json!({"type": "chat", "room": room, "body": "차단된 말", "clientId": "t1"}))
+        .await;
+    assert_eq!(
+        guest_on_b.next_of("chat").await["message"]["body"],
+        "차단된 말"
+    );
+    guest_on_b
+        .send(json!({"type": "chat", "room": room, "body": "보이는 말", "clientId": "g1"}))
+        .await;
+    assert_eq!(
+        host_on_a.next_of("chat").await["message"]["body"],
+        "보이는 말"
+    );
+    host_on_a
+        .expect_none_of("chat", Duration::from_millis(300))
+        .await;
+
+    // Suspension decided through A: the troll's sockets close on both nodes within a second.
+    let op = api.login(&a, "운영자").await;
+    let output = child::ssgwan()
+        .args([
+            "admin",
+            "grant",
+            &op.1.to_string(),
+            "--database-url",
+            &database.url,
+        ])
+        .output()
+        .expect("ran");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (status, report) = api
+        .post(
+            &b,
+            "/api/reports",
+            Some(&guest.0),
+            json!({"targetType": "user", "targetId": troll.1, "reason": "harassment"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{report}");
+    let decision = format!("/api/admin/reports/{}/decision", report["id"]);
+    let started = std::time::Instant::now();
+    let (status, body) = api
+        .post(
+            &a,
+            &decision,
+            Some(&op.0),
+            json!({"action": "suspend", "reason": "괴롭힘"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        troll_on_a.close_code(Duration::from_secs(1)).await,
+        Some(4401)
+    );
+    assert_eq!(
+        troll_on_b.close_code(Duration::from_secs(1)).await,
+        Some(4401)
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
+    let (status, body) = api
+        .post(&b, "/api/auth/dev-login", None, json!({"nickname": "트롤"}))
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (StatusCode::FORBIDDEN, Some("ACCOUNT_SUSPENDED")),
+        "{body}"
+    );
+
+    // The host removes the guest through A: their socket on B leaves within a second.
+    let (status, body) = api
+        .send(
+            reqwest::Method::DELETE,
+            a.url(&format!("/api/challenges/{room}/participants/{}", guest.1)),
+            Some(&host.0),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let left = left_within_a_second(&mut guest_on_b).await;
+    assert_eq!(
+        (left["room"].as_i64(), left["reason"].as_str()),
+        (Some(room), Some("removed"))
     );
     host_on_a.assert_alive().await;
     database.drop_now().await;

@@ -347,6 +347,17 @@ impl ChallengeStore for SqlStore {
         let now_ms = now.as_millisecond();
         let mut conditions: Vec<&str> = Vec::new();
         let mut binds = viewer_binds(viewer).to_vec();
+        // Suspended creators' challenges are hidden, and the viewer's blocks (both ways) hide
+        // each other's.
+        conditions.push("(u.suspended_until IS NULL OR u.suspended_until <= ?)");
+        binds.push(Bind::Int(now_ms));
+        if let Some(viewer) = viewer {
+            conditions.push(
+                "NOT EXISTS (SELECT 1 FROM blocks b WHERE (b.blocker_id = ? AND b.blocked_id = c.creator_id) \
+                 OR (b.blocked_id = ? AND b.blocker_id = c.creator_id))",
+            );
+            binds.extend([Bind::Int(viewer), Bind::Int(viewer)]);
+        }
         if let Some(text) = &query.text {
             conditions.push("c.search_text LIKE ? ESCAPE '!'");
             binds.push(Bind::Text(like_pattern(text)));

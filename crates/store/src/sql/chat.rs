@@ -11,8 +11,10 @@ use super::{
 };
 use crate::{ChatMessage, ChatStore, StoreError, StoreResult};
 
-const MESSAGE_SELECT: &str = "SELECT m.challenge_id, m.seq, m.user_id, u.nickname, m.body, m.client_id, m.created_at \
-     FROM chat_messages m JOIN users u ON u.id = m.user_id";
+pub(super) const MESSAGE_SELECT: &str = "SELECT m.challenge_id, m.seq, m.user_id, u.nickname, m.body, m.client_id, m.created_at, \
+     m.deleted_at, u.suspended_until, p.joined_at AS author_joined_at \
+     FROM chat_messages m JOIN users u ON u.id = m.user_id \
+     LEFT JOIN participants p ON p.challenge_id = m.challenge_id AND p.user_id = m.user_id";
 
 /// How often a chat message is tried again after another took its number.
 const MAX_CHAT_ATTEMPTS: u32 = 100;

@@ -17,6 +17,7 @@ mod attendance;
 mod challenges;
 mod chat;
 mod dialect;
+mod moderation;
 mod notifications;
 mod participation;
 mod retry;

@@ -286,7 +286,7 @@ impl NotificationStore for SqlStore {
             "SELECT c.id, c.creator_id, u.nickname AS creator_nickname, u.profile_image AS creator_image, \
              c.title, c.description, c.category, c.thumbnail, c.capacity, c.participant_count, c.start_date, c.end_date, \
              c.days_of_week, c.session_start, c.session_end, c.timezone, c.min_minutes, c.success_rate, c.created_at, c.updated_at, \
-             c.notice, c.notice_updated_at, c.wish_count, \
+             c.notice, c.notice_updated_at, c.wish_count, p.removed_at AS viewer_removed_at, \
              p.user_id AS viewer_id, p.joined_at AS viewer_joined_at, w.created_at AS viewer_wished_at, {SETTINGS_COLUMNS} \
              FROM participants p JOIN challenges c ON c.id = p.challenge_id JOIN users u ON u.id = c.creator_id \
              LEFT JOIN wishes w ON w.challenge_id = c.id AND w.user_id = p.user_id \

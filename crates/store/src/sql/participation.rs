@@ -22,8 +22,8 @@ use super::{
     rows::{date, participant_status, summary_from_row, ts},
 };
 use crate::{
-    ChallengeRecord, ChallengeStore, Conflict, Entity, Membership, ParticipantRecord,
-    ParticipationStore, StoreError, StoreResult,
+    ChallengeRecord, ChallengeStore, Conflict, Entity, Membership, ModerationStore,
+    ParticipantRecord, ParticipationStore, StoreError, StoreResult,
 };
 
 impl SqlStore {
@@ -49,7 +49,8 @@ impl SqlStore {
             let sql = "INSERT INTO participants (challenge_id, user_id, status, joined_at, joined_on, updated_at) \
                  SELECT c.id, ?, 'ACTIVE', ?, ?, ? FROM challenges c WHERE c.id = ? AND c.participant_count < c.capacity AND c.ends_at > ? \
                  ON CONFLICT (challenge_id, user_id) DO UPDATE SET status = 'ACTIVE', joined_at = excluded.joined_at, \
-                 joined_on = excluded.joined_on, updated_at = excluded.updated_at WHERE participants.status = 'CANCELLED'";
+                 joined_on = excluded.joined_on, updated_at = excluded.updated_at \
+                 WHERE participants.status = 'CANCELLED' AND participants.removed_at IS NULL";
             let binds = vec![
                 Bind::Int(user_id),
                 Bind::Int(now_ms),
@@ -124,7 +125,7 @@ impl SqlStore {
                 self.execute(
                     self.on(&mut tx),
                     "UPDATE participants SET status = 'ACTIVE', joined_at = ?, joined_on = ?, updated_at = ? \
-                     WHERE challenge_id = ? AND user_id = ? AND status = 'CANCELLED'",
+                     WHERE challenge_id = ? AND user_id = ? AND status = 'CANCELLED' AND removed_at IS NULL",
                     vec![
                         Bind::Int(now_ms),
                         joined_on,
@@ -208,6 +209,10 @@ impl SqlStore {
         };
         Ok(match change {
             Change::Join => {
+                // A removed member's place stays cancelled for good.
+                if self.removed_at(challenge_id, user_id).await?.is_some() {
+                    return Ok(StoreError::Conflict(Conflict::RemovedFromChallenge));
+                }
                 let holds_place = self.is_participant(challenge_id, user_id).await?;
                 // Room again by now: the place was taken by a racer and freed since.
                 refused(
@@ -251,6 +256,10 @@ impl ParticipationStore for SqlStore {
             .challenge(challenge_id, Some(user_id))
             .await?
             .ok_or(StoreError::NotFound(Entity::Challenge))?;
+        // A place a host took away stays cancelled for good.
+        if record.removed {
+            return Err(StoreError::Conflict(Conflict::RemovedFromChallenge));
+        }
         if let Some(refusal) = join_refusal(&record.facts(), record.joined, now) {
             return Err(refused(Some(refusal), Conflict::ChallengeFull));
         }

@@ -15,22 +15,24 @@ use crate::{
 };
 
 /// Columns of a challenge as listings and details read them, with the creator, whether the
-/// viewer holds a place and whether they wished it (the viewer is bound to both placeholders:
-/// see [`viewer_binds`]). Tags come from one more query per page
+/// viewer holds a place, whether a host removed them and whether they wished it (the viewer is
+/// bound to all three placeholders: see [`viewer_binds`]). Tags come from one more query per page
 /// ([`SqlStore::attach_tags`](super::SqlStore::attach_tags)).
 pub(super) const CHALLENGE_SELECT: &str = "SELECT c.id, c.creator_id, u.nickname AS creator_nickname, u.profile_image AS creator_image, \
      c.title, c.description, c.category, c.thumbnail, c.capacity, c.participant_count, c.start_date, c.end_date, \
      c.days_of_week, c.session_start, c.session_end, c.timezone, c.min_minutes, c.success_rate, c.created_at, c.updated_at, \
      c.notice, c.notice_updated_at, c.wish_count, \
+     (SELECT r.removed_at FROM participants r WHERE r.challenge_id = c.id AND r.user_id = ?) AS viewer_removed_at, \
      p.user_id AS viewer_id, p.status AS viewer_status, p.joined_at AS viewer_joined_at, w.created_at AS viewer_wished_at \
      FROM challenges c JOIN users u ON u.id = c.creator_id \
      LEFT JOIN participants p ON p.challenge_id = c.id AND p.user_id = ? AND p.status <> 'CANCELLED' \
      LEFT JOIN wishes w ON w.challenge_id = c.id AND w.user_id = ?";
 
-/// The values of [`CHALLENGE_SELECT`]'s two viewer placeholders (`-1`, nobody, when anonymous).
-pub(super) fn viewer_binds(viewer: Option<i64>) -> [Bind; 2] {
+/// The values of [`CHALLENGE_SELECT`]'s three viewer placeholders (`-1`, nobody, when
+/// anonymous).
+pub(super) fn viewer_binds(viewer: Option<i64>) -> [Bind; 3] {
     let id = viewer.unwrap_or(-1);
-    [Bind::Int(id), Bind::Int(id)]
+    [Bind::Int(id), Bind::Int(id), Bind::Int(id)]
 }
 
 /// The columns [`user_from_row`] reads.
@@ -128,6 +130,9 @@ pub(super) fn challenge_from_row(row: &AnyRow) -> StoreResult<ChallengeRecord> {
         spec,
         participant_count: row.try_get("participant_count")?,
         joined: row.try_get::<Option<i64>, _>("viewer_id")?.is_some(),
+        removed: row
+            .try_get::<Option<i64>, _>("viewer_removed_at")?
+            .is_some(),
         notice: row.try_get("notice")?,
         notice_updated_at: row
             .try_get::<Option<i64>, _>("notice_updated_at")?
@@ -149,6 +154,12 @@ pub(super) fn message_from_row(row: &AnyRow) -> StoreResult<ChatMessage> {
         body: row.try_get("body")?,
         client_id: row.try_get("client_id")?,
         created_at: ts(row.try_get("created_at")?)?,
+        deleted: row.try_get::<Option<i64>, _>("deleted_at")?.is_some(),
+        author_suspended_until: row.try_get("suspended_until")?,
+        author_joined_at: row
+            .try_get::<Option<i64>, _>("author_joined_at")?
+            .map(ts)
+            .transpose()?,
     })
 }
 

@@ -2,6 +2,7 @@
 //! MariaDB/MySQL when their servers are configured (see `support`). Every store operation is
 //! covered, including capacity under concurrent joins and the rule conflicts the database maps.
 
+mod moderation;
 mod support;
 
 use std::future::Future;
@@ -52,6 +53,12 @@ conformance!(
     racing_creations_never_exceed_the_daily_limit,
     job_claims_go_to_one_caller_per_interval,
     award_facts_follow_places_and_the_schedule,
+    a_removal_frees_the_place_for_good,
+    racing_co_host_appointments_fill_three_slots,
+    deleted_messages_and_locked_rooms,
+    one_report_per_reporter_and_target,
+    blocks_go_both_ways_and_are_idempotent,
+    operators_suspensions_and_the_audit_log,
 );
 
 /// Rows written before migration 0006 have no skeleton; `migrate` computes them, and leaves
@@ -137,6 +144,7 @@ async fn mysql_skeletons_are_backfilled_at_migrate() {
 }
 
 mod cases {
+    pub use crate::moderation::*;
     use futures::future::join_all;
     use jiff::SignedDuration;
     use ssgwan_domain::{Category, ChallengeStatus};

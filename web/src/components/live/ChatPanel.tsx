@@ -108,7 +108,11 @@ export function ChatPanel(props: ChatPanelProps) {
             >
               {!mine && !grouped && <span className="chat__author">{m.nickname}</span>}
               <div className="chat__line">
-                <p className="chat__bubble">{m.body}</p>
+                {m.deleted ? (
+                  <p className="chat__bubble chat__bubble--deleted">{t('live.chat.deleted')}</p>
+                ) : (
+                  <p className="chat__bubble">{m.body}</p>
+                )}
                 <time className="chat__time" dateTime={m.createdAt}>
                   {time.format(new Date(m.createdAt))}
                 </time>

@@ -252,6 +252,11 @@ export class LiveRoom {
       case 'left':
         this.onLeft(frame.reason);
         break;
+      case 'chatDeleted':
+        this.update({
+          messages: this.snap.messages.map((m) => (m.id === frame.messageId ? { ...m, body: '', deleted: true } : m)),
+        });
+        break;
       default:
         break;
     }

@@ -88,22 +88,27 @@ pub(super) fn events_of(flat: &[String]) -> Vec<PresenceEvent> {
         .collect()
 }
 
-/// Who a pub/sub message is for: `*` (everyone), `-<user>` (everyone but that user) or
-/// `=<user>` (that user only); or `!` for a control message, whose body is an [`Eviction`] as
-/// JSON rather than a frame for clients.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Who a pub/sub message is for: `*` (everyone), `-<user>` (everyone but that user),
+/// `~<user>,<user>,…` (everyone but those users) or `=<user>` (that user only); or `!` for a
+/// control message, whose body is an [`Eviction`] as JSON rather than a frame for clients.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Target {
     All,
     AllBut(UserId),
+    AllButMany(Vec<UserId>),
     User(UserId),
     Control,
 }
 
 impl Target {
-    fn encode(self) -> String {
+    fn encode(&self) -> String {
         match self {
             Target::All => "*".into(),
             Target::AllBut(user) => format!("-{user}"),
+            Target::AllButMany(users) => {
+                let users: Vec<String> = users.iter().map(UserId::to_string).collect();
+                format!("~{}", users.join(","))
+            }
             Target::User(user) => format!("={user}"),
             Target::Control => "!".into(),
         }
@@ -117,6 +122,10 @@ impl Target {
             return Some(Target::Control);
         }
         let (kind, user) = text.split_at_checked(1)?;
+        if kind == "~" {
+            let users: Option<Vec<UserId>> = user.split(',').map(|u| u.parse().ok()).collect();
+            return users.map(Target::AllButMany);
+        }
         let user = user.parse().ok()?;
         match kind {
             "-" => Some(Target::AllBut(user)),
@@ -127,7 +136,7 @@ impl Target {
 }
 
 /// A pub/sub message from `origin` for `target`.
-pub(super) fn encode_message(origin: &str, target: Target, frame: &str) -> String {
+pub(super) fn encode_message(origin: &str, target: &Target, frame: &str) -> String {
     format!("{origin}\n{}\n{frame}", target.encode())
 }
 
@@ -142,7 +151,7 @@ pub(super) fn decode_message(payload: &[u8]) -> Option<(&str, Target, &str)> {
 /// The pub/sub message that carries `eviction` from `origin`.
 pub(super) fn encode_eviction(origin: &str, eviction: &Eviction) -> String {
     let json = serde_json::to_string(eviction).unwrap_or_else(|_| "{}".into());
-    encode_message(origin, Target::Control, &json)
+    encode_message(origin, &Target::Control, &json)
 }
 
 /// The eviction a control message carries; `None` when it is not one.
@@ -166,6 +175,20 @@ mod tests {
         let (origin, target, body) = decode_message(message.as_bytes()).expect("ours");
         assert_eq!((origin, target), ("node", Target::Control));
         assert_eq!(decode_eviction(body), Some(eviction));
+    }
+
+    #[test]
+    fn targets_round_trip() {
+        for target in [
+            Target::All,
+            Target::AllBut(-3),
+            Target::AllButMany(vec![4, 5, 6]),
+            Target::User(7),
+        ] {
+            let message = encode_message("n", &target, "{}");
+            let (_, decoded, frame) = decode_message(message.as_bytes()).expect("ours");
+            assert_eq!((decoded, frame), (target, "{}"));
+        }
     }
 
     #[test]

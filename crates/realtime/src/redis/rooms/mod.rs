@@ -406,7 +406,32 @@ impl Rooms for RedisRooms {
         let inner = &self.inner;
         inner.local.deliver(room, &frame, except);
         let target = except.map_or(Target::All, Target::AllBut);
-        let message = encode_message(&inner.node, target, &frame);
+        let message = encode_message(&inner.node, &target, &frame);
+        inner
+            .redis
+            .query::<i64>(
+                ::redis::cmd("PUBLISH")
+                    .arg(inner.channel(room))
+                    .arg(message),
+            )
+            .await?;
+        Ok(())
+    }
+
+    async fn broadcast_except(
+        &self,
+        room: RoomId,
+        frame: Arc<str>,
+        except: &[UserId],
+    ) -> RealtimeResult<()> {
+        let inner = &self.inner;
+        inner.local.deliver_except(room, &frame, except);
+        let target = match except {
+            [] => Target::All,
+            [one] => Target::AllBut(*one),
+            many => Target::AllButMany(many.to_vec()),
+        };
+        let message = encode_message(&inner.node, &target, &frame);
         inner
             .redis
             .query::<i64>(
@@ -426,7 +451,7 @@ impl Rooms for RedisRooms {
     ) -> RealtimeResult<bool> {
         let inner = &self.inner;
         let here = inner.local.deliver_to(room, user, &frame);
-        let message = encode_message(&inner.node, Target::User(user), &frame);
+        let message = encode_message(&inner.node, &Target::User(user), &frame);
         let there: i64 = inner
             .script(
                 &scripts::SEND_TO_USER,

@@ -111,6 +111,7 @@ impl Inner {
         match target {
             Target::All => self.local.deliver(room, &frame, None),
             Target::AllBut(user) => self.local.deliver(room, &frame, Some(user)),
+            Target::AllButMany(users) => self.local.deliver_except(room, &frame, &users),
             Target::User(user) => {
                 self.local.deliver_to(room, user, &frame);
             }
