@@ -131,13 +131,16 @@ async fn on_camera_time_accrues_only_inside_the_window_and_achieves_once() {
         (Some(2100), Some(true))
     );
 
-    // Past the window's end the total stops at the full hour.
-    app.set_now("2026-03-02T22:30:00Z");
+    // Past the window's end the total stops at the full hour. (10 s past the end is inside
+    // the settling grace, so a periodic completion pass cannot close the room before the
+    // actor reports.)
+    app.set_now("2026-03-02T22:00:10Z");
     let frame = attendance_reaching(&mut ws, 3600).await;
     assert_eq!(frame["seconds"], 3600);
     ws.expect_none_of("attendance", Duration::from_millis(300))
         .await;
-    // 22:30 is past the end and its grace period: the challenge has been settled.
+    // 22:30 is past the end and its grace period: the challenge is settled.
+    app.set_now("2026-03-02T22:30:00Z");
     app.completion.run_now().await;
     assert_eq!(
         participant_statuses(&app, room).await,
