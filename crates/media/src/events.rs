@@ -1,6 +1,8 @@
 //! What the media server tells the server crate about one peer, and the small value types of the
 //! API.
 
+use serde::{Deserialize, Serialize};
+
 use crate::UserId;
 
 /// Where the events of one peer go. Called from the media tasks: it must not block (queue the
@@ -11,7 +13,7 @@ pub trait PeerSink: Send + Sync + 'static {
 }
 
 /// An event for one peer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum PeerEvent {
     /// A new offer for the peer (the client answers it with the same revision).
     Offer(Offer),
@@ -24,7 +26,7 @@ pub enum PeerEvent {
 }
 
 /// A server-made offer.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Offer {
     /// Increases per session: 1, 2, ...
     pub revision: u64,
@@ -37,7 +39,7 @@ pub struct Offer {
 }
 
 /// The mids of the client's sending m-lines.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PublishMids {
     /// The camera (VP8).
     pub video: String,
@@ -46,7 +48,7 @@ pub struct PublishMids {
 }
 
 /// One receiving m-line of the client and whose media it carries.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TrackInfo {
     /// The m-line's mid.
     pub mid: String,
@@ -57,7 +59,7 @@ pub struct TrackInfo {
 }
 
 /// The kind of a track.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum TrackKind {
     /// VP8 video.
     Video,
@@ -66,7 +68,7 @@ pub enum TrackKind {
 }
 
 /// One video tile the client shows.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Tile {
     /// The member shown.
     pub user: UserId,
@@ -75,7 +77,7 @@ pub struct Tile {
 }
 
 /// The size of a tile.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum TileSize {
     /// A grid tile.
     Small,
@@ -84,7 +86,7 @@ pub enum TileSize {
 }
 
 /// The media server's verdict on a publisher's video.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Verdict {
     /// True while the video counts as a live camera.
     pub verified: bool,
@@ -101,7 +103,7 @@ pub struct Verdict {
 }
 
 /// Why a publisher's video is not verified.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Unverified {
     /// No video reaches the server (not started, not connected, camera off).
     NoVideo,
@@ -114,7 +116,7 @@ pub enum Unverified {
 }
 
 /// Why a session ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum CloseReason {
     /// ICE/DTLS failed, or nothing arrived for 30 s.
     Timeout,
@@ -124,10 +126,13 @@ pub enum CloseReason {
     Left,
     /// The media server is shutting down.
     Unavailable,
+    /// The room's media moved to another node (this node gave up the room, or its owner is
+    /// gone): start a new session, which goes to the room's current owner.
+    Moved,
 }
 
 /// Why an answer was not applied.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Refusal {
     /// The answer is for an older offer than the latest one.
     StaleRevision,

@@ -67,6 +67,10 @@ pub enum Command {
     RemoveUser {
         user: UserId,
     },
+    /// Ends every session, telling each `reason`.
+    CloseAll {
+        reason: CloseReason,
+    },
 }
 
 /// The way into a running room actor.
@@ -239,6 +243,12 @@ impl Room {
                     .collect();
                 for peer in peers {
                     self.end(peer, Some(CloseReason::Left));
+                }
+            }
+            Command::CloseAll { reason } => {
+                let peers: Vec<PeerId> = self.sessions.keys().copied().collect();
+                for peer in peers {
+                    self.end(peer, Some(reason));
                 }
             }
         }

@@ -205,6 +205,20 @@ impl MediaServer {
         self.send(room, Command::RemoveUser { user });
     }
 
+    /// Ends every session in `room`, telling each `reason` (e.g. `Moved` when this node gives
+    /// the room up).
+    pub fn close_room(&self, room: RoomId, reason: crate::CloseReason) {
+        self.send(room, Command::CloseAll { reason });
+    }
+
+    /// The rooms with a running actor here (sessions open, or just ended).
+    pub fn rooms(&self) -> Vec<RoomId> {
+        match self.inner.shared.rooms.lock() {
+            Ok(rooms) => rooms.keys().copied().collect(),
+            Err(_) => Vec::new(),
+        }
+    }
+
     /// The current counters and gauges.
     pub fn snapshot(&self) -> MediaStats {
         self.inner.shared.stats.snapshot()

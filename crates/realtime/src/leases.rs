@@ -25,6 +25,12 @@ pub fn camera_lease(room: RoomId, user: UserId) -> String {
     format!("camera:{room}:{user}")
 }
 
+/// The lease on hosting `room`'s media: its holder (a node id) runs the room's media server
+/// session; the other nodes route their tabs' signaling to it.
+pub fn media_lease(room: RoomId) -> String {
+    format!("media:{room}")
+}
+
 /// The lease on counting `user`'s attendance at all: held by the one room (on one node) where
 /// their on-camera time counts, so time in a second room at the same time counts nowhere.
 /// Its holder is [`attendance_owner`].

@@ -30,12 +30,13 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 pub use self::redis::{
-    PresenceEvent, PresenceEvents, RedisBoards, RedisClient, RedisLeases, RedisOptions,
-    RedisRateLimiter, RedisRooms, RedisRoomsOptions,
+    PresenceEvent, PresenceEvents, RedisBoards, RedisClient, RedisLeases, RedisMailbox,
+    RedisOptions, RedisRateLimiter, RedisRooms, RedisRoomsOptions,
 };
 pub use boards::{LocalBoards, Ranked, RankingBoards};
 pub use leases::{
     Leases, LocalLeases, attendance_lease, attendance_owner, attendance_owner_room, camera_lease,
+    media_lease,
 };
 pub use limits::{LocalRateLimiter, RateDecision, RateLimiter};
 pub use local::LocalRooms;

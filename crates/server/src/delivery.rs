@@ -149,12 +149,12 @@ impl UserSockets {
 /// sockets have handled the eviction; every socket also ends its own when it does.
 pub async fn revoke_room(
     rooms: &dyn Rooms,
-    media: Option<&ssgwan_media::MediaServer>,
+    media: &crate::media_router::MediaRouter,
     room: RoomId,
     user: Option<i64>,
     reason: Revocation,
 ) {
-    if let (Some(media), Some(user)) = (media, user) {
+    if let Some(user) = user {
         media.remove_user(room, user);
     }
     let eviction = Eviction {
@@ -177,7 +177,7 @@ async fn revoke(rooms: &dyn Rooms, eviction: Eviction) {
 pub fn start_settled_evictions(
     background: &crate::tasks::Background,
     rooms: Arc<dyn Rooms>,
-    media: Option<ssgwan_media::MediaServer>,
+    media: crate::media_router::MediaRouter,
     mut events: tokio::sync::broadcast::Receiver<crate::events::DomainEvent>,
 ) {
     let stop = background.stopping();
@@ -199,7 +199,7 @@ pub fn start_settled_evictions(
             {
                 revoke_room(
                     &*rooms,
-                    media.as_ref(),
+                    &media,
                     challenge_id,
                     Some(user_id),
                     Revocation::Ended,

@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod identity;
 pub mod kakao;
 pub mod limits;
+pub mod media_router;
 pub mod moderation;
 pub mod notifications;
 pub mod push;
@@ -85,7 +86,7 @@ impl App {
 
     /// The media server, whose [`ssgwan_media::MediaServer::snapshot`] tests read.
     pub fn media(&self) -> Option<ssgwan_media::MediaServer> {
-        self.state.media.clone()
+        self.state.media.local().cloned()
     }
 
     /// The completion job, whose [`tasks::PeriodicJob::run_now`] tests await.
@@ -288,6 +289,16 @@ pub async fn build(args: &ServeArgs, clock: Arc<dyn Clock>) -> anyhow::Result<Ap
         std::time::Duration::from_millis(args.notifications.reminder_interval_ms),
     );
     let media = start_media(args, &background).await?;
+    let media = match (&shared.redis, &shared.leases) {
+        (Some(redis), Some(leases)) => media_router::MediaRouter::clustered(
+            media,
+            rooms.node_id(),
+            leases.clone(),
+            redis.clone(),
+            &background,
+        ),
+        _ => media_router::MediaRouter::single(media),
+    };
     delivery::start_settled_evictions(
         &background,
         rooms.clone(),

@@ -97,7 +97,7 @@ pub async fn remove_member(
     // Evicted either way: a repeat after a lost eviction (Redis down) takes them out now.
     delivery::revoke_room(
         &*state.rooms,
-        state.media.as_ref(),
+        &state.media,
         challenge.id,
         Some(target),
         Revocation::Removed,
@@ -482,14 +482,7 @@ pub async fn decide(
     if let Some(id) = challenge
         && store.purge_challenge(id).await?
     {
-        delivery::revoke_room(
-            &*state.rooms,
-            state.media.as_ref(),
-            id,
-            None,
-            Revocation::Deleted,
-        )
-        .await;
+        delivery::revoke_room(&*state.rooms, &state.media, id, None, Revocation::Deleted).await;
     }
     tracing::info!(
         report_id,

@@ -63,8 +63,9 @@ pub struct AppState {
     pub rooms: Arc<dyn ssgwan_realtime::Rooms>,
     /// On-camera time accrual.
     pub attendance: Attendance,
-    /// The media server (SFU) of this node's live rooms; `None` with `--media off`.
-    pub media: Option<ssgwan_media::MediaServer>,
+    /// The media sessions of this node's tabs: on this node's media server (SFU), or routed
+    /// to the node that holds the room.
+    pub media: crate::media_router::MediaRouter,
     /// Settling ended challenges.
     pub completion: CompletionJob,
     /// Domain events (achieved sessions, settled participants).

@@ -11,6 +11,7 @@
 mod boards;
 mod leases;
 mod limits;
+mod mailbox;
 mod rooms;
 
 use std::{sync::Arc, time::Duration};
@@ -26,6 +27,7 @@ use crate::{RealtimeError, RealtimeResult};
 pub use boards::RedisBoards;
 pub use leases::RedisLeases;
 pub use limits::RedisRateLimiter;
+pub use mailbox::RedisMailbox;
 pub use rooms::{PresenceEvent, PresenceEvents, RedisRooms, RedisRoomsOptions};
 
 /// How to reach Redis.

@@ -346,14 +346,7 @@ pub async fn delete(
     // The database refuses too when the start passes between our read and this write.
     state.store.delete_challenge(id, now).await?;
     // The room closes for everyone in it.
-    delivery::revoke_room(
-        &*state.rooms,
-        state.media.as_ref(),
-        id,
-        None,
-        Revocation::Deleted,
-    )
-    .await;
+    delivery::revoke_room(&*state.rooms, &state.media, id, None, Revocation::Deleted).await;
     tracing::info!(
         challenge_id = id,
         user_id = current.user.id,
@@ -416,7 +409,7 @@ pub async fn cancel(
         .await?;
     delivery::revoke_room(
         &*state.rooms,
-        state.media.as_ref(),
+        &state.media,
         id,
         Some(current.user.id),
         Revocation::Cancelled,

@@ -12,7 +12,7 @@
 use std::sync::Arc;
 
 use ssgwan_media::{
-    CloseReason, MediaServer, PeerEvent, PeerSink, Refusal, Tile, TileSize, TrackKind, Unverified,
+    CloseReason, PeerEvent, PeerSink, Refusal, Tile, TileSize, TrackKind, Unverified,
 };
 use ssgwan_realtime::{Connection, RoomId};
 use ssgwan_store::ParticipantStatus;
@@ -96,17 +96,11 @@ fn close_name(reason: CloseReason) -> &'static str {
         CloseReason::Replaced => "replaced",
         CloseReason::Left => "left",
         CloseReason::Unavailable => "unavailable",
+        CloseReason::Moved => "moved",
     }
 }
 
 impl Session {
-    fn media_server(&self) -> SocketResult<&MediaServer> {
-        self.state
-            .media
-            .as_ref()
-            .ok_or(SocketError::MediaUnavailable)
-    }
-
     /// The room's media session of this tab, or `RTC_NOT_STARTED` (`NOT_IN_ROOM` before that).
     fn rtc(&self, room: RoomId) -> SocketResult<&RtcSession> {
         self.joined(room)?
@@ -120,7 +114,9 @@ impl Session {
     /// moment between a cancel and its eviction reaching this connection).
     pub(super) async fn rtc_start(&mut self, room: RoomId) -> SocketResult {
         self.joined(room)?;
-        let media = self.media_server()?.clone();
+        if !self.state.media.may_serve() {
+            return Err(SocketError::MediaUnavailable);
+        }
         let active = self
             .state
             .store
@@ -156,7 +152,22 @@ impl Session {
             events: self.media_events.clone(),
             connection: self.connection.clone(),
         });
-        media.open(room, self.connection.id, self.user.id, sink);
+        let opened = self
+            .state
+            .media
+            .open(room, self.connection.id, self.user.id, sink)
+            .await;
+        if opened.is_err() {
+            if let Some(joined) = self.rooms.get_mut(&room)
+                && joined
+                    .rtc
+                    .as_ref()
+                    .is_some_and(|rtc| rtc.generation == generation)
+            {
+                joined.rtc = None;
+            }
+            return Err(SocketError::MediaUnavailable);
+        }
         metrics::counter!("ssgwan_media_sessions_started_total").increment(1);
         Ok(())
     }
@@ -165,7 +176,8 @@ impl Session {
     pub(super) fn rtc_answer(&self, room: RoomId, revision: u64, sdp: String) -> SocketResult {
         ssgwan_domain::live::answer_sdp(&sdp).map_err(AppError::Invalid)?;
         self.rtc(room)?;
-        self.media_server()?
+        self.state
+            .media
             .answer(room, self.connection.id, revision, sdp);
         Ok(())
     }
@@ -185,23 +197,21 @@ impl Session {
                 },
             })
             .collect();
-        self.media_server()?.view(room, self.connection.id, tiles);
+        self.state.media.view(room, self.connection.id, tiles);
         Ok(())
     }
 
     /// `rtcRestart`: an ICE restart; the fresh offer comes as an event.
     pub(super) fn rtc_restart(&self, room: RoomId) -> SocketResult {
         self.rtc(room)?;
-        self.media_server()?.restart_ice(room, self.connection.id);
+        self.state.media.restart_ice(room, self.connection.id);
         Ok(())
     }
 
     /// Ends this tab's media session in `room` (it left or was taken out), telling the tab.
     /// The caller has taken the room out of [`Session::rooms`] or is about to.
     pub(super) fn end_rtc(&self, room: RoomId) {
-        if let Some(media) = &self.state.media {
-            media.close(room, self.connection.id);
-        }
+        self.state.media.close(room, self.connection.id);
         self.send(&ServerFrame::RtcClosed {
             room,
             reason: close_name(CloseReason::Left),
@@ -218,9 +228,7 @@ impl Session {
             .map(|(room, _)| *room)
             .collect();
         for room in rooms {
-            if let Some(media) = &self.state.media {
-                media.close(room, self.connection.id);
-            }
+            self.state.media.close(room, self.connection.id);
             let was_verified = self
                 .rooms
                 .get_mut(&room)

@@ -86,7 +86,11 @@ pub mod close {
     };
 }
 
-static NEXT_CONNECTION: AtomicU64 = AtomicU64::new(1);
+/// Connection ids, unique across nodes too: a room's media server keys the sessions of every
+/// node's tabs by them. The high bits are random per process (20 bits: the ids stay below 2^53,
+/// exact in JavaScript), the low 32 count.
+static NEXT_CONNECTION: std::sync::LazyLock<AtomicU64> =
+    std::sync::LazyLock::new(|| AtomicU64::new(((rand::random::<u64>() & 0xF_FFFF) << 32) | 1));
 
 /// Upgrades an authenticated request (401 before the upgrade otherwise). Error frames speak the
 /// language of `lang` (`ko` or `en`) when given, else of `Accept-Language` (Korean by default).
