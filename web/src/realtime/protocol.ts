@@ -40,7 +40,7 @@ export interface TrackInfo {
 export type UnverifiedReason = 'noVideo' | 'lowFrameRate' | 'tinyFrames' | 'stalled';
 
 /** Why the server ended this tab's media session (`rtcClosed`). */
-export type RtcClosedReason = 'timeout' | 'replaced' | 'left' | 'unavailable';
+export type RtcClosedReason = 'timeout' | 'replaced' | 'left' | 'unavailable' | 'moved';
 
 /** Why the server took this tab out of a room (docs/protocol.md, `left`). */
 export type LeftReason = 'cancelled' | 'ended' | 'deleted' | 'removed';

@@ -191,6 +191,7 @@ export class SfuSession {
       this.changed();
       return;
     }
+    // `timeout` and `moved` (the room's media went to another node): start again at once.
     if (reason === 'unavailable') this.unavailable = true;
     this.scheduleStart(reason === 'unavailable' ? UNAVAILABLE_RETRY_MS : 0);
     this.changed();
