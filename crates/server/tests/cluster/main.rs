@@ -42,6 +42,8 @@ on_every_database!(
     the_chat_limit_is_one_limit_across_nodes,
     cancel_logout_and_deletion_on_one_node_reach_sockets_on_the_other_within_a_second,
     removal_suspension_and_blocks_reach_sockets_on_both_nodes,
+    a_rooms_media_lives_on_one_node_and_reaches_tabs_on_both,
+    when_the_media_owner_dies_the_tabs_start_again_on_another_node,
 );
 
 /// Node flags for a shared Redis, with a short node TTL so a dead node is noticed quickly.
@@ -485,7 +487,8 @@ async fn on_camera_on_two_nodes_counts_once(db: Db) {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let room = body["id"].as_i64().expect("id");
     // One tab on each node, both on camera.
-    // Each node's own media server verifies the video of its own sockets.
+    // Both sessions are on the media server of the node that opened the room first (A); the
+    // verdicts of the tab on B travel back to B, whose attendance counts them.
     let mut tab_a = support::connect_ws(&a.base, &token).await;
     let mut tab_b = support::connect_ws(&b.base, &token).await;
     tab_a.join(room, None).await;
@@ -872,5 +875,138 @@ async fn removal_suspension_and_blocks_reach_sockets_on_both_nodes(db: Db) {
         (Some(room), Some("removed"))
     );
     host_on_a.assert_alive().await;
+    database.drop_now().await;
+}
+
+/// One line of `node`'s `/metrics` for `name` (without labels).
+async fn metric(node: &Node, name: &str) -> Option<f64> {
+    let text = reqwest::get(node.url("/metrics"))
+        .await
+        .expect("metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.trim().parse().ok())
+}
+
+/// `ws`'s tab shows `user`'s video: it asks for it, answers the offers that come, and returns
+/// once its peer has received frames of it (within 15 s). Other frames read meanwhile are
+/// dropped.
+async fn sees_video_of(ws: &mut support::Ws, room: i64, peer: &support::TestPeer, user: i64) {
+    ws.send(json!({"type": "rtcView", "room": room, "tiles": [{"user": user, "size": "large"}]}))
+        .await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while peer.received_video_from(user).frames == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no video from user {user} within 15 s"
+        );
+        if let Some(frame) = ws.try_next(Duration::from_millis(200)).await
+            && frame["type"] == "rtcOffer"
+            && frame["room"] == room
+        {
+            let offer = support::offer_of(&frame);
+            let answer = peer.accept(&offer).await.expect("the peer answers");
+            ws.send(json!({
+                "type": "rtcAnswer", "room": room, "revision": offer.revision, "sdp": answer
+            }))
+            .await;
+        }
+    }
+}
+
+/// The `rtcClosed` frame for `room` (within `within`); other frames read meanwhile are dropped.
+async fn rtc_closed(ws: &mut support::Ws, room: i64, within: Duration) -> serde_json::Value {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let frame = ws
+            .try_next(left)
+            .await
+            .unwrap_or_else(|| panic!("no rtcClosed for room {room} within {within:?}"));
+        if frame["type"] == "rtcClosed" && frame["room"] == room {
+            return frame;
+        }
+    }
+}
+
+async fn a_rooms_media_lives_on_one_node_and_reaches_tabs_on_both(db: Db) {
+    let Some((database, _redis, a, b)) = two_nodes(db).await else {
+        return;
+    };
+    let api = Api::default();
+    let (room, host, guest) = room_on_two_nodes(&api, &a, &b).await;
+    // The host's tab on A opens the room's media first: A's media server holds the room.
+    let mut on_a = support::connect_ws(&a.base, &host.0).await;
+    on_a.join(room, None).await;
+    let host_video = on_a.go_on_camera(room).await;
+    // The guest's tab on B gets its session from A (B's offer, answer and verdict travel
+    // between the nodes; the video goes straight to A), and is verified there.
+    let mut on_b = support::connect_ws(&b.base, &guest.0).await;
+    on_b.join(room, None).await;
+    let guest_video = on_b.go_on_camera(room).await;
+    // Each sees the other through the one media server.
+    sees_video_of(&mut on_b, room, &guest_video, host.1).await;
+    sees_video_of(&mut on_a, room, &host_video, guest.1).await;
+    assert_eq!(
+        metric(&b, "ssgwan_media_sessions_routed_total").await,
+        Some(1.0),
+        "B routed its tab's session to A"
+    );
+    assert_eq!(
+        metric(&a, "ssgwan_media_sessions_routed_total").await,
+        None,
+        "A served its own tab"
+    );
+    // Leaving on B ends the session on A: the host stops receiving the guest.
+    on_b.send(json!({"type": "leave", "room": room})).await;
+    on_b.assert_alive().await;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let before = host_video.received_video_from(guest.1).frames;
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(
+        host_video.received_video_from(guest.1).frames,
+        before,
+        "the guest's video still reaches the host after the guest left"
+    );
+    drop((on_a, on_b, host_video, guest_video, a, b));
+    database.drop_now().await;
+}
+
+async fn when_the_media_owner_dies_the_tabs_start_again_on_another_node(db: Db) {
+    let Some((database, _redis, mut a, b)) = two_nodes(db).await else {
+        return;
+    };
+    let api = Api::default();
+    let (room, host, guest) = room_on_two_nodes(&api, &a, &b).await;
+    let mut on_a = support::connect_ws(&a.base, &host.0).await;
+    on_a.join(room, None).await;
+    let host_video = on_a.go_on_camera(room).await;
+    let mut on_b = support::connect_ws(&b.base, &guest.0).await;
+    on_b.join(room, None).await;
+    let guest_video = on_b.go_on_camera(room).await;
+    sees_video_of(&mut on_b, room, &guest_video, host.1).await;
+    // The room's media server dies without a word: within the lease's lifetime and a watch
+    // pass, the guest's tab on B is told its session moved.
+    let killed = std::time::Instant::now();
+    a.kill();
+    drop((on_a, host_video, guest_video));
+    let closed = rtc_closed(&mut on_b, room, Duration::from_secs(10)).await;
+    assert_eq!(closed["reason"], "moved", "{closed}");
+    eprintln!(
+        "rtcClosed moved {:?} after the owner was killed",
+        killed.elapsed()
+    );
+    // Starting again, B's own media server takes the room: the guest is verified on camera
+    // again, and the host (reconnected to B, as the web app does) and the guest see each other.
+    let guest_video = on_b.go_on_camera(room).await;
+    let mut host_on_b = support::connect_ws(&b.base, &host.0).await;
+    host_on_b.join(room, None).await;
+    let host_video = host_on_b.go_on_camera(room).await;
+    sees_video_of(&mut host_on_b, room, &host_video, guest.1).await;
+    sees_video_of(&mut on_b, room, &guest_video, host.1).await;
+    drop((on_b, host_on_b, host_video, guest_video, a, b));
     database.drop_now().await;
 }
