@@ -1,6 +1,8 @@
 //! What the media server tells the server crate about one peer, and the small value types of the
 //! API.
 
+use std::collections::BTreeSet;
+
 use serde::{Deserialize, Serialize};
 
 use crate::UserId;
@@ -140,4 +142,55 @@ pub enum Refusal {
     BadAnswer(String),
     /// There is no session for this peer in this room.
     NotStarted,
+}
+
+/// What a room's hosts and members decided about forwarding: whose video or audio goes to
+/// nobody, and which pairs of members get nothing of each other. The media server enforces it
+/// on every packet it forwards (and leaves the tracks out of the offers), whatever the clients
+/// do. The publisher's own media still reaches the server and is still metered.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoomPolicy {
+    /// Members whose video a host stopped.
+    pub video_stopped: BTreeSet<UserId>,
+    /// Members whose audio a host stopped.
+    pub audio_stopped: BTreeSet<UserId>,
+    /// Pairs of members who blocked one another (either way), smaller id first.
+    pub blocked: BTreeSet<(UserId, UserId)>,
+}
+
+impl RoomPolicy {
+    /// Adds a block between `a` and `b` (either direction).
+    pub fn block(&mut self, a: UserId, b: UserId) {
+        self.blocked.insert((a.min(b), a.max(b)));
+    }
+
+    /// Whether `from`'s track of `kind` may be forwarded to `to`.
+    pub fn forwards(&self, from: UserId, to: UserId, kind: TrackKind) -> bool {
+        let stopped = match kind {
+            TrackKind::Video => &self.video_stopped,
+            TrackKind::Audio => &self.audio_stopped,
+        };
+        !stopped.contains(&from) && !self.blocked.contains(&(from.min(to), from.max(to)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_policy_stops_one_kind_and_blocks_both_ways() {
+        let mut policy = RoomPolicy::default();
+        assert!(policy.forwards(1, 2, TrackKind::Video));
+        policy.video_stopped.insert(1);
+        assert!(!policy.forwards(1, 2, TrackKind::Video));
+        assert!(policy.forwards(1, 2, TrackKind::Audio));
+        assert!(policy.forwards(2, 1, TrackKind::Video));
+        policy.block(3, 2);
+        for kind in [TrackKind::Video, TrackKind::Audio] {
+            assert!(!policy.forwards(2, 3, kind));
+            assert!(!policy.forwards(3, 2, kind));
+            assert!(policy.forwards(3, 4, kind));
+        }
+    }
 }

@@ -27,8 +27,8 @@ pub mod vp8;
 
 pub use config::{MediaConfig, PresenceRules};
 pub use events::{
-    CloseReason, Offer, PeerEvent, PeerSink, PublishMids, Refusal, Tile, TileSize, TrackInfo,
-    TrackKind, Unverified, Verdict,
+    CloseReason, Offer, PeerEvent, PeerSink, PublishMids, Refusal, RoomPolicy, Tile, TileSize,
+    TrackInfo, TrackKind, Unverified, Verdict,
 };
 pub use server::{MediaServer, MediaStats};
 

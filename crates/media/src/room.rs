@@ -22,8 +22,8 @@ use crate::presence::{FrameFacts, PresenceMeter};
 use crate::session::{Session, Want};
 use crate::stats::Stats;
 use crate::{
-    CloseReason, PeerEvent, PeerId, PeerSink, PresenceRules, RoomId, Tile, TrackKind, Unverified,
-    UserId, vp8,
+    CloseReason, PeerEvent, PeerId, PeerSink, PresenceRules, RoomId, RoomPolicy, Tile, TrackKind,
+    Unverified, UserId, vp8,
 };
 
 /// No datagram from a peer for this long (or before it ever connects) ends its session.
@@ -48,7 +48,11 @@ pub enum Command {
         peer: PeerId,
         user: UserId,
         sink: Arc<dyn PeerSink>,
+        /// The room's policy as of this open (applied before the session starts).
+        policy: Option<RoomPolicy>,
     },
+    /// The room's forwarding policy from now on.
+    Policy(RoomPolicy),
     Answer {
         peer: PeerId,
         revision: u64,
@@ -112,6 +116,7 @@ pub fn spawn(id: RoomId, shared: Arc<Shared>, runtime: &tokio::runtime::Handle) 
         audio_source: HashMap::new(),
         dirty: BTreeSet::new(),
         next_tick: Instant::now(),
+        policy: RoomPolicy::default(),
     };
     runtime.spawn(room.run(command_rx, net_rx));
     RoomHandle { commands }
@@ -130,6 +135,8 @@ struct Room {
     /// Sessions with output to poll.
     dirty: BTreeSet<PeerId>,
     next_tick: Instant,
+    /// Whose media goes to whom (host stops, blocks).
+    policy: RoomPolicy,
 }
 
 impl Room {
@@ -193,7 +200,18 @@ impl Room {
 
     fn command(&mut self, command: Command, now: Instant) {
         match command {
-            Command::Open { peer, user, sink } => self.open(peer, user, sink, now),
+            Command::Open {
+                peer,
+                user,
+                sink,
+                policy,
+            } => {
+                if let Some(policy) = policy {
+                    self.policy = policy;
+                }
+                self.open(peer, user, sink, now);
+            }
+            Command::Policy(policy) => self.policy = policy,
             Command::Answer {
                 peer,
                 revision,
@@ -484,6 +502,7 @@ impl Room {
                     .view
                     .iter()
                     .filter(|u| self.video_source.contains_key(u))
+                    .filter(|&&u| self.policy.forwards(u, session.user, TrackKind::Video))
                     .map(|&u| (u, TrackKind::Video)),
             );
             let Some(session) = self.sessions.get_mut(&peer) else {
@@ -502,7 +521,7 @@ impl Room {
     fn audio_wanted_by(&self, user: UserId) -> BTreeSet<Want> {
         self.audio_source
             .keys()
-            .filter(|&&u| u != user)
+            .filter(|&&u| u != user && self.policy.forwards(u, user, TrackKind::Audio))
             .map(|&u| (u, TrackKind::Audio))
             .collect()
     }
@@ -647,7 +666,8 @@ impl Room {
             TrackKind::Audio => 960,
         };
         for (other_peer, other) in &mut self.sessions {
-            if other.user == user {
+            // The policy holds on every packet, before and after the renegotiation it causes.
+            if other.user == user || !self.policy.forwards(user, other.user, kind) {
                 continue;
             }
             let Some(slot) = other.live_slot(user, kind) else {

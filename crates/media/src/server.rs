@@ -11,7 +11,7 @@ use tokio_util::sync::CancellationToken;
 use crate::io::{tcp, udp};
 use crate::room::{self, Command, Shared};
 use crate::stats::Stats;
-use crate::{MediaConfig, PeerId, PeerSink, RoomId, Tile, UserId};
+use crate::{MediaConfig, PeerId, PeerSink, RoomId, RoomPolicy, Tile, UserId};
 
 /// A cheap, cloneable handle to the running media server.
 #[derive(Clone)]
@@ -169,7 +169,44 @@ impl MediaServer {
     /// `Closed{Replaced}`). An unverified `NoVideo` verdict and the first `Offer` are delivered to
     /// `sink` soon after.
     pub fn open(&self, room: RoomId, peer: PeerId, user: UserId, sink: Arc<dyn PeerSink>) {
-        self.send(room, Command::Open { peer, user, sink });
+        self.send(
+            room,
+            Command::Open {
+                peer,
+                user,
+                sink,
+                policy: None,
+            },
+        );
+    }
+
+    /// [`MediaServer::open`] with the room's forwarding policy as of now, applied before the
+    /// session starts (and to the room's other sessions: it replaces the room's policy).
+    pub fn open_with_policy(
+        &self,
+        room: RoomId,
+        peer: PeerId,
+        user: UserId,
+        policy: RoomPolicy,
+        sink: Arc<dyn PeerSink>,
+    ) {
+        self.send(
+            room,
+            Command::Open {
+                peer,
+                user,
+                sink,
+                policy: Some(policy),
+            },
+        );
+    }
+
+    /// Replaces the room's forwarding policy (who is stopped, who blocked whom): packets that
+    /// break it stop at once, and the sessions it changes are renegotiated. Nothing happens for
+    /// a room without sessions here; [`MediaServer::open_with_policy`] gives a new room its
+    /// policy.
+    pub fn set_room_policy(&self, room: RoomId, policy: RoomPolicy) {
+        self.send(room, Command::Policy(policy));
     }
 
     /// The answer to the offer with `revision`; refusals come back as `PeerEvent::Refused`

@@ -826,3 +826,116 @@ async fn junk_answers_are_refused_without_harming_the_room() {
     let c = Member::join(media, 4, 400).await;
     assert!(c.peer.wait_connected(Duration::from_secs(15)).await);
 }
+
+/// Whether `count` still grows: true once two reads 50 ms or more apart differ (within 15 s).
+async fn keeps_growing(what: &str, mut count: impl FnMut() -> u64) {
+    let mut last = count();
+    eventually(what, Duration::from_secs(15), || {
+        let now = count();
+        let grew = now > last;
+        last = now;
+        grew
+    })
+    .await;
+}
+
+/// Asserts that `count` stops: after what was in flight settles, it stays put for a second.
+async fn stops_growing(what: &str, count: impl Fn() -> u64) {
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let before = count();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    assert_eq!(count(), before, "{what}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_room_policy_stops_a_members_video_or_audio_and_blocks_pairs_at_the_server() {
+    let server = server().await;
+    let media = &server.media;
+    let a = Member::join(media, 1, 100).await;
+    let b = Member::join(media, 2, 200).await;
+    let c = Member::join(media, 3, 300).await;
+    b.view(media, &[a.user]);
+    c.view(media, &[a.user]);
+    a.peer.publish_video(VideoSpec::live_camera());
+    a.peer.publish_audio(true);
+    let frames = |m: &Member, kind| m.peer.received_from(a.user, kind).frames;
+    eventually("B and C receive A", Duration::from_secs(15), || {
+        [&b, &c]
+            .iter()
+            .all(|m| frames(m, TrackKind::Video) >= 15 && frames(m, TrackKind::Audio) >= 25)
+    })
+    .await;
+
+    // A host stops A's video: nobody gets it, the audio goes on, and A is still metered.
+    let mut policy = ssgwan_media::RoomPolicy::default();
+    policy.video_stopped.insert(a.user);
+    media.set_room_policy(ROOM, policy.clone());
+    stops_growing("A's video still reaches B or C", || {
+        frames(&b, TrackKind::Video) + frames(&c, TrackKind::Video)
+    })
+    .await;
+    keeps_growing("B hears A", || frames(&b, TrackKind::Audio)).await;
+    assert_eq!(
+        a.last_reason(),
+        Some(None),
+        "A's own video is still verified"
+    );
+    eventually(
+        "B's offer leaves A's video out",
+        Duration::from_secs(15),
+        || {
+            b.last_offer().is_some_and(|o| {
+                !o.tracks
+                    .iter()
+                    .any(|t| t.user == a.user && t.kind == TrackKind::Video)
+            })
+        },
+    )
+    .await;
+
+    // And the audio.
+    policy.audio_stopped.insert(a.user);
+    media.set_room_policy(ROOM, policy);
+    stops_growing("A's audio still reaches B or C", || {
+        frames(&b, TrackKind::Audio) + frames(&c, TrackKind::Audio)
+    })
+    .await;
+
+    // Allowed again, but C blocked A: B gets A's video and audio again, C neither.
+    let mut policy = ssgwan_media::RoomPolicy::default();
+    policy.block(c.user, a.user);
+    media.set_room_policy(ROOM, policy);
+    keeps_growing("B receives A's video again", || {
+        frames(&b, TrackKind::Video)
+    })
+    .await;
+    keeps_growing("B hears A again", || frames(&b, TrackKind::Audio)).await;
+    stops_growing("A's media reaches C, who blocked A", || {
+        frames(&c, TrackKind::Video) + frames(&c, TrackKind::Audio)
+    })
+    .await;
+
+    // A member who opens with the policy is held to it from the start.
+    let d = {
+        let peer = TestPeer::new().await.expect("a test peer");
+        let (sink, mut rx) = ChannelSink::new();
+        let mut policy = ssgwan_media::RoomPolicy::default();
+        policy.block(c.user, a.user);
+        policy.block(400, a.user);
+        media.open_with_policy(ROOM, 4, 400, policy, sink);
+        let offer = loop {
+            match tokio::time::timeout(Duration::from_secs(15), rx.recv()).await {
+                Ok(Some(PeerEvent::Offer(offer))) => break offer,
+                Ok(Some(_)) => {}
+                other => panic!("no offer for D: {other:?}"),
+            }
+        };
+        assert!(
+            !offer.tracks.iter().any(|t| t.user == a.user),
+            "D's first offer carries A: {:?}",
+            offer.tracks
+        );
+        peer
+    };
+    drop(d);
+}
