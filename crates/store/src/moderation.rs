@@ -66,6 +66,31 @@ pub struct AuditRecord {
     pub created_at: Timestamp,
 }
 
+/// What a host can stop of a member's media in the room.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum MediaKind {
+    Video,
+    Audio,
+}
+
+impl MediaKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MediaKind::Video => "video",
+            MediaKind::Audio => "audio",
+        }
+    }
+
+    /// The kind stored (or sent) as `raw` (`None` for anything else).
+    pub fn from_stored(raw: &str) -> Option<MediaKind> {
+        match raw {
+            "video" => Some(MediaKind::Video),
+            "audio" => Some(MediaKind::Audio),
+            _ => None,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct BlockRecord {
     pub user: UserSummary,
@@ -86,6 +111,21 @@ pub trait ModerationStore: Send + Sync + 'static {
         by: i64,
         now: Timestamp,
     ) -> StoreResult<Removal>;
+    /// Stops (`stopped`) or allows again `kind` of `user_id`'s media in the challenge's room
+    /// (host `by`): whether that changed anything (a repeat changes nothing).
+    async fn set_media_stop(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        kind: MediaKind,
+        stopped: bool,
+        by: i64,
+        now: Timestamp,
+    ) -> StoreResult<bool>;
+    /// Every stop in the challenge's room, as (member, kind), by member then kind.
+    async fn media_stops(&self, challenge_id: i64) -> StoreResult<Vec<(i64, MediaKind)>>;
+    /// The blocks between two active participants of the challenge, as (blocker, blocked).
+    async fn room_blocks(&self, challenge_id: i64) -> StoreResult<Vec<(i64, i64)>>;
     /// When the user was removed from the challenge (`None`: never).
     async fn removed_at(&self, challenge_id: i64, user_id: i64) -> StoreResult<Option<Timestamp>>;
     /// The challenge's co-hosts, by user id, in slot order.

@@ -13,8 +13,8 @@ use super::{
     rows::{message_from_row, summary_from_row, ts},
 };
 use crate::{
-    AuditEntry, AuditRecord, BlockRecord, ChatMessage, Conflict, Entity, ModerationStore,
-    NewReport, Removal, ReportRecord, StoreError, StoreResult,
+    AuditEntry, AuditRecord, BlockRecord, ChatMessage, Conflict, Entity, MediaKind,
+    ModerationStore, NewReport, Removal, ReportRecord, StoreError, StoreResult,
 };
 
 /// How a suspension "for good" is stored: the largest instant (`users.suspended_until`).
@@ -215,6 +215,63 @@ impl ModerationStore for SqlStore {
             Bind::Int(now.as_millisecond()),
         ];
         self.insert_once(sql, binds).await
+    }
+
+    async fn set_media_stop(
+        &self,
+        challenge_id: i64,
+        user_id: i64,
+        kind: MediaKind,
+        stopped: bool,
+        by: i64,
+        now: Timestamp,
+    ) -> StoreResult<bool> {
+        if !stopped {
+            let sql = "DELETE FROM media_stops WHERE challenge_id = ? AND user_id = ? AND kind = ?";
+            let binds = vec![
+                Bind::Int(challenge_id),
+                Bind::Int(user_id),
+                Bind::Text(kind.as_str().to_owned()),
+            ];
+            return Ok(self.execute(self.db(), sql, binds).await? > 0);
+        }
+        let sql = "INSERT INTO media_stops (challenge_id, user_id, kind, stopped_by, stopped_at) VALUES (?, ?, ?, ?, ?)";
+        let binds = vec![
+            Bind::Int(challenge_id),
+            Bind::Int(user_id),
+            Bind::Text(kind.as_str().to_owned()),
+            Bind::Int(by),
+            Bind::Int(now.as_millisecond()),
+        ];
+        self.insert_once(sql, binds).await
+    }
+
+    async fn media_stops(&self, challenge_id: i64) -> StoreResult<Vec<(i64, MediaKind)>> {
+        let sql = "SELECT user_id, kind FROM media_stops WHERE challenge_id = ? ORDER BY user_id, kind DESC";
+        let rows = self
+            .fetch_map(sql, vec![Bind::Int(challenge_id)], |row| {
+                let user: i64 = row.try_get("user_id")?;
+                let kind: String = row.try_get("kind")?;
+                Ok((user, kind))
+            })
+            .await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(user, kind)| MediaKind::from_stored(&kind).map(|k| (user, k)))
+            .collect())
+    }
+
+    async fn room_blocks(&self, challenge_id: i64) -> StoreResult<Vec<(i64, i64)>> {
+        let sql = "SELECT b.blocker_id, b.blocked_id FROM blocks b \
+             JOIN participants p ON p.challenge_id = ? AND p.user_id = b.blocker_id AND p.status = 'ACTIVE' \
+             JOIN participants q ON q.challenge_id = ? AND q.user_id = b.blocked_id AND q.status = 'ACTIVE' \
+             ORDER BY b.blocker_id, b.blocked_id";
+        self.fetch_map(
+            sql,
+            vec![Bind::Int(challenge_id), Bind::Int(challenge_id)],
+            |row| Ok((row.try_get("blocker_id")?, row.try_get("blocked_id")?)),
+        )
+        .await
     }
 
     async fn room_locked(&self, challenge_id: i64, date: Date) -> StoreResult<bool> {

@@ -59,6 +59,7 @@ conformance!(
     one_report_per_reporter_and_target,
     blocks_go_both_ways_and_are_idempotent,
     operators_suspensions_and_the_audit_log,
+    media_stops_are_idempotent_and_room_blocks_are_between_members,
 );
 
 /// Rows written before migration 0006 have no skeleton; `migrate` computes them, and leaves

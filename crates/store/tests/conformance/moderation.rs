@@ -3,7 +3,7 @@
 
 use futures::future::join_all;
 use ssgwan_store::{
-    AuditEntry, ChallengeStore, ChatStore, Conflict, Entity, ModerationStore, NewReport,
+    AuditEntry, ChallengeStore, ChatStore, Conflict, Entity, MediaKind, ModerationStore, NewReport,
     ParticipationStore, Removal, SqlStore, StoreError, UserStore,
 };
 
@@ -384,4 +384,86 @@ pub async fn operators_suspensions_and_the_audit_log(store: SqlStore) {
             .len(),
         1
     );
+}
+
+pub async fn media_stops_are_idempotent_and_room_blocks_are_between_members(store: SqlStore) {
+    let host = user(&store, "host").await;
+    let a = user(&store, "a").await;
+    let b = user(&store, "b").await;
+    let outsider = user(&store, "outsider").await;
+    let id = challenge(&store, &host, "room", 10).await;
+    let other = challenge(&store, &host, "other", 10).await;
+    for u in [&a, &b] {
+        store.join_challenge(id, u.id, now()).await.expect("joined");
+    }
+    store
+        .join_challenge(other, outsider.id, now())
+        .await
+        .expect("joined the other");
+    // Stops: one per member and kind; repeats change nothing; allowing again deletes.
+    assert!(
+        store
+            .set_media_stop(id, a.id, MediaKind::Video, true, host.id, now())
+            .await
+            .expect("stopped")
+    );
+    assert!(
+        !store
+            .set_media_stop(id, a.id, MediaKind::Video, true, host.id, now())
+            .await
+            .expect("repeat")
+    );
+    assert!(
+        store
+            .set_media_stop(id, a.id, MediaKind::Audio, true, host.id, now())
+            .await
+            .expect("audio stopped")
+    );
+    assert!(
+        store
+            .set_media_stop(id, b.id, MediaKind::Audio, true, host.id, now())
+            .await
+            .expect("b's audio stopped")
+    );
+    assert_eq!(
+        store.media_stops(id).await.expect("stops"),
+        vec![
+            (a.id, MediaKind::Video),
+            (a.id, MediaKind::Audio),
+            (b.id, MediaKind::Audio)
+        ]
+    );
+    assert!(store.media_stops(other).await.expect("none").is_empty());
+    assert!(
+        store
+            .set_media_stop(id, a.id, MediaKind::Video, false, host.id, now())
+            .await
+            .expect("allowed")
+    );
+    assert!(
+        !store
+            .set_media_stop(id, a.id, MediaKind::Video, false, host.id, now())
+            .await
+            .expect("repeat")
+    );
+    assert_eq!(
+        store.media_stops(id).await.expect("stops"),
+        vec![(a.id, MediaKind::Audio), (b.id, MediaKind::Audio)]
+    );
+    // Blocks in the room: only those between two of its active participants.
+    store.block(a.id, b.id, now()).await.expect("blocked");
+    store.block(b.id, host.id, now()).await.expect("blocked");
+    store
+        .block(a.id, outsider.id, now())
+        .await
+        .expect("blocked");
+    let mut expected = vec![(a.id, b.id), (b.id, host.id)];
+    expected.sort();
+    assert_eq!(store.room_blocks(id).await.expect("blocks"), expected);
+    // A member who leaves is out of the room's blocks.
+    store
+        .remove_participant(id, b.id, host.id, now())
+        .await
+        .expect("removed");
+    assert!(store.room_blocks(id).await.expect("blocks").is_empty());
 }
