@@ -50,6 +50,9 @@ pub enum HostRefusal {
 pub enum HostAction {
     /// Remove a member (creator or co-host; not on a host).
     Remove,
+    /// Stop or allow again a member's video or audio in the room (creator or co-host; not on
+    /// a host).
+    StopMedia,
     /// Appoint or demote a co-host (creator only; the target must be a member).
     Appoint,
     Demote,
@@ -79,7 +82,9 @@ pub fn host_refusal(
         return None;
     }
     match action {
-        HostAction::Remove if target_role.is_host() => Some(HostRefusal::TargetIsHost),
+        HostAction::Remove | HostAction::StopMedia if target_role.is_host() => {
+            Some(HostRefusal::TargetIsHost)
+        }
         HostAction::Appoint if target_role == Role::Creator => Some(HostRefusal::TargetIsHost),
         HostAction::Demote if target_role != Role::Cohost => Some(HostRefusal::NotMember),
         _ if target_role == Role::Outsider => Some(HostRefusal::NotMember),

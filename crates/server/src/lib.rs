@@ -16,6 +16,7 @@ pub mod i18n;
 pub mod identity;
 pub mod kakao;
 pub mod limits;
+pub mod media_policy;
 pub mod media_router;
 pub mod moderation;
 pub mod notifications;

@@ -24,7 +24,7 @@ use std::{
 };
 
 use serde::{Deserialize, Serialize};
-use ssgwan_media::{CloseReason, MediaServer, PeerEvent, PeerId, PeerSink, Tile};
+use ssgwan_media::{CloseReason, MediaServer, PeerEvent, PeerId, PeerSink, RoomPolicy, Tile};
 use ssgwan_realtime::{Leases, RedisMailbox, RoomId, UserId, media_lease};
 use tokio::sync::mpsc;
 
@@ -83,6 +83,13 @@ enum Mail {
         user: UserId,
         session: u64,
         from: String,
+        /// The room's forwarding policy as of the open.
+        policy: RoomPolicy,
+    },
+    /// To the owner: the room's forwarding policy changed.
+    Policy {
+        room: RoomId,
+        policy: RoomPolicy,
     },
     Answer {
         room: RoomId,
@@ -194,17 +201,19 @@ impl MediaRouter {
     }
 
     /// A new media session for `peer`, on the node that holds the room (taking the room here
-    /// when nobody does and this node's media server is on). Events come back through `sink`.
+    /// when nobody does and this node's media server is on), held to the room's forwarding
+    /// `policy` (which replaces the room's). Events come back through `sink`.
     pub async fn open(
         &self,
         room: RoomId,
         peer: PeerId,
         user: UserId,
+        policy: RoomPolicy,
         sink: Arc<dyn PeerSink>,
     ) -> Result<(), Unavailable> {
         let Some(cluster) = &self.cluster else {
             let media = self.local.as_ref().ok_or(Unavailable)?;
-            media.open(room, peer, user, sink);
+            media.open_with_policy(room, peer, user, policy, sink);
             return Ok(());
         };
         // A session this tab had on another node ends there (a new one replaces it here).
@@ -217,14 +226,14 @@ impl MediaRouter {
                 match cluster.leases.claim(&lease, &cluster.node, LEASE_TTL).await {
                     Ok(true) => {
                         cluster.owned().entry(room).or_insert_with(Instant::now);
-                        media.open(room, peer, user, sink);
+                        media.open_with_policy(room, peer, user, policy, sink);
                         return Ok(());
                     }
                     Ok(false) => {}
                     Err(err) => {
                         // Redis is down: serve the tab here rather than not at all.
                         tracing::warn!(error = %err, room, "media lease unknown; serving the room here");
-                        media.open(room, peer, user, sink);
+                        media.open_with_policy(room, peer, user, policy, sink);
                         return Ok(());
                     }
                 }
@@ -250,6 +259,7 @@ impl MediaRouter {
                             user,
                             session,
                             from: cluster.node.clone(),
+                            policy: policy.clone(),
                         },
                     );
                     metrics::counter!("ssgwan_media_sessions_routed_total").increment(1);
@@ -261,6 +271,31 @@ impl MediaRouter {
             }
         }
         Err(Unavailable)
+    }
+
+    /// The room's forwarding policy changed: it goes to the node that holds the room (and to
+    /// this node's media server, which ignores it when it has no session in the room).
+    pub async fn set_policy(&self, room: RoomId, policy: RoomPolicy) {
+        if let Some(cluster) = &self.cluster {
+            match cluster.leases.holder(&media_lease(room)).await {
+                Ok(Some(owner)) if owner != cluster.node => {
+                    cluster.post(
+                        &owner,
+                        Mail::Policy {
+                            room,
+                            policy: policy.clone(),
+                        },
+                    );
+                }
+                Ok(_) => {}
+                Err(err) => {
+                    tracing::warn!(error = %err, room, "media owner unknown; policy applied here only");
+                }
+            }
+        }
+        if let Some(media) = &self.local {
+            media.set_room_policy(room, policy);
+        }
     }
 
     /// The answer to the offer with `revision`.
@@ -405,7 +440,7 @@ impl MediaRouter {
                     cluster.moved(room, peer, node);
                 }
             }
-            Mail::Close { .. } | Mail::RemoveUser { .. } => {}
+            Mail::Close { .. } | Mail::RemoveUser { .. } | Mail::Policy { .. } => {}
         }
     }
 
@@ -430,6 +465,7 @@ impl MediaRouter {
                 user,
                 session,
                 from,
+                policy,
             } => {
                 let sink = Arc::new(RemoteSink {
                     node: from.clone(),
@@ -450,7 +486,7 @@ impl MediaRouter {
                     Ok(false) => sink.deliver(PeerEvent::Closed(CloseReason::Moved)),
                     Ok(true) | Err(_) => {
                         cluster.owned().entry(room).or_insert_with(Instant::now);
-                        media.open(room, peer, user, sink);
+                        media.open_with_policy(room, peer, user, policy, sink);
                     }
                 }
             }
@@ -492,6 +528,7 @@ impl MediaRouter {
                     Mail::Restart { room, peer } => media.restart_ice(room, peer),
                     Mail::Close { room, peer } => media.close(room, peer),
                     Mail::RemoveUser { room, user } => media.remove_user(room, user),
+                    Mail::Policy { room, policy } => media.set_room_policy(room, policy),
                     Mail::Open { .. } | Mail::Event { .. } => {}
                 }
             }

@@ -13,14 +13,15 @@ use ssgwan_domain::{
 };
 use ssgwan_realtime::Revocation;
 use ssgwan_store::{
-    AuditEntry, ChallengeRecord, NewReport, ParticipantStatus, Removal, ReportRecord, Store,
-    StoreResult,
+    AuditEntry, ChallengeRecord, MediaKind, NewReport, ParticipantStatus, Removal, ReportRecord,
+    Store, StoreResult,
 };
 
 pub use crate::safety::SafetyError;
 use crate::{
     delivery,
     error::AppResult,
+    media_policy,
     state::AppState,
     wire::{MessageDto, ServerFrame},
 };
@@ -126,6 +127,74 @@ pub async fn remove_member(
         }
     }
     Ok(())
+}
+
+/// Stops or allows again `target`'s video and/or audio in the room (host `actor`; `None`
+/// leaves that kind as it is). The media server holding the room stops forwarding it at once
+/// (wherever the room lives), and everyone in the room gets the new `mediaStops` (the member
+/// sees why their tile is dark to the others). Returns the member's stops now; a repeat changes
+/// nothing and tells nobody again.
+pub async fn set_member_media(
+    state: &AppState,
+    challenge: &ChallengeRecord,
+    actor: i64,
+    target: i64,
+    video: Option<bool>,
+    audio: Option<bool>,
+) -> AppResult<(bool, bool)> {
+    let current = state.store.media_stops(challenge.id).await?;
+    let stopped = |kind| current.contains(&(target, kind));
+    let wanted = [
+        (MediaKind::Video, video.unwrap_or(stopped(MediaKind::Video))),
+        (MediaKind::Audio, audio.unwrap_or(stopped(MediaKind::Audio))),
+    ];
+    // A repeat is done already, and allowing again is allowed whatever the target's role is
+    // now (they may have become a co-host, or left, since they were stopped).
+    let done = wanted.iter().all(|&(kind, want)| stopped(kind) == want)
+        || !wanted.iter().any(|&(_, want)| want);
+    check_host(
+        state,
+        challenge,
+        HostAction::StopMedia,
+        actor,
+        Some((target, done)),
+    )
+    .await?;
+    let now = state.now();
+    let mut changed = false;
+    for (kind, want) in wanted {
+        changed |= state
+            .store
+            .set_media_stop(challenge.id, target, kind, want, actor, now)
+            .await?;
+    }
+    if changed {
+        metrics::counter!("ssgwan_moderation_total", "action" => "media").increment(1);
+        tracing::info!(
+            challenge_id = challenge.id,
+            actor,
+            target,
+            video = wanted[0].1,
+            audio = wanted[1].1,
+            "member media set"
+        );
+        media_policy::push(state, challenge.id).await;
+        match media_policy::stops_frame(&*state.store, challenge.id).await {
+            Ok(frame) => {
+                if let Err(err) = state
+                    .rooms
+                    .broadcast(challenge.id, frame.encode(), None)
+                    .await
+                {
+                    tracing::warn!(error = %err, challenge_id = challenge.id, "media stops not delivered to every node");
+                }
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, challenge_id = challenge.id, "media stops not read")
+            }
+        }
+    }
+    Ok((wanted[0].1, wanted[1].1))
 }
 
 /// Deletes message `seq` of the room (host `actor`): its body is blanked in the history and a

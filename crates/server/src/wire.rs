@@ -341,6 +341,16 @@ impl From<ssgwan_store::NotificationRecord> for NotificationDto {
     }
 }
 
+/// One member's stopped media in a `mediaStops` frame.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct MediaStopDto {
+    pub user: i64,
+    /// A host stopped their video.
+    pub video: bool,
+    /// A host stopped their audio.
+    pub audio: bool,
+}
+
 #[derive(Debug, Serialize)]
 #[serde(tag = "type", rename_all = "camelCase")]
 pub enum ServerFrame {
@@ -409,6 +419,12 @@ pub enum ServerFrame {
     RoomLocked {
         room: i64,
         date: String,
+    },
+    /// Whose video or audio a host stopped in the room (all of them; sent after `joined` and
+    /// on every change). The media server forwards that media to nobody.
+    MediaStops {
+        room: i64,
+        stops: Vec<MediaStopDto>,
     },
     /// The creator set or cleared the challenge's notice (`notice: null`).
     Notice {

@@ -190,6 +190,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(challenges::join, challenges::participants))
         .routes(routes!(challenges::cancel))
         .routes(routes!(moderation::remove_participant))
+        .routes(routes!(moderation::set_member_media))
         .routes(routes!(moderation::hosts))
         .routes(routes!(
             moderation::appoint_cohost,

@@ -7,14 +7,14 @@ use axum::{
     extract::{FromRequestParts, Path, State},
     http::{StatusCode, request::Parts},
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use ssgwan_domain::moderation::HostAction;
 use utoipa::ToSchema;
 
 use super::{
     challenges::load,
     dto::UserSummaryDto,
-    extract::{CurrentUser, PathId},
+    extract::{ApiJson, CurrentUser, PathId},
 };
 use crate::{
     error::{AppError, AppResult, ErrorBody},
@@ -183,4 +183,60 @@ pub async fn lock(
     let challenge = load(&state, id, None).await?;
     moderation::lock_room(&state, &challenge, current.user.id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Body of `PUT /api/challenges/{id}/participants/{userId}/media`: what to stop (`true`) or
+/// allow again (`false`); a kind left out stays as it is.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct MemberMediaRequest {
+    /// Stop (`true`) or allow again (`false`) the member's video.
+    pub video_stopped: Option<bool>,
+    /// Stop (`true`) or allow again (`false`) the member's audio.
+    pub audio_stopped: Option<bool>,
+}
+
+/// A member's media as the hosts set it.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberMediaDto {
+    pub user_id: i64,
+    pub video_stopped: bool,
+    pub audio_stopped: bool,
+}
+
+/// Stops (or allows again) a member's video or audio in the live room (creator or co-host;
+/// not on a host or themselves). The media server stops forwarding it to everyone at once,
+/// whatever the member's browser does; the member keeps publishing to the server (their
+/// attendance still counts) and everyone in the room gets `mediaStops`. A repeat answers 200
+/// with the same state.
+#[utoipa::path(
+    put, path = "/api/challenges/{id}/participants/{userId}/media", tag = "moderation",
+    params(("id" = i64, Path, minimum = 1), ("userId" = i64, Path, minimum = 1)),
+    request_body = MemberMediaRequest,
+    responses((status = 200, body = MemberMediaDto, description = "The member's media now"), (status = 400, body = ErrorBody), (status = 401, body = ErrorBody),
+        (status = 403, description = "`NOT_HOST`, `SELF_TARGET`, `NOT_ROOM_MEMBER`, `TARGET_IS_HOST`", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, body = ErrorBody))
+)]
+pub async fn set_member_media(
+    State(state): State<AppState>,
+    current: CurrentUser,
+    PathIds(id, user_id): PathIds,
+    ApiJson(body): ApiJson<MemberMediaRequest>,
+) -> AppResult<Json<MemberMediaDto>> {
+    let challenge = load(&state, id, None).await?;
+    let (video_stopped, audio_stopped) = moderation::set_member_media(
+        &state,
+        &challenge,
+        current.user.id,
+        user_id,
+        body.video_stopped,
+        body.audio_stopped,
+    )
+    .await?;
+    Ok(Json(MemberMediaDto {
+        user_id,
+        video_stopped,
+        audio_stopped,
+    }))
 }

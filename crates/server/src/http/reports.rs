@@ -159,6 +159,8 @@ pub async fn block(
     {
         tracing::info!(user_id = current.user.id, blocked = user_id, "user blocked");
     }
+    // Neither gets the other's video or audio in the rooms they share, from now on.
+    crate::media_policy::push_shared(&state, current.user.id, user_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -172,7 +174,9 @@ pub async fn unblock(
     current: CurrentUser,
     PathId(user_id): PathId,
 ) -> AppResult<StatusCode> {
-    state.store.unblock(current.user.id, user_id).await?;
+    if state.store.unblock(current.user.id, user_id).await? {
+        crate::media_policy::push_shared(&state, current.user.id, user_id).await?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -126,6 +126,8 @@ impl Session {
         if !active {
             return Err(SocketError::NotActiveParticipant);
         }
+        // Host stops and blocks hold from the session's first packet.
+        let policy = crate::media_policy::load(&*self.state.store, room).await?;
         self.next_generation += 1;
         let generation = self.next_generation;
         let Some(joined) = self.rooms.get_mut(&room) else {
@@ -155,7 +157,7 @@ impl Session {
         let opened = self
             .state
             .media
-            .open(room, self.connection.id, self.user.id, sink)
+            .open(room, self.connection.id, self.user.id, policy, sink)
             .await;
         if opened.is_err() {
             if let Some(joined) = self.rooms.get_mut(&room)

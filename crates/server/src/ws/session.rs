@@ -253,6 +253,13 @@ impl Session {
             missed,
             truncated,
         });
+        // Whose media a host stopped (only when someone's is).
+        if let ServerFrame::MediaStops { room, stops } =
+            crate::media_policy::stops_frame(&**store, room).await?
+            && !stops.is_empty()
+        {
+            self.send(&ServerFrame::MediaStops { room, stops });
+        }
         // Today's attendance so far (or the day's, outside a session).
         let now = self.state.now();
         let participant = ParticipantSchedule::new(&seat.schedule, seat.joined_at);

@@ -12,6 +12,7 @@ mod connections;
 mod csrf;
 mod errors;
 mod headers;
+mod host_media;
 mod kakao;
 mod levels;
 mod media;

@@ -584,6 +584,69 @@ impl Ws {
         offer
     }
 
+    /// Answers the `rtcOffer`s for `room` with `peer` until `done` holds (checked every 50 ms
+    /// or after each frame) or `within` passes: whether it held. Other frames stay for later.
+    pub async fn answer_offers_until(
+        &mut self,
+        room: i64,
+        peer: &TestPeer,
+        within: std::time::Duration,
+        mut done: impl FnMut() -> bool,
+    ) -> bool {
+        let deadline = std::time::Instant::now() + within;
+        while !done() {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            let at = self
+                .backlog
+                .iter()
+                .position(|f| f["type"] == "rtcOffer" && f["room"] == room);
+            let frame = match at {
+                Some(at) => self.backlog.remove(at),
+                None => self.read(std::time::Duration::from_millis(50)).await,
+            };
+            let Some(frame) = frame else { continue };
+            if frame["type"] != "rtcOffer" || frame["room"] != room {
+                self.backlog.push_back(frame);
+                continue;
+            }
+            let offer = offer_of(&frame);
+            let answer = peer.accept(&offer).await.expect("the peer answers");
+            self.send(
+                json!({ "type": "rtcAnswer", "room": room, "revision": offer.revision, "sdp": answer }),
+            )
+            .await;
+        }
+        true
+    }
+
+    /// Shows `user`'s video on this tab: sends the view, answers the offers that come, and
+    /// returns once `peer` has received frames of it (within 15 s).
+    pub async fn sees_video_of(&mut self, room: i64, peer: &TestPeer, user: i64) {
+        self.send(
+            json!({ "type": "rtcView", "room": room, "tiles": [{ "user": user, "size": "large" }] }),
+        )
+        .await;
+        // Frames counted on the m-line that carries the user now (a recycled m-line counts
+        // from before), and then fresh ones on top: the video flows now.
+        let mut base = None;
+        let seen = self
+            .answer_offers_until(room, peer, std::time::Duration::from_secs(15), || {
+                let frames = peer.received_video_from(user).frames;
+                match base {
+                    None if frames > 0 => {
+                        base = Some(frames);
+                        false
+                    }
+                    None => false,
+                    Some(base) => frames >= base + 5,
+                }
+            })
+            .await;
+        assert!(seen, "no video from user {user} within 15 s");
+    }
+
     /// Drops the `camera` frames for `room` read so far: they tell of states before what the
     /// test does next (the user's other tabs' sessions included).
     pub fn forget_camera(&mut self, room: i64) {

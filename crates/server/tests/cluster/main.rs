@@ -891,32 +891,6 @@ async fn metric(node: &Node, name: &str) -> Option<f64> {
         .and_then(|v| v.trim().parse().ok())
 }
 
-/// `ws`'s tab shows `user`'s video: it asks for it, answers the offers that come, and returns
-/// once its peer has received frames of it (within 15 s). Other frames read meanwhile are
-/// dropped.
-async fn sees_video_of(ws: &mut support::Ws, room: i64, peer: &support::TestPeer, user: i64) {
-    ws.send(json!({"type": "rtcView", "room": room, "tiles": [{"user": user, "size": "large"}]}))
-        .await;
-    let deadline = std::time::Instant::now() + Duration::from_secs(15);
-    while peer.received_video_from(user).frames == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no video from user {user} within 15 s"
-        );
-        if let Some(frame) = ws.try_next(Duration::from_millis(200)).await
-            && frame["type"] == "rtcOffer"
-            && frame["room"] == room
-        {
-            let offer = support::offer_of(&frame);
-            let answer = peer.accept(&offer).await.expect("the peer answers");
-            ws.send(json!({
-                "type": "rtcAnswer", "room": room, "revision": offer.revision, "sdp": answer
-            }))
-            .await;
-        }
-    }
-}
-
 /// The `rtcClosed` frame for `room` (within `within`); other frames read meanwhile are dropped.
 async fn rtc_closed(ws: &mut support::Ws, room: i64, within: Duration) -> serde_json::Value {
     let deadline = std::time::Instant::now() + within;
@@ -948,8 +922,8 @@ async fn a_rooms_media_lives_on_one_node_and_reaches_tabs_on_both(db: Db) {
     on_b.join(room, None).await;
     let guest_video = on_b.go_on_camera(room).await;
     // Each sees the other through the one media server.
-    sees_video_of(&mut on_b, room, &guest_video, host.1).await;
-    sees_video_of(&mut on_a, room, &host_video, guest.1).await;
+    on_b.sees_video_of(room, &guest_video, host.1).await;
+    on_a.sees_video_of(room, &host_video, guest.1).await;
     assert_eq!(
         metric(&b, "ssgwan_media_sessions_routed_total").await,
         Some(1.0),
@@ -960,6 +934,45 @@ async fn a_rooms_media_lives_on_one_node_and_reaches_tabs_on_both(db: Db) {
         None,
         "A served its own tab"
     );
+    // The host stops the guest's video through node B: A's media server, which holds the
+    // room, stops forwarding it.
+    let (status, body) = api
+        .send(
+            reqwest::Method::PUT,
+            b.url(&format!(
+                "/api/challenges/{room}/participants/{}/media",
+                guest.1
+            )),
+            Some(&host.0),
+            Some(json!({"videoStopped": true})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // (The guest is the only one whose video the host receives.)
+    let frames = || -> u64 { host_video.received_all().values().map(|r| r.frames).sum() };
+    on_a.answer_offers_until(room, &host_video, Duration::from_millis(700), || false)
+        .await;
+    let stopped = frames();
+    on_a.answer_offers_until(room, &host_video, Duration::from_secs(1), || false)
+        .await;
+    assert_eq!(
+        frames(),
+        stopped,
+        "the guest's video still reaches the host"
+    );
+    let (status, body) = api
+        .send(
+            reqwest::Method::PUT,
+            b.url(&format!(
+                "/api/challenges/{room}/participants/{}/media",
+                guest.1
+            )),
+            Some(&host.0),
+            Some(json!({"videoStopped": false})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    on_a.sees_video_of(room, &host_video, guest.1).await;
     // Leaving on B ends the session on A: the host stops receiving the guest.
     on_b.send(json!({"type": "leave", "room": room})).await;
     on_b.assert_alive().await;
@@ -987,7 +1000,7 @@ async fn when_the_media_owner_dies_the_tabs_start_again_on_another_node(db: Db) 
     let mut on_b = support::connect_ws(&b.base, &guest.0).await;
     on_b.join(room, None).await;
     let guest_video = on_b.go_on_camera(room).await;
-    sees_video_of(&mut on_b, room, &guest_video, host.1).await;
+    on_b.sees_video_of(room, &guest_video, host.1).await;
     // The room's media server dies without a word: within the lease's lifetime and a watch
     // pass, the guest's tab on B is told its session moved.
     let killed = std::time::Instant::now();
@@ -1005,8 +1018,8 @@ async fn when_the_media_owner_dies_the_tabs_start_again_on_another_node(db: Db) 
     let mut host_on_b = support::connect_ws(&b.base, &host.0).await;
     host_on_b.join(room, None).await;
     let host_video = host_on_b.go_on_camera(room).await;
-    sees_video_of(&mut host_on_b, room, &host_video, guest.1).await;
-    sees_video_of(&mut on_b, room, &guest_video, host.1).await;
+    host_on_b.sees_video_of(room, &host_video, guest.1).await;
+    on_b.sees_video_of(room, &guest_video, host.1).await;
     drop((on_b, host_on_b, host_video, guest_video, a, b));
     database.drop_now().await;
 }
