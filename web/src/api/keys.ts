@@ -9,6 +9,7 @@ export const keys = {
   challengeList: (filters: ChallengeFilters) => ['challenges', 'list', filters] as const,
   challenge: (id: number) => ['challenges', 'detail', id] as const,
   participants: (id: number) => ['challenges', 'participants', id] as const,
+  hosts: (id: number) => ['challenges', 'hosts', id] as const,
   myChallenges: (state: MyChallengeState) => ['challenges', 'mine', state] as const,
   /** Under `challenges` so anything that refreshes challenges refreshes the wish list too. */
   wishes: ['challenges', 'wishes'] as const,

@@ -4,6 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { Link, useNavigate, useParams } from 'react-router';
 import { useMe } from '../api/auth';
 import { useChallenge } from '../api/challenges';
+import { isHost, useHosts } from '../api/moderation';
 import { isNotFound } from '../api/client';
 import { keys } from '../api/keys';
 import type { Challenge, User } from '../api/types';
@@ -14,6 +15,7 @@ import { CameraVerified } from '../components/live/CameraVerified';
 import { ConnectionBadge } from '../components/live/ConnectionBadge';
 import { Controls } from '../components/live/Controls';
 import { GridPager } from '../components/live/GridPager';
+import { HostActions } from '../components/live/HostActions';
 import { MediaStatus } from '../components/live/MediaStatus';
 import { NoticeBanner } from '../components/live/NoticeBanner';
 import { NotParticipant } from '../components/live/NotParticipant';
@@ -61,6 +63,8 @@ function Room({ challenge: c, me }: { challenge: Challenge; me: User }) {
     return () => room.stop();
   }, [room]);
   const snap = useSyncExternalStore(room.subscribe, room.getSnapshot);
+  const hosts = useHosts(c.id);
+  const hosting = isHost(hosts.data, me.id);
 
   // The socket found the session gone: forget the user, RequireAuth sends to /login and back.
   useEffect(() => {
@@ -92,6 +96,8 @@ function Room({ challenge: c, me }: { challenge: Challenge; me: User }) {
   const tiles = grid.items.length + 1;
   const peerState = snap.remote.link === 'connected' ? 'connected' : snap.remote.link === 'unavailable' ? 'failed' : 'connecting';
   const verified = snap.verification?.verified === true;
+  const stopOf = (userId: number) => snap.mediaStops.find((s) => s.user === userId);
+  const myStop = stopOf(me.id);
 
   return (
     <section className="room" data-testid="live-room" data-connection={snap.connection} data-status={snap.status}>
@@ -110,6 +116,12 @@ function Room({ challenge: c, me }: { challenge: Challenge; me: User }) {
       </header>
 
       {c.notice && <NoticeBanner key={c.notice} notice={c.notice} fresh={announcement !== null} />}
+
+      {myStop && (myStop.video || myStop.audio) && (
+        <div className="room__banner room__banner--stopped" role="status" data-testid="media-stopped">
+          {t(myStop.video && myStop.audio ? 'live.host.stoppedBoth' : myStop.video ? 'live.host.stoppedVideo' : 'live.host.stoppedAudio')}
+        </div>
+      )}
 
       {snap.unavailable && snap.connection === 'live' && <PausedBanner onRetry={() => room.retryNow()} />}
 
@@ -135,18 +147,35 @@ function Room({ challenge: c, me }: { challenge: Challenge; me: User }) {
               camera={snap.local.camera === 'on' || snap.local.camera === 'starting'}
               mic={snap.local.micOn}
             />
-            {grid.items.map((m) => (
-              <VideoTile
-                key={m.userId}
-                userId={m.userId}
-                nickname={m.nickname}
-                profileImage={m.profileImage}
-                stream={snap.remote.videos.get(m.userId) ?? null}
-                camera={m.camera}
-                mic={m.mic}
-                peerState={peerState}
-              />
-            ))}
+            {grid.items.map((m) => {
+              const stop = stopOf(m.userId);
+              return (
+                <VideoTile
+                  key={m.userId}
+                  userId={m.userId}
+                  nickname={m.nickname}
+                  profileImage={m.profileImage}
+                  stream={snap.remote.videos.get(m.userId) ?? null}
+                  camera={m.camera}
+                  mic={m.mic}
+                  peerState={peerState}
+                  videoStopped={stop?.video === true}
+                  audioStopped={stop?.audio === true}
+                  hostActions={
+                    hosting &&
+                    !isHost(hosts.data, m.userId) && (
+                      <HostActions
+                        challengeId={c.id}
+                        userId={m.userId}
+                        nickname={m.nickname}
+                        videoStopped={stop?.video === true}
+                        audioStopped={stop?.audio === true}
+                      />
+                    )
+                  }
+                />
+              );
+            })}
           </div>
           <GridPager page={grid.page} pageCount={grid.pageCount} onPage={(page) => room.setPage(page)} />
           <RoomAudio audios={snap.remote.audios} />

@@ -39,6 +39,13 @@ export interface TrackInfo {
 /** Why the server's media server does not count this tab's video (`camera`). */
 export type UnverifiedReason = 'noVideo' | 'lowFrameRate' | 'tinyFrames' | 'stalled';
 
+/** A member whose video or audio a host stopped (`mediaStops`): the server forwards it to nobody. */
+export interface MediaStop {
+  user: number;
+  video: boolean;
+  audio: boolean;
+}
+
 /** Why the server ended this tab's media session (`rtcClosed`). */
 export type RtcClosedReason = 'timeout' | 'replaced' | 'left' | 'unavailable' | 'moved';
 
@@ -75,6 +82,8 @@ export type ServerFrame =
   | { type: 'chatDeleted'; room: number; messageId: number }
   /** A host locked the room for the session of `date`: no new joins. */
   | { type: 'roomLocked'; room: number; date: string }
+  /** Every member whose media a host stopped (after `joined`, and on each change). */
+  | { type: 'mediaStops'; room: number; stops: MediaStop[] }
   | { type: 'error'; code: string; message: string; room?: number; field?: string }
   | { type: 'pong' };
 

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useRef, useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import { Avatar } from '../Avatar';
 import { MicOffIcon } from './icons';
@@ -15,6 +15,12 @@ interface VideoTileProps {
   mic: boolean;
   /** For remote tiles: how the media connection to the server is doing. */
   peerState?: 'connecting' | 'connected' | 'failed';
+  /** A host stopped this member's video (nobody receives it). */
+  videoStopped?: boolean;
+  /** A host stopped this member's audio. */
+  audioStopped?: boolean;
+  /** The host's controls for this member, shown on the tile. */
+  hostActions?: ReactNode;
 }
 
 /**
@@ -22,7 +28,19 @@ interface VideoTileProps {
  * members on every page). A remote video shows once its frames arrive and the media server
  * verified it; until then, or when it is not verified, the avatar and why.
  */
-export function VideoTile({ userId, nickname, profileImage, stream, self = false, camera, mic, peerState }: VideoTileProps) {
+export function VideoTile({
+  userId,
+  nickname,
+  profileImage,
+  stream,
+  self = false,
+  camera,
+  mic,
+  peerState,
+  videoStopped = false,
+  audioStopped = false,
+  hostActions,
+}: VideoTileProps) {
   const { t } = useTranslation();
   const ref = useRef<HTMLVideoElement>(null);
   const [hasFrames, setHasFrames] = useState(false);
@@ -49,7 +67,7 @@ export function VideoTile({ userId, nickname, profileImage, stream, self = false
     };
   }, []);
 
-  const showVideo = Boolean(stream) && camera && (self || hasFrames);
+  const showVideo = Boolean(stream) && camera && (self || hasFrames) && (self || !videoStopped);
   const label = self ? t('live.you', { nickname }) : nickname;
 
   return (
@@ -58,6 +76,7 @@ export function VideoTile({ userId, nickname, profileImage, stream, self = false
       data-user-id={userId}
       data-testid={self ? 'local-tile' : 'remote-tile'}
       data-verified={self ? undefined : camera ? 'true' : 'false'}
+      data-video-stopped={videoStopped ? 'true' : undefined}
     >
       <video
         ref={ref}
@@ -73,7 +92,9 @@ export function VideoTile({ userId, nickname, profileImage, stream, self = false
         <div className="tile-video__placeholder">
           <Avatar user={{ nickname, profileImage }} size={64} />
           <span className="tile-video__state">
-            {!camera
+            {videoStopped && !self
+              ? t('live.host.videoStoppedTile')
+              : !camera
               ? !self && hasFrames
                 ? t('live.notVerifiedTile')
                 : t('live.cameraOff')
@@ -86,13 +107,14 @@ export function VideoTile({ userId, nickname, profileImage, stream, self = false
         </div>
       )}
       <figcaption className="tile-video__name">
-        {!mic && (
+        {(!mic || audioStopped) && (
           <span className="tile-video__mic" role="img" aria-label={t('live.micOff')} title={t('live.micOff')}>
             <MicOffIcon />
           </span>
         )}
         <span className="tile-video__nickname">{label}</span>
       </figcaption>
+      {hostActions}
     </figure>
   );
 }

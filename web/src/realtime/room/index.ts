@@ -252,6 +252,9 @@ export class LiveRoom {
       case 'left':
         this.onLeft(frame.reason);
         break;
+      case 'mediaStops':
+        this.update({ mediaStops: frame.stops });
+        break;
       case 'chatDeleted':
         this.update({
           messages: this.snap.messages.map((m) => (m.id === frame.messageId ? { ...m, body: '', deleted: true } : m)),
@@ -276,6 +279,8 @@ export class LiveRoom {
       joins: this.snap.joins + 1,
       unavailable: null,
       members,
+      // The server sends `mediaStops` right after `joined` when someone's media is stopped.
+      mediaStops: [],
       messages: replay.messages,
       history: { ...this.snap.history, hasOlder: this.snap.history.hasOlder || replay.olderBefore !== null },
     });

@@ -3,7 +3,7 @@
  * with useSyncExternalStore. While the room is stopped the store ignores updates, so async work
  * that finishes after leaving (a history page, the camera) changes nothing.
  */
-import type { ChatMessage, LeftReason, Member, UnverifiedReason } from '../protocol';
+import type { ChatMessage, LeftReason, MediaStop, Member, UnverifiedReason } from '../protocol';
 import { REMOTE_IDLE, type RemoteMedia } from './sfu';
 import type { ConnectionState } from '../socket';
 
@@ -70,6 +70,8 @@ export interface RoomSnapshot {
   /** Why the server took this tab out of the room, once it did (`status: 'left'`). */
   leftReason: LeftReason | null;
   members: Member[];
+  /** Members whose video or audio a host stopped (this user's own included). */
+  mediaStops: MediaStop[];
   /** The media connection to the server and the members' streams it carries. */
   remote: RemoteMedia;
   /** Null until the media server's first verdict. */
@@ -100,6 +102,7 @@ export function initialSnapshot(connection: ConnectionState): RoomSnapshot {
     status: 'waiting',
     leftReason: null,
     members: [],
+    mediaStops: [],
     remote: REMOTE_IDLE,
     verification: null,
     page: 0,
