@@ -554,6 +554,10 @@ async fn when_the_counting_room_goes_off_camera_the_next_one_counts() {
     let first = app.go_on_camera(&mut ws, rooms[0]).await;
     let second = app.go_on_camera(&mut ws, rooms[1]).await;
     assert_eq!(ws.next_of("attendanceElsewhere").await["room"], rooms[1]);
+    // The frames of going on camera are read first: the next one of the second room is the
+    // hand-over's (the first room's frames may come in either order with the second's).
+    app.attendance.settled().await;
+    while ws.try_next(Duration::from_millis(300)).await.is_some() {}
     app.set_now("2026-03-02T21:00:30Z");
     // The first room stops: its lease is given back, the second room takes it over at its
     // next tick and says so with its current total.

@@ -115,6 +115,7 @@ async fn openapi_documents_every_route_and_the_error_shape() {
         ("delete", "/api/challenges/{id}/participants/me"),
         ("get", "/api/challenges/{id}/participants"),
         ("delete", "/api/challenges/{id}/participants/{userId}"),
+        ("put", "/api/challenges/{id}/participants/{userId}/media"),
         ("get", "/api/challenges/{id}/hosts"),
         ("put", "/api/challenges/{id}/cohosts/{userId}"),
         ("delete", "/api/challenges/{id}/cohosts/{userId}"),
