@@ -8,32 +8,42 @@ use ssgwan_media::RoomPolicy;
 use ssgwan_realtime::RoomId;
 use ssgwan_store::{MediaKind, ParticipantStatus, Store, StoreResult};
 
-use crate::{
-    state::AppState,
-    wire::{MediaStopDto, ServerFrame},
-};
+use crate::{state::AppState, wire::MediaStopDto};
 
 /// The room's policy as stored now.
 pub async fn load(store: &dyn Store, room: RoomId) -> StoreResult<RoomPolicy> {
     let mut policy = RoomPolicy::default();
-    for (user, kind) in store.media_stops(room).await? {
-        match kind {
-            MediaKind::Video => policy.video_stopped.insert(user),
-            MediaKind::Audio => policy.audio_stopped.insert(user),
-        };
-    }
+    add_stops(store, room, &mut policy).await?;
     for (blocker, blocked) in store.room_blocks(room).await? {
         policy.block(blocker, blocked);
     }
     Ok(policy)
 }
 
-/// Sends the room's stored policy to the media server that holds the room (wherever it is).
-/// A failure is logged: the next session opened in the room carries the policy again.
-pub async fn push(state: &AppState, room: RoomId) {
+/// Adds the room's stored host stops to `policy`.
+async fn add_stops(store: &dyn Store, room: RoomId, policy: &mut RoomPolicy) -> StoreResult<()> {
+    for (user, kind) in store.media_stops(room).await? {
+        match kind {
+            MediaKind::Video => policy.video_stopped.insert(user),
+            MediaKind::Audio => policy.audio_stopped.insert(user),
+        };
+    }
+    Ok(())
+}
+
+/// Sends the room's stored policy to the media server that holds the room (wherever it is),
+/// and returns it. A failure is logged (`None`): the next session opened in the room carries
+/// the policy again.
+pub async fn push(state: &AppState, room: RoomId) -> Option<RoomPolicy> {
     match load(&*state.store, room).await {
-        Ok(policy) => state.media.set_policy(room, policy).await,
-        Err(err) => tracing::warn!(error = %err, room, "room media policy not loaded"),
+        Ok(policy) => {
+            state.media.set_policy(room, policy.clone()).await;
+            Some(policy)
+        }
+        Err(err) => {
+            tracing::warn!(error = %err, room, "room media policy not loaded");
+            None
+        }
     }
 }
 
@@ -54,25 +64,26 @@ pub async fn push_shared(state: &AppState, a: i64, b: i64) -> StoreResult<()> {
     Ok(())
 }
 
-/// The `mediaStops` frame of the room: every member whose video or audio a host stopped.
-pub async fn stops_frame(store: &dyn Store, room: RoomId) -> StoreResult<ServerFrame> {
-    let mut stops: Vec<MediaStopDto> = Vec::new();
-    for (user, kind) in store.media_stops(room).await? {
-        let at = match stops.iter().position(|s| s.user == user) {
-            Some(at) => at,
-            None => {
-                stops.push(MediaStopDto {
-                    user,
-                    video: false,
-                    audio: false,
-                });
-                stops.len() - 1
-            }
-        };
-        match kind {
-            MediaKind::Video => stops[at].video = true,
-            MediaKind::Audio => stops[at].audio = true,
-        }
-    }
-    Ok(ServerFrame::MediaStops { room, stops })
+/// The room's stored host stops, for a `mediaStops` frame.
+pub async fn stops(store: &dyn Store, room: RoomId) -> StoreResult<Vec<MediaStopDto>> {
+    let mut policy = RoomPolicy::default();
+    add_stops(store, room, &mut policy).await?;
+    Ok(stop_list(&policy))
+}
+
+/// Every member whose video or audio `policy` stops, by user id.
+pub fn stop_list(policy: &RoomPolicy) -> Vec<MediaStopDto> {
+    let users: std::collections::BTreeSet<i64> = policy
+        .video_stopped
+        .union(&policy.audio_stopped)
+        .copied()
+        .collect();
+    users
+        .into_iter()
+        .map(|user| MediaStopDto {
+            user,
+            video: policy.video_stopped.contains(&user),
+            audio: policy.audio_stopped.contains(&user),
+        })
+        .collect()
 }

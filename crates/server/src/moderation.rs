@@ -178,19 +178,17 @@ pub async fn set_member_media(
             audio = wanted[1].1,
             "member media set"
         );
-        media_policy::push(state, challenge.id).await;
-        match media_policy::stops_frame(&*state.store, challenge.id).await {
-            Ok(frame) => {
-                if let Err(err) = state
-                    .rooms
-                    .broadcast(challenge.id, frame.encode(), None)
-                    .await
-                {
-                    tracing::warn!(error = %err, challenge_id = challenge.id, "media stops not delivered to every node");
-                }
-            }
-            Err(err) => {
-                tracing::warn!(error = %err, challenge_id = challenge.id, "media stops not read")
+        if let Some(policy) = media_policy::push(state, challenge.id).await {
+            let frame = ServerFrame::MediaStops {
+                room: challenge.id,
+                stops: media_policy::stop_list(&policy),
+            };
+            if let Err(err) = state
+                .rooms
+                .broadcast(challenge.id, frame.encode(), None)
+                .await
+            {
+                tracing::warn!(error = %err, challenge_id = challenge.id, "media stops not delivered to every node");
             }
         }
     }

@@ -254,10 +254,8 @@ impl Session {
             truncated,
         });
         // Whose media a host stopped (only when someone's is).
-        if let ServerFrame::MediaStops { room, stops } =
-            crate::media_policy::stops_frame(&**store, room).await?
-            && !stops.is_empty()
-        {
+        let stops = crate::media_policy::stops(&**store, room).await?;
+        if !stops.is_empty() {
             self.send(&ServerFrame::MediaStops { room, stops });
         }
         // Today's attendance so far (or the day's, outside a session).

@@ -29,19 +29,6 @@ async fn set_media(
     .await
 }
 
-/// Asserts that `peer` receives nothing more on any m-line (`user` is the room's only
-/// publisher), answering the offers the change brings.
-async fn no_more_video(ws: &mut Ws, room: i64, peer: &TestPeer, user: i64) {
-    let total = || -> u64 { peer.received_all().values().map(|r| r.frames).sum() };
-    // What was in flight (and the renegotiation) settles first.
-    ws.answer_offers_until(room, peer, Duration::from_millis(700), || false)
-        .await;
-    let before = total();
-    ws.answer_offers_until(room, peer, Duration::from_secs(1), || false)
-        .await;
-    assert_eq!(total(), before, "video from user {user} still arrives");
-}
-
 /// A member on camera, a viewer receiving them and the host on a socket: the tabs, the
 /// member's and the viewer's peers, and the member's id.
 async fn live_room(
@@ -92,13 +79,17 @@ async fn a_host_stops_a_members_video_at_the_server_and_the_room_is_told() {
     let frame = viewer.next_of("mediaStops").await;
     assert_eq!(frame["stops"], expected, "{frame}");
     // The server forwards it to nobody, whatever the viewer asks for.
-    no_more_video(&mut viewer, room, &viewer_peer, member).await;
+    viewer
+        .receives_nothing_more(room, &viewer_peer, "the member\'s video")
+        .await;
     viewer
         .send(
             json!({"type": "rtcView", "room": room, "tiles": [{"user": member, "size": "large"}]}),
         )
         .await;
-    no_more_video(&mut viewer, room, &viewer_peer, member).await;
+    viewer
+        .receives_nothing_more(room, &viewer_peer, "the member\'s video")
+        .await;
     // The member still publishes to the server: still verified on camera.
     member_ws
         .expect_none_of("camera", Duration::from_millis(300))
@@ -220,7 +211,9 @@ async fn a_block_keeps_two_members_media_apart_until_it_is_lifted() {
     let viewer_id = user_id(&app, &tokens[2]).await;
     let (status, body) = put(&app, &format!("/api/me/blocks/{viewer_id}"), &tokens[1]).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
-    no_more_video(&mut viewer, room, &viewer_peer, member).await;
+    viewer
+        .receives_nothing_more(room, &viewer_peer, "the member\'s video")
+        .await;
     // A new session of the viewer is held to it from the start.
     let fresh = viewer.start_media(room).await;
     viewer
@@ -228,7 +221,9 @@ async fn a_block_keeps_two_members_media_apart_until_it_is_lifted() {
             json!({"type": "rtcView", "room": room, "tiles": [{"user": member, "size": "large"}]}),
         )
         .await;
-    no_more_video(&mut viewer, room, &fresh, member).await;
+    viewer
+        .receives_nothing_more(room, &fresh, "the member\'s video")
+        .await;
     // Lifted: the member's video reaches the viewer again.
     let (status, body) = delete(&app, &format!("/api/me/blocks/{viewer_id}"), &tokens[1]).await;
     assert_eq!(status, StatusCode::NO_CONTENT, "{body}");

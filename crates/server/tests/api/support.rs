@@ -621,6 +621,19 @@ impl Ws {
         true
     }
 
+    /// Asserts that `peer` receives nothing more on any m-line (a change that stops what it
+    /// receives), answering the offers the change brings: what was in flight settles for
+    /// 700 ms, then nothing arrives for a second. `what` names what must stop.
+    pub async fn receives_nothing_more(&mut self, room: i64, peer: &TestPeer, what: &str) {
+        let total = || -> u64 { peer.received_all().values().map(|r| r.frames).sum() };
+        self.answer_offers_until(room, peer, std::time::Duration::from_millis(700), || false)
+            .await;
+        let before = total();
+        self.answer_offers_until(room, peer, std::time::Duration::from_secs(1), || false)
+            .await;
+        assert_eq!(total(), before, "{what} still arrives");
+    }
+
     /// Shows `user`'s video on this tab: sends the view, answers the offers that come, and
     /// returns once `peer` has received frames of it (within 15 s).
     pub async fn sees_video_of(&mut self, room: i64, peer: &TestPeer, user: i64) {
@@ -750,8 +763,13 @@ impl TestApp {
             .text()
             .await
             .expect("text");
-        text.lines()
-            .find_map(|line| line.strip_prefix(&format!("{name} ")))
-            .and_then(|v| v.trim().parse().ok())
+        metric_value(&text, name)
     }
+}
+
+/// The value of the unlabelled line `name` in a Prometheus text exposition.
+pub fn metric_value(text: &str, name: &str) -> Option<f64> {
+    text.lines()
+        .find_map(|line| line.strip_prefix(&format!("{name} ")))
+        .and_then(|v| v.trim().parse().ok())
 }
