@@ -16,7 +16,8 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { test, after } from 'node:test';
-import { BASE_URL, PID_FILE, closeAll, launchBrowser, seoulDate } from '../lib/harness.mjs';
+import { call, allDayChallenge } from '../lib/api.mjs';
+import { BASE_URL, PID_FILE, closeAll, launchBrowser } from '../lib/harness.mjs';
 import { describePc, framesByUser, waitVideoFlowing } from '../lib/rtc.mjs';
 
 const RUN = Date.now().toString(36).slice(-5);
@@ -24,20 +25,6 @@ const SECONDS = Number(process.env.MEDIA_BENCH_SECONDS ?? 20);
 const JOINS = Number(process.env.MEDIA_BENCH_JOINS ?? 10);
 const url = (p) => `${BASE_URL}${p}`;
 
-async function call(page, method, p, body) {
-  return page.evaluate(
-    async ({ method, p, body }) => {
-      const r = await fetch(p, {
-        method,
-        headers: body === undefined ? { 'x-requested-with': 'XMLHttpRequest' } : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await r.text();
-      return { status: r.status, body: text ? JSON.parse(text) : null };
-    },
-    { method, p, body },
-  );
-}
 
 /** CPU seconds (user + system) the server process used so far. */
 function serverCpuSeconds() {
@@ -74,21 +61,7 @@ test('media benchmarks: four Chromium pages in one room', { timeout: 30 * 60_000
     assert.ok(login.status < 300);
     members.push({ name, page: browser.page, id: login.body.user.id });
   }
-  const created = await call(members[0].page, 'POST', '/api/challenges', {
-    title: `벤치 ${RUN}`,
-    description: '',
-    category: 'STUDY',
-    thumbnail: null,
-    capacity: 10,
-    startDate: seoulDate(0),
-    endDate: seoulDate(6),
-    daysOfWeek: ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'],
-    sessionStart: '00:00',
-    sessionEnd: '23:59',
-    timezone: 'Asia/Seoul',
-    minMinutes: 30,
-    successRate: 80,
-  });
+  const created = await call(members[0].page, 'POST', '/api/challenges', allDayChallenge(`벤치 ${RUN}`));
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const room = created.body.id;
   for (const m of members.slice(1)) {

@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, BASE_URL, closeAll, launchBrowser, seoulDate, withScreenshots } from '../lib/harness.mjs';
+import { call, allDayChallenge } from '../lib/api.mjs';
+import { ARTIFACTS, BASE_URL, closeAll, launchBrowser, withScreenshots } from '../lib/harness.mjs';
 import { describePc, waitVideoFlowing } from '../lib/rtc.mjs';
 
 const RUN = Date.now().toString(36).slice(-5);
@@ -22,21 +23,6 @@ const people = {};
 const url = (p) => `${BASE_URL}${p}`;
 const liveUrl = () => url(`/challenges/${world.challengeId}/live`);
 
-/** fetch() from inside the page (its session cookie), JSON both ways. */
-async function call(page, method, p, body) {
-  return page.evaluate(
-    async ({ method, p, body }) => {
-      const r = await fetch(p, {
-        method,
-        headers: body === undefined ? { 'x-requested-with': 'XMLHttpRequest' } : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await r.text();
-      return { status: r.status, body: text ? JSON.parse(text) : null };
-    },
-    { method, p, body },
-  );
-}
 
 async function person(key, name) {
   const browser = await launchBrowser(name, { viewport: VIEWPORT });
@@ -102,21 +88,7 @@ const tileOf = (page, userId) => page.locator(`[data-testid="remote-tile"][data-
 
 before(async () => {
   const host = await person('host', `호스트${RUN}`);
-  const created = await call(host.page, 'POST', '/api/challenges', {
-    title: `안전한 방 ${RUN}`,
-    description: '',
-    category: 'STUDY',
-    thumbnail: null,
-    capacity: 10,
-    startDate: seoulDate(0),
-    endDate: seoulDate(6),
-    daysOfWeek: ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'],
-    sessionStart: '00:00',
-    sessionEnd: '23:59',
-    timezone: 'Asia/Seoul',
-    minMinutes: 30,
-    successRate: 80,
-  });
+  const created = await call(host.page, 'POST', '/api/challenges', allDayChallenge(`안전한 방 ${RUN}`));
   assert.equal(created.status, 201, JSON.stringify(created.body));
   world.challengeId = created.body.id;
   for (const [key, name] of [

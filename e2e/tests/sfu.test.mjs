@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { makeClip } from '../lib/clips.mjs';
-import { ARTIFACTS, BASE_URL, closeAll, launchBrowser, seoulDate, seoulMinutes, withScreenshots } from '../lib/harness.mjs';
+import { call, allDayChallenge } from '../lib/api.mjs';
+import { ARTIFACTS, BASE_URL, closeAll, launchBrowser, seoulMinutes, withScreenshots } from '../lib/harness.mjs';
 import { describePc, framesByUser, openConnections, selectedPair, waitVideoFlowing } from '../lib/rtc.mjs';
 
 const RUN = Date.now().toString(36).slice(-5);
@@ -35,21 +36,6 @@ const inSession = () => {
   return m >= 1 && m < 23 * 60 + 57;
 };
 
-/** fetch() from inside the page (its session cookie), JSON both ways. */
-async function call(page, method, p, body) {
-  return page.evaluate(
-    async ({ method, p, body }) => {
-      const r = await fetch(p, {
-        method,
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await r.text();
-      return { status: r.status, body: text ? JSON.parse(text) : null };
-    },
-    { method, p, body },
-  );
-}
 
 async function signIn(page, nickname) {
   await page.goto(url('/login'));
@@ -126,21 +112,7 @@ function p50(values) {
 before(async () => {
   clipDir = mkdtempSync(path.join(tmpdir(), 'ssgwan-e2e-clips-'));
   members.push(await member(NAMES[0]));
-  const created = await call(members[0].page, 'POST', '/api/challenges', {
-    title: `넷이서 공부 ${RUN}`,
-    description: '',
-    category: 'STUDY',
-    thumbnail: null,
-    capacity: 10,
-    startDate: seoulDate(0),
-    endDate: seoulDate(6),
-    daysOfWeek: ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'],
-    sessionStart: '00:00',
-    sessionEnd: '23:59',
-    timezone: 'Asia/Seoul',
-    minMinutes: 30,
-    successRate: 80,
-  });
+  const created = await call(members[0].page, 'POST', '/api/challenges', allDayChallenge(`넷이서 공부 ${RUN}`));
   assert.equal(created.status, 201, JSON.stringify(created.body));
   world.challengeId = created.body.id;
   for (const name of NAMES.slice(1)) members.push(await member(name));
